@@ -1,0 +1,75 @@
+// kiln's entry point: parses the command line, runs one subcommand, prints its
+// error (the only place that prints errors) and maps it to an exit code.
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <iostream>
+
+#include "cli/command.h"
+#include "cli/print_error.h"
+#include "support/error.h"
+
+namespace kiln::cli {
+
+std::vector<CommandSpec>& command_registry() {
+  static std::vector<CommandSpec> registry;
+  return registry;
+}
+
+std::string resolve_root(const std::string& flag_value) {
+  if (!flag_value.empty()) {
+    return flag_value;
+  }
+  if (const char* env = std::getenv("KILN_ROOT"); env && *env) {
+    return env;
+  }
+  if (::geteuid() == 0) {
+    return "/var/lib/kiln";
+  }
+  if (const char* xdg = std::getenv("XDG_DATA_HOME"); xdg && *xdg) {
+    return std::string(xdg) + "/kiln";
+  }
+  const char* home = std::getenv("HOME");
+  return std::string(home ? home : ".") + "/.local/share/kiln";
+}
+
+}  // namespace kiln::cli
+
+int main(int argc, char** argv) {
+  using namespace kiln::cli;
+  CLI::App app{"kiln: a daemonless container image builder", "kiln"};
+  app.require_subcommand(1);
+  app.fallthrough();
+  GlobalOptions globals;
+  std::string root_flag;
+  app.add_option("--root", root_flag, "Store root (default: $KILN_ROOT or /var/lib/kiln)");
+  app.add_flag("-D,--debug", globals.debug, "Print debug output");
+
+  auto& registry = command_registry();
+  std::stable_sort(registry.begin(), registry.end(),
+                   [](const CommandSpec& a, const CommandSpec& b) { return a.order < b.order; });
+  std::vector<std::pair<CLI::App*, CommandBody>> bodies;
+  for (auto& spec : registry) {
+    CLI::App* sub = app.add_subcommand(spec.name, spec.description);
+    bodies.emplace_back(sub, spec.setup(*sub, globals));
+  }
+  // Callbacks may read globals.root; fill it after parsing, before running.
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int code = app.exit(e);
+    return code == 0 ? 0 : 1;
+  }
+  globals.root = resolve_root(root_flag);
+  for (auto& [sub, body] : bodies) {
+    if (sub->parsed()) {
+      auto result = body();
+      if (!result) {
+        return print_error(result.takeError(), std::cerr);
+      }
+      return *result;
+    }
+  }
+  return 1;
+}
