@@ -1,0 +1,63 @@
+// `.dockerignore` patterns with Docker's semantics (moby/patternmatcher and
+// moby/buildkit's dockerignore reader): `*`, `?`, `**`, `[...]`, `\` escapes,
+// `!` exceptions, the last matching pattern wins, a pattern that matches a
+// directory also matches everything below it.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <llvm/ADT/StringRef.h>
+#include <llvm/Support/Error.h>
+
+namespace kiln::frontend {
+
+/// Reads a .dockerignore file's `text` into patterns: strips a UTF-8 BOM, skips
+/// comments (`#`) and blank lines, trims spaces, cleans each path (`a/../b` ->
+/// `b`), drops a leading `/`; keeps a leading `!`. Never fails.
+std::vector<std::string> read_dockerignore(llvm::StringRef text);
+
+/// Loads the ignore patterns for a build: `<dockerfile>.dockerignore` next to
+/// the Dockerfile when it exists, else `<context_dir>/.dockerignore`, else none.
+/// Fails only when an existing file cannot be read.
+llvm::Expected<std::vector<std::string>> load_dockerignore(llvm::StringRef context_dir,
+                                                           llvm::StringRef dockerfile_path);
+
+/// A compiled pattern list. Immutable after create(); thread-safe.
+class PatternMatcher {
+ public:
+  /// Compiles `patterns` (as read_dockerignore returns them). Fails on a bad
+  /// pattern (e.g. "illegal exclusion pattern: '!'", a bad `[` class).
+  static llvm::Expected<PatternMatcher> create(const std::vector<std::string>& patterns);
+
+  /// True when `path` (relative to the context, '/'-separated) is excluded:
+  /// the last pattern matching it or one of its parent directories decides.
+  bool matches(llvm::StringRef path) const;
+
+  /// For walkers that skip whole directories.
+  struct DirDecision {
+    /// The directory itself is excluded.
+    bool excluded = false;
+    /// Some `!` pattern could re-include a path below it, so a walker must
+    /// still descend into it (checking each entry) instead of skipping it.
+    bool must_descend = false;
+  };
+  /// Decides for directory `dir` (relative, '/'-separated).
+  DirDecision match_dir(llvm::StringRef dir) const;
+
+  /// True when some pattern is a `!` exception.
+  bool has_exclusions() const { return has_exclusions_; }
+  /// True when there are no patterns.
+  bool empty() const { return patterns_.empty(); }
+
+ private:
+  struct Pattern {
+    std::string text;                // cleaned, without '!'
+    std::vector<std::string> parts;  // split on '/'
+    bool exclusion = false;
+  };
+  std::vector<Pattern> patterns_;
+  bool has_exclusions_ = false;
+};
+
+}  // namespace kiln::frontend
