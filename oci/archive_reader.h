@@ -1,0 +1,58 @@
+// Reads a docker-archive or OCI layout tar (plain, gzip or zstd) in one pass.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <llvm/ADT/StringRef.h>
+#include <llvm/Support/Error.h>
+
+#include "oci/archive_blobs.h"
+#include "oci/reference.h"
+#include "oci/types.h"
+
+namespace kiln::oci {
+
+/// One image found in an archive. Its manifest, config and layers have been committed
+/// to the sink.
+struct LoadedImage {
+  /// Names from the archive, normalized with a tag (docker.io/library/alpine:latest);
+  /// empty when the archive names none (docker then prints "Loaded image ID: ...").
+  std::vector<Reference> names;
+  /// Descriptor of manifest_bytes (an image manifest, never an index).
+  Descriptor manifest;
+  /// The manifest bytes as stored in the sink. For a legacy docker-archive without
+  /// index.json, an OCI manifest synthesized from manifest.json (layer media types
+  /// from each blob's magic bytes).
+  std::string manifest_bytes;
+  /// The config bytes as found in the archive (the image ID is their digest).
+  std::string config_bytes;
+};
+
+/// Options of read_archive.
+struct ReadOptions {
+  /// Which manifest to take from a multi-platform index.
+  Platform platform = host_platform();
+  /// Largest JSON document kept in memory (manifest.json, index.json, configs...).
+  int64_t max_json_size = 64 << 20;
+};
+
+/// Reads the tar on `fd` (stdin is fine: one pass, no seeking; plain, gzip or zstd).
+/// Every regular file is streamed into a writer from `sink` while its sha256 is
+/// computed. Then the images are resolved: index.json when present (nested indexes
+/// followed to `options.platform`), else docker's manifest.json; every referenced
+/// blob must be present with the right digest and size. Only referenced blobs are
+/// committed, and nothing when the archive is rejected.
+///
+/// Errors name the entry, without a command prefix (callers add context such as
+/// "load"): "entry '../x': path escapes the archive", "entry 'blobs/sha256/ab…':
+/// content digest is 'sha256:…'", "not a tar archive", "truncated archive", ...
+llvm::Expected<std::vector<LoadedImage>> read_archive(int fd, BlobSink& sink,
+                                                      const ReadOptions& options = {});
+
+/// Reads an OCI image layout directory (oci-layout, index.json, blobs/) the same way.
+llvm::Expected<std::vector<LoadedImage>> read_layout_dir(llvm::StringRef dir, BlobSink& sink,
+                                                         const ReadOptions& options = {});
+
+}  // namespace kiln::oci
