@@ -1,0 +1,47 @@
+// The schema of kiln.db, one step per version. Modules append their tables here;
+// a shipped step is never edited (a store created by it would not be migrated).
+#include "cache/store_db.h"
+
+namespace kiln::cache {
+
+namespace {
+
+// Version 1: the image store (cache/image_store.cpp).
+//   manifests: one stored image (manifest blob) and its config digest (image ID),
+//     the config's created time (unix seconds) and the bytes its blobs occupy.
+//   image_names: full normalized reference -> manifest; a manifest may have none
+//     (a dangling image) or several.
+//   blob_refs: every blob a manifest needs (itself, config, layers); a blob no row
+//     refers to may be deleted.
+constexpr const char* kImagesV1 = R"sql(
+CREATE TABLE manifests (
+  digest TEXT PRIMARY KEY,
+  config TEXT NOT NULL,
+  created INTEGER NOT NULL,
+  size INTEGER NOT NULL,
+  added INTEGER NOT NULL
+);
+CREATE INDEX manifests_config ON manifests(config);
+CREATE TABLE image_names (
+  name TEXT PRIMARY KEY,
+  manifest TEXT NOT NULL REFERENCES manifests(digest),
+  tagged INTEGER NOT NULL
+);
+CREATE INDEX image_names_manifest ON image_names(manifest);
+CREATE TABLE blob_refs (
+  manifest TEXT NOT NULL REFERENCES manifests(digest) ON DELETE CASCADE,
+  blob TEXT NOT NULL,
+  PRIMARY KEY (manifest, blob)
+);
+CREATE INDEX blob_refs_blob ON blob_refs(blob);
+)sql";
+
+constexpr Migration kMigrations[] = {
+    {1, kImagesV1},
+};
+
+}  // namespace
+
+llvm::ArrayRef<Migration> store_migrations() { return kMigrations; }
+
+}  // namespace kiln::cache
