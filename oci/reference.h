@@ -41,6 +41,10 @@ struct Reference {
 /// (library/Alpine) must be lowercase", "invalid tag format" (UsageError).
 llvm::Expected<Reference> parse_normalized_named(llvm::StringRef text);
 
+/// Parses `text` without any normalization (docker's reference.Parse): the domain is
+/// whatever the first component is when it looks like one, and may stay empty.
+llvm::Expected<Reference> parse_unnormalized(llvm::StringRef text);
+
 /// Parses a reference that must already be fully qualified (docker's ParseNamed):
 /// "alpine" fails with "repository name must be canonical".
 llvm::Expected<Reference> parse_named(llvm::StringRef text);
