@@ -1,0 +1,41 @@
+// `save` and `load` between the image store and docker-archive / OCI layout tars.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <llvm/ADT/ArrayRef.h>
+#include <llvm/ADT/StringRef.h>
+#include <llvm/Support/Error.h>
+
+#include "cache/image_store.h"
+#include "oci/archive_writer.h"
+
+namespace kiln::cache {
+
+/// One image that `load_archive` stored.
+struct LoadedRecord {
+  /// Full normalized names the archive gave it (may be empty).
+  std::vector<std::string> names;
+  /// Names whose previous image was replaced, with that image's ID (docker prints
+  /// "renaming the old one").
+  std::vector<std::pair<std::string, Digest>> replaced;
+  ImageRecord image;
+};
+
+/// Reads an archive (docker-archive or OCI layout tar, plain/gzip/zstd) from `fd`
+/// into `store`, holding a shared blob lease from the first blob to the last name.
+/// When the archive is rejected nothing is stored; the error has no command prefix.
+llvm::Expected<std::vector<LoadedRecord>> load_archive(ImageStore& store, int fd);
+
+/// What to save: user texts resolved in the store. A text that is a name keeps that
+/// name in the archive; an ID or digest saves the image without names.
+llvm::Expected<std::vector<oci::ArchiveImage>> resolve_for_save(ImageStore& store,
+                                                                llvm::ArrayRef<std::string> texts);
+
+/// Writes `images` to `fd` in `format`, blobs streamed from the content store.
+/// The entries' mtime is SOURCE_DATE_EPOCH when set, else 0.
+llvm::Error save_archive(ImageStore& store, llvm::ArrayRef<oci::ArchiveImage> images,
+                         oci::ArchiveFormat format, int fd);
+
+}  // namespace kiln::cache

@@ -1,0 +1,31 @@
+// `import`: a root filesystem tarball becomes a one-layer image, like `docker import`.
+#pragma once
+
+#include <string>
+
+#include <llvm/ADT/StringRef.h>
+#include <llvm/Support/Error.h>
+
+#include "cache/image_store.h"
+
+namespace kiln::cache {
+
+/// Options of import_rootfs.
+struct ImportOptions {
+  /// Full normalized name to give the image; empty for none.
+  std::string name;
+  /// The history entry's comment (docker: "Imported from -").
+  std::string comment = "Imported from -";
+  /// The config's `created` as unix seconds; negative means now.
+  int64_t created = -1;
+};
+
+/// Reads a tar (plain, gzip, xz, bzip2 or zstd; detected) from `fd` and stores it as
+/// a gzip layer plus an OCI config (rootfs.diff_ids, one history entry, the host
+/// platform) and manifest. Entries that escape the root ('..', absolute names),
+/// that go through a symlink of the archive, hard links that point outside, and
+/// device nodes are rejected with the entry's name, and nothing is stored.
+/// Returns the stored image.
+llvm::Expected<ImageRecord> import_rootfs(ImageStore& store, int fd, const ImportOptions& options);
+
+}  // namespace kiln::cache
