@@ -1,0 +1,341 @@
+#include "cache/layer_unpack.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include <memory>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <llvm/ADT/SmallVector.h>
+
+#include "support/error.h"
+#include "support/fs.h"
+
+namespace kiln::cache {
+namespace {
+
+constexpr llvm::StringLiteral kWhiteoutPrefix = ".wh.";
+constexpr llvm::StringLiteral kOpaqueMarker = ".wh..wh..opq";
+constexpr llvm::StringLiteral kOverlayXattrPrefix = "trusted.overlay.";
+
+using ArchivePtr = std::unique_ptr<struct archive, int (*)(struct archive*)>;
+
+llvm::Error archive_error(struct archive* a, const llvm::Twine& what) {
+  const char* msg = archive_error_string(a);
+  return make_error(what + ": " + (msg != nullptr ? msg : "libarchive error"));
+}
+
+/// The decompressed stream of a blob, hashed as it is read.
+struct Decompressed {
+  struct archive* outer = nullptr;
+  Sha256 hash;
+  std::string error;
+
+  static la_ssize_t read_cb(struct archive*, void* self, const void** buf) {
+    auto* d = static_cast<Decompressed*>(self);
+    const void* block;
+    size_t size;
+    la_int64_t offset;
+    int rc = archive_read_data_block(d->outer, &block, &size, &offset);
+    if (rc == ARCHIVE_EOF) {
+      return 0;
+    }
+    if (rc < ARCHIVE_WARN) {
+      const char* msg = archive_error_string(d->outer);
+      d->error = msg != nullptr ? msg : "decompression failed";
+      return -1;
+    }
+    d->hash.update(block, size);
+    *buf = block;
+    return static_cast<la_ssize_t>(size);
+  }
+
+  /// Hashes whatever the tar reader did not consume (padding after the end).
+  llvm::Error drain() {
+    const void* block;
+    size_t size;
+    la_int64_t offset;
+    int rc;
+    while ((rc = archive_read_data_block(outer, &block, &size, &offset)) == ARCHIVE_OK) {
+      hash.update(block, size);
+    }
+    if (rc != ARCHIVE_EOF) {
+      return archive_error(outer, "decompress");
+    }
+    return llvm::Error::success();
+  }
+};
+
+/// Splits a tar entry name into clean components; fails when it escapes.
+llvm::Expected<llvm::SmallVector<llvm::StringRef, 8>> clean_components(llvm::StringRef name,
+                                                                       llvm::StringRef entry) {
+  if (name.startswith("/")) {
+    return make_error("entry " + quote(entry) + " has an absolute path");
+  }
+  llvm::SmallVector<llvm::StringRef, 8> parts;
+  name.split(parts, '/', -1, false);
+  llvm::SmallVector<llvm::StringRef, 8> out;
+  for (llvm::StringRef p : parts) {
+    if (p == ".") {
+      continue;
+    }
+    if (p == "..") {
+      return make_error("entry " + quote(entry) + " escapes the layer with '..'");
+    }
+    out.push_back(p);
+  }
+  return out;
+}
+
+std::string join_components(llvm::ArrayRef<llvm::StringRef> parts) {
+  std::string out;
+  for (llvm::StringRef p : parts) {
+    if (!out.empty()) {
+      out += '/';
+    }
+    out += p.str();
+  }
+  return out;
+}
+
+class Unpacker {
+ public:
+  explicit Unpacker(std::string dest) : dest_(std::move(dest)) {}
+
+  /// Extracts every entry of `tar` through `disk`.
+  llvm::Error run(struct archive* tar, struct archive* disk);
+  /// Marks the directories of ".wh..wh..opq" entries opaque (after the extraction,
+  /// so that libarchive's directory fix-ups cannot undo it).
+  llvm::Error finish_opaque_dirs();
+
+ private:
+  llvm::Error check_symlinks(const std::string& rel, llvm::StringRef entry) const {
+    for (size_t pos = rel.find('/'); pos != std::string::npos; pos = rel.find('/', pos + 1)) {
+      if (symlinks_.count(rel.substr(0, pos)) != 0) {
+        return make_error("entry " + quote(entry) + " escapes the layer through symlink " +
+                          quote(rel.substr(0, pos)));
+      }
+    }
+    return llvm::Error::success();
+  }
+  llvm::Error make_whiteout(const std::string& rel);
+  llvm::Error write_entry(struct archive* tar, struct archive* disk, archive_entry* e,
+                          const std::string& rel, llvm::StringRef entry);
+  static void drop_overlay_xattrs(archive_entry* e);
+
+  std::string dest_;
+  std::set<std::string> symlinks_;  // relative paths of this layer's symlinks
+  std::vector<std::string> opaque_dirs_;
+};
+
+llvm::Error Unpacker::make_whiteout(const std::string& rel) {
+  std::string path = fs::join(dest_, rel);
+  if (auto err = fs::make_dirs(llvm::StringRef(path).rsplit('/').first)) {
+    return err;
+  }
+  if (auto err = fs::remove_all(path)) {
+    return err;
+  }
+  if (::mknod(path.c_str(), S_IFCHR | 0, makedev(0, 0)) != 0) {
+    return make_io_error("create whiteout", path, errno);
+  }
+  return llvm::Error::success();
+}
+
+void Unpacker::drop_overlay_xattrs(archive_entry* e) {
+  std::vector<std::pair<std::string, std::string>> keep;
+  bool dropped = false;
+  const char* name;
+  const void* value;
+  size_t size;
+  archive_entry_xattr_reset(e);
+  while (archive_entry_xattr_next(e, &name, &value, &size) == ARCHIVE_OK) {
+    if (llvm::StringRef(name).startswith(kOverlayXattrPrefix)) {
+      dropped = true;
+      continue;
+    }
+    keep.emplace_back(name, std::string(static_cast<const char*>(value), size));
+  }
+  if (!dropped) {
+    return;
+  }
+  archive_entry_xattr_clear(e);
+  for (const auto& [k, v] : keep) {
+    archive_entry_xattr_add_entry(e, k.c_str(), v.data(), v.size());
+  }
+}
+
+llvm::Error Unpacker::write_entry(struct archive* tar, struct archive* disk, archive_entry* e,
+                                  const std::string& rel, llvm::StringRef entry) {
+  if (const char* link = archive_entry_hardlink(e)) {
+    auto parts = clean_components(link, entry);
+    if (!parts) {
+      return parts.takeError();
+    }
+    std::string target = join_components(*parts);
+    if (auto err = check_symlinks(target + "/", entry)) {
+      return err;
+    }
+    archive_entry_set_hardlink(e, fs::join(dest_, target).c_str());
+  }
+  if (archive_entry_filetype(e) == AE_IFLNK) {
+    symlinks_.insert(rel);
+  } else {
+    symlinks_.erase(rel);
+  }
+  drop_overlay_xattrs(e);
+  archive_entry_set_pathname(e, fs::join(dest_, rel).c_str());
+  if (archive_write_header(disk, e) < ARCHIVE_WARN) {
+    return archive_error(disk, "entry " + quote(entry));
+  }
+  const void* block;
+  size_t size;
+  la_int64_t offset;
+  int rc;
+  while ((rc = archive_read_data_block(tar, &block, &size, &offset)) == ARCHIVE_OK) {
+    if (archive_write_data_block(disk, block, size, offset) < ARCHIVE_WARN) {
+      return archive_error(disk, "entry " + quote(entry));
+    }
+  }
+  if (rc != ARCHIVE_EOF) {
+    return archive_error(tar, "entry " + quote(entry));
+  }
+  if (archive_write_finish_entry(disk) < ARCHIVE_WARN) {
+    return archive_error(disk, "entry " + quote(entry));
+  }
+  return llvm::Error::success();
+}
+
+llvm::Error Unpacker::run(struct archive* tar, struct archive* disk) {
+  archive_entry* e;
+  int rc;
+  while ((rc = archive_read_next_header(tar, &e)) == ARCHIVE_OK) {
+    std::string entry = archive_entry_pathname(e) != nullptr ? archive_entry_pathname(e) : "";
+    auto parts = clean_components(entry, entry);
+    if (!parts) {
+      return parts.takeError();
+    }
+    if (parts->empty()) {
+      continue;  // the layer's root directory
+    }
+    std::string rel = join_components(*parts);
+    if (auto err = check_symlinks(rel, entry)) {
+      return err;
+    }
+    llvm::StringRef base = parts->back();
+    std::string parent = join_components(llvm::ArrayRef<llvm::StringRef>(*parts).drop_back());
+    if (base == kOpaqueMarker) {
+      opaque_dirs_.push_back(parent);
+      continue;
+    }
+    if (base.startswith(kWhiteoutPrefix)) {
+      std::string target = fs::join(parent, base.drop_front(kWhiteoutPrefix.size()));
+      if (auto err = make_whiteout(target)) {
+        return err;
+      }
+      continue;
+    }
+    if (auto err = write_entry(tar, disk, e, rel, entry)) {
+      return err;
+    }
+  }
+  if (rc != ARCHIVE_EOF) {
+    return archive_error(tar, "read tar");
+  }
+  return llvm::Error::success();
+}
+
+llvm::Error Unpacker::finish_opaque_dirs() {
+  for (const std::string& rel : opaque_dirs_) {
+    std::string path = fs::join(dest_, rel);
+    if (auto err = fs::make_dirs(path)) {
+      return err;
+    }
+    if (::lsetxattr(path.c_str(), "trusted.overlay.opaque", "y", 1, 0) != 0) {
+      return make_io_error("mark opaque", path, errno);
+    }
+  }
+  return llvm::Error::success();
+}
+
+llvm::Expected<ArchivePtr> open_outer(llvm::StringRef blob_path) {
+  ArchivePtr outer(archive_read_new(), archive_read_free);
+  archive_read_support_filter_gzip(outer.get());
+  archive_read_support_filter_zstd(outer.get());
+  archive_read_support_format_raw(outer.get());
+  if (archive_read_open_filename(outer.get(), blob_path.str().c_str(), 1 << 20) != ARCHIVE_OK) {
+    return archive_error(outer.get(), "open");
+  }
+  archive_entry* e;
+  if (archive_read_next_header(outer.get(), &e) != ARCHIVE_OK) {
+    return archive_error(outer.get(), "read");
+  }
+  return outer;
+}
+
+}  // namespace
+
+llvm::Expected<Digest> unpack_layer(llvm::StringRef blob_path, llvm::StringRef dest,
+                                    std::optional<Digest> expected_diff_id) {
+  auto context = "unpack layer " + quote(blob_path);
+  char* real = ::realpath(dest.str().c_str(), nullptr);
+  if (real == nullptr) {
+    return with_context(make_io_error("resolve", dest, errno), context);
+  }
+  std::string dest_real = real;
+  ::free(real);
+  auto outer = open_outer(blob_path);
+  if (!outer) {
+    return with_context(outer.takeError(), context);
+  }
+  Decompressed stream;
+  stream.outer = outer->get();
+  ArchivePtr tar(archive_read_new(), archive_read_free);
+  archive_read_support_format_tar(tar.get());
+  ArchivePtr disk(archive_write_disk_new(), archive_write_free);
+  archive_write_disk_set_options(disk.get(), ARCHIVE_EXTRACT_OWNER | ARCHIVE_EXTRACT_PERM |
+                                                 ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_XATTR |
+                                                 ARCHIVE_EXTRACT_SECURE_SYMLINKS |
+                                                 ARCHIVE_EXTRACT_SECURE_NODOTDOT);
+  Unpacker unpacker(dest_real);
+  llvm::Error err = llvm::Error::success();
+  if (archive_read_open(tar.get(), &stream, nullptr, &Decompressed::read_cb, nullptr) !=
+      ARCHIVE_OK) {
+    err = archive_error(tar.get(), "read tar");
+  } else {
+    err = unpacker.run(tar.get(), disk.get());
+  }
+  if (!err && archive_write_close(disk.get()) != ARCHIVE_OK) {
+    err = archive_error(disk.get(), "finish");
+  }
+  if (!err) {
+    err = unpacker.finish_opaque_dirs();
+  }
+  if (!err) {
+    err = stream.drain();
+  }
+  if (err) {
+    if (!stream.error.empty()) {
+      llvm::consumeError(std::move(err));
+      err = make_error("decompress: " + stream.error);
+    }
+    return with_context(std::move(err), context);
+  }
+  Digest diff_id = stream.hash.finish();
+  if (expected_diff_id && *expected_diff_id != diff_id) {
+    return with_context(make_error("diff ID mismatch: expected " + quote(expected_diff_id->str()) +
+                                   ", got " + quote(diff_id.str())),
+                        context);
+  }
+  return diff_id;
+}
+
+}  // namespace kiln::cache

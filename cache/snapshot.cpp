@@ -1,0 +1,433 @@
+#include "cache/snapshot.h"
+
+#include <stdlib.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <string>
+#include <utility>
+
+#include <tbb/parallel_for.h>
+
+#include "cache/layer_unpack.h"
+#include "support/atomic_file.h"
+#include "support/error.h"
+#include "support/fs.h"
+
+namespace kiln::cache {
+namespace {
+
+/// Mount data is limited to one page; stay below it with room for the NUL.
+constexpr size_t kMaxMountData = 4000;
+
+llvm::Expected<std::string> real_path(llvm::StringRef path) {
+  char* real = ::realpath(path.str().c_str(), nullptr);
+  if (real == nullptr) {
+    return make_io_error("resolve", path, errno);
+  }
+  std::string out = real;
+  ::free(real);
+  return out;
+}
+
+/// Renames the directory `from` to `to`; an existing `to` wins and `from` is removed.
+llvm::Error rename_or_drop(const std::string& from, const std::string& to) {
+  if (::rename(from.c_str(), to.c_str()) == 0) {
+    return llvm::Error::success();
+  }
+  if (errno == EEXIST || errno == ENOTEMPTY) {
+    return fs::remove_all(from);
+  }
+  return make_io_error("rename '" + from + "' to", to, errno);
+}
+
+std::string overlay_options(llvm::ArrayRef<std::string> lowers, const std::string& upper,
+                            const std::string& work) {
+  std::string out = "lowerdir=";
+  for (size_t i = 0; i < lowers.size(); ++i) {
+    out += (i ? ":" : "") + lowers[i];
+  }
+  out += ",upperdir=" + upper + ",workdir=" + work;
+  // Changes must land in the upper dir as plain copies and whiteouts, which is
+  // all a layer tar can express: no redirect xattrs, no metadata-only copy-ups.
+  out += ",index=off,redirect_dir=off,metacopy=off";
+  return out;
+}
+
+/// Mounts overlayfs from a child process that first changes into `cwd`, so that
+/// `options` may use paths relative to it (the parent's cwd is left alone).
+int mount_in_dir(const std::string& cwd, const std::string& target, const std::string& options) {
+  pid_t pid = ::fork();
+  if (pid < 0) {
+    return errno;
+  }
+  if (pid == 0) {
+    if (::chdir(cwd.c_str()) != 0) {
+      ::_exit(errno);
+    }
+    ::_exit(::mount("overlay", target.c_str(), "overlay", 0, options.c_str()) == 0 ? 0 : errno);
+  }
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0) {
+    if (errno != EINTR) {
+      return errno;
+    }
+  }
+  return WIFEXITED(status) ? WEXITSTATUS(status) : EINTR;
+}
+
+}  // namespace
+
+Digest chain_id(const Digest& parent_chain_id, const Digest& diff_id) {
+  return Digest::of(parent_chain_id.str() + " " + diff_id.str());
+}
+
+std::vector<Digest> chain_ids(llvm::ArrayRef<Digest> diff_ids) {
+  std::vector<Digest> out;
+  for (const Digest& d : diff_ids) {
+    out.push_back(out.empty() ? d : chain_id(out.back(), d));
+  }
+  return out;
+}
+
+Snapshotter default_snapshotter() {
+  const char* env = std::getenv("KILN_SNAPSHOTTER");
+  if (env != nullptr && llvm::StringRef(env) == "native") {
+    return Snapshotter::native;
+  }
+  auto filesystems = fs::read_file("/proc/filesystems");
+  if (!filesystems) {
+    llvm::consumeError(filesystems.takeError());
+    return Snapshotter::native;
+  }
+  return llvm::StringRef(*filesystems).contains("\toverlay\n") ? Snapshotter::overlay
+                                                               : Snapshotter::native;
+}
+
+llvm::Expected<SnapshotStore> SnapshotStore::open(llvm::StringRef root, Snapshotter snapshotter) {
+  for (const char* sub : {"snapshots", "tmp"}) {
+    if (auto err = fs::make_dirs(fs::join(root, sub), 0700)) {
+      return with_context(std::move(err), "open snapshot store");
+    }
+  }
+  auto real = real_path(root);
+  if (!real) {
+    return real.takeError();
+  }
+  if (llvm::StringRef(*real).find_first_of(":,") != llvm::StringRef::npos) {
+    return make_error("open snapshot store: root " + quote(*real) +
+                      " contains ':' or ',', which overlayfs options cannot express");
+  }
+  return SnapshotStore(std::move(*real), snapshotter);
+}
+
+std::string SnapshotStore::snapshot_dir(const Digest& chain_id) const {
+  return root_ + "/snapshots/" + chain_id.hex();
+}
+
+std::string SnapshotStore::fs_dir(const Digest& chain_id) const {
+  return snapshot_dir(chain_id) + "/fs";
+}
+
+bool SnapshotStore::contains(const Digest& chain_id) const {
+  return fs::exists(snapshot_dir(chain_id));
+}
+
+llvm::Expected<std::optional<Digest>> SnapshotStore::parent(const Digest& chain_id) const {
+  auto text = fs::read_file(snapshot_dir(chain_id) + "/parent");
+  if (!text) {
+    return with_context(text.takeError(), "snapshot " + quote(chain_id.str()));
+  }
+  llvm::StringRef t = llvm::StringRef(*text).trim();
+  if (t.empty()) {
+    return std::nullopt;
+  }
+  auto d = Digest::parse(t);
+  if (!d) {
+    return with_context(d.takeError(), "snapshot " + quote(chain_id.str()));
+  }
+  return std::optional<Digest>(*d);
+}
+
+llvm::Expected<std::vector<std::string>> SnapshotStore::lower_dirs(const Digest& chain_id) const {
+  std::vector<std::string> out;
+  std::optional<Digest> cur = chain_id;
+  while (cur) {
+    out.push_back(fs_dir(*cur));
+    auto p = parent(*cur);
+    if (!p) {
+      return p.takeError();
+    }
+    cur = *p;
+  }
+  return out;
+}
+
+llvm::Expected<Digest> SnapshotStore::add_dir(llvm::StringRef dir, std::optional<Digest> parent,
+                                              const Digest& diff_id) const {
+  Digest id = parent ? chain_id(*parent, diff_id) : diff_id;
+  auto tmp = fs::make_temp_dir(root_ + "/tmp", "snapshot-");
+  if (!tmp) {
+    return tmp.takeError();
+  }
+  llvm::Error err = llvm::Error::success();
+  if (::rename(dir.str().c_str(), (*tmp + "/fs").c_str()) != 0) {
+    err = make_io_error("move snapshot dir", dir, errno);
+  }
+  if (!err) {
+    err = write_file_atomic(*tmp + "/diff_id", diff_id.str() + "\n");
+  }
+  if (!err) {
+    err = write_file_atomic(*tmp + "/parent", parent ? parent->str() + "\n" : "");
+  }
+  if (!err) {
+    err = rename_or_drop(*tmp, snapshot_dir(id));
+  }
+  if (err) {
+    llvm::consumeError(fs::remove_all(*tmp));
+    return with_context(std::move(err), "add snapshot " + quote(id.str()));
+  }
+  return id;
+}
+
+llvm::Expected<std::vector<Digest>> SnapshotStore::unpack_chain(
+    llvm::ArrayRef<LayerBlob> layers) const {
+  std::vector<Digest> diff_ids;
+  for (const LayerBlob& l : layers) {
+    diff_ids.push_back(l.diff_id);
+  }
+  std::vector<Digest> ids = chain_ids(diff_ids);
+  std::vector<std::string> errors(layers.size());
+  tbb::parallel_for(size_t{0}, layers.size(), [&](size_t i) {
+    if (contains(ids[i])) {
+      return;
+    }
+    std::optional<Digest> parent = i == 0 ? std::nullopt : std::optional<Digest>(ids[i - 1]);
+    auto tmp = fs::make_temp_dir(root_ + "/tmp", "unpack-");
+    if (!tmp) {
+      errors[i] = error_message(tmp.takeError());
+      return;
+    }
+    llvm::Error err = fs::make_dirs(*tmp + "/fs");
+    if (!err) {
+      auto got = unpack_layer(layers[i].path, *tmp + "/fs", layers[i].diff_id);
+      err = got ? llvm::Error::success() : got.takeError();
+    }
+    if (!err) {
+      auto added = add_dir(*tmp + "/fs", parent, layers[i].diff_id);
+      err = added ? llvm::Error::success() : added.takeError();
+    }
+    llvm::consumeError(fs::remove_all(*tmp));
+    if (err) {
+      errors[i] = error_message(std::move(err));
+    }
+  });
+  for (const std::string& e : errors) {
+    if (!e.empty()) {
+      return make_error(e);
+    }
+  }
+  return ids;
+}
+
+llvm::Error SnapshotStore::remove(const Digest& chain_id) const {
+  auto tmp = fs::make_temp_dir(root_ + "/tmp", "remove-");
+  if (!tmp) {
+    return tmp.takeError();
+  }
+  std::string dir = snapshot_dir(chain_id);
+  if (::rename(dir.c_str(), (*tmp + "/snapshot").c_str()) != 0 && errno != ENOENT) {
+    llvm::consumeError(fs::remove_all(*tmp));
+    return make_io_error("remove snapshot", dir, errno);
+  }
+  return fs::remove_all(*tmp);
+}
+
+llvm::Expected<MutableSnapshot> SnapshotStore::create_mutable(std::optional<Digest> parent) const {
+  auto dir = fs::make_temp_dir(root_ + "/snapshots", "tmp-");
+  if (!dir) {
+    return dir.takeError();
+  }
+  std::vector<std::string> lowers;
+  llvm::Error err = llvm::Error::success();
+  if (parent) {
+    auto l = lower_dirs(*parent);
+    if (l) {
+      lowers = std::move(*l);
+    } else {
+      err = l.takeError();
+    }
+  } else {
+    lowers.push_back(*dir + "/empty");
+    err = fs::make_dirs(lowers.back());
+  }
+  const char* subdirs[] = {"upper", "work"};
+  if (snapshotter_ == Snapshotter::native) {
+    subdirs[0] = "rootfs";
+    subdirs[1] = "rootfs";
+  }
+  for (const char* sub : subdirs) {
+    if (!err) {
+      err = fs::make_dirs(*dir + "/" + sub);
+    }
+  }
+  if (!err && snapshotter_ == Snapshotter::native) {
+    err = copy_merged(lowers, *dir + "/rootfs");
+  }
+  if (err) {
+    llvm::consumeError(fs::remove_all(*dir));
+    return with_context(std::move(err), "create mutable snapshot");
+  }
+  return MutableSnapshot(*this, parent, std::move(*dir), std::move(lowers), snapshotter_);
+}
+
+MutableSnapshot::MutableSnapshot(MutableSnapshot&& other) noexcept
+    : store_(other.store_),
+      parent_(other.parent_),
+      dir_(std::exchange(other.dir_, {})),
+      lowers_(std::move(other.lowers_)),
+      snapshotter_(other.snapshotter_),
+      target_(std::exchange(other.target_, {})) {}
+
+MutableSnapshot& MutableSnapshot::operator=(MutableSnapshot&& other) noexcept {
+  if (this != &other) {
+    llvm::consumeError(drop());
+    store_ = other.store_;
+    parent_ = other.parent_;
+    dir_ = std::exchange(other.dir_, {});
+    lowers_ = std::move(other.lowers_);
+    snapshotter_ = other.snapshotter_;
+    target_ = std::exchange(other.target_, {});
+  }
+  return *this;
+}
+
+MutableSnapshot::~MutableSnapshot() { llvm::consumeError(drop()); }
+
+std::string MutableSnapshot::upper_dir() const {
+  return snapshotter_ == Snapshotter::overlay ? dir_ + "/upper" : "";
+}
+
+std::string MutableSnapshot::work_dir() const {
+  return snapshotter_ == Snapshotter::overlay ? dir_ + "/work" : "";
+}
+
+llvm::Error MutableSnapshot::mount_overlay(const std::string& target) {
+  std::string options = overlay_options(lowers_, upper_dir(), work_dir());
+  if (options.size() <= kMaxMountData) {
+    if (::mount("overlay", target.c_str(), "overlay", 0, options.c_str()) != 0) {
+      return make_io_error("mount overlay on", target, errno);
+    }
+    return llvm::Error::success();
+  }
+  // Too long for one page: name the lower dirs relative to ROOT/snapshots.
+  std::string base = store_.root() + "/snapshots/";
+  std::vector<std::string> relative;
+  for (const std::string& l : lowers_) {
+    relative.push_back(llvm::StringRef(l).startswith(base) ? l.substr(base.size()) : l);
+  }
+  options = overlay_options(relative, upper_dir(), work_dir());
+  if (options.size() > kMaxMountData) {
+    return make_error("mount overlay on " + quote(target) + ": " + std::to_string(lowers_.size()) +
+                      " layers do not fit in the mount options");
+  }
+  if (int e = mount_in_dir(base, target, options)) {
+    return make_io_error("mount overlay on", target, e);
+  }
+  return llvm::Error::success();
+}
+
+llvm::Error MutableSnapshot::mount(llvm::StringRef target) {
+  if (dir_.empty()) {
+    return make_error("mount " + quote(target) + ": the snapshot was committed or dropped");
+  }
+  if (!target_.empty()) {
+    return make_error("mount " + quote(target) + ": already mounted on " + quote(target_));
+  }
+  auto real = real_path(target);
+  if (!real) {
+    return real.takeError();
+  }
+  if (snapshotter_ == Snapshotter::overlay) {
+    if (auto err = mount_overlay(*real)) {
+      return err;
+    }
+  } else if (::mount((dir_ + "/rootfs").c_str(), real->c_str(), nullptr, MS_BIND | MS_REC,
+                     nullptr) != 0) {
+    return make_io_error("bind mount snapshot on", *real, errno);
+  }
+  target_ = std::move(*real);
+  return llvm::Error::success();
+}
+
+llvm::Error MutableSnapshot::unmount() {
+  if (target_.empty()) {
+    return llvm::Error::success();
+  }
+  if (::umount2(target_.c_str(), 0) != 0 && errno != EINVAL) {
+    if (errno != EBUSY || ::umount2(target_.c_str(), MNT_DETACH) != 0) {
+      return make_io_error("unmount", target_, errno);
+    }
+  }
+  target_.clear();
+  return llvm::Error::success();
+}
+
+llvm::Expected<std::string> MutableSnapshot::diff_dir() {
+  if (dir_.empty()) {
+    return make_error("diff: the snapshot was committed or dropped");
+  }
+  if (snapshotter_ == Snapshotter::overlay) {
+    return upper_dir();
+  }
+  std::string diff = dir_ + "/diff";
+  if (!fs::exists(diff)) {
+    std::string partial = dir_ + "/diff.partial";
+    llvm::consumeError(fs::remove_all(partial));
+    if (auto err = compute_diff(lowers_, dir_ + "/rootfs", partial)) {
+      return err;
+    }
+    if (::rename(partial.c_str(), diff.c_str()) != 0) {
+      return make_io_error("rename", partial, errno);
+    }
+  }
+  return diff;
+}
+
+llvm::Expected<Digest> MutableSnapshot::commit(const Digest& diff_id) {
+  if (auto err = unmount()) {
+    return err;
+  }
+  auto diff = diff_dir();
+  if (!diff) {
+    return diff.takeError();
+  }
+  auto id = store_.add_dir(*diff, parent_, diff_id);
+  if (!id) {
+    return id.takeError();
+  }
+  if (auto err = drop()) {
+    return err;
+  }
+  return id;
+}
+
+llvm::Error MutableSnapshot::drop() {
+  if (auto err = unmount()) {
+    return err;
+  }
+  if (dir_.empty()) {
+    return llvm::Error::success();
+  }
+  if (auto err = fs::remove_all(dir_)) {
+    return err;
+  }
+  dir_.clear();
+  return llvm::Error::success();
+}
+
+}  // namespace kiln::cache

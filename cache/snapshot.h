@@ -1,0 +1,172 @@
+// Snapshot store: unpacked layers keyed by OCI chain ID, and mutable snapshots
+// (an overlayfs upper dir over a chain, or a full copy when overlay is missing).
+//
+// On disk, under ROOT:
+//   snapshots/<chain-id hex>/fs        the layer in overlay form (a lower dir)
+//   snapshots/<chain-id hex>/diff_id   "sha256:..." of the layer's tar
+//   snapshots/<chain-id hex>/parent    the parent's chain ID, empty for a base layer
+//   snapshots/tmp-XXXXXX/              a mutable snapshot (upper/, work/ or rootfs/)
+//   tmp/                               unpacks in progress, renamed into snapshots/
+// Every immutable snapshot appears by one rename of a complete directory, so a
+// crash leaves only temp dirs and concurrent writers of one chain ID are fine
+// (the first rename wins).
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <llvm/ADT/ArrayRef.h>
+#include <llvm/ADT/StringRef.h>
+#include <llvm/Support/Error.h>
+
+#include "support/digest.h"
+
+namespace kiln::cache {
+
+/// ChainID(parent, layer) = sha256(parent.str() + " " + diff_id.str()).
+Digest chain_id(const Digest& parent_chain_id, const Digest& diff_id);
+/// The chain IDs of `diff_ids` (bottom layer first): ChainID(L0) = DiffID(L0).
+std::vector<Digest> chain_ids(llvm::ArrayRef<Digest> diff_ids);
+
+/// How mutable snapshots are made.
+enum class Snapshotter {
+  overlay,  ///< overlayfs upper dir over the chain; the upper dir is the diff
+  native,   ///< a full copy of the chain; the diff is computed by comparison
+};
+
+/// `native` when KILN_SNAPSHOTTER=native or when overlayfs is not in
+/// /proc/filesystems, `overlay` otherwise.
+Snapshotter default_snapshotter();
+
+/// A layer blob to unpack: the file and its expected DiffID.
+struct LayerBlob {
+  std::string path;
+  Digest diff_id;
+};
+
+class MutableSnapshot;
+
+/// The snapshots under one root. Cheap to copy; all methods are thread-safe and
+/// safe against other processes using the same root.
+class SnapshotStore {
+ public:
+  /// Opens the store under `root`, creating ROOT/snapshots and ROOT/tmp.
+  static llvm::Expected<SnapshotStore> open(llvm::StringRef root,
+                                            Snapshotter snapshotter = default_snapshotter());
+
+  /// ROOT/snapshots/<hex>/fs (whether or not it exists).
+  std::string fs_dir(const Digest& chain_id) const;
+  /// True when the snapshot `chain_id` is complete on disk.
+  bool contains(const Digest& chain_id) const;
+  /// The parent chain ID of `chain_id`, or nullopt for a base layer.
+  llvm::Expected<std::optional<Digest>> parent(const Digest& chain_id) const;
+  /// The fs dirs of `chain_id` and its ancestors, topmost first (overlay's
+  /// lowerdir order). Fails when a snapshot of the chain is missing.
+  llvm::Expected<std::vector<std::string>> lower_dirs(const Digest& chain_id) const;
+
+  /// Unpacks the missing layers of an image (bottom layer first) in parallel,
+  /// verifying each DiffID, and returns the chain IDs. Existing snapshots are
+  /// reused; on failure nothing partial is left in snapshots/.
+  llvm::Expected<std::vector<Digest>> unpack_chain(llvm::ArrayRef<LayerBlob> layers) const;
+
+  /// Adds the overlay-form directory `dir` (moved, not copied: it must be on the
+  /// store's file system) as the snapshot of `diff_id` over `parent`. Returns the
+  /// chain ID; when it already exists `dir` is removed and the existing one kept.
+  llvm::Expected<Digest> add_dir(llvm::StringRef dir, std::optional<Digest> parent,
+                                 const Digest& diff_id) const;
+
+  /// A new mutable snapshot over `parent` (nullopt: an empty file system), made
+  /// by this store's snapshotter.
+  llvm::Expected<MutableSnapshot> create_mutable(std::optional<Digest> parent) const;
+
+  /// Removes the snapshot `chain_id` (not its parents). Missing is fine. The
+  /// caller makes sure that nothing mounts it.
+  llvm::Error remove(const Digest& chain_id) const;
+
+  const std::string& root() const { return root_; }
+  Snapshotter snapshotter() const { return snapshotter_; }
+
+ private:
+  SnapshotStore(std::string root, Snapshotter snapshotter)
+      : root_(std::move(root)), snapshotter_(snapshotter) {}
+  std::string snapshot_dir(const Digest& chain_id) const;
+
+  std::string root_;
+  Snapshotter snapshotter_;
+};
+
+/// A writable file system over a chain of snapshots. Move-only. mount() shows
+/// it at a target; commit() turns its changes into an immutable snapshot; the
+/// destructor (or drop()) unmounts what it mounted and removes its directories,
+/// it never commits. Not thread-safe.
+class MutableSnapshot {
+ public:
+  MutableSnapshot(MutableSnapshot&& other) noexcept;
+  MutableSnapshot& operator=(MutableSnapshot&& other) noexcept;
+  MutableSnapshot(const MutableSnapshot&) = delete;
+  MutableSnapshot& operator=(const MutableSnapshot&) = delete;
+  ~MutableSnapshot();
+
+  /// Mounts the file system at the existing directory `target`: overlayfs
+  /// (lowerdir = the chain, topmost first; long option strings are handled by
+  /// mounting with paths relative to ROOT/snapshots), or a bind mount of the
+  /// copy for the native snapshotter. One target at a time.
+  llvm::Error mount(llvm::StringRef target);
+  /// Unmounts the target of mount(); a no-op when not mounted.
+  llvm::Error unmount();
+  /// The changes in overlay form, for exporter::pack_layer(): the upper dir, or
+  /// (native) a directory computed by comparing the copy with the chain. Call
+  /// after unmount(). The directory stays valid until commit() or drop().
+  llvm::Expected<std::string> diff_dir();
+  /// Unmounts, and stores the diff as the immutable snapshot of `diff_id` (which
+  /// the caller got by packing diff_dir()) over the parent. Returns the chain ID.
+  /// The mutable snapshot is empty afterwards.
+  llvm::Expected<Digest> commit(const Digest& diff_id);
+  /// Unmounts and removes everything. Safe to call twice.
+  llvm::Error drop();
+
+  Snapshotter snapshotter() const { return snapshotter_; }
+  /// The parent chain ID (nullopt for an empty base).
+  const std::optional<Digest>& parent() const { return parent_; }
+  /// Overlay lower dirs, topmost first (an empty dir when there is no parent).
+  const std::vector<std::string>& lower_dirs() const { return lowers_; }
+  /// Overlay upper and work dirs (empty strings for the native snapshotter).
+  std::string upper_dir() const;
+  std::string work_dir() const;
+  /// The mounted target, empty when not mounted.
+  const std::string& mounted_at() const { return target_; }
+
+ private:
+  friend class SnapshotStore;
+  MutableSnapshot(SnapshotStore store, std::optional<Digest> parent, std::string dir,
+                  std::vector<std::string> lowers, Snapshotter snapshotter)
+      : store_(std::move(store)),
+        parent_(std::move(parent)),
+        dir_(std::move(dir)),
+        lowers_(std::move(lowers)),
+        snapshotter_(snapshotter) {}
+  llvm::Error mount_overlay(const std::string& target);
+
+  SnapshotStore store_;
+  std::optional<Digest> parent_;
+  std::string dir_;  // ROOT/snapshots/tmp-XXXXXX; empty once committed or dropped
+  std::vector<std::string> lowers_;
+  Snapshotter snapshotter_;
+  std::string target_;
+};
+
+/// Copies the overlay-form layer dirs `lowers` (topmost first) into `dest` as one
+/// merged tree: whiteouts and opaque dirs applied, metadata and hard links kept.
+llvm::Error copy_merged(llvm::ArrayRef<std::string> lowers, llvm::StringRef dest);
+
+/// Writes into the new directory `diff` the changes that turn the merged
+/// `lowers` into `rootfs`, in overlay form (whiteouts for deletions). An entry is
+/// changed when its type, mode, owner, xattrs, link target, size or mtime
+/// differs, or (mtime without nanoseconds) its content; the parents of changed
+/// entries are included. Regular files are hard-linked from `rootfs`.
+llvm::Error compute_diff(llvm::ArrayRef<std::string> lowers, llvm::StringRef rootfs,
+                         llvm::StringRef diff);
+
+}  // namespace kiln::cache
