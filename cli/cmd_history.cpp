@@ -1,0 +1,115 @@
+// `kiln history IMAGE`: the image's history entries, newest first, like docker.
+
+#include <iostream>
+
+#include "cli/command.h"
+#include "cli/store_open.h"
+#include "oci/image_config.h"
+#include "oci/types.h"
+#include "support/error.h"
+
+namespace kiln::cli {
+namespace {
+
+struct HistoryOptions {
+  std::string image;
+  bool no_trunc = false;
+  bool quiet = false;
+  bool human = true;
+};
+
+// docker's stringutils.Ellipsis: at most `width` code points, the last one "…".
+std::string ellipsis(const std::string& text, size_t width) {
+  std::vector<size_t> starts;  // byte offsets of code points
+  for (size_t i = 0; i < text.size(); ++i) {
+    if ((text[i] & 0xC0) != 0x80) {
+      starts.push_back(i);
+    }
+  }
+  if (starts.size() <= width) {
+    return text;
+  }
+  return text.substr(0, starts[width - 1]) + "…";
+}
+
+std::string created_column(const std::string& created, bool human) {
+  if (created.empty()) {
+    return "N/A";
+  }
+  if (!human) {
+    return created;
+  }
+  auto seconds = cache::parse_rfc3339(created);
+  if (!seconds) {
+    llvm::consumeError(seconds.takeError());
+    return created;
+  }
+  return since(*seconds);
+}
+
+llvm::Expected<int> run_history(const GlobalOptions& globals, const HistoryOptions& options) {
+  auto store = open_store(globals);
+  if (!store) {
+    return store.takeError();
+  }
+  auto image = (*store)->resolve(options.image);
+  if (!image) {
+    return image.takeError();
+  }
+  auto manifest_bytes = (*store)->content().read(image->manifest);
+  auto config_bytes = (*store)->content().read(image->config);
+  if (!manifest_bytes || !config_bytes) {
+    llvm::consumeError(manifest_bytes.takeError());
+    return config_bytes ? manifest_bytes.takeError() : config_bytes.takeError();
+  }
+  auto manifest = oci::parse_manifest(*manifest_bytes);
+  if (!manifest) {
+    return manifest.takeError();
+  }
+  auto config = oci::parse_image_config(*config_bytes);
+  if (!config) {
+    return config.takeError();
+  }
+  std::vector<std::vector<std::string>> rows;
+  size_t layer = 0;
+  for (const oci::HistoryEntry& entry : config->history) {
+    int64_t size = 0;
+    if (!entry.empty_layer && layer < manifest->layers.size()) {
+      size = manifest->layers[layer++].size;
+    }
+    std::string created_by = entry.created_by;
+    std::replace(created_by.begin(), created_by.end(), '\t', ' ');
+    if (!options.no_trunc) {
+      created_by = ellipsis(created_by, 45);
+    }
+    rows.push_back({"<missing>", created_column(entry.created, options.human), created_by,
+                    options.human ? human_size(size) : std::to_string(size), entry.comment});
+  }
+  std::reverse(rows.begin(), rows.end());
+  if (!rows.empty()) {
+    rows.front()[0] = options.no_trunc ? image->config.str() : image->config.short_hex();
+  }
+  if (options.quiet) {
+    for (const auto& row : rows) {
+      std::cout << row[0] << "\n";
+    }
+    return 0;
+  }
+  rows.insert(rows.begin(), {"IMAGE", "CREATED", "CREATED BY", "SIZE", "COMMENT"});
+  print_table(std::cout, rows);
+  return 0;
+}
+
+CommandBody setup_history(CLI::App& sub, const GlobalOptions& globals) {
+  auto options = std::make_shared<HistoryOptions>();
+  sub.add_flag("--no-trunc", options->no_trunc, "Don't truncate output");
+  sub.add_flag("-q,--quiet", options->quiet, "Only show image IDs");
+  sub.add_option("-H,--human", options->human, "Print sizes and dates in human readable format");
+  sub.add_option("image", options->image, "IMAGE")->required();
+  return [&globals, options]() { return run_history(globals, *options); };
+}
+
+CommandRegistration reg{{"history", "Show the history of an image", setup_history, 24}};
+
+}  // namespace
+}  // namespace kiln::cli

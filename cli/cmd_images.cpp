@@ -1,0 +1,139 @@
+// `kiln images`: list the images of the store like `docker images`.
+
+#include <iostream>
+
+#include <nlohmann/json.hpp>
+
+#include "cli/command.h"
+#include "cli/store_open.h"
+#include "oci/reference.h"
+#include "support/error.h"
+
+namespace kiln::cli {
+namespace {
+
+struct ImagesOptions {
+  bool quiet = false;
+  bool digests = false;
+  bool all = false;
+  bool no_trunc = false;
+  std::string format;
+  std::string filter;  // REPOSITORY[:TAG]
+};
+
+struct Row {
+  std::string repository, tag, digest, id, created_since, created_at, size;
+};
+
+// Rows of one image: one per name, or one <none> row for a dangling image.
+void add_rows(const cache::ImageRecord& image, const ImagesOptions& options,
+              std::vector<Row>& rows) {
+  Row base;
+  base.id = options.no_trunc ? image.config.str() : image.config.short_hex();
+  base.created_since = since(image.created);
+  base.created_at = go_time_string(image.created);
+  base.size = human_size(image.size);
+  base.digest = image.manifest.str();
+  if (image.names.empty()) {
+    base.repository = base.tag = "<none>";
+    rows.push_back(base);
+    return;
+  }
+  for (const std::string& name : image.names) {
+    Row row = base;
+    std::tie(row.repository, row.tag) = familiar_repo_tag(name);
+    rows.push_back(std::move(row));
+  }
+}
+
+bool matches(const Row& row, llvm::StringRef filter) {
+  if (filter.empty()) {
+    return true;
+  }
+  auto [repo, tag] = filter.rsplit(':');
+  if (tag.contains('/')) {  // "localhost:5000/x": the colon was the port's
+    repo = filter;
+    tag = "";
+  }
+  auto ref = oci::parse_normalized_named(repo);
+  if (!ref) {
+    llvm::consumeError(ref.takeError());
+    return false;
+  }
+  return ref->familiar_name() == row.repository && (tag.empty() || tag == row.tag);
+}
+
+void print_json(const Row& row, const ImagesOptions& options) {
+  nlohmann::json line = {{"Containers", "N/A"},
+                         {"CreatedAt", row.created_at},
+                         {"CreatedSince", row.created_since},
+                         {"Digest", row.repository == "<none>" ? "<none>" : row.digest},
+                         {"ID", row.id},
+                         {"Repository", row.repository},
+                         {"SharedSize", "N/A"},
+                         {"Size", row.size},
+                         {"Tag", row.tag},
+                         {"UniqueSize", "N/A"},
+                         {"VirtualSize", row.size}};
+  std::cout << line.dump() << "\n";
+}
+
+llvm::Expected<int> run_images(const GlobalOptions& globals, const ImagesOptions& options) {
+  if (!options.format.empty() && options.format != "json" && options.format != "table") {
+    return llvm::make_error<UsageError>("unsupported --format " + quote(options.format) +
+                                        " (supported: 'table', 'json')");
+  }
+  auto store = open_store(globals);
+  if (!store) {
+    return store.takeError();
+  }
+  auto images = (*store)->list();
+  if (!images) {
+    return images.takeError();
+  }
+  std::vector<Row> rows;
+  for (const cache::ImageRecord& image : *images) {
+    add_rows(image, options, rows);
+  }
+  std::vector<std::vector<std::string>> table;
+  if (options.digests) {
+    table.push_back({"REPOSITORY", "TAG", "DIGEST", "IMAGE ID", "CREATED", "SIZE"});
+  } else {
+    table.push_back({"REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE"});
+  }
+  for (const Row& row : rows) {
+    if (!matches(row, options.filter)) {
+      continue;
+    }
+    if (options.quiet) {
+      std::cout << row.id << "\n";
+    } else if (options.format == "json") {
+      print_json(row, options);
+    } else if (options.digests) {
+      std::string digest = row.repository == "<none>" ? "<none>" : row.digest;
+      table.push_back({row.repository, row.tag, digest, row.id, row.created_since, row.size});
+    } else {
+      table.push_back({row.repository, row.tag, row.id, row.created_since, row.size});
+    }
+  }
+  if (!options.quiet && options.format != "json") {
+    print_table(std::cout, table);
+  }
+  return 0;
+}
+
+CommandBody setup_images(CLI::App& sub, const GlobalOptions& globals) {
+  auto options = std::make_shared<ImagesOptions>();
+  sub.add_flag("-q,--quiet", options->quiet, "Only show image IDs");
+  sub.add_flag("--digests", options->digests, "Show digests");
+  sub.add_flag("-a,--all", options->all, "Show all images (intermediate ones too)");
+  sub.add_flag("--no-trunc", options->no_trunc, "Don't truncate output");
+  sub.add_option("--format", options->format, "Output format: 'table' or 'json'");
+  sub.add_option("repository", options->filter, "REPOSITORY[:TAG] to list");
+  return [&globals, options]() { return run_images(globals, *options); };
+}
+
+CommandRegistration reg{{"images", "List images", setup_images, 20}};
+
+}  // namespace
+}  // namespace kiln::cli

@@ -1,0 +1,84 @@
+// `kiln import FILE|- [REPOSITORY[:TAG]]`: a rootfs tarball becomes a one-layer image.
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <iostream>
+
+#include "cache/image_import.h"
+#include "cli/command.h"
+#include "cli/store_open.h"
+#include "oci/reference.h"
+#include "support/error.h"
+
+namespace kiln::cli {
+namespace {
+
+struct ImportArgs {
+  std::string file;
+  std::string name;
+  std::string message;
+};
+
+llvm::Expected<int> run_import(const GlobalOptions& globals, const ImportArgs& args) {
+  cache::ImportOptions options;
+  if (!args.name.empty()) {
+    auto ref = oci::parse_reference(args.name);
+    if (!ref) {
+      return with_context(ref.takeError(), "import");
+    }
+    if (!ref->digest.empty()) {
+      return llvm::make_error<UsageError>(
+          "import: refusing to create a tag with a digest reference");
+    }
+    options.name = ref->str();
+  }
+  if (!args.message.empty()) {
+    options.comment = args.message;
+  }
+  if (const char* epoch = std::getenv("SOURCE_DATE_EPOCH"); epoch && *epoch) {
+    if (llvm::StringRef(epoch).getAsInteger(10, options.created) || options.created < 0) {
+      return llvm::make_error<UsageError>("invalid SOURCE_DATE_EPOCH " + quote(epoch));
+    }
+  }
+  int fd = STDIN_FILENO;
+  if (args.file != "-") {
+    fd = ::open(args.file.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+      return make_io_error("import: open", args.file, errno);
+    }
+  }
+  auto store = open_store(globals);
+  if (!store) {
+    if (fd != STDIN_FILENO) {
+      ::close(fd);
+    }
+    return store.takeError();
+  }
+  auto image = cache::import_rootfs(**store, fd, options);
+  if (fd != STDIN_FILENO) {
+    ::close(fd);
+  }
+  if (!image) {
+    return with_context(image.takeError(), "import");
+  }
+  std::cout << image->config.str() << "\n";
+  return 0;
+}
+
+CommandBody setup_import(CLI::App& sub, const GlobalOptions& globals) {
+  auto args = std::make_shared<ImportArgs>();
+  sub.add_option("-m,--message", args->message, "Set commit message for imported image");
+  sub.add_option("file", args->file, "FILE or - (a tar, plain or gzip/xz/bzip2/zstd)")->required();
+  sub.add_option("repository", args->name, "REPOSITORY[:TAG]");
+  return [&globals, args]() { return run_import(globals, *args); };
+}
+
+CommandRegistration reg{{"import",
+                         "Import the contents from a tarball to create a filesystem image",
+                         setup_import, 27}};
+
+}  // namespace
+}  // namespace kiln::cli

@@ -1,0 +1,114 @@
+// `kiln inspect IMAGE...`: a JSON array like `docker image inspect`.
+
+#include <iostream>
+
+#include <nlohmann/json.hpp>
+
+#include "cli/command.h"
+#include "cli/print_error.h"
+#include "cli/store_open.h"
+#include "oci/reference.h"
+#include "support/error.h"
+
+namespace kiln::cli {
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+// A string member of `object`, or "" when absent or not a string.
+std::string string_at(const Json& object, const char* key) {
+  auto it = object.find(key);
+  return it != object.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+llvm::Expected<Json> inspect_one(cache::ImageStore& store, const cache::ImageRecord& image) {
+  auto bytes = store.content().read(image.config);
+  if (!bytes) {
+    return bytes.takeError();
+  }
+  Json config;
+  try {
+    config = Json::parse(*bytes);
+  } catch (const std::exception& e) {
+    return make_error("config " + quote(image.config.str()) + ": invalid JSON: " + e.what());
+  }
+  Json tags = Json::array(), digests = Json::array();
+  for (const std::string& name : image.names) {
+    tags.push_back(familiar_name(name));
+    auto ref = oci::parse_named(name);
+    if (!ref) {
+      llvm::consumeError(ref.takeError());
+      continue;
+    }
+    std::string digest = ref->familiar_name() + "@" + image.manifest.str();
+    if (std::find(digests.begin(), digests.end(), digest) == digests.end()) {
+      digests.push_back(digest);
+    }
+  }
+  Json layers = Json::array();
+  if (auto rootfs = config.find("rootfs"); rootfs != config.end() && rootfs->is_object()) {
+    if (auto ids = rootfs->find("diff_ids"); ids != rootfs->end() && ids->is_array()) {
+      layers = *ids;
+    }
+  }
+  Json out;
+  out["Id"] = image.config.str();
+  out["RepoTags"] = tags;
+  out["RepoDigests"] = digests;
+  out["Parent"] = "";
+  out["Comment"] = string_at(config, "comment");
+  out["Created"] = string_at(config, "created");
+  out["DockerVersion"] = string_at(config, "docker_version");
+  out["Author"] = string_at(config, "author");
+  out["Config"] = config.contains("config") ? config["config"] : Json(nullptr);
+  out["Architecture"] = string_at(config, "architecture");
+  if (std::string variant = string_at(config, "variant"); !variant.empty()) {
+    out["Variant"] = variant;
+  }
+  out["Os"] = string_at(config, "os");
+  out["Size"] = image.size;
+  out["RootFS"] = {{"Type", "layers"}, {"Layers", layers}};
+  out["Metadata"] = {{"LastTagTime", "0001-01-01T00:00:00Z"}};
+  return out;
+}
+
+llvm::Expected<int> run_inspect(const GlobalOptions& globals,
+                                const std::vector<std::string>& images) {
+  auto store = open_store(globals);
+  if (!store) {
+    return store.takeError();
+  }
+  Json all = Json::array();
+  std::vector<llvm::Error> errors;
+  for (const std::string& text : images) {
+    auto image = (*store)->resolve(text);
+    if (!image) {
+      errors.push_back(image.takeError());
+      continue;
+    }
+    auto json = inspect_one(**store, *image);
+    if (!json) {
+      errors.push_back(json.takeError());
+      continue;
+    }
+    all.push_back(std::move(*json));
+  }
+  std::cout << all.dump(4) << "\n";
+  std::cout.flush();
+  int code = 0;
+  for (llvm::Error& err : errors) {
+    code = print_error(std::move(err), std::cerr);
+  }
+  return code;
+}
+
+CommandBody setup_inspect(CLI::App& sub, const GlobalOptions& globals) {
+  auto images = std::make_shared<std::vector<std::string>>();
+  sub.add_option("images", *images, "IMAGE...")->required();
+  return [&globals, images]() { return run_inspect(globals, *images); };
+}
+
+CommandRegistration reg{{"inspect", "Display detailed information on images", setup_inspect, 23}};
+
+}  // namespace
+}  // namespace kiln::cli

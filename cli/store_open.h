@@ -1,0 +1,42 @@
+// Shared pieces of the image commands: opening the store of --root and docker's
+// output conventions (human sizes and ages, tabwriter-aligned tables).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include <llvm/ADT/StringRef.h>
+#include <llvm/Support/Error.h>
+
+#include "cache/image_store.h"
+#include "cli/command.h"
+
+namespace kiln::cli {
+
+/// Opens the image store at `globals.root`.
+llvm::Expected<std::unique_ptr<cache::ImageStore>> open_store(const GlobalOptions& globals);
+
+/// The short form docker shows of a full name: {"alpine", "latest"}; names that do
+/// not parse are returned whole with tag "<none>".
+std::pair<std::string, std::string> familiar_repo_tag(llvm::StringRef full_name);
+/// "alpine:latest" for "docker.io/library/alpine:latest".
+std::string familiar_name(llvm::StringRef full_name);
+
+/// go-units HumanSizeWithPrecision(size, 3): "0B", "512B", "4.26MB", "1.1GB".
+std::string human_size(int64_t bytes);
+/// go-units HumanDuration of `seconds`: "Less than a second", "5 minutes",
+/// "About an hour", "3 days", "2 weeks", "4 months", "2 years".
+std::string human_duration(int64_t seconds);
+/// "<duration> ago" from unix time `then` to now, or "N/A" for 0.
+std::string since(int64_t then);
+/// Go's time.Time String() in UTC: "2024-01-02 03:04:05 +0000 UTC".
+std::string go_time_string(int64_t unix_seconds);
+
+/// Writes `rows` aligned like docker's tabwriter (min width 10, padding 3); the last
+/// column is not padded.
+void print_table(std::ostream& os, const std::vector<std::vector<std::string>>& rows);
+
+}  // namespace kiln::cli
