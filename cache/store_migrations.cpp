@@ -36,8 +36,30 @@ CREATE TABLE blob_refs (
 CREATE INDEX blob_refs_blob ON blob_refs(blob);
 )sql";
 
+// Version 2: the solver (solver/ops).
+//   layer_blobs: the compressed blob packed from a layer (by DiffID and
+//     compression); a cache of work, since a snapshot can always be packed again.
+//   cache_keys: a build step's cache key -> its result, the snapshot chain ID
+//     ("" for an empty file system) and whether the step added a layer.
+constexpr const char* kSolverV2 = R"sql(
+CREATE TABLE layer_blobs (
+  diff_id TEXT NOT NULL,
+  compression TEXT NOT NULL,
+  blob TEXT NOT NULL,
+  size INTEGER NOT NULL,
+  PRIMARY KEY (diff_id, compression)
+);
+CREATE TABLE cache_keys (
+  key TEXT PRIMARY KEY,
+  chain TEXT NOT NULL,
+  layer INTEGER NOT NULL,
+  created INTEGER NOT NULL
+);
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, kImagesV1},
+    {2, kSolverV2},
 };
 
 }  // namespace
