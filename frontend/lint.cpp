@@ -1,0 +1,186 @@
+// Lint rules: the syntax checks here, the lowering-time ones in lower*.cpp.
+
+#include "frontend/lint.h"
+
+#include <algorithm>
+
+#include "frontend/go_text.h"
+
+namespace kiln::frontend {
+namespace {
+
+const LintRule kRules[] = {
+    {"ConsistentInstructionCasing",
+     "All commands within the Dockerfile should use the same casing (either upper or lower)",
+     "https://docs.docker.com/go/dockerfile/rule/consistent-instruction-casing/"},
+    {"DuplicateStageName", "Stage names should be unique",
+     "https://docs.docker.com/go/dockerfile/rule/duplicate-stage-name/"},
+    {"FromAsCasing", "The 'as' keyword should match the case of the 'from' keyword",
+     "https://docs.docker.com/go/dockerfile/rule/from-as-casing/"},
+    {"JSONArgsRecommended",
+     "JSON arguments recommended for ENTRYPOINT/CMD to prevent unintended behavior related to OS "
+     "signals",
+     "https://docs.docker.com/go/dockerfile/rule/json-args-recommended/"},
+    {"LegacyKeyValueFormat", "Legacy key/value format with whitespace separator should not be used",
+     "https://docs.docker.com/go/dockerfile/rule/legacy-key-value-format/"},
+    {"MaintainerDeprecated",
+     "The MAINTAINER instruction is deprecated, use a label instead to define an image author",
+     "https://docs.docker.com/go/dockerfile/rule/maintainer-deprecated/"},
+    {"NoEmptyContinuation", "Empty continuation lines will become errors in a future release",
+     "https://docs.docker.com/go/dockerfile/rule/no-empty-continuation/"},
+    {"UndefinedArgInFrom", "FROM command must use declared ARGs",
+     "https://docs.docker.com/go/dockerfile/rule/undefined-arg-in-from/"},
+    {"UndefinedVar", "Variables should be defined before their use",
+     "https://docs.docker.com/go/dockerfile/rule/undefined-var/"},
+    {"WorkdirRelativePath",
+     "Relative workdir without an absolute workdir declared within the build can have "
+     "unexpected results if the base image changes",
+     "https://docs.docker.com/go/dockerfile/rule/workdir-relative-path/"},
+};
+
+class SyntaxLinter {
+ public:
+  explicit SyntaxLinter(std::vector<LintWarning>& out) : out_(out) {}
+
+  void add(llvm::StringRef rule, std::string detail, SourceRange range) {
+    const LintRule* r = find_lint_rule(rule);
+    out_.push_back({r->name, r->description, r->url, std::move(detail), range});
+  }
+
+  static llvm::StringRef keyword_as_written(const Node& node) {
+    return llvm::StringRef(node.original).ltrim().split(' ').first.split('\t').first;
+  }
+
+  void check_node(const Node& node) {
+    if (node.keyword == "maintainer") {
+      add("MaintainerDeprecated", "Maintainer instruction is deprecated in favor of using label",
+          node.range);
+    }
+    if (node.keyword == "env" || node.keyword == "label") {
+      for (size_t i = 2; i < node.args.size(); i += 3) {
+        if (node.args[i].empty()) {
+          std::string name = llvm::StringRef(node.keyword).upper();
+          add("LegacyKeyValueFormat",
+              "\"" + name + " key=value\" should be used instead of legacy \"" + name +
+                  " key value\" format",
+              node.range);
+          break;
+        }
+      }
+    }
+    if (node.keyword == "from" && node.args.size() == 3) {
+      llvm::StringRef from = keyword_as_written(node);
+      llvm::StringRef as = node.args[1];
+      bool from_upper = from.upper() == from;
+      bool from_lower = from.lower() == from;
+      if ((from_upper && as.upper() != as) || (from_lower && as.lower() != as)) {
+        add("FromAsCasing",
+            "'" + as.str() + "' and '" + from.str() + "' keywords' casing do not match",
+            node.range);
+      }
+    }
+  }
+
+  void check_casing(const std::vector<const Node*>& nodes) {
+    int lower = 0;
+    int upper = 0;
+    for (const Node* n : nodes) {
+      llvm::StringRef k = keyword_as_written(*n);
+      if (k.lower() == k) {
+        ++lower;
+      } else if (k.upper() == k) {
+        ++upper;
+      }
+    }
+    bool majority_lower = lower > upper;
+    for (const Node* n : nodes) {
+      llvm::StringRef k = keyword_as_written(*n);
+      const char* correct = nullptr;
+      if (majority_lower && k.lower() != k) {
+        correct = "lowercase";
+      } else if (!majority_lower && k.upper() != k) {
+        correct = "uppercase";
+      }
+      if (correct) {
+        add("ConsistentInstructionCasing",
+            "Command '" + k.str() + "' should match the case of the command majority (" + correct +
+                ")",
+            n->range);
+      }
+    }
+  }
+
+ private:
+  std::vector<LintWarning>& out_;
+};
+
+}  // namespace
+
+const LintRule* find_lint_rule(llvm::StringRef name) {
+  for (const auto& r : kRules) {
+    if (name == r.name) {
+      return &r;
+    }
+  }
+  return nullptr;
+}
+
+std::string suggest_name(llvm::StringRef name, const std::vector<std::string>& options) {
+  std::string best;
+  unsigned best_distance = 3;
+  std::string lowered = name.lower();
+  for (const auto& option : options) {
+    unsigned d = llvm::StringRef(lowered).edit_distance(llvm::StringRef(option).lower());
+    if (d < best_distance && d < name.size()) {
+      best_distance = d;
+      best = option;
+    }
+  }
+  return best;
+}
+
+llvm::Expected<std::vector<LintWarning>> lint_dockerfile(const Dockerfile& dockerfile,
+                                                         LowerOptions options) {
+  std::vector<LintWarning> out;
+  SyntaxLinter linter(out);
+  for (const ParseWarning& w : dockerfile.ast.warnings) {
+    if (w.rule == "NoEmptyContinuation") {
+      linter.add(w.rule, "Empty continuation line", w.range);
+    }
+  }
+  std::vector<const Node*> stage_nodes;
+  std::vector<std::string> seen_names;
+  bool in_stage = false;
+  for (const Node& node : dockerfile.ast.nodes) {
+    in_stage = in_stage || node.keyword == "from";
+    linter.check_node(node);
+    if (in_stage) {
+      stage_nodes.push_back(&node);
+    }
+  }
+  for (const Stage& stage : dockerfile.stages) {
+    const std::string& name = stage.from.name;
+    if (name.empty()) {
+      continue;
+    }
+    if (std::find(seen_names.begin(), seen_names.end(), name) != seen_names.end()) {
+      linter.add("DuplicateStageName",
+                 "Duplicate stage name " + go_quote(name) + ", stage names should be unique",
+                 stage.from.range);
+    }
+    seen_names.push_back(name);
+  }
+  linter.check_casing(stage_nodes);
+  options.all_stages = true;
+  options.lint = &out;
+  auto lowered = lower(dockerfile, options);
+  if (!lowered) {
+    return lowered.takeError();
+  }
+  std::stable_sort(out.begin(), out.end(), [](const LintWarning& a, const LintWarning& b) {
+    return a.range.start_line < b.range.start_line;
+  });
+  return out;
+}
+
+}  // namespace kiln::frontend

@@ -1,0 +1,37 @@
+// Dockerfile lint rules with BuildKit's names and texts (`kiln build --check`).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <llvm/ADT/StringRef.h>
+#include <llvm/Support/Error.h>
+
+#include "frontend/instructions.h"
+#include "frontend/lower.h"
+
+namespace kiln::frontend {
+
+/// A lint rule as BuildKit defines it.
+struct LintRule {
+  const char* name;
+  const char* description;
+  const char* url;
+};
+
+/// The rule named `name`, or null.
+const LintRule* find_lint_rule(llvm::StringRef name);
+
+/// The option closest to `name` (case-insensitive edit distance, at most 2 and
+/// less than the name's length), or "" when none is close. For "did you mean".
+std::string suggest_name(llvm::StringRef name, const std::vector<std::string>& options);
+
+/// Runs every rule on `dockerfile`: the syntax rules (casing, JSON args, legacy
+/// key/value, MAINTAINER, duplicate stage names, empty continuations) and the
+/// ones found while lowering all stages with `options` (UndefinedVar,
+/// UndefinedArgInFrom, WorkdirRelativePath). Findings are sorted by line. Fails
+/// when the lowering fails.
+llvm::Expected<std::vector<LintWarning>> lint_dockerfile(const Dockerfile& dockerfile,
+                                                         LowerOptions options);
+
+}  // namespace kiln::frontend

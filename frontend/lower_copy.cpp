@@ -1,0 +1,243 @@
+// COPY, ADD and WORKDIR: file ops on the stage's file system.
+
+#include <algorithm>
+
+#include "frontend/go_text.h"
+#include "frontend/lower_state.h"
+
+namespace kiln::frontend {
+namespace detail {
+namespace {
+
+bool is_url(llvm::StringRef s) { return s.startswith("http://") || s.startswith("https://"); }
+
+bool is_git(llvm::StringRef s) {
+  return s.startswith("git@") || s.startswith("git://") ||
+         (is_url(s) && s.split('#').first.endswith(".git"));
+}
+
+bool is_number(llvm::StringRef s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+/// The file name an http source is saved as: the URL path's last element.
+std::string url_file_name(llvm::StringRef url) {
+  llvm::StringRef rest = url.split("://").second;
+  size_t slash = rest.find('/');
+  llvm::StringRef path = slash == llvm::StringRef::npos ? "" : rest.substr(slash);
+  path = path.split('?').first.split('#').first;
+  std::string base = clean_path(path);
+  base = base.substr(base.rfind('/') + 1);
+  return base.empty() || base == "." ? "__unnamed__" : base;
+}
+
+/// The destination inside the stage: relative to WORKDIR, trailing '/' kept.
+std::string dest_path(const StageState& st, llvm::StringRef dest) {
+  std::string out = dest.startswith("/") ? clean_path(dest) : clean_path(st.workdir + "/" + dest.str());
+  bool dir = dest.empty() || dest == "." || dest.endswith("/");
+  if (dir && out != "/") {
+    out += "/";
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string clean_path(llvm::StringRef path) {
+  bool rooted = path.startswith("/");
+  std::vector<llvm::StringRef> parts;
+  llvm::SmallVector<llvm::StringRef, 16> pieces;
+  path.split(pieces, '/');
+  for (llvm::StringRef p : pieces) {
+    if (p.empty() || p == ".") {
+      continue;
+    }
+    if (p == "..") {
+      if (!parts.empty() && parts.back() != "..") {
+        parts.pop_back();
+      } else if (!rooted) {
+        parts.push_back(p);
+      }
+      continue;
+    }
+    parts.push_back(p);
+  }
+  std::string out = rooted ? "/" : "";
+  for (size_t i = 0; i < parts.size(); ++i) {
+    out += (i ? "/" : "") + parts[i].str();
+  }
+  return out.empty() ? "." : out;
+}
+
+llb::Chown parse_chown(llvm::StringRef spec) {
+  llb::Chown chown;
+  auto [user, group] = spec.split(':');
+  if (is_number(user)) {
+    chown.uid = std::stoul(user.str());
+  } else {
+    chown.user = user.str();
+  }
+  if (is_number(group)) {
+    chown.gid = std::stoul(group.str());
+  } else {
+    chown.group = group.str();
+  }
+  return chown;
+}
+
+std::string describe(const CommandSource& source) {
+  auto [keyword, rest] = llvm::StringRef(source.original).split(' ');
+  std::string out = keyword.upper();
+  return rest.empty() ? out : out + " " + rest.str();
+}
+
+llvm::Error Lowerer::lower_copy(StageState& st, const CopyAddFields& cmd, const AddCmd* add) {
+  auto ex = [&](llvm::StringRef word) { return expand(st, word, cmd.range); };
+  std::vector<std::string> sources;
+  for (const auto& s : cmd.sources) {
+    auto v = ex(s);
+    if (!v) {
+      return v.takeError();
+    }
+    sources.push_back(std::move(*v));
+  }
+  auto dest = ex(cmd.dest);
+  auto chown = dest ? ex(cmd.chown) : dest.takeError();
+  auto chmod = chown ? ex(cmd.chmod) : chown.takeError();
+  if (!chmod) {
+    return chmod.takeError();
+  }
+  const llb::Vertex* src = nullptr;
+  if (!cmd.from.empty()) {
+    auto v = from_vertex(cmd.from, cmd.range);
+    if (!v) {
+      return v.takeError();
+    }
+    src = *v;
+  }
+  llb::CopyAction base;
+  base.dest = dest_path(st, *dest);
+  base.allow_empty_wildcard = true;
+  base.chmod = *chmod;
+  base.parents = cmd.parents;
+  if (!chown->empty()) {
+    base.chown = parse_chown(*chown);
+  }
+  for (const auto& e : cmd.excludes) {
+    auto v = ex(e);
+    if (!v) {
+      return v.takeError();
+    }
+    base.exclude_patterns.push_back(std::move(*v));
+  }
+  std::vector<const llb::Vertex*> inputs = {st.vertex};
+  auto input_index = [&](const llb::Vertex* v) {
+    auto it = std::find(inputs.begin(), inputs.end(), v);
+    if (it == inputs.end()) {
+      inputs.push_back(v);
+      return static_cast<uint32_t>(inputs.size() - 1);
+    }
+    return static_cast<uint32_t>(it - inputs.begin());
+  };
+  llb::FileOp op;
+  std::vector<std::string> context_paths;
+  for (const std::string& s : sources) {
+    llb::CopyAction action = base;
+    if (add && is_git(s)) {
+      return error_at(cmd.range, "ADD from a git repository is not supported: " + s);
+    }
+    if (add && is_url(s)) {
+      llb::HttpSource http;
+      http.url = s;
+      http.filename = url_file_name(s);
+      if (!add->checksum.empty()) {
+        auto digest = Digest::parse(add->checksum);
+        if (!digest) {
+          return error_at(cmd.range, error_message(digest.takeError()));
+        }
+        http.checksum = *digest;
+      }
+      action.src_paths = {"/" + http.filename};
+      action.unpack_archives = add->unpack.value_or(false);
+      llb::VertexMetadata meta;
+      meta.description = "[internal] download " + s;
+      action.src_input = input_index(builder_.add(std::move(http), {}, std::move(meta)));
+    } else {
+      action.src_paths = {clean_path("/" + s)};
+      action.unpack_archives = add && add->unpack.value_or(true);
+      action.src_input = input_index(src ? src : context());
+      if (!src) {
+        context_paths.push_back(s);
+      }
+    }
+    op.actions.push_back(std::move(action));
+  }
+  for (const Heredoc& doc : cmd.heredocs) {
+    std::string data = doc.content;
+    if (doc.expand) {
+      auto v = lex_.process_word(data, env_lookup_from_list(st.env));
+      if (v) {
+        data = std::move(*v);
+      } else {
+        llvm::consumeError(v.takeError());
+      }
+    }
+    llb::FileOp mk;
+    mk.actions.push_back(llb::MkfileAction{"/" + doc.name, std::move(data), 0644, {}});
+    const llb::Vertex* scratch = builder_.add(llb::ScratchSource{}, {});
+    llb::CopyAction action = base;
+    action.src_paths = {"/" + doc.name};
+    action.src_input = input_index(builder_.add(std::move(mk), {scratch}));
+    op.actions.push_back(std::move(action));
+  }
+  std::string history = add ? "ADD" : "COPY";
+  for (const auto& s : sources) {
+    history += " " + s;
+  }
+  for (const Heredoc& doc : cmd.heredocs) {
+    history += " <<" + doc.name;
+  }
+  history += " " + *dest;
+  st.vertex =
+      builder_.add(std::move(op), std::move(inputs), step_meta(st, describe(cmd), cmd.range));
+  if (!context_paths.empty()) {
+    context_reads_.push_back({st.vertex, std::move(context_paths)});
+  }
+  commit_history(st, history + " # buildkit", false);
+  return llvm::Error::success();
+}
+
+llvm::Error Lowerer::lower_workdir(StageState& st, const WorkdirCmd& cmd) {
+  auto path = expand(st, cmd.path, cmd.range);
+  if (!path) {
+    return path.takeError();
+  }
+  bool absolute = llvm::StringRef(*path).startswith("/");
+  if (!absolute && !st.workdir_set) {
+    lint("WorkdirRelativePath",
+         "Relative workdir " + go_quote(*path) +
+             " can have unexpected results if the base image "
+             "changes",
+         cmd.range);
+  }
+  st.workdir_set = st.workdir_set || absolute;
+  std::string wd = absolute ? clean_path(*path) : clean_path(st.workdir + "/" + *path);
+  st.workdir = wd;
+  st.image.config.working_dir = wd;
+  if (wd != "/") {
+    llb::MkdirAction mkdir{wd, 0755, true, {}};
+    if (!st.user.empty()) {
+      mkdir.chown = parse_chown(st.user);
+    }
+    llb::FileOp op;
+    op.actions.push_back(std::move(mkdir));
+    st.vertex = builder_.add(std::move(op), {st.vertex}, step_meta(st, describe(cmd), cmd.range));
+  } else {
+    ++st.cmd_index;
+  }
+  commit_history(st, "WORKDIR " + wd, wd == "/");
+  return llvm::Error::success();
+}
+
+}  // namespace detail
+}  // namespace kiln::frontend

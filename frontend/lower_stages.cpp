@@ -1,0 +1,333 @@
+// Stages: global ARGs, base names, the target, dependencies between stages,
+// base images and ONBUILD triggers, and the result.
+
+#include <algorithm>
+
+#include "frontend/go_text.h"
+#include "frontend/lint.h"
+#include "frontend/lower_state.h"
+#include "oci/reference.h"
+
+namespace kiln::frontend {
+namespace detail {
+namespace {
+
+/// Build args that need no ARG and never enter the cache key (BuildKit's list).
+const char* const kProxyArgs[] = {"HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy",
+                                  "FTP_PROXY",  "ftp_proxy",  "NO_PROXY",    "no_proxy",
+                                  "ALL_PROXY",  "all_proxy"};
+
+oci::ImageConfig empty_image() {
+  oci::ImageConfig img;
+  img.architecture = "amd64";
+  img.os = "linux";
+  img.config.env = {kDefaultPathEnv};
+  return img;
+}
+
+/// The `--from` values a command reads from (COPY --from, RUN --mount from=).
+std::vector<std::string> from_refs(const Command& command) {
+  std::vector<std::string> out;
+  if (const auto* c = std::get_if<CopyCmd>(&command)) {
+    if (!c->from.empty()) {
+      out.push_back(c->from);
+    }
+  } else if (const auto* r = std::get_if<RunCmd>(&command)) {
+    for (const auto& m : r->mounts) {
+      if (!m.from.empty()) {
+        out.push_back(m.from);
+      }
+    }
+  }
+  return out;
+}
+
+bool counts_as_step(const Command& command) {
+  return std::holds_alternative<RunCmd>(command) || std::holds_alternative<CopyCmd>(command) ||
+         std::holds_alternative<AddCmd>(command) || std::holds_alternative<WorkdirCmd>(command);
+}
+
+}  // namespace
+
+llvm::Error Lowerer::setup_global_args(llvm::StringRef target_name) {
+  global_args_ = {
+      "BUILDPLATFORM=linux/amd64",       "BUILDOS=linux",  "BUILDARCH=amd64",  "BUILDVARIANT=",
+      "TARGETPLATFORM=linux/amd64",      "TARGETOS=linux", "TARGETARCH=amd64", "TARGETVARIANT=",
+      "TARGETSTAGE=" + target_name.str()};
+  for (const ArgCmd& cmd : df_.meta_args) {
+    for (const ArgDef& arg : cmd.args) {
+      declared_globals_.insert(arg.name);
+      auto given = opts_.build_args.find(arg.name);
+      if (given != opts_.build_args.end()) {
+        used_build_args_.insert(arg.name);
+        set_env(global_args_, arg.name, given->second);
+      } else if (arg.default_value) {
+        auto value = lex_.process_word(*arg.default_value, env_lookup_from_list(global_args_));
+        if (!value) {
+          return error_at(cmd.range, error_message(value.takeError()));
+        }
+        set_env(global_args_, arg.name, *value);
+      }
+    }
+  }
+  return llvm::Error::success();
+}
+
+llvm::Error Lowerer::setup_stages() {
+  std::vector<std::string> arg_names(declared_globals_.begin(), declared_globals_.end());
+  for (const auto& e : global_args_) {
+    arg_names.push_back(llvm::StringRef(e).split('=').first.str());
+  }
+  for (size_t i = 0; i < df_.stages.size(); ++i) {
+    const Stage& stage = df_.stages[i];
+    auto st = std::make_unique<StageState>();
+    st->index = static_cast<int>(i);
+    st->stage = &stage;
+    st->name = stage.from.name;
+    auto base = lex_.process_word_with_matches(stage.from.base, env_lookup_from_list(global_args_));
+    if (!base) {
+      return error_at(stage.from.range, error_message(base.takeError()));
+    }
+    for (const auto& name : base->unmatched) {
+      if (!declared_globals_.count(name)) {
+        std::string detail = "FROM argument '" + name + "' is not declared";
+        std::string near = suggest_name(name, arg_names);
+        lint("UndefinedArgInFrom", near.empty() ? detail : detail + " (did you mean " + near + "?)",
+             stage.from.range);
+      }
+    }
+    if (base->result.empty()) {
+      return error_at(stage.from.range, "base name (" + stage.from.base + ") should not be blank");
+    }
+    st->base = base->result;
+    for (auto& prev : stages_) {
+      if (!prev->name.empty() && prev->name == llvm::StringRef(st->base).lower()) {
+        st->base_stage = prev.get();
+      }
+    }
+    if (df_.stages.size() > 1) {
+      st->display_name = st->name.empty() ? "stage-" + std::to_string(i) : st->name;
+    }
+    st->cmd_total = (st->base_stage || st->base == "scratch") ? 0 : 1;
+    st->cmd_total += std::count_if(stage.commands.begin(), stage.commands.end(), counts_as_step);
+    stages_.push_back(std::move(st));
+  }
+  return llvm::Error::success();
+}
+
+llvm::Expected<StageState*> Lowerer::find_target() {
+  if (opts_.target.empty()) {
+    return stages_[df_.stages.size() - 1].get();
+  }
+  std::string wanted = llvm::StringRef(opts_.target).lower();
+  for (size_t i = 0; i < df_.stages.size(); ++i) {
+    if (stages_[i]->name == wanted) {
+      return stages_[i].get();
+    }
+  }
+  return make_error("target stage " + go_quote(opts_.target) + " could not be found");
+}
+
+llvm::Error Lowerer::collect_deps() {
+  for (size_t i = 0; i < df_.stages.size(); ++i) {
+    StageState* st = stages_[i].get();
+    if (st->base_stage) {
+      st->deps.insert(st->base_stage);
+    }
+    for (const Command& command : st->stage->commands) {
+      for (const std::string& ref : from_refs(command)) {
+        auto dep = find_from(ref, command_source(command).range);
+        if (!dep) {
+          return dep.takeError();
+        }
+        st->deps.insert(*dep);
+      }
+    }
+  }
+  return llvm::Error::success();
+}
+
+void Lowerer::mark_reachable(StageState& st) {
+  if (st.reachable) {
+    return;
+  }
+  st.reachable = true;
+  for (StageState* dep : st.deps) {
+    mark_reachable(*dep);
+  }
+}
+
+llvm::Error Lowerer::lower_stage(StageState& st) {
+  if (st.lowered) {
+    return llvm::Error::success();
+  }
+  st.lowering = true;
+  for (StageState* dep : st.deps) {
+    if (dep->lowering) {
+      return error_at(st.stage->from.range, "circular dependency detected on stage: " +
+                                                (dep->name.empty() ? dep->base : dep->name));
+    }
+    if (auto err = lower_stage(*dep)) {
+      return err;
+    }
+  }
+  if (auto err = init_base(st)) {
+    return err;
+  }
+  if (st.stage) {
+    if (auto err = run_onbuild(st)) {
+      return err;
+    }
+    for (const Command& command : st.stage->commands) {
+      if (auto err = dispatch(st, command)) {
+        return err;
+      }
+    }
+  }
+  st.lowering = false;
+  st.lowered = true;
+  return llvm::Error::success();
+}
+
+llvm::Error Lowerer::init_base(StageState& st) {
+  SourceRange range = st.stage ? st.stage->from.range : SourceRange{};
+  if (st.base_stage) {
+    const StageState& b = *st.base_stage;
+    st.vertex = b.vertex;
+    st.image = b.image;
+    st.env = b.env;
+    st.workdir = b.workdir;
+    st.workdir_set = b.workdir_set;
+    st.user = b.user;
+    return llvm::Error::success();
+  }
+  if (st.base == "scratch") {
+    st.image = empty_image();
+    st.vertex = builder_.add(llb::ScratchSource{}, {});
+    apply_base_config(st);
+    return llvm::Error::success();
+  }
+  auto ref = oci::parse_normalized_named(st.base);
+  if (!ref) {
+    return error_at(range, "failed to parse stage name " + go_quote(st.base) + ": " +
+                               error_message(ref.takeError()));
+  }
+  llb::ImageSource source;
+  source.ref = oci::tag_name_only(*ref).str();
+  source.platform = kDefaultPlatform;
+  std::string shown = source.ref;
+  st.image = empty_image();
+  if (opts_.resolver) {
+    auto meta = opts_.resolver->resolve(source.ref, kDefaultPlatform);
+    if (!meta) {
+      return error_at(range, st.base + ": " + error_message(meta.takeError()));
+    }
+    auto config = oci::parse_image_config(meta->config_json);
+    if (!config) {
+      return error_at(range, st.base + ": " + error_message(config.takeError()));
+    }
+    st.image = std::move(*config);
+    st.image.created.clear();
+    source.config_digest = Digest::of(meta->config_json);
+    if (ref->digest.empty()) {
+      source.ref += "@" + meta->manifest_digest.str();
+    }
+  }
+  llb::VertexMetadata meta;
+  if (st.stage) {
+    meta = step_meta(st, "FROM " + shown, range);
+  } else {
+    meta.description = "[internal] FROM " + shown;
+  }
+  st.vertex = builder_.add(std::move(source), {}, std::move(meta));
+  apply_base_config(st);
+  return llvm::Error::success();
+}
+
+llvm::Error Lowerer::run_onbuild(StageState& st) {
+  std::vector<std::string> triggers = std::move(st.image.config.on_build);
+  st.image.config.on_build.clear();
+  for (const std::string& trigger : triggers) {
+    auto ast = parse_ast(trigger, "ONBUILD");
+    if (!ast) {
+      return ast.takeError();
+    }
+    if (ast->nodes.size() != 1) {
+      return error_at(st.stage->from.range, "onbuild trigger should be a single expression");
+    }
+    auto command = parse_command(*ast, ast->nodes[0]);
+    if (!command) {
+      return command.takeError();
+    }
+    // The trigger's own "file" is one line; point progress and errors at the FROM.
+    std::visit([&](auto& c) { c.range = st.stage->from.range; }, *command);
+    if (auto err = dispatch(st, *command)) {
+      return err;
+    }
+  }
+  return llvm::Error::success();
+}
+
+LowerResult Lowerer::take_result(StageState& target) {
+  LowerResult result;
+  std::vector<llb::Definition::Root> roots;
+  for (size_t i = 0; i < df_.stages.size(); ++i) {
+    StageState& st = *stages_[i];
+    if (!st.lowered) {
+      continue;
+    }
+    if (&st == &target) {
+      result.target = result.stages.size();
+    }
+    roots.push_back({st.name.empty() ? "stage-" + std::to_string(i) : st.name, st.vertex});
+    result.stages.push_back({st.name, st.index, st.vertex, std::move(st.image)});
+  }
+  result.definition = builder_.finish(std::move(roots));
+  result.context_reads = std::move(context_reads_);
+  for (const auto& [name, value] : opts_.build_args) {
+    bool proxy = std::any_of(std::begin(kProxyArgs), std::end(kProxyArgs),
+                             [&](const char* p) { return name == p; });
+    if (!proxy && !used_build_args_.count(name)) {
+      result.unused_build_args.push_back(name);
+    }
+  }
+  return result;
+}
+
+llvm::Expected<LowerResult> Lowerer::run() {
+  if (df_.stages.empty()) {
+    return make_error("dockerfile contains no stages to build");
+  }
+  std::string target_name = opts_.target.empty() ? df_.stages.back().from.name : opts_.target;
+  if (auto err = setup_global_args(target_name)) {
+    return err;
+  }
+  if (auto err = setup_stages()) {
+    return err;
+  }
+  auto target = find_target();
+  if (!target) {
+    return target.takeError();
+  }
+  if (auto err = collect_deps()) {
+    return err;
+  }
+  mark_reachable(**target);
+  for (size_t i = 0; i < df_.stages.size(); ++i) {
+    if (stages_[i]->reachable || opts_.all_stages) {
+      if (auto err = lower_stage(*stages_[i])) {
+        return err;
+      }
+    }
+  }
+  return take_result(**target);
+}
+
+}  // namespace detail
+
+llvm::Expected<LowerResult> lower(const Dockerfile& dockerfile, const LowerOptions& options) {
+  detail::Lowerer lowerer(dockerfile, options);
+  return lowerer.run();
+}
+
+}  // namespace kiln::frontend

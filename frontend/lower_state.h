@@ -1,0 +1,135 @@
+// Internal to the lowering (frontend/lower*.cpp): the per-stage state and the
+// Lowerer whose methods are split by instruction family across files.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "frontend/lower.h"
+#include "frontend/shell_lex.h"
+
+namespace kiln::frontend::detail {
+
+/// The state of one stage while it is lowered (BuildKit's dispatchState).
+struct StageState {
+  int index = 0;
+  /// The Dockerfile stage; null for an implicit stage (COPY --from=image).
+  const Stage* stage = nullptr;
+  /// The AS name, lowercased; "" when unnamed.
+  std::string name;
+  /// Name used in progress descriptions ("build", "stage-1"); "" for a
+  /// single-stage Dockerfile.
+  std::string display_name;
+  /// The expanded base name (image reference, stage name or "scratch").
+  std::string base;
+  StageState* base_stage = nullptr;
+  /// Stages this one reads from (base, COPY --from, RUN --mount from=).
+  std::set<StageState*> deps;
+  bool reachable = false;
+  bool lowering = false;
+  bool lowered = false;
+
+  const llb::Vertex* vertex = nullptr;
+  oci::ImageConfig image;
+  /// The environment RUN sees and words expand with: image env, ARG values, ENV.
+  std::vector<std::string> env;
+  std::string workdir = "/";
+  /// An absolute WORKDIR was set in this stage or the stages it builds on.
+  bool workdir_set = false;
+  std::string user;
+  /// ARGs declared in this stage, in order: name and value (unset: no value).
+  std::vector<std::pair<std::string, std::optional<std::string>>> args;
+  bool cmd_set = false;
+  /// Progress numbering: "[name 3/7]".
+  int cmd_index = 0;
+  int cmd_total = 0;
+};
+
+/// The PATH every stage starts with when its image sets none.
+inline constexpr const char* kDefaultPathEnv =
+    "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+/// Sets `key` to `value` in a "KEY=value" list, in place when present.
+void set_env(std::vector<std::string>& env, llvm::StringRef key, llvm::StringRef value);
+
+/// Go's path.Clean.
+std::string clean_path(llvm::StringRef path);
+/// The owner of a "user[:group]" string: numeric parts become ids, others names.
+llb::Chown parse_chown(llvm::StringRef spec);
+/// "RUN"-style description text: the keyword upper-cased, the rest as written.
+std::string describe(const CommandSource& source);
+
+/// Go's fmt "%q" of a []string: ["a" "b"].
+std::string go_quote_list(const std::vector<std::string>& values);
+/// Go's fmt "%v" of a []string: [a b].
+std::string go_list(const std::vector<std::string>& values);
+/// Go's time.Duration.String() of `ns` nanoseconds ("1m30s", "0s", "500ms").
+std::string go_duration(int64_t ns);
+
+/// The lowering of one Dockerfile. Methods are defined in lower.cpp (stages),
+/// lower_run.cpp (RUN), lower_copy.cpp (COPY/ADD/WORKDIR), lower_config.cpp
+/// (metadata instructions).
+class Lowerer {
+ public:
+  Lowerer(const Dockerfile& dockerfile, const LowerOptions& options);
+  llvm::Expected<LowerResult> run();
+
+  // lower_stages.cpp
+  llvm::Error setup_global_args(llvm::StringRef target_name);
+  llvm::Error setup_stages();
+  llvm::Expected<StageState*> find_target();
+  llvm::Error collect_deps();
+  void mark_reachable(StageState& st);
+  llvm::Error lower_stage(StageState& st);
+  llvm::Error init_base(StageState& st);
+  llvm::Error run_onbuild(StageState& st);
+  LowerResult take_result(StageState& target);
+
+  // lower.cpp
+  llvm::Error dispatch(StageState& st, const Command& command);
+  llvm::Error error_at(SourceRange range, const llvm::Twine& message) const;
+  void lint(llvm::StringRef rule, std::string detail, SourceRange range);
+  /// Expands `word` with the stage's env; reports UndefinedVar.
+  llvm::Expected<std::string> expand(StageState& st, llvm::StringRef word, SourceRange range);
+  llvm::Expected<std::vector<std::string>> expand_words(StageState& st, llvm::StringRef word,
+                                                        SourceRange range);
+  /// The build context source.
+  const llb::Vertex* context();
+  /// The file system of a `--from` value: a stage name or index, else an image.
+  llvm::Expected<const llb::Vertex*> from_vertex(llvm::StringRef from, SourceRange range);
+  llvm::Expected<StageState*> find_from(llvm::StringRef from, SourceRange range);
+  /// "[name 2/5] " for the next build step of `st`.
+  std::string step_prefix(StageState& st);
+  llb::VertexMetadata step_meta(StageState& st, std::string text, SourceRange range);
+  void commit_history(StageState& st, std::string created_by, bool empty_layer);
+
+  // lower_run.cpp
+  llvm::Error lower_run(StageState& st, const RunCmd& cmd);
+  // lower_copy.cpp
+  llvm::Error lower_copy(StageState& st, const CopyAddFields& cmd, const AddCmd* add);
+  llvm::Error lower_workdir(StageState& st, const WorkdirCmd& cmd);
+  // lower_config.cpp
+  llvm::Error lower_env(StageState& st, const EnvCmd& cmd);
+  llvm::Error lower_arg(StageState& st, const ArgCmd& cmd);
+  llvm::Error lower_metadata(StageState& st, const Command& command);
+  llvm::Error lower_other_metadata(StageState& st, const Command& command);
+  void apply_base_config(StageState& st);
+
+  const Dockerfile& df_;
+  const LowerOptions& opts_;
+  ShellLex lex_;
+  llb::DefinitionBuilder builder_;
+  /// Global ARGs with their values, "KEY=value", plus the platform ARGs.
+  std::vector<std::string> global_args_;
+  /// Names of the global ARGs, declared with or without a value.
+  std::set<std::string> declared_globals_;
+  std::vector<std::unique_ptr<StageState>> stages_;
+  std::set<std::string> used_build_args_;
+  std::vector<ContextRead> context_reads_;
+  const llb::Vertex* context_ = nullptr;
+};
+
+}  // namespace kiln::frontend::detail
