@@ -1,5 +1,7 @@
 #include "oci/json_io.h"
 
+#include <algorithm>
+
 #include "support/error.h"
 
 namespace kiln::oci::detail {
@@ -136,6 +138,7 @@ llvm::Error ObjectReader::key_set(const char* key, std::vector<std::string>& out
   for (const auto& [k, item] : v->items()) {
     out.push_back(k);
   }
+  std::sort(out.begin(), out.end());
   return llvm::Error::success();
 }
 

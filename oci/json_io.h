@@ -33,7 +33,7 @@ class ObjectReader {
   llvm::Error strings(const char* key, std::vector<std::string>& out) const;
   /// An object of string values.
   llvm::Error string_map(const char* key, std::map<std::string, std::string>& out) const;
-  /// The keys of an object (values ignored), e.g. ExposedPorts.
+  /// The keys of an object, sorted (values ignored), e.g. ExposedPorts.
   llvm::Error key_set(const char* key, std::vector<std::string>& out) const;
   /// The member `key` when present and not null.
   const Json* find(const char* key) const;
