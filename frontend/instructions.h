@@ -34,6 +34,8 @@ struct CommandSource {
 struct KeyValue {
   std::string key;
   std::string value;
+  /// True for the legacy `ENV key value` form (no '='), for lint rules.
+  bool no_delim = false;
   bool operator==(const KeyValue&) const = default;
 };
 

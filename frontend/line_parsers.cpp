@@ -274,21 +274,26 @@ llvm::Error dispatch(llvm::StringRef keyword, llvm::StringRef rest, char escape,
   return llvm::Error::success();
 }
 
-size_t levenshtein(llvm::StringRef a, llvm::StringRef b) {
-  std::vector<size_t> row(b.size() + 1);
+/// Optimal-string-alignment distance: Levenshtein plus adjacent transpositions,
+/// so "chwon" is one edit from "chown".
+size_t edit_distance(llvm::StringRef a, llvm::StringRef b) {
+  std::vector<std::vector<size_t>> d(a.size() + 1, std::vector<size_t>(b.size() + 1));
+  for (size_t i = 0; i <= a.size(); ++i) {
+    d[i][0] = i;
+  }
   for (size_t j = 0; j <= b.size(); ++j) {
-    row[j] = j;
+    d[0][j] = j;
   }
   for (size_t i = 1; i <= a.size(); ++i) {
-    size_t diag = row[0];
-    row[0] = i;
     for (size_t j = 1; j <= b.size(); ++j) {
-      size_t up = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diag = up;
+      size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
+      d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost});
+      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) {
+        d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
+      }
     }
   }
-  return row[b.size()];
+  return d[a.size()][b.size()];
 }
 
 }  // namespace
@@ -311,7 +316,7 @@ std::string suggest(llvm::StringRef value, const std::vector<std::string>& optio
   size_t best_distance = 3;
   for (const std::string& option : options) {
     std::string candidate = case_sensitive ? option : llvm::StringRef(option).lower();
-    size_t distance = levenshtein(needle, candidate);
+    size_t distance = edit_distance(needle, candidate);
     if (distance < best_distance) {
       best_distance = distance;
       best = option;

@@ -25,7 +25,7 @@ llvm::Expected<Node> node_from_line(llvm::StringRef line, char escape);
 /// escape + char kept, whitespace separates).
 std::vector<std::string> parse_words(llvm::StringRef rest, char escape);
 
-/// The closest of `options` to `value` (Levenshtein distance < 3, ties to the
+/// The closest of `options` to `value` (edit distance with transpositions < 3, ties to the
 /// first), or "" when none is close; compares case-insensitively unless
 /// `case_sensitive`.
 std::string suggest(llvm::StringRef value, const std::vector<std::string>& options,
