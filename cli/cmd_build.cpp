@@ -1,0 +1,199 @@
+// `kiln build`: flag parsing, then one of the paths: `--check` (lint rules, like
+// `docker build --check`), `--dump-llb` (the graph as JSON, nothing runs), or a
+// real build (the solver's path).
+
+#include <cstdlib>
+#include <iostream>
+#include <iterator>
+#include <sstream>
+
+#include "cli/command.h"
+#include "frontend/instructions.h"
+#include "frontend/lint.h"
+#include "frontend/lower.h"
+#include "support/error.h"
+#include "support/fs.h"
+
+namespace kiln::cli {
+namespace {
+
+/// The flags of `kiln build`.
+struct BuildFlags {
+  std::string context;
+  /// -f: the Dockerfile; "" means CONTEXT/Dockerfile, "-" means stdin.
+  std::string file;
+  std::string target;
+  std::vector<std::string> build_args;
+  bool dump_llb = false;
+  bool check = false;
+};
+
+/// The parsed Dockerfile and the lowering options the flags ask for.
+struct BuildInput {
+  frontend::Dockerfile dockerfile;
+  frontend::LowerOptions options;
+};
+
+llvm::Expected<std::map<std::string, std::string>> parse_build_args(
+    const std::vector<std::string>& flags) {
+  std::map<std::string, std::string> out;
+  for (const std::string& flag : flags) {
+    auto [key, value] = llvm::StringRef(flag).split('=');
+    if (key.empty()) {
+      return llvm::make_error<UsageError>("invalid build arg " + quote(flag));
+    }
+    if (flag.find('=') != std::string::npos) {
+      out[key.str()] = value.str();
+    } else if (const char* env = std::getenv(key.str().c_str())) {
+      out[key.str()] = env;  // `--build-arg NAME` takes the value from the environment.
+    }
+  }
+  return out;
+}
+
+llvm::Expected<BuildInput> load_input(const BuildFlags& flags) {
+  std::string path = flags.file.empty() ? fs::join(flags.context, "Dockerfile") : flags.file;
+  std::string text;
+  if (path == "-") {
+    text.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
+  } else {
+    auto read = fs::read_file(path);
+    if (!read) {
+      return read.takeError();
+    }
+    text = std::move(*read);
+  }
+  std::string name = path == "-" ? "Dockerfile" : llvm::StringRef(path).rsplit('/').second.str();
+  if (name.empty()) {
+    name = path;
+  }
+  auto dockerfile = frontend::parse_dockerfile(text, name);
+  if (!dockerfile) {
+    return dockerfile.takeError();
+  }
+  BuildInput input{std::move(*dockerfile), {}};
+  input.options.target = flags.target;
+  auto args = parse_build_args(flags.build_args);
+  if (!args) {
+    return args.takeError();
+  }
+  input.options.build_args = std::move(*args);
+  // TODO(llb): switch to frontend::load_dockerignore once it is implemented; this
+  // reads CONTEXT/.dockerignore with the basic rules (comments, blank lines, trim).
+  auto ignore = fs::read_file(fs::join(flags.context, ".dockerignore"));
+  if (ignore) {
+    llvm::SmallVector<llvm::StringRef, 32> lines;
+    llvm::StringRef(*ignore).split(lines, '\n');
+    for (llvm::StringRef line : lines) {
+      line = line.trim();
+      if (!line.empty() && !line.startswith("#")) {
+        input.options.context_excludes.push_back(line.str());
+      }
+    }
+  } else {
+    llvm::consumeError(ignore.takeError());
+  }
+  return input;
+}
+
+/// BuildKit's errdefs.Source.Print: "file:line", dashes, the lines around the
+/// range with ">>>" on it (about two either side), dashes.
+void print_excerpt(std::ostream& os, const std::string& file, const std::string& source,
+                   SourceRange range) {
+  std::vector<std::string> lines;
+  std::stringstream ss(source);
+  for (std::string line; std::getline(ss, line);) {
+    lines.push_back(line);
+  }
+  if (source.empty() || source.back() == '\n') {
+    lines.emplace_back();  // Go's strings.Split keeps the empty last element.
+  }
+  int total = static_cast<int>(lines.size());
+  int start = range.start_line;
+  int end = std::min(range.end_line, total);
+  if (start < 1 || start > total) {
+    return;
+  }
+  int pad = start == end ? 4 : 2;
+  for (int p = 0; p < pad; ++p) {
+    if (start > 1) {
+      --start;
+      ++p;
+    }
+    if (end != total) {
+      ++end;
+      ++p;
+    }
+  }
+  os << file << ":" << range.start_line << "\n--------------------\n";
+  for (int i = start; i <= end; ++i) {
+    bool marked = i >= range.start_line && i <= range.end_line;
+    char num[16];
+    snprintf(num, sizeof(num), " %3d | ", i);
+    os << num << (marked ? ">>> " : "    ") << lines[i - 1] << "\n";
+  }
+  os << "--------------------\n";
+}
+
+llvm::Expected<int> run_check(const BuildInput& input) {
+  auto warnings = frontend::lint_dockerfile(input.dockerfile, input.options);
+  if (!warnings) {
+    return warnings.takeError();
+  }
+  if (warnings->empty()) {
+    std::cout << "Check complete, no warnings found.\n";
+    return 0;
+  }
+  if (warnings->size() == 1) {
+    std::cout << "Check complete, 1 warning has been found!\n";
+  } else {
+    std::cout << "Check complete, " << warnings->size() << " warnings have been found!\n";
+  }
+  const frontend::Ast& ast = input.dockerfile.ast;
+  for (const auto& w : *warnings) {
+    std::cout << "\nWARNING: " << w.rule << " - " << w.url << "\n" << w.detail << "\n";
+    print_excerpt(std::cout, ast.file_name, ast.source ? *ast.source : "", w.range);
+  }
+  return 1;
+}
+
+llvm::Expected<int> run_dump_llb(const BuildInput& input) {
+  auto result = frontend::lower(input.dockerfile, input.options);
+  if (!result) {
+    return result.takeError();
+  }
+  std::cout << result->definition.to_json();
+  return 0;
+}
+
+llvm::Expected<int> run_build(const BuildFlags& flags) {
+  auto input = load_input(flags);
+  if (!input) {
+    return input.takeError();
+  }
+  if (flags.check) {
+    return run_check(*input);
+  }
+  if (flags.dump_llb) {
+    return run_dump_llb(*input);
+  }
+  return llvm::make_error<UsageError>(
+      "building images is not available yet: use --dump-llb or --check");
+}
+
+CommandBody setup_build(CLI::App& sub, const GlobalOptions&) {
+  auto flags = std::make_shared<BuildFlags>();
+  sub.add_option("context", flags->context, "Build context directory")->required();
+  sub.add_option("-f,--file", flags->file, "Name of the Dockerfile (default: CONTEXT/Dockerfile)");
+  sub.add_option("--target", flags->target, "Set the target build stage to build");
+  sub.add_option("--build-arg", flags->build_args, "Set build-time variables")
+      ->allow_extra_args(false);
+  sub.add_flag("--dump-llb", flags->dump_llb, "Print the build graph as JSON and exit");
+  sub.add_flag("--check", flags->check, "Run the Dockerfile lint rules and exit");
+  return [flags]() { return run_build(*flags); };
+}
+
+CommandRegistration reg{{"build", "Build an image from a Dockerfile", setup_build, 10}};
+
+}  // namespace
+}  // namespace kiln::cli
