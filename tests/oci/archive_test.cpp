@@ -1,5 +1,6 @@
 #include <cstdio>
 #include <string>
+#include <thread>
 
 #include <catch2/catch.hpp>
 
@@ -247,4 +248,68 @@ TEST_CASE("skopeo inspects the archives we write", "[archive][skopeo]") {
         std::string::npos);
   CHECK(oci_out.find(layer) != std::string::npos);
   CHECK(run("skopeo inspect --raw oci-archive:" + oci_path) == img.manifest);
+}
+
+TEST_CASE("reads from a pipe in one pass", "[archive]") {
+  MemoryStore store;
+  TinyImage img = make_tiny_image(store);
+  std::string tar =
+      write_to_string({{{ref("alpine:3")}, img.manifest_desc}}, store, ArchiveFormat::docker);
+  int fds[2];
+  REQUIRE(::pipe(fds) == 0);
+  std::thread feeder([&] {
+    size_t off = 0;
+    while (off < tar.size()) {
+      ssize_t n = ::write(fds[1], tar.data() + off, std::min<size_t>(tar.size() - off, 777));
+      if (n <= 0) {
+        break;
+      }
+      off += static_cast<size_t>(n);
+    }
+    ::close(fds[1]);
+  });
+  MemoryStore loaded;
+  auto result = read_archive(fds[0], loaded);
+  feeder.join();
+  ::close(fds[0]);
+  REQUIRE(ok(std::move(result)).size() == 1);
+  CHECK(loaded.blobs.size() == 3);
+}
+
+TEST_CASE("a multi-platform index: docker-archive takes the wanted platform", "[archive]") {
+  MemoryStore store;
+  TinyImage amd = make_tiny_image(store, "amd64\n");
+  // An arm64 manifest whose blobs are not stored, as after a single-platform pull.
+  Manifest arm = ok(parse_manifest(make_tiny_image(store, "arm64\n").manifest));
+  std::string arm_manifest = to_json(arm);
+  store.blobs.erase(arm.config.digest);
+  store.blobs.erase(arm.layers[0].digest);
+  store.blobs.erase(Digest::of(arm_manifest));
+  Index index;
+  index.media_type = media_type::kOciIndex.str();
+  Descriptor a = amd.manifest_desc;
+  a.platform = ok(parse_platform("linux/amd64"));
+  Descriptor b = describe(media_type::kOciManifest, arm_manifest);
+  b.platform = ok(parse_platform("linux/arm64/v8"));
+  index.manifests = {b, a};
+  std::string index_json = to_json(index);
+  Descriptor index_desc = describe(media_type::kOciIndex, index_json);
+  store.put(index_json);
+
+  std::string tar = write_to_string({{{ref("multi:1")}, index_desc}}, store, ArchiveFormat::docker);
+  CHECK(tar.find(R"("Config":"blobs/sha256/)" + Digest::of(amd.config).hex()) != std::string::npos);
+  MemoryStore loaded;
+  auto result = ok(read_from_string(tar, loaded));
+  REQUIRE(result.size() == 1);
+  CHECK(result[0].manifest.digest == amd.manifest_desc.digest);
+  CHECK(result[0].manifest_bytes == amd.manifest);
+  CHECK(result[0].names.at(0).familiar_str() == "multi:1");
+  CHECK(loaded.blobs.size() == 3);
+
+  WriteOptions options;
+  options.platform = ok(parse_platform("linux/s390x"));
+  TempDir dir;
+  CHECK(error_message(write_archive_file(fs::join(dir.path, "x.tar"),
+                                         {{{ref("multi:1")}, index_desc}}, store, options)) ==
+        "index '" + index_desc.digest.str() + "': no manifest for platform 'linux/s390x'");
 }
