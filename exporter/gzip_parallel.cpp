@@ -90,6 +90,9 @@ class ParallelGzip final : public StreamCompressor {
         return err;
       }
     }
+    if (bytes.empty()) {
+      return llvm::Error::success();  // libdeflate_crc32(crc, NULL, 0) resets the crc
+    }
     crc_ = libdeflate_crc32(crc_, bytes.data(), bytes.size());
     total_ += bytes.size();
     while (!bytes.empty()) {
