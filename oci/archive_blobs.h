@@ -34,9 +34,12 @@ class BlobWriter {
   virtual llvm::Error commit(const Digest& digest, int64_t size) = 0;
 };
 
-/// Where the archive reader puts blobs. The reader may hold many writers open at once
-/// (one per archive entry until the archive is resolved); it commits only the blobs
-/// that a loaded image references, and none when the archive is rejected.
+/// Where the archive reader puts blobs. The reader holds one writer per regular file
+/// of the archive until the archive is resolved (a tar is read in one pass and its
+/// manifest may come last), so a writer should not keep a file descriptor open
+/// between write() calls if archives with hundreds of entries must load. The reader
+/// commits only the blobs that a loaded image references, none when the archive is
+/// rejected.
 class BlobSink {
  public:
   virtual ~BlobSink() = default;

@@ -107,10 +107,13 @@ class TableBuilder {
  private:
   llvm::Error check_new(const std::string& name, ArchiveEntry::Kind kind);
   llvm::Error check_blob_name(const std::string& name, const Digest& digest);
+  // Streams the current file into `e` (writer, hash, head, and bytes when `keep`).
+  llvm::Error stream(const std::string& name, const NextBlock& next, bool keep, ArchiveEntry& e);
 
   EntryTable& table_;
   BlobSink& sink_;
   const ReadOptions& options_;
+  int64_t kept_total_ = 0;
 };
 
 llvm::Error TableBuilder::check_new(const std::string& name, ArchiveEntry::Kind kind) {
@@ -177,23 +180,8 @@ llvm::Error TableBuilder::check_blob_name(const std::string& name, const Digest&
   return llvm::Error::success();
 }
 
-llvm::Error TableBuilder::add_file(const std::string& name, int64_t size, const NextBlock& next) {
-  if (auto err = check_new(name, ArchiveEntry::Kind::file)) {
-    return err;
-  }
-  bool metadata = is_metadata_name(name);
-  if (metadata && size > options_.max_json_size) {
-    return entry_error(name, "larger than " + llvm::Twine(options_.max_json_size) + " bytes");
-  }
-  ArchiveEntry e;
-  if (!metadata) {
-    auto writer = sink_.begin();
-    if (!writer) {
-      return writer.takeError();
-    }
-    e.writer = std::move(*writer);
-  }
-  bool keep = size <= options_.max_json_size;
+llvm::Error TableBuilder::stream(const std::string& name, const NextBlock& next, bool keep,
+                                 ArchiveEntry& e) {
   std::string kept;
   Sha256 hash;
   int64_t total = 0;
@@ -205,7 +193,7 @@ llvm::Error TableBuilder::add_file(const std::string& name, int64_t size, const 
     if (block->empty()) {
       break;
     }
-    if (total == 0 && !metadata) {
+    if (total == 0 && e.writer) {
       keep = keep && (block->front() == '{' || block->front() == '[');
     }
     if (e.head.size() < kHeadSize) {
@@ -222,13 +210,39 @@ llvm::Error TableBuilder::add_file(const std::string& name, int64_t size, const 
       }
     }
   }
-  if (total != size) {
-    return entry_error(name, "truncated archive");
-  }
   e.digest = hash.finish();
   e.size = total;
   if (keep) {
+    kept_total_ += total;
     e.bytes = std::move(kept);
+  }
+  return llvm::Error::success();
+}
+
+llvm::Error TableBuilder::add_file(const std::string& name, int64_t size, const NextBlock& next) {
+  if (auto err = check_new(name, ArchiveEntry::Kind::file)) {
+    return err;
+  }
+  bool metadata = is_metadata_name(name);
+  if (metadata && size > options_.max_json_size) {
+    return entry_error(name, "larger than " + llvm::Twine(options_.max_json_size) + " bytes");
+  }
+  ArchiveEntry e;
+  if (!metadata) {
+    auto writer = sink_.begin();
+    if (!writer) {
+      return writer.takeError();
+    }
+    e.writer = std::move(*writer);
+  }
+  // Metadata is always kept; other JSON-looking files while the memory budget lasts.
+  bool keep =
+      metadata || (size <= options_.max_json_size && kept_total_ + size <= options_.max_json_total);
+  if (auto err = stream(name, next, keep, e)) {
+    return err;
+  }
+  if (e.size != size) {
+    return entry_error(name, "truncated archive");
   }
   if (auto err = check_blob_name(name, e.digest)) {
     return err;

@@ -34,8 +34,12 @@ struct LoadedImage {
 struct ReadOptions {
   /// Which manifest to take from a multi-platform index.
   Platform platform = host_platform();
-  /// Largest JSON document kept in memory (manifest.json, index.json, configs...).
-  int64_t max_json_size = 64 << 20;
+  /// Largest JSON document kept in memory (manifest.json, index.json, configs...);
+  /// a larger manifest.json or index.json is an error, a larger config or manifest
+  /// blob is "not a JSON document".
+  int64_t max_json_size = 8 << 20;
+  /// Memory budget for all JSON-looking blobs kept while reading.
+  int64_t max_json_total = 256 << 20;
 };
 
 /// Reads the tar on `fd` (stdin is fine: one pass, no seeking; plain, gzip or zstd).

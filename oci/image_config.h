@@ -36,9 +36,9 @@ struct Healthcheck {
   bool operator==(const Healthcheck&) const = default;
 };
 
-/// The "config" object: how to run a container from the image. Optional vectors
-/// distinguish "unset" (omitted) from "set to empty" where docker does (Entrypoint,
-/// Cmd and Shell may be explicitly empty in BuildKit's output only as null: we omit).
+/// The "config" object: how to run a container from the image. Empty values are
+/// omitted on output (Go's omitempty), so an explicitly empty or null list in the
+/// input reads back as unset.
 struct ContainerConfig {
   std::string user;
   std::vector<std::string> exposed_ports;  // "80/tcp", sorted on output
