@@ -313,3 +313,62 @@ TEST_CASE("a multi-platform index: docker-archive takes the wanted platform", "[
                                          {{{ref("multi:1")}, index_desc}}, store, options)) ==
         "index '" + index_desc.digest.str() + "': no manifest for platform 'linux/s390x'");
 }
+
+TEST_CASE("umoci unpacks the OCI layout we write", "[archive][umoci]") {
+  MemoryStore store;
+  TinyImage img = make_tiny_image(store, "unpacked by umoci\n");
+  TempDir dir;
+  WriteOptions options;
+  options.format = ArchiveFormat::oci;
+  std::string tar = fs::join(dir.path, "oci.tar");
+  ok(write_archive_file(tar, {{{ref("kiln-test/tiny:1")}, img.manifest_desc}}, store, options));
+  std::string layout = fs::join(dir.path, "layout");
+  ok(fs::make_dirs(layout));
+  run("tar -xf " + tar + " -C " + layout);
+  std::string bundle = fs::join(dir.path, "bundle");
+  run("umoci unpack --image " + layout + ":1 " + bundle + " 2>&1");
+  CHECK(ok(fs::read_file(bundle + "/rootfs/etc/hello.txt")) == "unpacked by umoci\n");
+}
+
+TEST_CASE("archives written by skopeo are read", "[archive][skopeo]") {
+  MemoryStore store;
+  TinyImage img = make_tiny_image(store);
+  TempDir dir;
+  WriteOptions options;
+  options.format = ArchiveFormat::oci;
+  std::string ours = fs::join(dir.path, "ours.tar");
+  ok(write_archive_file(ours, {{{ref("kiln-test/tiny:1")}, img.manifest_desc}}, store, options));
+  std::string docker = fs::join(dir.path, "skopeo-docker.tar");
+  std::string oci = fs::join(dir.path, "skopeo-oci.tar");
+  run("skopeo copy -q oci-archive:" + ours + " docker-archive:" + docker +
+      ":kiln-test/tiny:2 2>&1");
+  run("skopeo copy -q oci-archive:" + ours + " oci-archive:" + oci + ":kiln-test/tiny:3 2>&1");
+
+  MemoryStore from_docker;
+  int fd = ::open(docker.c_str(), O_RDONLY);
+  REQUIRE(fd >= 0);
+  auto loaded = read_archive(fd, from_docker);
+  ::close(fd);
+  std::vector<LoadedImage> images = ok(std::move(loaded));
+  REQUIRE(images.size() == 1);
+  CHECK(images[0].config_bytes == img.config);
+  REQUIRE(images[0].names.size() == 1);
+  CHECK(images[0].names[0].str() == "docker.io/kiln-test/tiny:2");
+  // skopeo stores docker-archive layers uncompressed: the layer is the diff ID.
+  Manifest m = ok(parse_manifest(images[0].manifest_bytes));
+  REQUIRE(m.layers.size() == 1);
+  CHECK(m.layers[0].digest == Digest::of(img.layer_tar));
+  CHECK(m.layers[0].media_type == media_type::kDockerLayer);
+
+  MemoryStore from_oci;
+  fd = ::open(oci.c_str(), O_RDONLY);
+  REQUIRE(fd >= 0);
+  loaded = read_archive(fd, from_oci);
+  ::close(fd);
+  images = ok(std::move(loaded));
+  REQUIRE(images.size() == 1);
+  CHECK(images[0].config_bytes == img.config);
+  CHECK(images[0].manifest_bytes == img.manifest);
+  CHECK(images[0].names.size() == 1);
+  CHECK(images[0].names[0].str() == "docker.io/kiln-test/tiny:3");
+}
