@@ -141,6 +141,7 @@ static llvm::Expected<llb::Mount> lower_mount(Lowerer& l, StageState& st, const 
 }
 
 llvm::Error Lowerer::lower_run(StageState& st, const RunCmd& cmd) {
+  size_t reads_before = context_reads_.size();
   llb::ExecOp x;
   x.args = cmd.args;
   if (cmd.prepend_shell) {
@@ -196,7 +197,6 @@ llvm::Error Lowerer::lower_run(StageState& st, const RunCmd& cmd) {
     }
   }
   std::string history = "RUN " + run_command_string(x.args, st);
-  size_t reads_before = context_reads_.size();
   st.vertex =
       builder_.add(std::move(x), std::move(inputs), step_meta(st, describe(cmd), cmd.range));
   for (size_t i = reads_before; i < context_reads_.size(); ++i) {

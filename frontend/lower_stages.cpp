@@ -247,6 +247,7 @@ llvm::Error Lowerer::init_base(StageState& st) {
 llvm::Error Lowerer::run_onbuild(StageState& st) {
   std::vector<std::string> triggers = std::move(st.image.config.on_build);
   st.image.config.on_build.clear();
+  std::vector<Command> commands;
   for (const std::string& trigger : triggers) {
     auto ast = parse_ast(trigger, "ONBUILD");
     if (!ast) {
@@ -261,7 +262,11 @@ llvm::Error Lowerer::run_onbuild(StageState& st) {
     }
     // The trigger's own "file" is one line; point progress and errors at the FROM.
     std::visit([&](auto& c) { c.range = st.stage->from.range; }, *command);
-    if (auto err = dispatch(st, *command)) {
+    st.cmd_total += counts_as_step(*command) ? 1 : 0;
+    commands.push_back(std::move(*command));
+  }
+  for (const Command& command : commands) {
+    if (auto err = dispatch(st, command)) {
       return err;
     }
   }
