@@ -286,3 +286,24 @@ TEST_CASE("hostile: tar without image metadata", "[archive][hostile]") {
   tar.file("hello.txt", "hi");
   CHECK(rejected(tar.finish()) == "no manifest.json or index.json in the archive");
 }
+
+TEST_CASE("hostile: entry under a file", "[archive][hostile]") {
+  TarBuilder tar;
+  tar.file("a", "x").file("a/b", "y");
+  CHECK(rejected(tar.finish()) == "entry 'a/b': parent 'a' is a file");
+}
+
+TEST_CASE("hostile: hard link aliases resolve, once validated", "[archive][hostile]") {
+  Layout l;
+  std::string config_name = Digest::of(l.img.config).hex() + ".json";
+  TarBuilder tar;
+  tar.file("aaa/layer.tar", l.img.layer_tar)
+      .hardlink("bbb/layer.tar", "aaa/layer.tar")
+      .file(config_name, l.img.config)
+      .file("manifest.json", R"([{"Config":")" + config_name + R"(","Layers":["bbb/layer.tar"]}])");
+  MemoryStore sink;
+  auto result = ok(read_from_string(tar.finish(), sink));
+  REQUIRE(result.size() == 1);
+  CHECK(ok(parse_manifest(result[0].manifest_bytes)).layers.at(0).digest ==
+        Digest::of(l.img.layer_tar));
+}

@@ -372,3 +372,14 @@ TEST_CASE("archives written by skopeo are read", "[archive][skopeo]") {
   CHECK(images[0].names.size() == 1);
   CHECK(images[0].names[0].str() == "docker.io/kiln-test/tiny:3");
 }
+
+TEST_CASE("docker-archive bytes are pinned", "[archive]") {
+  MemoryStore store;
+  TinyImage img = make_tiny_image(store);
+  std::string tar =
+      write_to_string({{{ref("alpine:3")}, img.manifest_desc}}, store, ArchiveFormat::docker);
+  CHECK(Digest::of(img.layer_gz).str() ==
+        "sha256:0ac2181c58adb0fa6fcb301a877c4070cd0b1cf958687c4b65e0d3c01213afbf");
+  CHECK(Digest::of(tar).str() ==
+        "sha256:a362f246855f7e5b3152971beaa25255688f8708b314978b2cc89ba633914be4");
+}
