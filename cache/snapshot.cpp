@@ -1,9 +1,11 @@
 #include "cache/snapshot.h"
 
+#include <ftw.h>
 #include <stdlib.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -80,6 +82,23 @@ int mount_in_dir(const std::string& cwd, const std::string& target, const std::s
   return WIFEXITED(status) ? WEXITSTATUS(status) : EINTR;
 }
 
+/// Removes the overlayfs bookkeeping xattrs (origin, impure, nlink, ...) that a
+/// copy-up leaves in an upper dir; only trusted.overlay.opaque means something to
+/// a lower dir.
+int strip_overlay_xattrs(const char* path, const struct stat*, int, struct FTW*) {
+  char names[4096];
+  ssize_t size = ::llistxattr(path, names, sizeof(names));
+  for (ssize_t pos = 0; size > 0 && pos < size;) {
+    llvm::StringRef name(names + pos);
+    pos += static_cast<ssize_t>(name.size()) + 1;
+    if (name.startswith("trusted.overlay.") && name != "trusted.overlay.opaque" &&
+        ::lremovexattr(path, name.data()) != 0) {
+      return -1;
+    }
+  }
+  return 0;
+}
+
 }  // namespace
 
 Digest chain_id(const Digest& parent_chain_id, const Digest& diff_id) {
@@ -151,6 +170,15 @@ llvm::Expected<std::optional<Digest>> SnapshotStore::parent(const Digest& chain_
     return with_context(d.takeError(), "snapshot " + quote(chain_id.str()));
   }
   return std::optional<Digest>(*d);
+}
+
+llvm::Expected<Digest> SnapshotStore::diff_id(const Digest& chain_id) const {
+  auto text = fs::read_file(snapshot_dir(chain_id) + "/diff_id");
+  if (!text) {
+    return with_context(text.takeError(), "snapshot " + quote(chain_id.str()));
+  }
+  return with_context(Digest::parse(llvm::StringRef(*text).trim()),
+                      "snapshot " + quote(chain_id.str()));
 }
 
 llvm::Expected<std::vector<std::string>> SnapshotStore::lower_dirs(const Digest& chain_id) const {
@@ -405,6 +433,9 @@ llvm::Expected<Digest> MutableSnapshot::commit(const Digest& diff_id) {
   auto diff = diff_dir();
   if (!diff) {
     return diff.takeError();
+  }
+  if (::nftw(diff->c_str(), strip_overlay_xattrs, 64, FTW_PHYS | FTW_MOUNT) != 0) {
+    return make_io_error("clean overlay xattrs in", *diff, errno);
   }
   auto id = store_.add_dir(*diff, parent_, diff_id);
   if (!id) {

@@ -2,6 +2,9 @@
 
 #include <sys/stat.h>
 
+#include <cstdlib>
+#include <thread>
+
 #include "cache/snapshot.h"
 #include "support/error.h"
 #include "tests/exporter/tree_util.h"
@@ -161,7 +164,7 @@ TEST_CASE("commit turns the upper dir into a snapshot named by its chain ID", "[
     auto snap = store->create_mutable(base->back());
     REQUIRE(testutil::ok(snap) == "");
     REQUIRE(testutil::ok(snap->mount(mnt)) == "");
-    REQUIRE(testutil::sh_in(mnt, "echo c > c && rm b") == "");
+    REQUIRE(testutil::sh_in(mnt, "echo c > c && rm b && echo a2 >> a") == "");
     REQUIRE(testutil::ok(snap->unmount()) == "");
     auto diff = snap->diff_dir();
     REQUIRE(testutil::ok(diff) == "");
@@ -169,13 +172,56 @@ TEST_CASE("commit turns the upper dir into a snapshot named by its chain ID", "[
     auto id = snap->commit(diff_id);
     REQUIRE(testutil::ok(id) == "");
     CHECK(*id == chain_id(base->back(), diff_id));
-    CHECK(testutil::list_tree(store->fs_dir(*id)) ==
-          "b mode=20000 uid=0 gid=0 dev=0:0\n"
-          "c mode=100644 uid=0 gid=0 size=2 " +
-              Digest::of("c\n").short_hex() + "\n");
+    // Copy-up bookkeeping (trusted.overlay.origin) is gone from the snapshot.
+    CHECK(testutil::list_tree(store->fs_dir(*id)) == "a mode=100644 uid=0 gid=0 size=5 " +
+                                                         Digest::of("a\na2\n").short_hex() + "\n" +
+                                                         "b mode=20000 uid=0 gid=0 dev=0:0\n"
+                                                         "c mode=100644 uid=0 gid=0 size=2 " +
+                                                         Digest::of("c\n").short_hex() + "\n");
     CHECK(store->parent(*id).get() == base->back());
     CHECK(error_message(snap->mount(mnt)) ==
           "mount '" + mnt + "': the snapshot was committed or dropped");
     REQUIRE(testutil::ok(fs::remove_all(tmp / "root")) == "");
   }
+}
+
+TEST_CASE("KILN_SNAPSHOTTER=native selects the copying snapshotter", "[cache]") {
+  const char* old = std::getenv("KILN_SNAPSHOTTER");
+  std::string saved = old != nullptr ? old : "";
+  ::setenv("KILN_SNAPSHOTTER", "native", 1);
+  CHECK(default_snapshotter() == Snapshotter::native);
+  ::unsetenv("KILN_SNAPSHOTTER");
+  CHECK(default_snapshotter() == Snapshotter::overlay);
+  if (old != nullptr) {
+    ::setenv("KILN_SNAPSHOTTER", saved.c_str(), 1);
+  }
+}
+
+TEST_CASE("two stores unpacking the same chain at once both succeed", "[cache]") {
+  TempDir tmp;
+  auto layers = three_layers(tmp);
+  std::vector<std::string> results(4);
+  std::vector<std::thread> threads;
+  for (size_t i = 0; i < results.size(); ++i) {
+    threads.emplace_back([&, i] {
+      auto store = SnapshotStore::open(tmp / "root", Snapshotter::overlay);
+      auto ids = store ? store->unpack_chain(layers) : store.takeError();
+      results[i] = ids ? ids->back().str() : error_message(ids.takeError());
+    });
+  }
+  for (auto& t : threads) {
+    t.join();
+  }
+  std::string top =
+      chain_ids({layers[0].diff_id, layers[1].diff_id, layers[2].diff_id}).back().str();
+  CHECK(results == std::vector<std::string>(4, top));
+  CHECK(testutil::list_tree(tmp / "root/tmp") == "");
+  auto store = SnapshotStore::open(tmp / "root", Snapshotter::overlay);
+  REQUIRE(testutil::ok(store) == "");
+  std::string mnt = tmp / "mnt";
+  REQUIRE(testutil::ok(fs::make_dirs(mnt)) == "");
+  auto snap = store->create_mutable(Digest::parse(top).get());
+  REQUIRE(testutil::ok(snap) == "");
+  REQUIRE(testutil::ok(snap->mount(mnt)) == "");
+  CHECK(testutil::list_tree(mnt) == kMergedThree);
 }
