@@ -114,6 +114,41 @@ std::string round_trip(const TempDir& tmp, const std::string& name, const LayerB
 
 std::string tar_names(const std::string& blob) { return run({"tar", "-tzf", blob}).out; }
 
+/// Copies `file` into the OCI layout `layout` as a blob; returns its descriptor JSON.
+std::string add_blob(const std::string& layout, const std::string& file,
+                     const std::string& media_type) {
+  Digest d = digest_file(file).get();
+  std::string content = testutil::read_file(file);
+  testutil::write_file(layout + "/blobs/sha256/" + d.hex(), content);
+  return R"({"mediaType":")" + media_type + R"(","digest":")" + d.str() + R"(","size":)" +
+         std::to_string(content.size()) + "}";
+}
+
+/// Writes an OCI layout with one image "t" made of `layers` (tar, then gzip tars).
+void write_layout(const std::string& layout, const std::string& base_tar,
+                  const std::string& layer_tgz, const std::vector<Digest>& diff_ids) {
+  testutil::write_file(layout + "/oci-layout", R"({"imageLayoutVersion":"1.0.0"})");
+  std::string layers =
+      "[" + add_blob(layout, base_tar, "application/vnd.oci.image.layer.v1.tar") + "," +
+      add_blob(layout, layer_tgz, "application/vnd.oci.image.layer.v1.tar+gzip") + "]";
+  testutil::write_file(
+      layout + "/config.json",
+      R"({"architecture":"amd64","os":"linux","config":{},"rootfs":{"type":"layers","diff_ids":[")" +
+          diff_ids[0].str() + R"(",")" + diff_ids[1].str() + R"("]}})");
+  std::string config =
+      add_blob(layout, layout + "/config.json", "application/vnd.oci.image.config.v1+json");
+  testutil::write_file(
+      layout + "/manifest.json",
+      R"({"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":)" +
+          config + R"(,"layers":)" + layers + "}");
+  std::string manifest =
+      add_blob(layout, layout + "/manifest.json", "application/vnd.oci.image.manifest.v1+json");
+  manifest.insert(manifest.size() - 1,
+                  R"(,"annotations":{"org.opencontainers.image.ref.name":"t"})");
+  testutil::write_file(layout + "/index.json",
+                       R"({"schemaVersion":2,"manifests":[)" + manifest + "]}");
+}
+
 }  // namespace
 
 TEST_CASE("overlay layer diff: every kind of change survives pack and unpack", "[exporter]") {
@@ -204,4 +239,22 @@ TEST_CASE("the native snapshotter gives the same layer as overlay", "[exporter]"
   CHECK(round_trip(tmp, "unpacked", base, {tmp / "native.tgz", packed[1].diff_id}) ==
         expected_tree(tmp, base, false));
   CHECK_FALSE(testutil::mounted_under(tmp.path()));
+}
+
+TEST_CASE("umoci applies the overlay layer the same way", "[exporter]") {
+  TempDir tmp;
+  LayerBlob base = base_layer(tmp);
+  auto store = SnapshotStore::open(tmp / "root", Snapshotter::overlay);
+  REQUIRE(testutil::ok(store) == "");
+  auto base_ids = store->unpack_chain({base});
+  REQUIRE(testutil::ok(base_ids) == "");
+  std::string mnt = tmp / "mnt";
+  REQUIRE(testutil::ok(fs::make_dirs(mnt)) == "");
+  PackedLayer packed =
+      pack_changes(*store, base_ids->back(), mnt, tmp / "layer.tgz", true, Compression::gzip);
+  write_layout(tmp / "layout", base.path, tmp / "layer.tgz", {base.diff_id, packed.diff_id});
+  auto out = run({"umoci", "unpack", "--image", tmp / "layout:t", tmp / "bundle"});
+  INFO(out.err);
+  REQUIRE(out.exit_code == 0);
+  CHECK(testutil::list_tree(tmp / "bundle/rootfs") == expected_tree(tmp, base, true));
 }

@@ -29,9 +29,9 @@ std::string hex(llvm::StringRef bytes) {
   return out;
 }
 
-std::string compress(Compression c, unsigned threads, llvm::StringRef input) {
+std::string compress(Compression c, unsigned threads, llvm::StringRef input, int level = -1) {
   std::string out;
-  auto comp = StreamCompressor::create(c, -1, threads, [&](llvm::StringRef b) {
+  auto comp = StreamCompressor::create(c, level, threads, [&](llvm::StringRef b) {
     out += b.str();
     return llvm::Error::success();
   });
@@ -97,6 +97,18 @@ TEST_CASE("parallel gzip is one gzip member, the same for any thread count", "[e
                  "print(len(o), d.eof, len(d.unused_data))",
                  dir / "in.gz"});
   CHECK(py.out == std::to_string(input.size()) + " True 0\n");
+}
+
+TEST_CASE("parallel gzip is valid at every libdeflate level", "[exporter]") {
+  std::string input = mixed_data(3 * 1024 * 1024);
+  TempDir dir;
+  for (int level : {1, 4, 9, 12}) {
+    INFO("level " << level);
+    testutil::write_file(dir / "in.gz", compress(Compression::gzip, 2, input, level));
+    auto gz = run({"gzip", "-dc", dir / "in.gz"});
+    CHECK(gz.exit_code == 0);
+    CHECK((gz.out == input));
+  }
 }
 
 TEST_CASE("zstd output is the same for any thread count and decompresses", "[exporter]") {
