@@ -352,18 +352,27 @@ llvm::Error MutableSnapshot::mount_overlay(const std::string& target) {
     }
     return llvm::Error::success();
   }
-  // Too long for one page: name the lower dirs relative to ROOT/snapshots.
-  std::string base = store_.root() + "/snapshots/";
+  // Too long for one page: as Docker's overlay2 does, name each lower dir by a
+  // short symlink (DIR/l/<n>) and mount from DIR with relative paths
+  // "l/0:l/1:...", which the kernel resolves at mount time.
+  std::string links = dir_ + "/l";
+  llvm::consumeError(fs::remove_all(links));
+  if (auto err = fs::make_dirs(links)) {
+    return err;
+  }
   std::vector<std::string> relative;
-  for (const std::string& l : lowers_) {
-    relative.push_back(llvm::StringRef(l).startswith(base) ? l.substr(base.size()) : l);
+  for (size_t i = 0; i < lowers_.size(); ++i) {
+    relative.push_back("l/" + std::to_string(i));
+    if (::symlink(lowers_[i].c_str(), (dir_ + "/" + relative.back()).c_str()) != 0) {
+      return make_io_error("link lower dir", dir_ + "/" + relative.back(), errno);
+    }
   }
   options = overlay_options(relative, upper_dir(), work_dir());
   if (options.size() > kMaxMountData) {
     return make_error("mount overlay on " + quote(target) + ": " + std::to_string(lowers_.size()) +
                       " layers do not fit in the mount options");
   }
-  if (int e = mount_in_dir(base, target, options)) {
+  if (int e = mount_in_dir(dir_, target, options)) {
     return make_io_error("mount overlay on", target, e);
   }
   return llvm::Error::success();

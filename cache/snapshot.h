@@ -62,6 +62,8 @@ class SnapshotStore {
   bool contains(const Digest& chain_id) const;
   /// The parent chain ID of `chain_id`, or nullopt for a base layer.
   llvm::Expected<std::optional<Digest>> parent(const Digest& chain_id) const;
+  /// The DiffID of the top layer of `chain_id`.
+  llvm::Expected<Digest> diff_id(const Digest& chain_id) const;
   /// The fs dirs of `chain_id` and its ancestors, topmost first (overlay's
   /// lowerdir order). Fails when a snapshot of the chain is missing.
   llvm::Expected<std::vector<std::string>> lower_dirs(const Digest& chain_id) const;
@@ -110,8 +112,9 @@ class MutableSnapshot {
   ~MutableSnapshot();
 
   /// Mounts the file system at the existing directory `target`: overlayfs
-  /// (lowerdir = the chain, topmost first; long option strings are handled by
-  /// mounting with paths relative to ROOT/snapshots), or a bind mount of the
+  /// (lowerdir = the chain, topmost first; when the options exceed a page, the
+  /// lower dirs are named by short symlinks DIR/l/<n> and mounted with relative
+  /// paths from DIR, up to overlayfs' 500 layers), or a bind mount of the
   /// copy for the native snapshotter. One target at a time.
   llvm::Error mount(llvm::StringRef target);
   /// Unmounts the target of mount(); a no-op when not mounted.
