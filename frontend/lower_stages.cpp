@@ -164,8 +164,9 @@ llvm::Error Lowerer::lower_stage(StageState& st) {
   st.lowering = true;
   for (StageState* dep : st.deps) {
     if (dep->lowering) {
-      return error_at(st.stage->from.range, "circular dependency detected on stage: " +
-                                                (dep->name.empty() ? dep->base : dep->name));
+      return error_at(st.stage->from.range,
+                      "circular dependency detected on stage: " +
+                          (dep->name.empty() ? "stage-" + std::to_string(dep->index) : dep->name));
     }
     if (auto err = lower_stage(*dep)) {
       return err;
