@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <memory>
+#include <mutex>
 #include <set>
 #include <string>
 #include <utility>
@@ -266,6 +267,14 @@ llvm::Error Unpacker::finish_opaque_dirs() {
   return llvm::Error::success();
 }
 
+/// archive_write_disk_new() reads the umask by setting it to 0 and back; two
+/// threads doing that at once can leave the process with umask 0. Serialize.
+struct archive* new_disk_writer() {
+  static std::mutex mu;
+  std::lock_guard lock(mu);
+  return archive_write_disk_new();
+}
+
 llvm::Expected<ArchivePtr> open_outer(llvm::StringRef blob_path) {
   ArchivePtr outer(archive_read_new(), archive_read_free);
   archive_read_support_filter_gzip(outer.get());
@@ -300,7 +309,7 @@ llvm::Expected<Digest> unpack_layer(llvm::StringRef blob_path, llvm::StringRef d
   stream.outer = outer->get();
   ArchivePtr tar(archive_read_new(), archive_read_free);
   archive_read_support_format_tar(tar.get());
-  ArchivePtr disk(archive_write_disk_new(), archive_write_free);
+  ArchivePtr disk(new_disk_writer(), archive_write_free);
   archive_write_disk_set_options(disk.get(), ARCHIVE_EXTRACT_OWNER | ARCHIVE_EXTRACT_PERM |
                                                  ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_XATTR |
                                                  ARCHIVE_EXTRACT_SECURE_SYMLINKS |

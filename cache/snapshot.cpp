@@ -285,7 +285,17 @@ llvm::Expected<MutableSnapshot> SnapshotStore::create_mutable(std::optional<Dige
   if (parent) {
     auto l = lower_dirs(*parent);
     if (l) {
-      lowers = std::move(*l);
+      // overlayfs ignores trusted.overlay.opaque on a lower dir's root, so a layer
+      // whose root is opaque (".wh..wh..opq" at the top) hides the layers below it
+      // by leaving them out.
+      for (std::string& dir : *l) {
+        lowers.push_back(std::move(dir));
+        char value = 0;
+        if (::lgetxattr(lowers.back().c_str(), "trusted.overlay.opaque", &value, 1) == 1 &&
+            value == 'y') {
+          break;
+        }
+      }
     } else {
       err = l.takeError();
     }

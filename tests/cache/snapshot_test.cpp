@@ -134,8 +134,13 @@ TEST_CASE("a chain too long for one mount option string still mounts", "[cache]"
     layers.push_back(make_layer(tmp, "n" + std::to_string(i),
                                 "echo " + std::to_string(i) + " > f" + std::to_string(i)));
   }
+  mode_t umask_before = ::umask(022);
+  ::umask(umask_before);
   auto ids = store->unpack_chain(layers);
   REQUIRE(testutil::ok(ids) == "");
+  // Parallel unpacks must not race on the umask (libarchive flips it to 0).
+  mode_t umask_after = ::umask(umask_before);
+  CHECK(umask_after == umask_before);
   std::string mnt = tmp / "mnt";
   REQUIRE(testutil::ok(fs::make_dirs(mnt)) == "");
   auto snap = store->create_mutable(ids->back());
@@ -225,4 +230,25 @@ TEST_CASE("two stores unpacking the same chain at once both succeed", "[cache]")
   REQUIRE(testutil::ok(snap) == "");
   REQUIRE(testutil::ok(snap->mount(mnt)) == "");
   CHECK(testutil::list_tree(mnt) == kMergedThree);
+}
+
+TEST_CASE("a layer with an opaque root hides the layers below it", "[cache]") {
+  TempDir tmp;
+  for (Snapshotter kind : {Snapshotter::overlay, Snapshotter::native}) {
+    auto store = SnapshotStore::open(tmp / "root", kind);
+    REQUIRE(testutil::ok(store) == "");
+    auto ids = store->unpack_chain({make_layer(tmp, "below", "echo old > old"),
+                                    make_layer(tmp, "top", ": > .wh..wh..opq && echo n > new")});
+    REQUIRE(testutil::ok(ids) == "");
+    std::string mnt = tmp / "mnt";
+    REQUIRE(testutil::ok(fs::make_dirs(mnt)) == "");
+    auto snap = store->create_mutable(ids->back());
+    REQUIRE(testutil::ok(snap) == "");
+    CHECK(snap->lower_dirs() == std::vector<std::string>{store->fs_dir(ids->back())});
+    REQUIRE(testutil::ok(snap->mount(mnt)) == "");
+    CHECK(testutil::list_tree(mnt) ==
+          "new mode=100644 uid=0 gid=0 size=2 " + Digest::of("n\n").short_hex() + "\n");
+    REQUIRE(testutil::ok(snap->drop()) == "");
+    REQUIRE(testutil::ok(fs::remove_all(tmp / "root")) == "");
+  }
 }
