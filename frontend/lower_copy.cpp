@@ -33,7 +33,8 @@ std::string url_file_name(llvm::StringRef url) {
 
 /// The destination inside the stage: relative to WORKDIR, trailing '/' kept.
 std::string dest_path(const StageState& st, llvm::StringRef dest) {
-  std::string out = dest.startswith("/") ? clean_path(dest) : clean_path(st.workdir + "/" + dest.str());
+  std::string out =
+      dest.startswith("/") ? clean_path(dest) : clean_path(st.workdir + "/" + dest.str());
   bool dir = dest.empty() || dest == "." || dest.endswith("/");
   if (dir && out != "/") {
     out += "/";
