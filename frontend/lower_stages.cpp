@@ -200,6 +200,7 @@ llvm::Error Lowerer::init_base(StageState& st) {
     st.workdir = b.workdir;
     st.workdir_set = b.workdir_set;
     st.user = b.user;
+    st.args = b.args;  // BuildKit's buildArgs carry over to stages built FROM a stage.
     return llvm::Error::success();
   }
   if (st.base == "scratch") {
