@@ -92,119 +92,164 @@ std::string describe(const CommandSource& source) {
   return rest.empty() ? out : out + " " + rest.str();
 }
 
-llvm::Error Lowerer::lower_copy(StageState& st, const CopyAddFields& cmd, const AddCmd* add) {
-  auto ex = [&](llvm::StringRef word) { return expand(st, word, cmd.range); };
+/// One COPY/ADD being lowered: its expanded words and the file op it builds.
+struct CopyBuilder {
+  Lowerer& l;
+  StageState& st;
+  const CopyAddFields& cmd;
+  const AddCmd* add;
   std::vector<std::string> sources;
-  for (const auto& s : cmd.sources) {
-    auto v = ex(s);
-    if (!v) {
-      return v.takeError();
-    }
-    sources.push_back(std::move(*v));
-  }
-  auto dest = ex(cmd.dest);
-  auto chown = dest ? ex(cmd.chown) : dest.takeError();
-  auto chmod = chown ? ex(cmd.chmod) : chown.takeError();
-  if (!chmod) {
-    return chmod.takeError();
-  }
-  const llb::Vertex* src = nullptr;
-  if (!cmd.from.empty()) {
-    auto v = from_vertex(cmd.from, cmd.range);
-    if (!v) {
-      return v.takeError();
-    }
-    src = *v;
-  }
+  std::string dest;
   llb::CopyAction base;
-  base.dest = dest_path(st, *dest);
-  base.allow_empty_wildcard = true;
-  base.chmod = *chmod;
-  base.parents = cmd.parents;
-  if (!chown->empty()) {
-    base.chown = parse_chown(*chown);
-  }
-  for (const auto& e : cmd.excludes) {
-    auto v = ex(e);
-    if (!v) {
-      return v.takeError();
-    }
-    base.exclude_patterns.push_back(std::move(*v));
-  }
-  std::vector<const llb::Vertex*> inputs = {st.vertex};
-  auto input_index = [&](const llb::Vertex* v) {
+  std::vector<const llb::Vertex*> inputs;
+  llb::FileOp op;
+  std::vector<std::string> context_paths;
+
+  llvm::Expected<std::string> ex(llvm::StringRef word) { return l.expand(st, word, cmd.range); }
+
+  uint32_t input_index(const llb::Vertex* v) {
     auto it = std::find(inputs.begin(), inputs.end(), v);
     if (it == inputs.end()) {
       inputs.push_back(v);
       return static_cast<uint32_t>(inputs.size() - 1);
     }
     return static_cast<uint32_t>(it - inputs.begin());
-  };
-  llb::FileOp op;
-  std::vector<std::string> context_paths;
-  for (const std::string& s : sources) {
-    llb::CopyAction action = base;
-    if (add && is_git(s)) {
-      return error_at(cmd.range, "ADD from a git repository is not supported: " + s);
+  }
+
+  /// Expands sources, destination, --chown, --chmod and --exclude into `base`.
+  llvm::Error expand_fields() {
+    for (const auto& s : cmd.sources) {
+      auto v = ex(s);
+      if (!v) {
+        return v.takeError();
+      }
+      sources.push_back(std::move(*v));
     }
-    if (add && is_url(s)) {
-      llb::HttpSource http;
-      http.url = s;
-      http.filename = url_file_name(s);
-      if (!add->checksum.empty()) {
-        auto digest = Digest::parse(add->checksum);
-        if (!digest) {
-          return error_at(cmd.range, error_message(digest.takeError()));
-        }
-        http.checksum = *digest;
+    auto d = ex(cmd.dest);
+    auto chown = d ? ex(cmd.chown) : d.takeError();
+    auto chmod = chown ? ex(cmd.chmod) : chown.takeError();
+    if (!chmod) {
+      return chmod.takeError();
+    }
+    dest = *d;
+    base.dest = dest_path(st, dest);
+    base.allow_empty_wildcard = true;
+    base.chmod = *chmod;
+    base.parents = cmd.parents;
+    if (!chown->empty()) {
+      base.chown = parse_chown(*chown);
+    }
+    for (const auto& e : cmd.excludes) {
+      auto v = ex(e);
+      if (!v) {
+        return v.takeError();
       }
-      action.src_paths = {"/" + http.filename};
-      action.unpack_archives = add->unpack.value_or(false);
-      llb::VertexMetadata meta;
-      meta.description = "[internal] download " + s;
-      action.src_input = input_index(builder_.add(std::move(http), {}, std::move(meta)));
-    } else {
-      action.src_paths = {clean_path("/" + s)};
-      action.unpack_archives = add && add->unpack.value_or(true);
-      action.src_input = input_index(src ? src : context());
-      if (!src) {
-        context_paths.push_back(s);
+      base.exclude_patterns.push_back(std::move(*v));
+    }
+    return llvm::Error::success();
+  }
+
+  /// ADD of a URL: an http source, copied in under its file name.
+  llvm::Error add_url(const std::string& url) {
+    llb::HttpSource http;
+    http.url = url;
+    http.filename = url_file_name(url);
+    if (!add->checksum.empty()) {
+      auto digest = Digest::parse(add->checksum);
+      if (!digest) {
+        return l.error_at(cmd.range, error_message(digest.takeError()));
       }
+      http.checksum = *digest;
+    }
+    llb::CopyAction action = base;
+    action.src_paths = {"/" + http.filename};
+    action.unpack_archives = add->unpack.value_or(false);
+    llb::VertexMetadata meta;
+    meta.description = "[internal] download " + url;
+    action.src_input = input_index(l.builder_.add(std::move(http), {}, std::move(meta)));
+    op.actions.push_back(std::move(action));
+    return llvm::Error::success();
+  }
+
+  /// A source path of the context or of the --from file system.
+  void add_path(const std::string& path, const llb::Vertex* from) {
+    llb::CopyAction action = base;
+    action.src_paths = {clean_path("/" + path)};
+    action.unpack_archives = add && add->unpack.value_or(true);
+    action.src_input = input_index(from ? from : l.context());
+    if (!from) {
+      context_paths.push_back(path);
     }
     op.actions.push_back(std::move(action));
   }
-  for (const Heredoc& doc : cmd.heredocs) {
+
+  /// An inline file (COPY <<EOF): made on scratch, then copied.
+  void add_heredoc(const Heredoc& doc) {
     std::string data = doc.content;
     if (doc.expand) {
-      auto v = lex_.process_word(data, env_lookup_from_list(st.env));
+      auto v = l.lex_.process_word(data, env_lookup_from_list(st.env));
       if (v) {
         data = std::move(*v);
       } else {
-        llvm::consumeError(v.takeError());
+        llvm::consumeError(v.takeError());  // BuildKit keeps the text as written.
       }
     }
     llb::FileOp mk;
     mk.actions.push_back(llb::MkfileAction{"/" + doc.name, std::move(data), 0644, {}});
-    const llb::Vertex* scratch = builder_.add(llb::ScratchSource{}, {});
+    const llb::Vertex* scratch = l.builder_.add(llb::ScratchSource{}, {});
     llb::CopyAction action = base;
     action.src_paths = {"/" + doc.name};
-    action.src_input = input_index(builder_.add(std::move(mk), {scratch}));
+    action.src_input = input_index(l.builder_.add(std::move(mk), {scratch}));
     op.actions.push_back(std::move(action));
   }
-  std::string history = add ? "ADD" : "COPY";
-  for (const auto& s : sources) {
-    history += " " + s;
+
+  std::string history() const {
+    std::string out = add ? "ADD" : "COPY";
+    for (const auto& s : sources) {
+      out += " " + s;
+    }
+    for (const Heredoc& doc : cmd.heredocs) {
+      out += " <<" + doc.name;
+    }
+    return out + " " + dest + " # buildkit";
+  }
+};
+
+llvm::Error Lowerer::lower_copy(StageState& st, const CopyAddFields& cmd, const AddCmd* add) {
+  CopyBuilder b{*this, st, cmd, add};
+  b.inputs = {st.vertex};
+  if (auto err = b.expand_fields()) {
+    return err;
+  }
+  const llb::Vertex* from = nullptr;
+  if (!cmd.from.empty()) {
+    auto v = from_vertex(cmd.from, cmd.range);
+    if (!v) {
+      return v.takeError();
+    }
+    from = *v;
+  }
+  for (const std::string& s : b.sources) {
+    if (add && is_git(s)) {
+      return error_at(cmd.range, "ADD from a git repository is not supported: " + s);
+    }
+    if (add && is_url(s)) {
+      if (auto err = b.add_url(s)) {
+        return err;
+      }
+    } else {
+      b.add_path(s, from);
+    }
   }
   for (const Heredoc& doc : cmd.heredocs) {
-    history += " <<" + doc.name;
+    b.add_heredoc(doc);
   }
-  history += " " + *dest;
   st.vertex =
-      builder_.add(std::move(op), std::move(inputs), step_meta(st, describe(cmd), cmd.range));
-  if (!context_paths.empty()) {
-    context_reads_.push_back({st.vertex, std::move(context_paths)});
+      builder_.add(std::move(b.op), std::move(b.inputs), step_meta(st, describe(cmd), cmd.range));
+  if (!b.context_paths.empty()) {
+    context_reads_.push_back({st.vertex, std::move(b.context_paths)});
   }
-  commit_history(st, history + " # buildkit", false);
+  commit_history(st, b.history(), false);
   return llvm::Error::success();
 }
 
