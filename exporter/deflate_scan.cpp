@@ -110,6 +110,9 @@ llvm::Error read_dynamic_tables(BitReader& in, Table& litlen, Table& dist, Table
   std::array<uint8_t, 320> lengths{};
   unsigned n = 0;
   while (n < hlit + hdist) {
+    if (in.overrun()) {
+      return malformed("truncated");
+    }
     unsigned sym;
     if (!decode(in, scratch, sym)) {
       return malformed("bad code length");
@@ -148,6 +151,9 @@ llvm::Error read_dynamic_tables(BitReader& in, Table& litlen, Table& dist, Table
 /// Skips the symbols of one Huffman-coded block up to and including end-of-block.
 llvm::Error skip_symbols(BitReader& in, const Table& litlen, const Table& dist) {
   while (true) {
+    if (in.overrun()) {
+      return malformed("truncated");
+    }
     unsigned sym;
     if (!decode(in, litlen, sym)) {
       return malformed("bad literal/length code");
@@ -167,9 +173,6 @@ llvm::Error skip_symbols(BitReader& in, const Table& litlen, const Table& dist) 
       return malformed("bad distance code");
     }
     in.skip(dist_extra(d));
-    if (in.overrun()) {
-      return malformed("truncated");
-    }
   }
 }
 

@@ -17,7 +17,8 @@ struct DeflateEnd {
 
 /// Walks the blocks and Huffman symbols of the raw deflate stream `data[0..size)`
 /// (no output is produced) and returns where its final block starts and ends.
-/// `data` must be readable for 8 bytes past `size` (the reader loads 64-bit words).
+/// `data` must be readable for 16 bytes past `size` (the reader loads 64-bit words
+/// and checks for the end once per symbol).
 /// Fails on a malformed or truncated stream. Thread-safe (no shared state).
 llvm::Expected<DeflateEnd> scan_deflate(const uint8_t* data, size_t size);
 

@@ -28,6 +28,9 @@ constexpr size_t kBlockSize = size_t{1} << 20;
 
 /// Compresses `input` into a byte-aligned, non-final run of deflate blocks.
 llvm::Expected<std::string> compress_block(libdeflate_compressor* c, const std::string& input) {
+  if (c == nullptr) {
+    return make_error("gzip: no libdeflate compressor for this level (valid: 1 to 12)");
+  }
   size_t bound = libdeflate_deflate_compress_bound(c, input.size());
   std::string out(bound + 16, '\0');
   auto* buf = reinterpret_cast<uint8_t*>(out.data());
@@ -192,9 +195,7 @@ class ParallelGzip final : public StreamCompressor {
       }
       Result r;
       r.done = true;
-      if (c == nullptr) {
-        r.error = "gzip: cannot allocate a libdeflate compressor";
-      } else if (auto out = compress_block(c, job.second)) {
+      if (auto out = compress_block(c, job.second)) {
         r.bytes = std::move(*out);
       } else {
         r.error = error_message(out.takeError());

@@ -124,19 +124,39 @@ TEST_CASE("zstd output is the same for any thread count and decompresses", "[exp
 
 TEST_CASE("scan_deflate finds the final block and rejects bad streams", "[exporter]") {
   // 03 00: a final fixed block holding only end-of-block (10 bits).
-  const uint8_t empty[10] = {0x03, 0x00};
+  const uint8_t empty[18] = {0x03, 0x00};
   auto end = scan_deflate(empty, 2);
   REQUIRE(testutil::ok(end) == "");
   CHECK(end->final_block_bit == 0);
   CHECK(end->end_bit == 10);
 
-  const uint8_t reserved[10] = {0x07};
+  const uint8_t reserved[17] = {0x07};
   CHECK(error_message(scan_deflate(reserved, 1).takeError()) ==
         "malformed deflate stream: reserved block type");
   // A non-final stored block with a bad NLEN.
-  const uint8_t stored[16] = {0x00, 0x05, 0x00, 0x00, 0x00};
+  const uint8_t stored[21] = {0x00, 0x05, 0x00, 0x00, 0x00};
   CHECK(error_message(scan_deflate(stored, 5).takeError()) ==
         "malformed deflate stream: bad stored block length");
+}
+
+TEST_CASE("scan_deflate stops at the end of a truncated stream", "[exporter]") {
+  std::string gz = compress(Compression::gzip, 1, mixed_data(100000));
+  std::string cut = gz.substr(10, 500) + std::string(16, '\0');
+  auto end = scan_deflate(reinterpret_cast<const uint8_t*>(cut.data()), 500);
+  CHECK(error_message(end.takeError()) == "malformed deflate stream: truncated");
+}
+
+TEST_CASE("gzip rejects a level libdeflate does not have", "[exporter]") {
+  for (unsigned threads : {1u, 2u}) {
+    auto comp = StreamCompressor::create(Compression::gzip, 13, threads,
+                                         [](llvm::StringRef) { return llvm::Error::success(); });
+    llvm::Error err = comp->write("some bytes");
+    if (!err) {
+      err = comp->finish();
+    }
+    CHECK(error_message(std::move(err)) ==
+          "gzip: no libdeflate compressor for this level (valid: 1 to 12)");
+  }
 }
 
 TEST_CASE("layer tar: overlay form to OCI entries, sorted, clamped", "[exporter]") {
