@@ -20,6 +20,7 @@ namespace kiln::cache {
 namespace {
 
 constexpr size_t kCopyBuffer = 1 << 20;
+constexpr uint64_t kWritebackChunk = 8 << 20;
 
 std::string ingest_name(llvm::StringRef tmp_dir) {
   static std::atomic<uint64_t> counter{0};
@@ -81,6 +82,7 @@ BlobIngest::BlobIngest(BlobIngest&& other) noexcept
       temp_path_(std::move(other.temp_path_)),
       fd_(other.fd_),
       size_(other.size_),
+      flushed_(other.flushed_),
       hash_(std::move(other.hash_)) {
   other.fd_ = -1;
   other.temp_path_.clear();
@@ -93,6 +95,7 @@ BlobIngest& BlobIngest::operator=(BlobIngest&& other) noexcept {
     temp_path_ = std::move(other.temp_path_);
     fd_ = other.fd_;
     size_ = other.size_;
+    flushed_ = other.flushed_;
     hash_ = std::move(other.hash_);
     other.fd_ = -1;
     other.temp_path_.clear();
@@ -119,7 +122,16 @@ llvm::Error BlobIngest::write(llvm::StringRef bytes) {
   }
   hash_.update(bytes);
   size_ += bytes.size();
-  return write_all(fd_, bytes, temp_path_);
+  if (auto err = write_all(fd_, bytes, temp_path_)) {
+    return err;
+  }
+  // Start writeback as we go, so that commit's fdatasync has little left to wait for.
+  if (size_ - flushed_ >= kWritebackChunk) {
+    ::sync_file_range(fd_, static_cast<off_t>(flushed_), static_cast<off_t>(size_ - flushed_),
+                      SYNC_FILE_RANGE_WRITE);
+    flushed_ = size_;
+  }
+  return llvm::Error::success();
 }
 
 llvm::Expected<Digest> BlobIngest::commit(std::optional<Digest> expected,

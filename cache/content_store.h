@@ -46,6 +46,7 @@ class BlobIngest {
   std::string temp_path_;
   int fd_ = -1;
   uint64_t size_ = 0;
+  uint64_t flushed_ = 0;  // bytes handed to writeback so far
   Sha256 hash_;
 };
 
