@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstring>
 #include <functional>
 #include <map>
 #include <memory>
@@ -229,15 +230,33 @@ llvm::Error set_dir_times(const Tree& tree, const std::string& dest) {
   return llvm::Error::success();
 }
 
+/// True when the files `a` and `b` hold the same bytes (read in blocks).
 bool same_contents(const std::string& a, const std::string& b) {
-  auto x = fs::read_file(a);
-  auto y = fs::read_file(b);
-  bool same = x && y && *x == *y;
-  if (!x) {
-    llvm::consumeError(x.takeError());
+  int fa = ::open(a.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  int fb = ::open(b.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  bool same = fa >= 0 && fb >= 0;
+  std::vector<char> x(1 << 16), y(1 << 16);
+  while (same) {
+    ssize_t n = ::read(fa, x.data(), x.size());
+    if (n <= 0) {
+      same = n == 0 && ::read(fb, y.data(), 1) == 0;
+      break;
+    }
+    ssize_t got = 0;
+    while (got < n) {
+      ssize_t m = ::read(fb, y.data() + got, static_cast<size_t>(n - got));
+      if (m <= 0) {
+        break;
+      }
+      got += m;
+    }
+    same = got == n && std::memcmp(x.data(), y.data(), static_cast<size_t>(n)) == 0;
   }
-  if (!y) {
-    llvm::consumeError(y.takeError());
+  if (fa >= 0) {
+    ::close(fa);
+  }
+  if (fb >= 0) {
+    ::close(fb);
   }
   return same;
 }

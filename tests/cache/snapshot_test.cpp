@@ -252,3 +252,23 @@ TEST_CASE("a layer with an opaque root hides the layers below it", "[cache]") {
     REQUIRE(testutil::ok(fs::remove_all(tmp / "root")) == "");
   }
 }
+
+TEST_CASE("native diff compares contents when mtimes are whole seconds", "[cache]") {
+  TempDir tmp;
+  auto store = SnapshotStore::open(tmp / "root", Snapshotter::native);
+  REQUIRE(testutil::ok(store) == "");
+  auto ids = store->unpack_chain({make_layer(tmp, "base", "echo aaa > f && echo same > g")});
+  REQUIRE(testutil::ok(ids) == "");
+  std::string mnt = tmp / "mnt";
+  REQUIRE(testutil::ok(fs::make_dirs(mnt)) == "");
+  auto snap = store->create_mutable(ids->back());
+  REQUIRE(testutil::ok(snap) == "");
+  REQUIRE(testutil::ok(snap->mount(mnt)) == "");
+  // Same size, and the old whole-second mtime put back: only the bytes differ.
+  REQUIRE(testutil::sh_in(mnt, "m=$(stat -c %Y f) && echo bbb > f && touch -d @$m f") == "");
+  REQUIRE(testutil::ok(snap->unmount()) == "");
+  auto diff = snap->diff_dir();
+  REQUIRE(testutil::ok(diff) == "");
+  CHECK(testutil::list_tree(*diff) ==
+        "f mode=100644 uid=0 gid=0 size=4 " + Digest::of("bbb\n").short_hex() + "\n");
+}
