@@ -1,0 +1,52 @@
+// What to run in a container: the process, its sandbox options and its mounts.
+// Plain values; the executor turns them into an OCI runtime bundle.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace kiln::runtime {
+
+/// `host` shares the host's network namespace; `none` gives a new one with only `lo`.
+enum class NetworkMode { host, none };
+
+/// Whether a mount (or the rootfs) may be written.
+enum class Access { read_write, read_only };
+
+/// A mount added to the container. `bind` mounts the host path `source` (recursively);
+/// `tmpfs` ignores `source` and uses `tmpfs_size_bytes` (0: the kernel's default).
+struct MountSpec {
+  enum class Kind { bind, tmpfs };
+  Kind kind = Kind::bind;
+  std::string source;       ///< absolute host path (bind only)
+  std::string destination;  ///< absolute path inside the container
+  Access access = Access::read_write;
+  uint64_t tmpfs_size_bytes = 0;
+};
+
+/// The process and sandbox of one container run.
+struct ProcessSpec {
+  /// argv; args[0] is looked up in the container's PATH by the runtime. Not empty.
+  std::vector<std::string> args;
+  /// "KEY=VALUE" entries. PATH, HOSTNAME and HOME are added like docker when absent.
+  std::vector<std::string> env;
+  /// Absolute working directory; created (owned by the user) when missing.
+  std::string cwd = "/";
+  /// `name`, `uid`, `uid:gid`, `name:group` (resolved in the rootfs); "" is root.
+  std::string user;
+  /// Runs the process on a pseudo-terminal (stdout and stderr merged).
+  bool tty = false;
+  NetworkMode network = NetworkMode::host;
+  /// Container hostname; empty means the first 12 characters of the container id.
+  std::string hostname;
+  std::vector<MountSpec> mounts;
+  Access rootfs_access = Access::read_write;
+  /// Content of /etc/hosts; nullopt: localhost entries plus the hostname.
+  std::optional<std::string> hosts;
+  /// Content of /etc/resolv.conf; nullopt: a copy of the host's.
+  std::optional<std::string> resolv_conf;
+};
+
+}  // namespace kiln::runtime
