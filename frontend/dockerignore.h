@@ -4,7 +4,9 @@
 // directory also matches everything below it.
 #pragma once
 
+#include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <llvm/ADT/StringRef.h>
@@ -38,9 +40,10 @@ class PatternMatcher {
   struct DirDecision {
     /// The directory itself is excluded.
     bool excluded = false;
-    /// Some `!` pattern could re-include a path below it, so a walker must
-    /// still descend into it (checking each entry) instead of skipping it.
-    bool must_descend = false;
+    /// The walker must enter the directory (checking each entry): true when it
+    /// is not excluded, or when some `!` pattern could re-include a path below
+    /// it; false means the whole subtree can be skipped.
+    bool must_descend = true;
   };
   /// Decides for directory `dir` (relative, '/'-separated).
   DirDecision match_dir(llvm::StringRef dir) const;
@@ -51,11 +54,23 @@ class PatternMatcher {
   bool empty() const { return patterns_.empty(); }
 
  private:
+  /// One element of a compiled pattern (see dockerignore.cpp).
+  struct Token {
+    enum Kind { literal, star, one, any_dirs, any_rest, char_class } kind;
+    char c = 0;
+    /// char_class: ranges as pairs (lo, hi), `negated` for `[^...]`.
+    std::vector<std::pair<char32_t, char32_t>> ranges;
+    bool negated = false;
+  };
   struct Pattern {
     std::string text;                // cleaned, without '!'
     std::vector<std::string> parts;  // split on '/'
     bool exclusion = false;
+    std::vector<Token> tokens;  // compiled `text`
   };
+  static llvm::Error compile(llvm::StringRef text, std::vector<Token>* tokens);
+  static bool match_tokens(const std::vector<Token>& tokens, llvm::StringRef path);
+  static bool could_match_below(const Pattern& pattern, llvm::StringRef dir);
   std::vector<Pattern> patterns_;
   bool has_exclusions_ = false;
 };

@@ -1,0 +1,362 @@
+// .dockerignore reading and matching with moby/patternmatcher's semantics.
+#include "frontend/dockerignore.h"
+
+#include "frontend/go_text.h"
+#include "support/error.h"
+#include "support/fs.h"
+
+namespace kiln::frontend {
+namespace {
+
+/// Go's path.Clean for '/'-separated paths.
+std::string clean_path(llvm::StringRef path) {
+  if (path.empty()) {
+    return ".";
+  }
+  bool rooted = path.startswith("/");
+  std::vector<llvm::StringRef> out;
+  llvm::SmallVector<llvm::StringRef, 16> parts;
+  path.split(parts, '/');
+  for (llvm::StringRef part : parts) {
+    if (part.empty() || part == ".") {
+      continue;
+    }
+    if (part == "..") {
+      if (!out.empty() && out.back() != "..") {
+        out.pop_back();
+      } else if (!rooted) {
+        out.push_back(part);
+      }
+      continue;
+    }
+    out.push_back(part);
+  }
+  std::string result = rooted ? "/" : "";
+  for (size_t i = 0; i < out.size(); ++i) {
+    result += (i ? "/" : "") + out[i].str();
+  }
+  return result.empty() ? "." : result;
+}
+
+llvm::Error bad_pattern() { return make_error("syntax error in pattern"); }
+
+}  // namespace
+
+std::vector<std::string> read_dockerignore(llvm::StringRef text) {
+  std::vector<std::string> patterns;
+  bool first = true;
+  while (!text.empty()) {
+    auto [raw, rest] = text.split('\n');
+    text = rest;
+    llvm::StringRef line = raw.rtrim('\r');
+    if (first) {
+      line.consume_front("\xEF\xBB\xBF");
+      first = false;
+    }
+    if (line.startswith("#")) {
+      continue;
+    }
+    llvm::StringRef pattern = go_trim_space(line);
+    if (pattern.empty()) {
+      continue;
+    }
+    bool invert = pattern[0] == '!';
+    if (invert) {
+      pattern = go_trim_space(pattern.drop_front());
+    }
+    std::string cleaned;
+    if (!pattern.empty()) {
+      cleaned = clean_path(pattern);
+      if (cleaned.size() > 1 && cleaned[0] == '/') {
+        cleaned.erase(0, 1);
+      }
+    }
+    patterns.push_back(invert ? "!" + cleaned : cleaned);
+  }
+  return patterns;
+}
+
+llvm::Expected<std::vector<std::string>> load_dockerignore(llvm::StringRef context_dir,
+                                                           llvm::StringRef dockerfile_path) {
+  std::vector<std::string> candidates;
+  if (!dockerfile_path.empty()) {
+    candidates.push_back(dockerfile_path.str() + ".dockerignore");
+  }
+  candidates.push_back(fs::join(context_dir, ".dockerignore"));
+  for (const std::string& path : candidates) {
+    if (!fs::exists(path)) {
+      continue;
+    }
+    auto text = fs::read_file(path);
+    if (!text) {
+      return text.takeError();
+    }
+    return read_dockerignore(*text);
+  }
+  return std::vector<std::string>{};
+}
+
+namespace {
+
+/// Reads a `[...]` class (regexp syntax) that starts after the '[' at `*pos`.
+bool read_class(llvm::StringRef text, size_t* pos,
+                std::vector<std::pair<char32_t, char32_t>>* ranges, bool* negated) {
+  size_t i = *pos;
+  if (i < text.size() && text[i] == '^') {
+    *negated = true;
+    ++i;
+  }
+  bool first = true;
+  while (i < text.size() && (text[i] != ']' || first)) {
+    first = false;
+    char32_t lo;
+    if (text[i] == '\\' && i + 1 < text.size()) {
+      ++i;
+    }
+    i += utf8_rune_at(text, i, &lo);
+    char32_t hi = lo;
+    if (i + 1 < text.size() && text[i] == '-' && text[i + 1] != ']') {
+      ++i;
+      if (text[i] == '\\' && i + 1 < text.size()) {
+        ++i;
+      }
+      i += utf8_rune_at(text, i, &hi);
+      if (hi < lo) {
+        return false;
+      }
+    }
+    ranges->push_back({lo, hi});
+  }
+  if (i >= text.size()) {
+    return false;
+  }
+  *pos = i + 1;
+  return true;
+}
+
+}  // namespace
+
+llvm::Error PatternMatcher::compile(llvm::StringRef text, std::vector<Token>* tokens) {
+  for (size_t i = 0; i < text.size();) {
+    char c = text[i];
+    Token tok;
+    tok.kind = Token::literal;
+    if (c == '*') {
+      if (i + 1 < text.size() && text[i + 1] == '*') {
+        i += 2;
+        if (i < text.size() && text[i] == '/') {
+          ++i;
+        }
+        tok.kind = i >= text.size() ? Token::any_rest : Token::any_dirs;
+        tokens->push_back(tok);
+        continue;
+      }
+      tok.kind = Token::star;
+      ++i;
+    } else if (c == '?') {
+      tok.kind = Token::one;
+      ++i;
+    } else if (c == '[') {
+      ++i;
+      tok.kind = Token::char_class;
+      if (!read_class(text, &i, &tok.ranges, &tok.negated)) {
+        return bad_pattern();
+      }
+    } else if (c == '\\' && i + 1 < text.size()) {
+      tok.c = text[i + 1];
+      i += 2;
+    } else {
+      tok.c = c;
+      ++i;
+    }
+    tokens->push_back(std::move(tok));
+  }
+  return llvm::Error::success();
+}
+
+bool PatternMatcher::match_tokens(const std::vector<Token>& tokens, llvm::StringRef path) {
+  // reach[t] after consuming a prefix: NFA simulation over the path's bytes.
+  size_t n = tokens.size();
+  std::vector<char> states(n + 1, 0), next(n + 1, 0);
+  auto close = [&](std::vector<char>& s) {
+    for (size_t t = 0; t < n; ++t) {
+      Token::Kind k = tokens[t].kind;
+      if (s[t] && (k == Token::star || k == Token::any_dirs || k == Token::any_rest)) {
+        s[t + 1] = 1;
+      }
+    }
+  };
+  states[0] = 1;
+  close(states);
+  // any_dirs is `(.*/)?`: inside it, `in_dirs[t]` marks "consumed something,
+  // must end at a '/'". Model it as: stay in t on any byte; leave to t+1 only
+  // right after a '/' (or without consuming, handled by close()).
+  size_t pos = 0;
+  while (pos < path.size()) {
+    std::fill(next.begin(), next.end(), 0);
+    char32_t rune;
+    int len = utf8_rune_at(path, pos, &rune);
+    char c = path[pos];
+    for (size_t t = 0; t < n; ++t) {
+      if (!states[t]) {
+        continue;
+      }
+      const Token& tok = tokens[t];
+      switch (tok.kind) {
+        case Token::literal:
+          if (len == 1 && c == tok.c) {
+            next[t + 1] = 1;
+          } else if (len > 1 &&
+                     static_cast<unsigned char>(tok.c) == static_cast<unsigned char>(c)) {
+            // multi-byte literals are matched byte by byte below
+          }
+          break;
+        case Token::star:
+          if (c != '/') {
+            next[t] = 1;
+          }
+          break;
+        case Token::one:
+          if (c != '/') {
+            next[t + 1] = 1;
+          }
+          break;
+        case Token::any_rest:
+          next[t] = 1;
+          break;
+        case Token::any_dirs:
+          next[t] = 1;
+          if (c == '/') {
+            next[t + 1] = 1;
+          }
+          break;
+        case Token::char_class: {
+          bool in = false;
+          for (const auto& [lo, hi] : tok.ranges) {
+            in = in || (rune >= lo && rune <= hi);
+          }
+          if (in != tok.negated && !(tok.negated && c == '\n')) {
+            next[t + 1] = 1;
+          }
+          break;
+        }
+      }
+    }
+    // Multi-byte runes: literal tokens hold single bytes, so match byte-wise.
+    if (len > 1) {
+      std::vector<char> cur = states;
+      for (int b = 0; b < len; ++b) {
+        std::vector<char> step(n + 1, 0);
+        for (size_t t = 0; t < n; ++t) {
+          if (cur[t] && tokens[t].kind == Token::literal && tokens[t].c == path[pos + b]) {
+            step[t + 1] = 1;
+          }
+        }
+        cur = step;
+      }
+      for (size_t t = 0; t <= n; ++t) {
+        next[t] = next[t] || cur[t];
+      }
+    }
+    close(next);
+    states.swap(next);
+    pos += len;
+  }
+  return states[n] != 0;
+}
+
+llvm::Expected<PatternMatcher> PatternMatcher::create(const std::vector<std::string>& patterns) {
+  PatternMatcher matcher;
+  for (const std::string& raw : patterns) {
+    llvm::StringRef trimmed = go_trim_space(raw);
+    if (trimmed.empty()) {
+      continue;
+    }
+    std::string p = clean_path(trimmed);
+    Pattern pattern;
+    if (p[0] == '!') {
+      if (p.size() == 1) {
+        return make_error("illegal exclusion pattern: \"!\"");
+      }
+      pattern.exclusion = true;
+      p.erase(0, 1);
+      matcher.has_exclusions_ = true;
+    }
+    if (auto err = compile(p, &pattern.tokens)) {
+      return err;
+    }
+    pattern.text = p;
+    llvm::SmallVector<llvm::StringRef, 8> parts;
+    llvm::StringRef(p).split(parts, '/');
+    for (llvm::StringRef part : parts) {
+      pattern.parts.push_back(part.str());
+    }
+    matcher.patterns_.push_back(std::move(pattern));
+  }
+  return matcher;
+}
+
+bool PatternMatcher::matches(llvm::StringRef raw_path) const {
+  std::string path = clean_path(raw_path);
+  if (path.size() > 1 && path[0] == '/') {
+    path.erase(0, 1);
+  }
+  llvm::StringRef file(path);
+  bool matched = false;
+  for (const Pattern& pattern : patterns_) {
+    if (pattern.exclusion != matched) {
+      continue;
+    }
+    bool match = match_tokens(pattern.tokens, file);
+    // A pattern matching a parent directory matches everything below it.
+    for (size_t slash = file.find('/'); !match && slash != llvm::StringRef::npos;
+         slash = file.find('/', slash + 1)) {
+      match = match_tokens(pattern.tokens, file.take_front(slash));
+    }
+    if (match) {
+      matched = !pattern.exclusion;
+    }
+  }
+  return matched;
+}
+
+bool PatternMatcher::could_match_below(const Pattern& pattern, llvm::StringRef dir) {
+  llvm::SmallVector<llvm::StringRef, 8> parts;
+  dir.split(parts, '/');
+  for (size_t i = 0; i < parts.size(); ++i) {
+    if (i >= pattern.parts.size()) {
+      return true;  // the pattern names an ancestor: it re-includes all of dir
+    }
+    const std::string& part = pattern.parts[i];
+    if (part.find("**") != std::string::npos) {
+      return true;
+    }
+    std::vector<Token> tokens;
+    if (auto err = compile(part, &tokens)) {
+      llvm::consumeError(std::move(err));
+      return true;
+    }
+    if (!match_tokens(tokens, parts[i])) {
+      return false;
+    }
+  }
+  return true;
+}
+
+PatternMatcher::DirDecision PatternMatcher::match_dir(llvm::StringRef raw_dir) const {
+  DirDecision decision;
+  decision.excluded = matches(raw_dir);
+  if (!decision.excluded) {
+    return decision;
+  }
+  std::string dir = clean_path(raw_dir);
+  decision.must_descend = false;
+  for (const Pattern& pattern : patterns_) {
+    if (pattern.exclusion && could_match_below(pattern, dir)) {
+      decision.must_descend = true;
+    }
+  }
+  return decision;
+}
+
+}  // namespace kiln::frontend
