@@ -174,6 +174,55 @@ llvm::Error Lowerer::lower_arg(StageState& st, const ArgCmd& cmd) {
   return llvm::Error::success();
 }
 
+llvm::Error Lowerer::lower_expose(StageState& st, const ExposeCmd& x) {
+  auto& config = st.image.config;
+  std::vector<std::string> ports;
+  for (const std::string& word : x.ports) {
+    auto words = expand_words(st, word, x.range);
+    if (!words) {
+      return words.takeError();
+    }
+    for (const std::string& w : *words) {
+      auto specs = port_specs(w);
+      if (!specs) {
+        return error_at(x.range, error_message(specs.takeError()));
+      }
+      ports.insert(ports.end(), specs->begin(), specs->end());
+    }
+  }
+  std::sort(ports.begin(), ports.end());
+  ports.erase(std::unique(ports.begin(), ports.end()), ports.end());
+  std::string history = "EXPOSE map[";
+  for (size_t i = 0; i < ports.size(); ++i) {
+    history += (i ? " " : "") + ports[i] + ":{}";
+    if (std::find(config.exposed_ports.begin(), config.exposed_ports.end(), ports[i]) ==
+        config.exposed_ports.end()) {
+      config.exposed_ports.push_back(ports[i]);
+    }
+  }
+  commit_history(st, history + "]", true);
+  return llvm::Error::success();
+}
+
+void Lowerer::lower_healthcheck(StageState& st, const HealthcheckCmd& h) {
+  auto& config = st.image.config;
+  oci::Healthcheck health;
+  health.test = h.test;
+  health.interval = h.interval_ns;
+  health.timeout = h.timeout_ns;
+  health.start_period = h.start_period_ns;
+  health.start_interval = h.start_interval_ns;
+  health.retries = h.retries;
+  config.healthcheck = health;
+  commit_history(
+      st,
+      "HEALTHCHECK &{" + go_quote_list(health.test) + " " + go_quote(go_duration(health.interval)) +
+          " " + go_quote(go_duration(health.timeout)) + " " +
+          go_quote(go_duration(health.start_period)) + " " +
+          go_quote(go_duration(health.start_interval)) + " " + go_quote_rune(health.retries) + "}",
+      true);
+}
+
 llvm::Error Lowerer::lower_metadata(StageState& st, const Command& command) {
   auto& config = st.image.config;
   if (const auto* c = std::get_if<CmdCmd>(&command)) {
@@ -208,31 +257,7 @@ llvm::Error Lowerer::lower_metadata(StageState& st, const Command& command) {
     config.user = *user;
     commit_history(st, "USER " + *user, true);
   } else if (const auto* x = std::get_if<ExposeCmd>(&command)) {
-    std::vector<std::string> ports;
-    for (const std::string& word : x->ports) {
-      auto words = expand_words(st, word, x->range);
-      if (!words) {
-        return words.takeError();
-      }
-      for (const std::string& w : *words) {
-        auto specs = port_specs(w);
-        if (!specs) {
-          return error_at(x->range, error_message(specs.takeError()));
-        }
-        ports.insert(ports.end(), specs->begin(), specs->end());
-      }
-    }
-    std::sort(ports.begin(), ports.end());
-    ports.erase(std::unique(ports.begin(), ports.end()), ports.end());
-    std::string history = "EXPOSE map[";
-    for (size_t i = 0; i < ports.size(); ++i) {
-      history += (i ? " " : "") + ports[i] + ":{}";
-      if (std::find(config.exposed_ports.begin(), config.exposed_ports.end(), ports[i]) ==
-          config.exposed_ports.end()) {
-        config.exposed_ports.push_back(ports[i]);
-      }
-    }
-    commit_history(st, history + "]", true);
+    return lower_expose(st, *x);
   } else {
     return lower_other_metadata(st, command);
   }
@@ -280,22 +305,7 @@ llvm::Error Lowerer::lower_other_metadata(StageState& st, const Command& command
     config.stop_signal = *signal;
     commit_history(st, "STOPSIGNAL " + *signal, true);
   } else if (const auto* h = std::get_if<HealthcheckCmd>(&command)) {
-    oci::Healthcheck health;
-    health.test = h->test;
-    health.interval = h->interval_ns;
-    health.timeout = h->timeout_ns;
-    health.start_period = h->start_period_ns;
-    health.start_interval = h->start_interval_ns;
-    health.retries = h->retries;
-    config.healthcheck = health;
-    commit_history(st,
-                   "HEALTHCHECK &{" + go_quote_list(health.test) + " " +
-                       go_quote(go_duration(health.interval)) + " " +
-                       go_quote(go_duration(health.timeout)) + " " +
-                       go_quote(go_duration(health.start_period)) + " " +
-                       go_quote(go_duration(health.start_interval)) + " " +
-                       go_quote_rune(health.retries) + "}",
-                   true);
+    lower_healthcheck(st, *h);
   } else if (const auto* sh = std::get_if<ShellCmd>(&command)) {
     config.shell = sh->shell;
     commit_history(st, "SHELL " + go_list(sh->shell), true);

@@ -68,6 +68,23 @@ llb::CacheSharing sharing_of(RunMount::Sharing s) {
   return llb::CacheSharing::shared;
 }
 
+/// Secret and ssh mounts: ids, default targets and modes like BuildKit's.
+void fill_secret_mount(const RunMount& m, llb::Mount& out, int& ssh_count) {
+  bool secret = m.type == RunMount::Type::secret;
+  out.kind = secret ? llb::MountKind::secret : llb::MountKind::ssh;
+  out.selector = "/";
+  std::string base = out.target.substr(out.target.rfind('/') + 1);
+  out.secret_id = !m.id.empty() ? m.id : secret ? base : "default";
+  if (out.target.empty()) {
+    out.target = secret ? "/run/secrets/" + out.secret_id
+                        : "/run/buildkit/ssh_agent." + std::to_string(ssh_count++);
+  }
+  out.required = m.required;
+  out.uid = m.uid.value_or(0);
+  out.gid = m.gid.value_or(0);
+  out.mode = m.mode.value_or(secret ? 0400 : 0600);
+}
+
 }  // namespace
 
 /// Lowers one --mount (values already expanded) and adds its input to `inputs`.
@@ -120,24 +137,33 @@ static llvm::Expected<llb::Mount> lower_mount(Lowerer& l, StageState& st, const 
       out.tmpfs_size = static_cast<uint64_t>(std::max<int64_t>(0, m.size_limit));
       break;
     case RunMount::Type::secret:
-    case RunMount::Type::ssh: {
-      bool secret = m.type == RunMount::Type::secret;
-      out.kind = secret ? llb::MountKind::secret : llb::MountKind::ssh;
-      out.selector = "/";
-      std::string base = out.target.substr(out.target.rfind('/') + 1);
-      out.secret_id = !m.id.empty() ? m.id : secret ? base : "default";
-      if (out.target.empty()) {
-        out.target = secret ? "/run/secrets/" + out.secret_id
-                            : "/run/buildkit/ssh_agent." + std::to_string(ssh_count++);
-      }
-      out.required = m.required;
-      out.uid = m.uid.value_or(0);
-      out.gid = m.gid.value_or(0);
-      out.mode = m.mode.value_or(secret ? 0400 : 0600);
+    case RunMount::Type::ssh:
+      fill_secret_mount(m, out, ssh_count);
       break;
-    }
   }
   return out;
+}
+
+/// --network and --security (values expanded) into `x`.
+static llvm::Error run_modes(Lowerer& l, StageState& st, const RunCmd& cmd, llb::ExecOp& x) {
+  auto network = l.expand(st, cmd.network, cmd.range);
+  auto security = network ? l.expand(st, cmd.security, cmd.range) : network.takeError();
+  if (!security) {
+    return security.takeError();
+  }
+  if (*network == "none") {
+    x.network = llb::NetworkMode::none;
+  } else if (*network == "host") {
+    x.network = llb::NetworkMode::host;
+  } else if (!network->empty() && *network != "default") {
+    return l.error_at(cmd.range, "unsupported network mode " + go_quote(*network));
+  }
+  if (*security == "insecure") {
+    x.security = llb::SecurityMode::insecure;
+  } else if (!security->empty() && *security != "sandbox") {
+    return l.error_at(cmd.range, "unsupported security mode " + go_quote(*security));
+  }
+  return llvm::Error::success();
 }
 
 llvm::Error Lowerer::lower_run(StageState& st, const RunCmd& cmd) {
@@ -173,22 +199,8 @@ llvm::Error Lowerer::lower_run(StageState& st, const RunCmd& cmd) {
     }
     x.mounts.push_back(std::move(*mount));
   }
-  auto network = expand(st, cmd.network, cmd.range);
-  auto security = network ? expand(st, cmd.security, cmd.range) : network.takeError();
-  if (!security) {
-    return security.takeError();
-  }
-  if (*network == "none") {
-    x.network = llb::NetworkMode::none;
-  } else if (*network == "host") {
-    x.network = llb::NetworkMode::host;
-  } else if (!network->empty() && *network != "default") {
-    return error_at(cmd.range, "unsupported network mode " + go_quote(*network));
-  }
-  if (*security == "insecure") {
-    x.security = llb::SecurityMode::insecure;
-  } else if (!security->empty() && *security != "sandbox") {
-    return error_at(cmd.range, "unsupported security mode " + go_quote(*security));
+  if (auto err = run_modes(*this, st, cmd, x)) {
+    return err;
   }
   for (const char* name : kProxyNames) {
     auto it = opts_.build_args.find(name);

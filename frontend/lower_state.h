@@ -116,6 +116,8 @@ class Lowerer {
   llvm::Error lower_arg(StageState& st, const ArgCmd& cmd);
   llvm::Error lower_metadata(StageState& st, const Command& command);
   llvm::Error lower_other_metadata(StageState& st, const Command& command);
+  llvm::Error lower_expose(StageState& st, const ExposeCmd& cmd);
+  void lower_healthcheck(StageState& st, const HealthcheckCmd& cmd);
   void apply_base_config(StageState& st);
 
   const Dockerfile& df_;
