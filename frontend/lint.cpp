@@ -3,6 +3,9 @@
 #include "frontend/lint.h"
 
 #include <algorithm>
+#include <map>
+
+#include <llvm/ADT/STLExtras.h>
 
 #include "frontend/go_text.h"
 
@@ -28,6 +31,15 @@ const LintRule kRules[] = {
      "https://docs.docker.com/go/dockerfile/rule/maintainer-deprecated/"},
     {"NoEmptyContinuation", "Empty continuation lines will become errors in a future release",
      "https://docs.docker.com/go/dockerfile/rule/no-empty-continuation/"},
+    {"ExposeProtoCasing", "Protocol in EXPOSE instruction should be lowercase",
+     "https://docs.docker.com/go/dockerfile/rule/expose-proto-casing/"},
+    {"MultipleInstructionsDisallowed",
+     "Multiple instructions of the same type should not be used in the same stage",
+     "https://docs.docker.com/go/dockerfile/rule/multiple-instructions-disallowed/"},
+    {"ReservedStageName", "Reserved words should not be used as stage names",
+     "https://docs.docker.com/go/dockerfile/rule/reserved-stage-name/"},
+    {"StageNameCasing", "Stage names should be lowercase",
+     "https://docs.docker.com/go/dockerfile/rule/stage-name-casing/"},
     {"UndefinedArgInFrom", "FROM command must use declared ARGs",
      "https://docs.docker.com/go/dockerfile/rule/undefined-arg-in-from/"},
     {"UndefinedVar", "Variables should be defined before their use",
@@ -68,6 +80,27 @@ class SyntaxLinter {
         }
       }
     }
+    if (node.keyword == "expose") {
+      for (const std::string& port : node.args) {
+        llvm::StringRef proto = llvm::StringRef(port).split('/').second;
+        if (proto.lower() != proto) {
+          add("ExposeProtoCasing",
+              "Defined protocol '" + port + "' in EXPOSE instruction should be lowercase",
+              node.range);
+        }
+      }
+    }
+    if (node.keyword == "from" && node.args.size() == 3) {
+      llvm::StringRef name = node.args[2];
+      if (name.lower() != name) {
+        add("StageNameCasing", "Stage name '" + name.str() + "' should be lowercase", node.range);
+      }
+      if (name.equals_insensitive("scratch") || name.equals_insensitive("context")) {
+        add("ReservedStageName",
+            "Stage name should not use the same name as reserved stage " + go_quote(name.lower()),
+            node.range);
+      }
+    }
     if (node.keyword == "from" && node.args.size() == 3) {
       llvm::StringRef from = keyword_as_written(node);
       llvm::StringRef as = node.args[1];
@@ -77,6 +110,30 @@ class SyntaxLinter {
         add("FromAsCasing",
             "'" + as.str() + "' and '" + from.str() + "' keywords' casing do not match",
             node.range);
+      }
+    }
+  }
+
+  /// CMD, ENTRYPOINT and HEALTHCHECK more than once in a stage: the earlier one
+  /// is ignored, so it is the one reported.
+  void check_used_once(const std::vector<const Node*>& nodes) {
+    std::map<std::string, const Node*> seen;
+    for (const Node* n : nodes) {
+      if (n->keyword == "from") {
+        seen.clear();
+        continue;
+      }
+      if (n->keyword != "cmd" && n->keyword != "entrypoint" && n->keyword != "healthcheck") {
+        continue;
+      }
+      auto [it, fresh] = seen.emplace(n->keyword, n);
+      if (!fresh) {
+        add("MultipleInstructionsDisallowed",
+            "Multiple " + llvm::StringRef(n->keyword).upper() +
+                " instructions should not be used in the same stage because only the last one "
+                "will be used",
+            it->second->range);
+        it->second = n;
       }
     }
   }
@@ -113,6 +170,30 @@ class SyntaxLinter {
  private:
   std::vector<LintWarning>& out_;
 };
+
+/// The rules a `# check=skip=A,B` directive turns off ("all" for every rule).
+std::vector<std::string> skipped_rules(const Ast& ast) {
+  std::vector<std::string> out;
+  for (const Directive& d : ast.directives) {
+    if (d.name != "check") {
+      continue;
+    }
+    llvm::SmallVector<llvm::StringRef, 4> parts;
+    llvm::StringRef(d.value).split(parts, ';');
+    for (llvm::StringRef part : parts) {
+      auto [key, value] = part.trim().split('=');
+      if (key.trim() != "skip") {
+        continue;
+      }
+      llvm::SmallVector<llvm::StringRef, 8> rules;
+      value.split(rules, ',');
+      for (llvm::StringRef r : rules) {
+        out.push_back(r.trim().str());
+      }
+    }
+  }
+  return out;
+}
 
 }  // namespace
 
@@ -171,6 +252,7 @@ llvm::Expected<std::vector<LintWarning>> lint_dockerfile(const Dockerfile& docke
     seen_names.push_back(name);
   }
   linter.check_casing(stage_nodes);
+  linter.check_used_once(stage_nodes);
   options.all_stages = true;
   options.lint = &out;
   auto lowered = lower(dockerfile, options);
@@ -179,6 +261,10 @@ llvm::Expected<std::vector<LintWarning>> lint_dockerfile(const Dockerfile& docke
   }
   std::stable_sort(out.begin(), out.end(), [](const LintWarning& a, const LintWarning& b) {
     return a.range.start_line < b.range.start_line;
+  });
+  std::vector<std::string> skipped = skipped_rules(dockerfile.ast);
+  llvm::erase_if(out, [&](const LintWarning& w) {
+    return llvm::is_contained(skipped, "all") || llvm::is_contained(skipped, w.rule);
   });
   return out;
 }

@@ -161,3 +161,28 @@ TEST_CASE("kiln build --dump-llb prints the graph", "[lower][cli]") {
   CHECK(out.exit_code == 1);
   CHECK(out.err == "error: target stage \"nope\" could not be found\n");
 }
+
+TEST_CASE("lint: stage names, EXPOSE protocols, repeated CMD", "[lint]") {
+  CHECK(findings("FROM scratch AS Build\nFROM scratch AS scratch\n") ==
+        std::vector<std::string>{
+            "StageNameCasing@1: Stage name 'Build' should be lowercase",
+            "ReservedStageName@2: Stage name should not use the same name as reserved stage "
+            "\"scratch\""});
+  CHECK(findings("FROM scratch\nEXPOSE 80/TCP 443/tcp\n") ==
+        std::vector<std::string>{
+            "ExposeProtoCasing@2: Defined protocol '80/TCP' in EXPOSE instruction should be "
+            "lowercase"});
+  CHECK(findings("FROM scratch\nCMD [\"a\"]\nCMD [\"b\"]\nFROM scratch\nCMD [\"c\"]\n") ==
+        std::vector<std::string>{
+            "MultipleInstructionsDisallowed@2: Multiple CMD instructions should not be used in "
+            "the same stage because only the last one will be used"});
+}
+
+TEST_CASE("lint: the check directive skips rules", "[lint]") {
+  CHECK(findings("# check=skip=JSONArgsRecommended,MaintainerDeprecated\nFROM scratch\n"
+                 "MAINTAINER me\nCMD run\nENV a b\n") ==
+        std::vector<std::string>{
+            "LegacyKeyValueFormat@5: \"ENV key=value\" should be used instead of legacy \"ENV "
+            "key value\" format"});
+  CHECK(findings("# check=skip=all\nFROM scratch\nMAINTAINER me\nCMD run\n").empty());
+}
