@@ -1,6 +1,7 @@
 #include "cache/context_hash.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <fnmatch.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -83,7 +84,9 @@ class Walk {
   const Digest& checksum(size_t index) const { return items_[index].checksum; }
 
  private:
-  llvm::Expected<size_t> add(std::string abs, const std::string& rel, std::string name);
+  // Adds the entry at `abs`; `st` is its lstat when the caller has it.
+  llvm::Expected<size_t> add(std::string abs, const std::string& rel, std::string name,
+                             const struct stat* st = nullptr);
   llvm::Error add_children(size_t index, const std::string& rel);
   void compute_checksum(Item& item);
 
@@ -98,9 +101,12 @@ llvm::Expected<size_t> Walk::add_top(const std::string& rel) {
   return add(rel.empty() ? root_ : fs::join(root_, rel), rel, llvm::sys::path::filename(rel).str());
 }
 
-llvm::Expected<size_t> Walk::add(std::string abs, const std::string& rel, std::string name) {
+llvm::Expected<size_t> Walk::add(std::string abs, const std::string& rel, std::string name,
+                                 const struct stat* st) {
   Item item;
-  if (::lstat(abs.c_str(), &item.st) != 0) {
+  if (st) {
+    item.st = *st;
+  } else if (::lstat(abs.c_str(), &item.st) != 0) {
     return make_io_error("lstat", abs, errno);
   }
   ++stats_.entries;
@@ -139,31 +145,42 @@ llvm::Expected<size_t> Walk::add(std::string abs, const std::string& rel, std::s
 
 llvm::Error Walk::add_children(size_t index, const std::string& rel) {
   std::string abs = items_[index].abs;
-  DIR* dir = ::opendir(abs.c_str());
+  int fd = ::open(abs.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  DIR* dir = fd < 0 ? nullptr : ::fdopendir(fd);
   if (!dir) {
-    return make_io_error("open directory", abs, errno);
+    int e = errno;
+    if (fd >= 0) {
+      ::close(fd);
+    }
+    return make_io_error("open directory", abs, e);
   }
-  std::vector<std::pair<std::string, bool>> names;  // name, is_dir (when known)
+  // Stat relative to the open directory: no path walk per entry.
+  std::vector<std::pair<std::string, struct stat>> children;
+  llvm::Error err = llvm::Error::success();
   while (struct dirent* e = ::readdir(dir)) {
     llvm::StringRef name(e->d_name);
     if (name == "." || name == "..") {
       continue;
     }
-    bool is_dir = e->d_type == DT_DIR;
-    if (e->d_type == DT_UNKNOWN) {
-      struct stat st {};
-      is_dir = ::lstat(fs::join(abs, name).c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+    struct stat st {};
+    if (::fstatat(fd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+      err = make_io_error("lstat", fs::join(abs, name), errno);
+      break;
     }
-    names.emplace_back(name.str(), is_dir);
+    children.emplace_back(name.str(), st);
   }
   ::closedir(dir);
-  std::sort(names.begin(), names.end());
-  for (auto& [name, is_dir] : names) {
+  if (err) {
+    return err;
+  }
+  std::sort(children.begin(), children.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
+  for (auto& [name, st] : children) {
     std::string child_rel = join_rel(rel, name);
-    if (options_.filter && !options_.filter(child_rel, is_dir)) {
+    if (options_.filter && !options_.filter(child_rel, S_ISDIR(st.st_mode))) {
       continue;
     }
-    auto child = add(fs::join(abs, name), child_rel, name);
+    auto child = add(fs::join(abs, name), child_rel, name, &st);
     if (!child) {
       return child.takeError();
     }
