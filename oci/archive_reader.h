@@ -44,10 +44,12 @@ struct ReadOptions {
 
 /// Reads the tar on `fd` (stdin is fine: one pass, no seeking; plain, gzip or zstd).
 /// Every regular file is streamed into a writer from `sink` while its sha256 is
-/// computed. Then the images are resolved: index.json when present (nested indexes
-/// followed to `options.platform`), else docker's manifest.json; every referenced
-/// blob must be present with the right digest and size. Only referenced blobs are
-/// committed, and nothing when the archive is rejected.
+/// computed. Then the images are resolved: from index.json when present (nested
+/// indexes followed to `options.platform`), then from docker's manifest.json (its
+/// RepoTags are merged into an image index.json found; other images get a manifest
+/// synthesized). Every referenced blob must be present with the right digest and
+/// size. Only referenced blobs are committed, and nothing when the archive is rejected.
+/// Images come in archive order, one per manifest digest.
 ///
 /// Errors name the entry, without a command prefix (callers add context such as
 /// "load"): "entry '../x': path escapes the archive", "entry 'blobs/sha256/ab…':
