@@ -62,7 +62,7 @@ std::string repository_of(llvm::StringRef name) {
 // The blobs a manifest needs: itself, its config and its (stored) layers.
 struct ManifestFacts {
   Digest config;
-  int64_t created = 0;
+  int64_t created = kUnknownTime;
   int64_t size = 0;
   std::vector<Digest> blobs;
 };
@@ -195,8 +195,8 @@ llvm::Expected<std::vector<std::string>> ImageStore::names_of(const Digest& mani
 
 llvm::Expected<std::vector<ImageRecord>> ImageStore::query(llvm::StringRef where,
                                                            llvm::StringRef arg) {
-  auto stmt =
-      db_->prepare((kSelectManifest + where + " ORDER BY created DESC, added DESC, digest").str());
+  auto stmt = db_->prepare(
+      (kSelectManifest + where + " ORDER BY created DESC, added DESC, rowid DESC").str());
   if (!stmt) {
     return stmt.takeError();
   }

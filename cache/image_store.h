@@ -18,13 +18,16 @@
 
 namespace kiln::cache {
 
+/// A time that is not known (an image config without `created`).
+inline constexpr int64_t kUnknownTime = INT64_MIN;
+
 /// One stored image.
 struct ImageRecord {
   Digest manifest;
   /// The image ID: the digest of the config blob's bytes.
   Digest config;
-  /// The config's `created` as unix seconds (0 when absent or unparsable).
-  int64_t created = 0;
+  /// The config's `created` as unix seconds; kUnknownTime when absent or unparsable.
+  int64_t created = kUnknownTime;
   /// Bytes of the config and layer blobs as stored (compressed).
   int64_t size = 0;
   /// When the image was added to this store (unix seconds).
@@ -65,7 +68,7 @@ class ImageStore {
   llvm::Expected<ImageRecord> add(const Digest& manifest, llvm::ArrayRef<std::string> names);
   /// Points full name `name` at the image `manifest` (which must be stored).
   llvm::Error tag(const Digest& manifest, llvm::StringRef name);
-  /// Every image, newest first (by created, then added), names sorted.
+  /// Every image, newest first (by created, then by when added), names sorted.
   llvm::Expected<std::vector<ImageRecord>> list();
   /// The image with manifest digest `manifest`.
   llvm::Expected<ImageRecord> get(const Digest& manifest);

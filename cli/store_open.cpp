@@ -81,13 +81,16 @@ std::string human_duration(int64_t seconds) {
 }
 
 std::string since(int64_t then) {
-  if (then == 0) {
+  if (then == cache::kUnknownTime) {
     return "N/A";
   }
   return human_duration(static_cast<int64_t>(::time(nullptr)) - then) + " ago";
 }
 
 std::string go_time_string(int64_t unix_seconds) {
+  if (unix_seconds == cache::kUnknownTime) {
+    return "0001-01-01 00:00:00 +0000 UTC";
+  }
   time_t t = static_cast<time_t>(unix_seconds);
   struct tm tm {};
   ::gmtime_r(&t, &tm);

@@ -30,7 +30,7 @@ std::string human_size(int64_t bytes);
 /// go-units HumanDuration of `seconds`: "Less than a second", "5 minutes",
 /// "About an hour", "3 days", "2 weeks", "4 months", "2 years".
 std::string human_duration(int64_t seconds);
-/// "<duration> ago" from unix time `then` to now, or "N/A" for 0.
+/// "<duration> ago" from unix time `then` to now, or "N/A" for cache::kUnknownTime.
 std::string since(int64_t then);
 /// Go's time.Time String() in UTC: "2024-01-02 03:04:05 +0000 UTC".
 std::string go_time_string(int64_t unix_seconds);
