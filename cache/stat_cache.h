@@ -28,7 +28,8 @@ struct FileIdentity {
 /// Content digests by absolute path, kept in one binary file written
 /// atomically (`ROOT/statcache.bin`). A missing, truncated or corrupt file
 /// reads as an empty cache: it is only a cache. Several processes may share
-/// the file; the last save wins. Not thread-safe: one owner at a time.
+/// the file; the last save wins. Not thread-safe, except that lookup() may be
+/// called from several threads at once while nothing else runs.
 class StatCache {
  public:
   /// Files changed less than this before they were hashed are "racy": their
