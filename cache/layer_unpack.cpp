@@ -8,10 +8,13 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include <condition_variable>
+#include <deque>
 #include <memory>
 #include <mutex>
 #include <set>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -34,45 +37,106 @@ llvm::Error archive_error(struct archive* a, const llvm::Twine& what) {
   return make_error(what + ": " + (msg != nullptr ? msg : "libarchive error"));
 }
 
-/// The decompressed stream of a blob, hashed as it is read.
-struct Decompressed {
-  struct archive* outer = nullptr;
-  Sha256 hash;
-  std::string error;
+/// Decompresses and hashes a blob on its own thread, so that inflating overlaps
+/// with writing files, and hands the bytes to the tar reader in order.
+class DecompressPipe {
+ public:
+  explicit DecompressPipe(struct archive* outer) : outer_(outer), thread_([this] { produce(); }) {}
+  ~DecompressPipe() {
+    {
+      std::lock_guard lock(mu_);
+      cancel_ = true;
+    }
+    space_cv_.notify_all();
+    thread_.join();
+  }
 
+  /// libarchive read callback: the next decompressed block, 0 at the end.
   static la_ssize_t read_cb(struct archive*, void* self, const void** buf) {
-    auto* d = static_cast<Decompressed*>(self);
-    const void* block;
-    size_t size;
-    la_int64_t offset;
-    int rc = archive_read_data_block(d->outer, &block, &size, &offset);
-    if (rc == ARCHIVE_EOF) {
-      return 0;
+    auto* pipe = static_cast<DecompressPipe*>(self);
+    std::unique_lock lock(pipe->mu_);
+    pipe->data_cv_.wait(lock, [&] { return !pipe->queue_.empty() || pipe->done_; });
+    if (pipe->queue_.empty()) {
+      return pipe->error_.empty() ? 0 : -1;
     }
-    if (rc < ARCHIVE_WARN) {
-      const char* msg = archive_error_string(d->outer);
-      d->error = msg != nullptr ? msg : "decompression failed";
-      return -1;
-    }
-    d->hash.update(block, size);
-    *buf = block;
-    return static_cast<la_ssize_t>(size);
+    pipe->current_ = std::move(pipe->queue_.front());
+    pipe->queue_.pop_front();
+    pipe->space_cv_.notify_all();
+    *buf = pipe->current_.data();
+    return static_cast<la_ssize_t>(pipe->current_.size());
   }
 
-  /// Hashes whatever the tar reader did not consume (padding after the end).
-  llvm::Error drain() {
-    const void* block;
-    size_t size;
-    la_int64_t offset;
-    int rc;
-    while ((rc = archive_read_data_block(outer, &block, &size, &offset)) == ARCHIVE_OK) {
-      hash.update(block, size);
+  /// Hashes the rest of the stream (padding after the tar's end) and returns the
+  /// DiffID, or the decompression error.
+  llvm::Expected<Digest> finish() {
+    {
+      std::unique_lock lock(mu_);
+      draining_ = true;
+      queue_.clear();
+      space_cv_.notify_all();
+      data_cv_.wait(lock, [&] { return done_; });
     }
-    if (rc != ARCHIVE_EOF) {
-      return archive_error(outer, "decompress");
+    if (!error_.empty()) {
+      return make_error("decompress: " + error_);
     }
-    return llvm::Error::success();
+    return hash_.finish();
   }
+
+  /// The decompression error, empty when there was none (yet).
+  std::string error() {
+    std::lock_guard lock(mu_);
+    return error_;
+  }
+
+ private:
+  static constexpr size_t kDepth = 16;
+
+  void produce() {
+    while (true) {
+      const void* block;
+      size_t size;
+      la_int64_t offset;
+      int rc = archive_read_data_block(outer_, &block, &size, &offset);
+      if (rc == ARCHIVE_EOF || rc < ARCHIVE_WARN) {
+        const char* msg = rc == ARCHIVE_EOF ? nullptr : archive_error_string(outer_);
+        std::lock_guard lock(mu_);
+        if (rc != ARCHIVE_EOF) {
+          error_ = msg != nullptr ? msg : "truncated or corrupt compressed stream";
+        }
+        done_ = true;
+        data_cv_.notify_all();
+        return;
+      }
+      hash_.update(block, size);
+      std::unique_lock lock(mu_);
+      if (size == 0 || draining_) {
+        continue;
+      }
+      std::string chunk(static_cast<const char*>(block), size);
+      space_cv_.wait(lock, [&] { return cancel_ || draining_ || queue_.size() < kDepth; });
+      if (cancel_) {
+        done_ = true;
+        return;
+      }
+      if (!draining_) {
+        queue_.push_back(std::move(chunk));
+        data_cv_.notify_all();
+      }
+    }
+  }
+
+  struct archive* outer_;
+  Sha256 hash_;  // producer thread only, until done_
+  std::mutex mu_;
+  std::condition_variable data_cv_;   // queue_ grew or done_
+  std::condition_variable space_cv_;  // queue_ shrank, draining_ or cancel_
+  std::deque<std::string> queue_;
+  std::string current_;  // the block the tar reader is reading
+  std::string error_;
+  bool done_ = false;
+  bool draining_ = false;
+  bool cancel_ = false;
+  std::thread thread_;  // last: starts after the members above exist
 };
 
 /// Splits a tar entry name into clean components; fails when it escapes.
@@ -305,8 +369,6 @@ llvm::Expected<Digest> unpack_layer(llvm::StringRef blob_path, llvm::StringRef d
   if (!outer) {
     return with_context(outer.takeError(), context);
   }
-  Decompressed stream;
-  stream.outer = outer->get();
   ArchivePtr tar(archive_read_new(), archive_read_free);
   archive_read_support_format_tar(tar.get());
   ArchivePtr disk(new_disk_writer(), archive_write_free);
@@ -314,9 +376,10 @@ llvm::Expected<Digest> unpack_layer(llvm::StringRef blob_path, llvm::StringRef d
                                                  ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_XATTR |
                                                  ARCHIVE_EXTRACT_SECURE_SYMLINKS |
                                                  ARCHIVE_EXTRACT_SECURE_NODOTDOT);
+  DecompressPipe stream(outer->get());
   Unpacker unpacker(dest_real);
   llvm::Error err = llvm::Error::success();
-  if (archive_read_open(tar.get(), &stream, nullptr, &Decompressed::read_cb, nullptr) !=
+  if (archive_read_open(tar.get(), &stream, nullptr, &DecompressPipe::read_cb, nullptr) !=
       ARCHIVE_OK) {
     err = archive_error(tar.get(), "read tar");
   } else {
@@ -328,17 +391,19 @@ llvm::Expected<Digest> unpack_layer(llvm::StringRef blob_path, llvm::StringRef d
   if (!err) {
     err = unpacker.finish_opaque_dirs();
   }
-  if (!err) {
-    err = stream.drain();
-  }
   if (err) {
-    if (!stream.error.empty()) {
+    std::string decompress_error = stream.error();
+    if (!decompress_error.empty()) {
       llvm::consumeError(std::move(err));
-      err = make_error("decompress: " + stream.error);
+      err = make_error("decompress: " + decompress_error);
     }
     return with_context(std::move(err), context);
   }
-  Digest diff_id = stream.hash.finish();
+  auto finished = stream.finish();
+  if (!finished) {
+    return with_context(finished.takeError(), context);
+  }
+  Digest diff_id = *finished;
   if (expected_diff_id && *expected_diff_id != diff_id) {
     return with_context(make_error("diff ID mismatch: expected " + quote(expected_diff_id->str()) +
                                    ", got " + quote(diff_id.str())),

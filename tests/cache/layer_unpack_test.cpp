@@ -129,3 +129,20 @@ TEST_CASE("unpack_layer names a blob that is not a layer", "[cache]") {
   std::string msg = unpack_error(tmp / "junk", tmp / "d");
   CHECK(msg.rfind("unpack layer '" + tmp / "junk" + "': read tar: ", 0) == 0);
 }
+
+TEST_CASE("unpack_layer: a cut gzip blob is a decompression error", "[cache]") {
+  TempDir tmp;
+  std::string body;
+  for (int i = 0; i < 200; ++i) {
+    body += "add('f" + std::to_string(i) + "', data=bytes(range(256)) * 40)\n";
+  }
+  python_tar(tmp / "l.tar", body);
+  REQUIRE(testutil::sh_in(tmp.path(),
+                          "gzip -c l.tar > l.tar.gz && head -c 3000 l.tar.gz > cut && "
+                          "head -c -8 l.tar.gz > notrailer") == "");
+  CHECK(unpack_error(tmp / "cut", tmp / "d1") ==
+        "unpack layer '" + tmp / "cut" + "': decompress: truncated gzip input");
+  CHECK(unpack_error(tmp / "notrailer", tmp / "d2") ==
+        "unpack layer '" + tmp / "notrailer" +
+            "': decompress: truncated or corrupt compressed stream");
+}
