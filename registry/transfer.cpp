@@ -128,14 +128,16 @@ llvm::Expected<PullResult> pull_image(Client& client, const oci::Reference& ref,
   std::atomic<int> downloaded{0};
   llvm::Error err = parallel_for(blobs.size(), options.jobs, [&](size_t i) -> llvm::Error {
     const oci::Descriptor& blob = blobs[i];
+    // Progress is shown for layers only (blobs[0] is the config), as docker does.
+    const ProgressFn& progress = i == 0 ? ProgressFn() : options.progress;
     if (store.has(blob.digest)) {
-      if (options.progress) {
-        options.progress({BlobProgress::Phase::exists, blob.digest, 0, uint64_t(blob.size)});
+      if (progress) {
+        progress({BlobProgress::Phase::exists, blob.digest, 0, uint64_t(blob.size)});
       }
       return llvm::Error::success();
     }
     ++downloaded;
-    return client.fetch_blob(ref, blob, store, options.progress);
+    return client.fetch_blob(ref, blob, store, progress);
   });
   if (err) {
     return err;
@@ -166,6 +168,8 @@ llvm::Error push_blobs(Client& client, const oci::Reference& ref, const BlobStor
   std::atomic<int> uploaded{0}, existed{0}, mounted{0};
   llvm::Error err = parallel_for(blobs.size(), options.jobs, [&](size_t i) -> llvm::Error {
     const oci::Descriptor& blob = blobs[i];
+    // Progress is shown for layers only (the config is last), as docker does.
+    const ProgressFn& progress = i + 1 == blobs.size() ? ProgressFn() : options.progress;
     if (oci::is_foreign_layer(blob.media_type) && !store.has(blob.digest)) {
       return llvm::Error::success();
     }
@@ -175,13 +179,13 @@ llvm::Error push_blobs(Client& client, const oci::Reference& ref, const BlobStor
     }
     if (*has) {
       ++existed;
-      if (options.progress) {
-        options.progress({BlobProgress::Phase::exists, blob.digest, 0, uint64_t(blob.size)});
+      if (progress) {
+        progress({BlobProgress::Phase::exists, blob.digest, 0, uint64_t(blob.size)});
       }
       return llvm::Error::success();
     }
     llvm::Expected<bool> was_mounted =
-        client.push_blob(ref, blob, store, options.mount_from, options.progress);
+        client.push_blob(ref, blob, store, options.mount_from, progress);
     if (!was_mounted) {
       return was_mounted.takeError();
     }

@@ -1,0 +1,105 @@
+// `kiln pull [--platform] REF`: downloads an image (layers in parallel) into the
+// store and names it, printing docker's lines.
+
+#include <iostream>
+
+#include "cache/image_store.h"
+#include "cli/command.h"
+#include "cli/registry_store.h"
+#include "cli/store_open.h"
+#include "oci/reference.h"
+#include "registry/transfer.h"
+#include "support/error.h"
+
+namespace kiln::cli {
+namespace {
+
+struct PullFlags {
+  std::string reference;
+  std::string platform = "linux/amd64";
+  bool quiet = false;
+  RegistryFlags registry;
+};
+
+/// True when `name` already names the image with manifest `manifest`.
+bool names_manifest(cache::ImageStore& store, const std::string& name, const Digest& manifest) {
+  llvm::Expected<cache::ImageRecord> record = store.resolve(name);
+  if (!record) {
+    llvm::consumeError(record.takeError());
+    return false;
+  }
+  return record->manifest == manifest;
+}
+
+llvm::Expected<int> run_pull(const PullFlags& flags, const GlobalOptions& globals) {
+  llvm::Expected<oci::Reference> ref = oci::parse_reference(flags.reference);
+  if (!ref) {
+    return ref.takeError();
+  }
+  std::string context = "pull " + quote(ref->familiar_str());
+  registry::PullOptions options;
+  llvm::Expected<oci::Platform> platform = oci::parse_platform(flags.platform);
+  if (!platform) {
+    return platform.takeError();
+  }
+  options.platform = *platform;
+  llvm::Expected<std::unique_ptr<cache::ImageStore>> store = open_store(globals);
+  if (!store) {
+    return store.takeError();
+  }
+  llvm::Expected<std::unique_ptr<registry::Client>> client = make_registry_client(flags.registry);
+  if (!client) {
+    return client.takeError();
+  }
+  std::ostream& out = std::cout;
+  if (!flags.quiet) {
+    out << (ref->digest.empty() ? ref->tag : ref->digest) << ": Pulling from " << ref->path << "\n"
+        << std::flush;
+  }
+  LayerProgressPrinter printer(out, LayerProgressPrinter::Direction::pull);
+  if (!flags.quiet) {
+    options.progress = [&printer](const registry::BlobProgress& e) { printer(e); };
+  }
+  llvm::Expected<cache::BlobLease> lease = (*store)->content().lease(cache::LeaseMode::shared);
+  if (!lease) {
+    return lease.takeError();
+  }
+  ContentBlobStore blobs((*store)->content());
+  llvm::Expected<registry::PullResult> pulled =
+      registry::pull_image(**client, *ref, blobs, options);
+  if (!pulled) {
+    return with_context(pulled.takeError(), context);
+  }
+  std::string name = ref->str();
+  bool up_to_date = pulled->downloaded == 0 && names_manifest(**store, name, pulled->manifest);
+  std::vector<std::string> names;
+  if (!ref->tag.empty()) {
+    names.push_back(name);
+  }
+  if (llvm::Expected<cache::ImageRecord> added = (*store)->add(pulled->manifest, names); !added) {
+    return with_context(added.takeError(), context);
+  }
+  if (flags.quiet) {
+    out << name << "\n";
+    return 0;
+  }
+  out << "Digest: " << pulled->digest.str() << "\n";
+  out << "Status: " << (up_to_date ? "Image is up to date for " : "Downloaded newer image for ")
+      << ref->familiar_str() << "\n";
+  out << name << "\n";
+  return 0;
+}
+
+CommandBody setup_pull(CLI::App& sub, const GlobalOptions& globals) {
+  auto flags = std::make_shared<PullFlags>();
+  sub.add_option("REF", flags->reference, "Image to pull (NAME[:TAG|@DIGEST])")->required();
+  sub.add_option("--platform", flags->platform, "Platform of a multi-platform image");
+  sub.add_flag("-q,--quiet", flags->quiet, "Print only the image name");
+  add_registry_flags(sub, flags->registry);
+  return [flags, &globals]() { return run_pull(*flags, globals); };
+}
+
+CommandRegistration reg{{"pull", "Download an image from a registry", setup_pull, 40}};
+
+}  // namespace
+}  // namespace kiln::cli
