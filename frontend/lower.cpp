@@ -120,6 +120,7 @@ llvm::Expected<StageState*> Lowerer::find_from(llvm::StringRef from, SourceRange
   auto implicit = std::make_unique<StageState>();
   implicit->index = static_cast<int>(stages_.size());
   implicit->base = *name;
+  implicit->ref_range = range;
   stages_.push_back(std::move(implicit));
   return stages_.back().get();
 }

@@ -60,6 +60,11 @@ struct LowerOptions {
   /// Resolves base images; null means base images have an empty config and
   /// unpinned references (enough for --dump-llb without a store).
   ImageMetaResolver* resolver = nullptr;
+  /// --build-context values by name: "docker-image://REF" for an image, anything
+  /// else is a local directory (a LocalSource named after the context, which the
+  /// solver maps to the path). They replace images and stages of other names that
+  /// FROM, COPY --from and RUN --mount from= refer to.
+  std::map<std::string, std::string> build_contexts;
   /// .dockerignore patterns, applied to the build context source.
   std::vector<std::string> context_excludes;
   /// Lower every stage, not only those the target needs (for --check).

@@ -191,7 +191,7 @@ llvm::Error Lowerer::lower_stage(StageState& st) {
 }
 
 llvm::Error Lowerer::init_base(StageState& st) {
-  SourceRange range = st.stage ? st.stage->from.range : SourceRange{};
+  SourceRange range = st.stage ? st.stage->from.range : st.ref_range;
   if (st.base_stage) {
     const StageState& b = *st.base_stage;
     st.vertex = b.vertex;
@@ -209,9 +209,37 @@ llvm::Error Lowerer::init_base(StageState& st) {
     apply_base_config(st);
     return llvm::Error::success();
   }
-  auto ref = oci::parse_normalized_named(st.base);
+  std::string base = st.base;
+  auto named = opts_.build_contexts.find(st.base);
+  if (named != opts_.build_contexts.end()) {
+    llvm::StringRef value = named->second;
+    if (!value.consume_front("docker-image://")) {
+      return init_local_context(st);
+    }
+    base = value.str();
+  }
+  return init_image(st, base, range);
+}
+
+llvm::Error Lowerer::init_local_context(StageState& st) {
+  llb::LocalSource local;
+  local.name = st.base;
+  llb::VertexMetadata meta;
+  if (st.stage) {
+    meta = step_meta(st, "FROM " + st.base, st.stage->from.range);
+  } else {
+    meta.description = "[internal] load build context " + st.base;
+  }
+  st.image = empty_image();
+  st.vertex = builder_.add(std::move(local), {}, std::move(meta));
+  apply_base_config(st);
+  return llvm::Error::success();
+}
+
+llvm::Error Lowerer::init_image(StageState& st, const std::string& base, SourceRange range) {
+  auto ref = oci::parse_normalized_named(base);
   if (!ref) {
-    return error_at(range, "failed to parse stage name " + go_quote(st.base) + ": " +
+    return error_at(range, "failed to parse stage name " + go_quote(base) + ": " +
                                error_message(ref.takeError()));
   }
   llb::ImageSource source;
@@ -222,11 +250,11 @@ llvm::Error Lowerer::init_base(StageState& st) {
   if (opts_.resolver) {
     auto meta = opts_.resolver->resolve(source.ref, kDefaultPlatform);
     if (!meta) {
-      return error_at(range, st.base + ": " + error_message(meta.takeError()));
+      return error_at(range, base + ": " + error_message(meta.takeError()));
     }
     auto config = oci::parse_image_config(meta->config_json);
     if (!config) {
-      return error_at(range, st.base + ": " + error_message(config.takeError()));
+      return error_at(range, base + ": " + error_message(config.takeError()));
     }
     st.image = std::move(*config);
     st.image.created.clear();

@@ -18,6 +18,8 @@ struct StageState {
   int index = 0;
   /// The Dockerfile stage; null for an implicit stage (COPY --from=image).
   const Stage* stage = nullptr;
+  /// Implicit stages: the lines of the first command that referred to it.
+  SourceRange ref_range;
   /// The AS name, lowercased; "" when unnamed.
   std::string name;
   /// Name used in progress descriptions ("build", "stage-1"); "" for a
@@ -85,6 +87,8 @@ class Lowerer {
   void mark_reachable(StageState& st);
   llvm::Error lower_stage(StageState& st);
   llvm::Error init_base(StageState& st);
+  llvm::Error init_local_context(StageState& st);
+  llvm::Error init_image(StageState& st, const std::string& base, SourceRange range);
   llvm::Error run_onbuild(StageState& st);
   LowerResult take_result(StageState& target);
 

@@ -1,9 +1,9 @@
 // Golden tests of the lowering: tests/frontend/golden_lower/<case>/ holds a
 // Dockerfile, an optional `options` file (lines "target=NAME", "build-arg=K=V",
-// "resolver") and either expected.json (graph, stage configs, context reads) or
-// expected_error.txt (the error exactly as the CLI prints it).
-// KILN_UPDATE_GOLDEN=1 rewrites the expected files: do it only on purpose and
-// review the diff.
+// "build-context=NAME=VALUE", "resolver") and either expected.json (graph, stage
+// configs, context reads) or expected_error.txt (the error exactly as the CLI
+// prints it). KILN_UPDATE_GOLDEN=1 rewrites the expected files: do it only on
+// purpose and review the diff.
 
 #include <dirent.h>
 
@@ -77,6 +77,9 @@ TEST_CASE("lowering golden cases", "[lower][golden]") {
         } else if (line.rfind("build-arg=", 0) == 0) {
           std::string kv = line.substr(10);
           options.build_args[kv.substr(0, kv.find('='))] = kv.substr(kv.find('=') + 1);
+        } else if (line.rfind("build-context=", 0) == 0) {
+          std::string kv = line.substr(14);
+          options.build_contexts[kv.substr(0, kv.find('='))] = kv.substr(kv.find('=') + 1);
         } else if (line == "resolver") {
           options.resolver = &resolver;
         }

@@ -145,7 +145,7 @@ TEST_CASE("only images of stages the target needs are resolved", "[lower]") {
         "   1 |     FROM alpine:3.20 AS a\n"
         "   2 | >>> FROM does-not-exist:1 AS b\n"
         "--------------------\n"
-        "error: does-not-exist:1: docker.io/docker.io/library/does-not-exist:1: not found\n");
+        "error: does-not-exist:1: docker.io/library/does-not-exist:1: not found\n");
 }
 
 TEST_CASE("unused build args are reported, proxy args are not", "[lower]") {

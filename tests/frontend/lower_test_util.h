@@ -37,7 +37,7 @@ class FakeResolver : public ImageMetaResolver {
     ++calls;
     auto it = configs_.find(ref);
     if (it == configs_.end()) {
-      return make_error("docker.io/" + ref + ": not found");
+      return make_error(ref + ": not found");
     }
     return ImageMeta{it->second, Digest::of("manifest of " + ref)};
   }
