@@ -420,6 +420,53 @@ llvm::Error ImageStore::collect(llvm::ArrayRef<Digest> candidates) {
   return llvm::Error::success();
 }
 
+llvm::Expected<std::optional<ImageRecord>> ImageStore::find_name(llvm::StringRef text,
+                                                                 std::string& name) {
+  auto ref = oci::parse_reference(text);
+  if (!ref) {
+    llvm::consumeError(ref.takeError());
+    return std::nullopt;
+  }
+  if (!ref->digest.empty()) {
+    return std::nullopt;
+  }
+  name = ref->str();
+  auto found = query("WHERE digest = (SELECT manifest FROM image_names WHERE name = ?1)", name);
+  if (!found) {
+    return found.takeError();
+  }
+  if (found->empty()) {
+    return std::nullopt;
+  }
+  return std::move(found->front());
+}
+
+llvm::Error ImageStore::plan_delete_id(llvm::StringRef text, Force force, RemoveResult& result,
+                                       std::vector<Digest>& doomed) {
+  auto image = resolve(text);
+  if (!image) {
+    return image.takeError();
+  }
+  auto same_id = query("WHERE config = ?1", image->config.str());
+  if (!same_id) {
+    return same_id.takeError();
+  }
+  std::set<std::string> names, repositories;
+  for (const ImageRecord& record : *same_id) {
+    doomed.push_back(record.manifest);
+    for (const std::string& name : record.names) {
+      names.insert(name);
+      repositories.insert(repository_of(name));
+    }
+  }
+  if (repositories.size() > 1 && force == Force::no) {
+    return make_error("conflict: unable to delete " + quote(image->config.short_hex()) +
+                      " (must be forced) - image is referenced in multiple repositories");
+  }
+  result.untagged.assign(names.begin(), names.end());
+  return llvm::Error::success();
+}
+
 llvm::Expected<RemoveResult> ImageStore::remove(llvm::StringRef text, Force force) {
   if (auto err = db_->begin()) {
     return err;
@@ -427,55 +474,27 @@ llvm::Expected<RemoveResult> ImageStore::remove(llvm::StringRef text, Force forc
   RollbackGuard guard(*db_);
   RemoveResult result;
   std::vector<Digest> doomed;  // manifests to delete
-  auto ref = oci::parse_reference(text);
-  std::optional<ImageRecord> by_name;
-  if (ref && ref->digest.empty()) {
-    auto found =
-        query("WHERE digest = (SELECT manifest FROM image_names WHERE name = ?1)", ref->str());
-    if (!found) {
-      return found.takeError();
-    }
-    if (!found->empty()) {
-      by_name = std::move(found->front());
-    }
+  std::string name;
+  auto by_name = find_name(text, name);
+  if (!by_name) {
+    return by_name.takeError();
   }
-  llvm::consumeError(ref.takeError());
-  if (by_name) {
-    result.untagged.push_back(ref->str());
-    if (by_name->names.size() == 1) {
-      doomed.push_back(by_name->manifest);
-    } else {
-      auto stmt = db_->prepare("DELETE FROM image_names WHERE name = ?1");
-      if (!stmt) {
-        return stmt.takeError();
-      }
-      stmt->bind(1, ref->str());
-      if (auto err = stmt->run()) {
-        return err;
-      }
+  if (!*by_name) {
+    if (auto err = plan_delete_id(text, force, result, doomed)) {
+      return err;
     }
+  } else if ((*by_name)->names.size() == 1) {  // its last name: delete the image
+    result.untagged.push_back(name);
+    doomed.push_back((*by_name)->manifest);
   } else {
-    auto image = resolve(text);
-    if (!image) {
-      return image.takeError();
+    result.untagged.push_back(name);
+    auto stmt = db_->prepare("DELETE FROM image_names WHERE name = ?1");
+    if (!stmt) {
+      return stmt.takeError();
     }
-    auto same_id = query("WHERE config = ?1", image->config.str());
-    if (!same_id) {
-      return same_id.takeError();
+    if (auto err = stmt->bind(1, name).run()) {
+      return err;
     }
-    std::set<std::string> names, repositories;
-    for (const ImageRecord& record : *same_id) {
-      doomed.push_back(record.manifest);
-      for (const std::string& name : record.names) {
-        names.insert(name);
-        repositories.insert(repository_of(name));
-      }
-    }
-    if (repositories.size() > 1 && force == Force::no) {
-      return make_error("conflict: unable to delete " + quote(image->config.short_hex()) +
-                        " (must be forced) - image is referenced in multiple repositories");
-    }
-    result.untagged.assign(names.begin(), names.end());
   }
   std::vector<Digest> candidates;
   std::set<Digest> deleted_ids;

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -89,6 +90,11 @@ class ImageStore {
   llvm::Expected<std::vector<ImageRecord>> query(llvm::StringRef where, llvm::StringRef arg);
   llvm::Expected<std::vector<Digest>> delete_manifest(const Digest& manifest);
   llvm::Error collect(llvm::ArrayRef<Digest> candidates);
+  // The image that name `text` (normalized into `name`) points at, if any.
+  llvm::Expected<std::optional<ImageRecord>> find_name(llvm::StringRef text, std::string& name);
+  // Adds to `result` and `doomed` what deleting the image with ID/digest `text` means.
+  llvm::Error plan_delete_id(llvm::StringRef text, Force force, RemoveResult& result,
+                             std::vector<Digest>& doomed);
 
   ContentStore content_;
   std::unique_ptr<StoreDb> db_;
