@@ -202,8 +202,9 @@ llvm::Expected<Digest> SnapshotStore::add_dir(llvm::StringRef dir, std::optional
   if (!tmp) {
     return tmp.takeError();
   }
-  llvm::Error err = llvm::Error::success();
-  if (::rename(dir.str().c_str(), (*tmp + "/fs").c_str()) != 0) {
+  auto lock = DirLock::acquire(*tmp);
+  llvm::Error err = lock ? llvm::Error::success() : lock.takeError();
+  if (!err && ::rename(dir.str().c_str(), (*tmp + "/fs").c_str()) != 0) {
     err = make_io_error("move snapshot dir", dir, errno);
   }
   if (!err) {
@@ -240,7 +241,8 @@ llvm::Expected<std::vector<Digest>> SnapshotStore::unpack_chain(
       errors[i] = error_message(tmp.takeError());
       return;
     }
-    llvm::Error err = fs::make_dirs(*tmp + "/fs");
+    auto lock = DirLock::acquire(*tmp);
+    llvm::Error err = lock ? fs::make_dirs(*tmp + "/fs") : lock.takeError();
     if (!err) {
       auto got = unpack_layer(layers[i].path, *tmp + "/fs", layers[i].diff_id);
       err = got ? llvm::Error::success() : got.takeError();
@@ -279,6 +281,11 @@ llvm::Expected<MutableSnapshot> SnapshotStore::create_mutable(std::optional<Dige
   auto dir = fs::make_temp_dir(root_ + "/snapshots", "tmp-");
   if (!dir) {
     return dir.takeError();
+  }
+  auto lock = DirLock::acquire(*dir);
+  if (!lock) {
+    llvm::consumeError(fs::remove_all(*dir));
+    return lock.takeError();
   }
   std::vector<std::string> lowers;
   llvm::Error err = llvm::Error::success();
@@ -320,7 +327,8 @@ llvm::Expected<MutableSnapshot> SnapshotStore::create_mutable(std::optional<Dige
     llvm::consumeError(fs::remove_all(*dir));
     return with_context(std::move(err), "create mutable snapshot");
   }
-  return MutableSnapshot(*this, parent, std::move(*dir), std::move(lowers), snapshotter_);
+  return MutableSnapshot(*this, parent, std::move(*dir), std::move(lowers), snapshotter_,
+                         std::move(*lock));
 }
 
 MutableSnapshot::MutableSnapshot(MutableSnapshot&& other) noexcept
@@ -329,7 +337,8 @@ MutableSnapshot::MutableSnapshot(MutableSnapshot&& other) noexcept
       dir_(std::exchange(other.dir_, {})),
       lowers_(std::move(other.lowers_)),
       snapshotter_(other.snapshotter_),
-      target_(std::exchange(other.target_, {})) {}
+      target_(std::exchange(other.target_, {})),
+      lock_(std::exchange(other.lock_, std::nullopt)) {}
 
 MutableSnapshot& MutableSnapshot::operator=(MutableSnapshot&& other) noexcept {
   if (this != &other) {
@@ -340,6 +349,7 @@ MutableSnapshot& MutableSnapshot::operator=(MutableSnapshot&& other) noexcept {
     lowers_ = std::move(other.lowers_);
     snapshotter_ = other.snapshotter_;
     target_ = std::exchange(other.target_, {});
+    lock_ = std::exchange(other.lock_, std::nullopt);
   }
   return *this;
 }
@@ -477,6 +487,7 @@ llvm::Error MutableSnapshot::drop() {
     return err;
   }
   dir_.clear();
+  lock_.reset();
   return llvm::Error::success();
 }
 

@@ -12,9 +12,11 @@
 // (the first rename wins).
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <llvm/ADT/ArrayRef.h>
@@ -47,6 +49,26 @@ struct LayerBlob {
 };
 
 class MutableSnapshot;
+
+/// An exclusive flock on a directory, held while a temp dir is in use so that
+/// SnapshotStore::remove_stale() in any process leaves it alone. Move-only; the
+/// destructor releases the lock (it does not remove the directory).
+class DirLock {
+ public:
+  /// Locks the existing directory `path`, waiting for another holder.
+  static llvm::Expected<DirLock> acquire(llvm::StringRef path);
+  /// Locks `path` if no one holds it; nullopt when it is held.
+  static std::optional<DirLock> try_acquire(llvm::StringRef path);
+  DirLock(DirLock&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+  DirLock& operator=(DirLock&& other) noexcept;
+  DirLock(const DirLock&) = delete;
+  DirLock& operator=(const DirLock&) = delete;
+  ~DirLock();
+
+ private:
+  explicit DirLock(int fd) : fd_(fd) {}
+  int fd_ = -1;
+};
 
 /// The snapshots under one root. Cheap to copy; all methods are thread-safe and
 /// safe against other processes using the same root.
@@ -82,6 +104,13 @@ class SnapshotStore {
   /// A new mutable snapshot over `parent` (nullopt: an empty file system), made
   /// by this store's snapshotter.
   llvm::Expected<MutableSnapshot> create_mutable(std::optional<Digest> parent) const;
+
+  /// Cleans up after processes that died: removes the temp dirs in ROOT/tmp and
+  /// the mutable snapshots ROOT/snapshots/tmp-* that no live process holds (see
+  /// DirLock) and whose ctime is at least `min_age_seconds` old (a younger one
+  /// may be between mkdtemp() and flock()), unmounting (lazily) an overlay or
+  /// bind mount still made from one. Returns how many were removed.
+  llvm::Expected<unsigned> remove_stale(int64_t min_age_seconds = 10) const;
 
   /// Removes the snapshot `chain_id` (not its parents). Missing is fine. The
   /// caller makes sure that nothing mounts it.
@@ -144,12 +173,13 @@ class MutableSnapshot {
  private:
   friend class SnapshotStore;
   MutableSnapshot(SnapshotStore store, std::optional<Digest> parent, std::string dir,
-                  std::vector<std::string> lowers, Snapshotter snapshotter)
+                  std::vector<std::string> lowers, Snapshotter snapshotter, DirLock lock)
       : store_(std::move(store)),
         parent_(std::move(parent)),
         dir_(std::move(dir)),
         lowers_(std::move(lowers)),
-        snapshotter_(snapshotter) {}
+        snapshotter_(snapshotter),
+        lock_(std::move(lock)) {}
   llvm::Error mount_overlay(const std::string& target);
 
   SnapshotStore store_;
@@ -158,6 +188,7 @@ class MutableSnapshot {
   std::vector<std::string> lowers_;
   Snapshotter snapshotter_;
   std::string target_;
+  std::optional<DirLock> lock_;  // on dir_, until commit() or drop()
 };
 
 /// Copies the overlay-form layer dirs `lowers` (topmost first) into `dest` as one

@@ -1,6 +1,8 @@
 #include <catch2/catch.hpp>
 
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <thread>
@@ -271,4 +273,38 @@ TEST_CASE("native diff compares contents when mtimes are whole seconds", "[cache
   REQUIRE(testutil::ok(diff) == "");
   CHECK(testutil::list_tree(*diff) ==
         "f mode=100644 uid=0 gid=0 size=4 " + Digest::of("bbb\n").short_hex() + "\n");
+}
+
+TEST_CASE("remove_stale cleans up after a process that died with a mount", "[cache]") {
+  TempDir tmp;
+  auto store = SnapshotStore::open(tmp / "root", Snapshotter::overlay);
+  REQUIRE(testutil::ok(store) == "");
+  auto ids = store->unpack_chain({make_layer(tmp, "base", "echo a > a")});
+  REQUIRE(testutil::ok(ids) == "");
+  std::string dead_mnt = tmp / "dead";
+  std::string live_mnt = tmp / "live";
+  REQUIRE(testutil::ok(fs::make_dirs(dead_mnt)) == "");
+  REQUIRE(testutil::ok(fs::make_dirs(live_mnt)) == "");
+  auto live = store->create_mutable(ids->back());
+  REQUIRE(testutil::ok(live) == "");
+  REQUIRE(testutil::ok(live->mount(live_mnt)) == "");
+  // A child process mounts a snapshot and exits without cleaning up.
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    auto snap = store->create_mutable(ids->back());
+    bool mounted = snap && !snap->mount(dead_mnt);
+    ::_exit(mounted ? 0 : 1);
+  }
+  int status = 0;
+  REQUIRE(::waitpid(pid, &status, 0) == pid);
+  REQUIRE(WEXITSTATUS(status) == 0);
+  CHECK(testutil::mounted_under(dead_mnt));
+  auto removed = store->remove_stale(0);
+  REQUIRE(testutil::ok(removed) == "");
+  CHECK(*removed == 1);
+  CHECK_FALSE(testutil::mounted_under(dead_mnt));
+  CHECK(testutil::mounted_under(live_mnt));
+  CHECK(testutil::read_file(live_mnt + "/a") == "a\n");
+  auto left = run({"sh", "-c", "ls " + tmp / "root/snapshots" + " | grep -c tmp-"});
+  CHECK(left.out == "1\n");
 }

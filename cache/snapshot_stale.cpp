@@ -1,0 +1,162 @@
+// Directory locks and the clean-up of temp dirs left by processes that died.
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <ctime>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "cache/snapshot.h"
+#include "support/error.h"
+#include "support/fs.h"
+
+namespace kiln::cache {
+namespace {
+
+/// Undoes the octal escapes (\040 for a space) of /proc/self/mountinfo fields.
+std::string unescape(const std::string& field) {
+  std::string out;
+  for (size_t i = 0; i < field.size(); ++i) {
+    if (field[i] == '\\' && i + 3 < field.size()) {
+      out += static_cast<char>(std::stoi(field.substr(i + 1, 3), nullptr, 8));
+      i += 3;
+    } else {
+      out += field[i];
+    }
+  }
+  return out;
+}
+
+/// Mount points of overlays whose upper dir is in `dir`, or bind mounts of `dir`/rootfs.
+std::vector<std::string> mounts_from(const std::string& dir) {
+  std::vector<std::string> out;
+  auto info = fs::read_file("/proc/self/mountinfo");
+  if (!info) {
+    llvm::consumeError(info.takeError());
+    return out;
+  }
+  std::istringstream lines(*info);
+  std::string line;
+  while (std::getline(lines, line)) {
+    std::istringstream fields(line);
+    std::string id, parent, devno, root, mount_point;
+    fields >> id >> parent >> devno >> root >> mount_point;
+    size_t dash = line.find(" - ");
+    std::string tail = dash == std::string::npos ? "" : line.substr(dash + 3);
+    bool overlay = llvm::StringRef(tail).startswith("overlay ") &&
+                   (tail.find("upperdir=" + dir + "/upper,") != std::string::npos ||
+                    tail.find("upperdir=" + dir + "/upper ") != std::string::npos);
+    if (overlay || unescape(root) == dir + "/rootfs") {
+      out.push_back(unescape(mount_point));
+    }
+  }
+  return out;
+}
+
+/// Removes `dir` when no one holds its lock and it is old enough. Returns true
+/// when it was removed.
+llvm::Expected<bool> remove_if_stale(const std::string& dir, int64_t min_age_seconds) {
+  struct stat st {};
+  if (::lstat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode) ||
+      std::time(nullptr) - st.st_ctime < min_age_seconds) {
+    return false;
+  }
+  auto lock = DirLock::try_acquire(dir);
+  if (!lock) {
+    return false;
+  }
+  // Newest mounts first: a mount made on top of another comes later in mountinfo.
+  std::vector<std::string> mounts = mounts_from(dir);
+  for (auto it = mounts.rbegin(); it != mounts.rend(); ++it) {
+    if (::umount2(it->c_str(), MNT_DETACH) != 0 && errno != EINVAL) {
+      return make_io_error("unmount stale snapshot at", *it, errno);
+    }
+  }
+  if (auto err = fs::remove_all(dir)) {
+    return err;
+  }
+  return true;
+}
+
+}  // namespace
+
+llvm::Expected<DirLock> DirLock::acquire(llvm::StringRef path) {
+  int fd = ::open(path.str().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) {
+    return make_io_error("open", path, errno);
+  }
+  while (::flock(fd, LOCK_EX) != 0) {
+    if (errno != EINTR) {
+      int e = errno;
+      ::close(fd);
+      return make_io_error("lock", path, e);
+    }
+  }
+  return DirLock(fd);
+}
+
+std::optional<DirLock> DirLock::try_acquire(llvm::StringRef path) {
+  int fd = ::open(path.str().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) {
+    return std::nullopt;
+  }
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    ::close(fd);
+    return std::nullopt;
+  }
+  return DirLock(fd);
+}
+
+DirLock& DirLock::operator=(DirLock&& other) noexcept {
+  if (this != &other) {
+    if (fd_ >= 0) {
+      ::close(fd_);
+    }
+    fd_ = std::exchange(other.fd_, -1);
+  }
+  return *this;
+}
+
+DirLock::~DirLock() {
+  if (fd_ >= 0) {
+    ::close(fd_);
+  }
+}
+
+llvm::Expected<unsigned> SnapshotStore::remove_stale(int64_t min_age_seconds) const {
+  std::vector<std::string> candidates;
+  for (const char* sub : {"/tmp", "/snapshots"}) {
+    std::string parent = root_ + sub;
+    std::unique_ptr<DIR, int (*)(DIR*)> d(::opendir(parent.c_str()), ::closedir);
+    if (!d) {
+      return make_io_error("open directory", parent, errno);
+    }
+    while (struct dirent* ent = ::readdir(d.get())) {
+      llvm::StringRef name(ent->d_name);
+      bool temp =
+          llvm::StringRef(sub) == "/tmp" ? name != "." && name != ".." : name.startswith("tmp-");
+      if (temp) {
+        candidates.push_back(parent + "/" + name.str());
+      }
+    }
+  }
+  unsigned removed = 0;
+  for (const std::string& dir : candidates) {
+    auto gone = remove_if_stale(dir, min_age_seconds);
+    if (!gone) {
+      return with_context(gone.takeError(), "remove stale snapshots");
+    }
+    removed += *gone ? 1 : 0;
+  }
+  return removed;
+}
+
+}  // namespace kiln::cache
