@@ -170,10 +170,14 @@ NodePtr Scheduler::Impl::node_for(const Vertex& v, Request& req,
   }
   NodePtr& slot = nodes[v.digest()];
   if (slot) {
-    std::lock_guard lock(slot->mu);
-    bool failed = slot->key_state == State::failed || slot->result_state == State::failed;
-    if (failed || slot->inputs != inputs) {
-      slot = nullptr;
+    bool reuse = false;
+    {
+      std::lock_guard lock(slot->mu);
+      bool failed = slot->key_state == State::failed || slot->result_state == State::failed;
+      reuse = !failed && slot->inputs == inputs;
+    }
+    if (!reuse) {
+      slot = nullptr;  // may free the old node: not under its lock
     }
   }
   if (!slot) {

@@ -4,6 +4,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <set>
@@ -60,6 +61,8 @@ class FakeVertex : public Vertex {
   /// When set, the result value instead of the computed one.
   std::string value;
   std::atomic<bool> saw_cancel{false};
+  /// Runs first in exec (to order steps in a test).
+  std::function<void()> before;
 
   Digest digest() const override {
     Sha256 h;
@@ -76,6 +79,9 @@ class FakeVertex : public Vertex {
   llvm::Expected<ResultPtr> exec(const ExecContext& ctx,
                                  const std::vector<ResultPtr>& inputs) const override {
     counter_.bump(name_);
+    if (before) {
+      before();
+    }
     for (const auto& line : log_lines) {
       ctx.log(line);
     }

@@ -127,7 +127,12 @@ TEST_CASE("a failure cancels siblings and runs no dependents", "[scheduler]") {
   ExecCounter n;
   FakeVertex bad(n, "bad", "make all");
   bad.fail = true;
-  bad.sleep = 50ms;
+  bad.before = [&] {
+    // Fail once a container step holds the only slot.
+    while (n.get("running") + n.get("queued") == 0) {
+      std::this_thread::sleep_for(1ms);
+    }
+  };
   FakeVertex running(n, "running", "RUNNING");
   running.resource = ResourceClass::container;
   running.wait_for_cancel = true;
@@ -281,7 +286,10 @@ TEST_CASE("the caller's cancel token stops a request", "[scheduler]") {
   Scheduler sched({});
   CancelToken ctrl_c;
   std::thread killer([&] {
-    std::this_thread::sleep_for(50ms);
+    // Ctrl-C once the step runs.
+    while (n.get("running") == 0) {
+      std::this_thread::sleep_for(1ms);
+    }
     ctrl_c.cancel();
   });
   EventLog log;
