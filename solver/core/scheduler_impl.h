@@ -14,6 +14,7 @@
 
 #include <oneapi/tbb/task_arena.h>
 
+#include "solver/core/cache_key.h"
 #include "solver/core/scheduler.h"
 #include "solver/core/shared_error.h"
 
@@ -143,6 +144,11 @@ struct Scheduler::Impl {
   void want_key(const NodePtr& n, std::function<void()> cb);
   void want_result(const NodePtr& n, std::function<void()> cb);
   void start_key(const NodePtr& n);
+  // Fills (*keys)[i] from input i: its cache key, or the content digest of its
+  // result when the cache map says so.
+  void key_input(const NodePtr& n, const std::shared_ptr<const CacheMap>& cmap,
+                 const std::shared_ptr<std::vector<KeyInput>>& keys, size_t i,
+                 std::function<void(SharedError)> done);
   void settle_key(const NodePtr& n, SharedError err, const CacheKey& key = {});
   void settle_result(const NodePtr& n, SharedError err, ResultPtr result = nullptr);
   void lookup(const NodePtr& n);

@@ -165,48 +165,12 @@ void Scheduler::Impl::start_key(const NodePtr& n) {
     settle_key(n, err);
     return;
   }
-  auto cmap = std::make_shared<CacheMap>(std::move(*map));
+  auto cmap = std::make_shared<const CacheMap>(std::move(*map));
   auto keys = std::make_shared<std::vector<KeyInput>>(n->inputs.size());
   gather(
       n->inputs.size(),
       [this, n, cmap, keys](size_t i, std::function<void(SharedError)> done) {
-        const CacheDep* dep = cmap->deps.empty() ? nullptr : &cmap->deps[i];
-        NodePtr in = n->inputs[i];
-        if (dep) {
-          (*keys)[i].selector = dep->selector;
-        }
-        if (dep && dep->content) {
-          want_result(in, [this, n, in, dep, cmap, keys, i, done] {
-            if (SharedError err = result_error(*in)) {
-              done(err);
-              return;
-            }
-            run_blocking(ResourceClass::cpu, [this, n, in, dep, cmap, keys, i, done] {
-              llvm::Expected<Digest> d = dep->content(in->result);
-              if (!d) {
-                SharedError err = share_error(d.takeError());
-                report_failure(*n, err);
-                done(err);
-                return;
-              }
-              (*keys)[i] = {KeyInput::Kind::content, *d, dep->selector};
-              done(nullptr);
-            });
-          });
-          return;
-        }
-        want_key(in, [in, keys, i, done] {
-          std::unique_lock lock(in->mu);
-          if (in->key_state == State::failed) {
-            SharedError err = in->error;
-            lock.unlock();
-            done(err);
-            return;
-          }
-          (*keys)[i].digest = in->key;
-          lock.unlock();
-          done(nullptr);
-        });
+        key_input(n, cmap, keys, i, std::move(done));
       },
       [this, n, cmap, keys](SharedError err) {
         if (err) {
@@ -215,6 +179,48 @@ void Scheduler::Impl::start_key(const NodePtr& n) {
         }
         settle_key(n, nullptr, compute_cache_key(cmap->op_digest, *keys));
       });
+}
+
+void Scheduler::Impl::key_input(const NodePtr& n, const std::shared_ptr<const CacheMap>& cmap,
+                                const std::shared_ptr<std::vector<KeyInput>>& keys, size_t i,
+                                std::function<void(SharedError)> done) {
+  const CacheDep* dep = cmap->deps.empty() ? nullptr : &cmap->deps[i];
+  NodePtr in = n->inputs[i];
+  if (dep) {
+    (*keys)[i].selector = dep->selector;
+  }
+  if (dep && dep->content) {
+    want_result(in, [this, n, in, dep, cmap, keys, i, done] {
+      if (SharedError err = result_error(*in)) {
+        done(err);
+        return;
+      }
+      run_blocking(ResourceClass::cpu, [this, n, in, dep, cmap, keys, i, done] {
+        llvm::Expected<Digest> d = dep->content(in->result);
+        if (!d) {
+          SharedError err = share_error(d.takeError());
+          report_failure(*n, err);
+          done(err);
+          return;
+        }
+        (*keys)[i] = {KeyInput::Kind::content, *d, dep->selector};
+        done(nullptr);
+      });
+    });
+    return;
+  }
+  want_key(in, [in, keys, i, done] {
+    std::unique_lock lock(in->mu);
+    if (in->key_state == State::failed) {
+      SharedError err = in->error;
+      lock.unlock();
+      done(err);
+      return;
+    }
+    (*keys)[i].digest = in->key;
+    lock.unlock();
+    done(nullptr);
+  });
 }
 
 void Scheduler::Impl::lookup(const NodePtr& n) {

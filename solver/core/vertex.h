@@ -41,7 +41,9 @@ struct CacheDep {
   Digest selector;
   /// Optional: when set, the key uses this digest of the input's result instead
   /// of the input's cache key, so an input rebuilt into the same content does
-  /// not invalidate the vertex.
+  /// not invalidate the vertex. It may run after the vertex that made it is
+  /// gone (another request's equal vertex carries on): capture what it needs
+  /// (the selected paths) by value, never the vertex.
   ContentDigestFn content;
 };
 
