@@ -243,3 +243,35 @@ TEST_CASE("racy entries written just before hashing are re-read", "[context_hash
   CHECK(hex_of(hasher.checksum_path(".")) != first);
   CHECK(*counter.reads == 2);
 }
+
+TEST_CASE("re-hashing an unchanged 10,000-file context reads no file", "[context_hash]") {
+  TempContext ctx;
+  for (int d = 0; d < 100; ++d) {
+    std::string dir = "d" + std::to_string(d);
+    ctx.mkdir(dir);
+    for (int f = 0; f < 100; ++f) {
+      std::string rel = dir + "/f" + std::to_string(f);
+      int fd = ::open(ctx.path(rel).c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+      REQUIRE(fd >= 0);
+      REQUIRE(::write(fd, rel.data(), rel.size()) == static_cast<ssize_t>(rel.size()));
+      ::close(fd);
+    }
+  }
+  TempContext state;
+  CountingDigester counter;
+  std::string first;
+  {
+    StatCache cache(state.path("statcache.bin"), 0);
+    ContextHasher hasher(ctx.root, {{}, &cache, counter.fn()});
+    first = hex_of(hasher.checksum_path("."));
+    CHECK(*counter.reads == 10000);
+    REQUIRE(!cache.save());
+  }
+  StatCache cache(state.path("statcache.bin"), 0);
+  REQUIRE(!cache.load());
+  ContextHasher hasher(ctx.root, {{}, &cache, counter.fn()});
+  CHECK(hex_of(hasher.checksum_path(".")) == first);
+  CHECK(*counter.reads == 10000);
+  CHECK(hasher.stats().entries == 10101);
+  CHECK(hasher.stats().files_cached == 10000);
+}
