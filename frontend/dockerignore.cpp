@@ -174,28 +174,37 @@ llvm::Error PatternMatcher::compile(llvm::StringRef text, std::vector<Token>* to
   return llvm::Error::success();
 }
 
+namespace {
+
+bool class_contains(const std::vector<std::pair<char32_t, char32_t>>& ranges, char32_t rune) {
+  for (const auto& [lo, hi] : ranges) {
+    if (rune >= lo && rune <= hi) {
+      return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
 bool PatternMatcher::match_tokens(const std::vector<Token>& tokens, llvm::StringRef path) {
-  // reach[t] after consuming a prefix: NFA simulation over the path's bytes.
+  // NFA simulation: reach[p][t] = token t is next after consuming path[0, p).
   size_t n = tokens.size();
-  std::vector<char> states(n + 1, 0), next(n + 1, 0);
-  auto close = [&](std::vector<char>& s) {
-    for (size_t t = 0; t < n; ++t) {
+  std::vector<std::vector<char>> reach(path.size() + 1, std::vector<char>(n + 1, 0));
+  reach[0][0] = 1;
+  for (size_t pos = 0; pos <= path.size(); ++pos) {
+    auto& states = reach[pos];
+    for (size_t t = 0; t < n; ++t) {  // tokens that may match nothing
       Token::Kind k = tokens[t].kind;
-      if (s[t] && (k == Token::star || k == Token::any_dirs || k == Token::any_rest)) {
-        s[t + 1] = 1;
+      if (states[t] && (k == Token::star || k == Token::any_dirs || k == Token::any_rest)) {
+        states[t + 1] = 1;
       }
     }
-  };
-  states[0] = 1;
-  close(states);
-  // any_dirs is `(.*/)?`: inside it, `in_dirs[t]` marks "consumed something,
-  // must end at a '/'". Model it as: stay in t on any byte; leave to t+1 only
-  // right after a '/' (or without consuming, handled by close()).
-  size_t pos = 0;
-  while (pos < path.size()) {
-    std::fill(next.begin(), next.end(), 0);
+    if (pos == path.size()) {
+      break;
+    }
     char32_t rune;
-    int len = utf8_rune_at(path, pos, &rune);
+    size_t len = utf8_rune_at(path, pos, &rune);
     char c = path[pos];
     for (size_t t = 0; t < n; ++t) {
       if (!states[t]) {
@@ -204,65 +213,34 @@ bool PatternMatcher::match_tokens(const std::vector<Token>& tokens, llvm::String
       const Token& tok = tokens[t];
       switch (tok.kind) {
         case Token::literal:
-          if (len == 1 && c == tok.c) {
-            next[t + 1] = 1;
-          } else if (len > 1 &&
-                     static_cast<unsigned char>(tok.c) == static_cast<unsigned char>(c)) {
-            // multi-byte literals are matched byte by byte below
+          if (c == tok.c) {
+            reach[pos + 1][t + 1] = 1;
           }
           break;
         case Token::star:
-          if (c != '/') {
-            next[t] = 1;
-          }
-          break;
         case Token::one:
           if (c != '/') {
-            next[t + 1] = 1;
+            reach[pos + len][tok.kind == Token::star ? t : t + 1] = 1;
           }
           break;
         case Token::any_rest:
-          next[t] = 1;
+          reach[pos + len][t] = 1;
           break;
         case Token::any_dirs:
-          next[t] = 1;
+          reach[pos + len][t] = 1;
           if (c == '/') {
-            next[t + 1] = 1;
+            reach[pos + 1][t + 1] = 1;
           }
           break;
-        case Token::char_class: {
-          bool in = false;
-          for (const auto& [lo, hi] : tok.ranges) {
-            in = in || (rune >= lo && rune <= hi);
-          }
-          if (in != tok.negated && !(tok.negated && c == '\n')) {
-            next[t + 1] = 1;
+        case Token::char_class:
+          if (class_contains(tok.ranges, rune) != tok.negated && !(tok.negated && c == '\n')) {
+            reach[pos + len][t + 1] = 1;
           }
           break;
-        }
       }
     }
-    // Multi-byte runes: literal tokens hold single bytes, so match byte-wise.
-    if (len > 1) {
-      std::vector<char> cur = states;
-      for (int b = 0; b < len; ++b) {
-        std::vector<char> step(n + 1, 0);
-        for (size_t t = 0; t < n; ++t) {
-          if (cur[t] && tokens[t].kind == Token::literal && tokens[t].c == path[pos + b]) {
-            step[t + 1] = 1;
-          }
-        }
-        cur = step;
-      }
-      for (size_t t = 0; t <= n; ++t) {
-        next[t] = next[t] || cur[t];
-      }
-    }
-    close(next);
-    states.swap(next);
-    pos += len;
   }
-  return states[n] != 0;
+  return reach[path.size()][n] != 0;
 }
 
 llvm::Expected<PatternMatcher> PatternMatcher::create(const std::vector<std::string>& patterns) {
