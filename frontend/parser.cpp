@@ -233,6 +233,7 @@ class Parser {
     return token.startswith("#") ? std::string() : token.str();
   }
   llvm::Error read_heredocs(Node* node, int start_line);
+  llvm::Error read_continuation(std::string* line, int start_line);
 
   Ast ast_;
   DirectiveParser directives_;
@@ -272,6 +273,36 @@ llvm::Error Parser::read_heredocs(Node* node, int start_line) {
   return llvm::Error::success();
 }
 
+/// Appends continuation lines to `line` until one does not end with the escape
+/// token; comment lines are skipped, empty ones skipped with a warning.
+llvm::Error Parser::read_continuation(std::string* line, int start_line) {
+  bool continued = true;
+  bool empty_continuation = false;
+  while (continued && next_ < lines_.size()) {
+    llvm::StringRef raw = lines_[next_++];
+    auto piece = process_line(raw, false, current_line_ + 1);
+    if (!piece) {
+      return error_at(piece.takeError(), current_line_ + 1, current_line_ + 1);
+    }
+    ++current_line_;
+    if (is_comment(raw)) {
+      continue;
+    }
+    if (go_trim_left_space(*piece).empty()) {
+      empty_continuation = true;
+      continue;
+    }
+    continued = trim_continuation(&*piece, ast_.escape_token);
+    *line += *piece;
+  }
+  if (empty_continuation) {
+    ast_.warnings.push_back({"NoEmptyContinuation",
+                             "Empty continuation line found in: " + *line,
+                             {start_line, current_line_}});
+  }
+  return llvm::Error::success();
+}
+
 llvm::Expected<Ast> Parser::run() {
   std::vector<std::string> comments;
   while (next_ < lines_.size()) {
@@ -298,28 +329,10 @@ llvm::Expected<Ast> Parser::run() {
     if (!continued && line.empty()) {
       continue;
     }
-    bool empty_continuation = false;
-    while (continued && next_ < lines_.size()) {
-      llvm::StringRef next_raw = lines_[next_++];
-      auto piece = process_line(next_raw, false, current_line_ + 1);
-      if (!piece) {
-        return error_at(piece.takeError(), current_line_ + 1, current_line_ + 1);
+    if (continued) {
+      if (auto err = read_continuation(&line, start_line)) {
+        return err;
       }
-      ++current_line_;
-      if (is_comment(next_raw)) {
-        continue;
-      }
-      if (go_trim_left_space(*piece).empty()) {
-        empty_continuation = true;
-        continue;
-      }
-      continued = trim_continuation(&*piece, ast_.escape_token);
-      line += *piece;
-    }
-    if (empty_continuation) {
-      ast_.warnings.push_back({"NoEmptyContinuation",
-                               "Empty continuation line found in: " + line,
-                               {start_line, current_line_}});
     }
     auto node = node_from_line(line, ast_.escape_token);
     if (!node) {

@@ -473,6 +473,44 @@ llvm::Expected<std::string> WordProcessor::dollar_modifier(const std::string& na
   return best == std::string::npos ? val : val.substr(0, best);
 }
 
+/// Go's Regexp.ReplaceAllString (or the first match only when `!all`) for a
+/// glob whose stars are greedy: leftmost matches, longest at each start.
+std::string replace_matches(const std::vector<GlobToken>& glob, const std::string& val,
+                            const std::string& replacement, bool all) {
+  std::string out;
+  size_t search = 0;
+  size_t last_end = 0;
+  bool first = true;
+  while (search <= val.size()) {
+    size_t start = search;
+    std::vector<size_t> ends;
+    for (; start <= val.size(); ++start) {
+      ends = glob_match_ends(glob, val, start);
+      if (!ends.empty()) {
+        break;
+      }
+    }
+    if (ends.empty()) {
+      break;
+    }
+    size_t end = ends.back();
+    out += val.substr(last_end, start - last_end);
+    if (end > last_end || start == 0 || first) {
+      out += replacement;
+    }
+    first = false;
+    last_end = end;
+    if (!all) {
+      break;
+    }
+    char32_t rune;
+    size_t width = search < val.size() ? utf8_rune_at(val, search, &rune) : 1;
+    search = search + width > end ? search + width : end;
+  }
+  out += val.substr(last_end);
+  return out;
+}
+
 llvm::Expected<std::string> WordProcessor::dollar_replace(const std::string& name) {
   bool all = peek() == '/';
   if (all) {
@@ -502,39 +540,7 @@ llvm::Expected<std::string> WordProcessor::dollar_replace(const std::string& nam
   if (!glob) {
     return glob.takeError();
   }
-  std::string val = value.value_or("");
-  std::string out;
-  size_t search = 0;
-  size_t last_end = 0;
-  bool first = true;
-  while (search <= val.size()) {
-    size_t start = search;
-    std::vector<size_t> ends;
-    for (; start <= val.size(); ++start) {
-      ends = glob_match_ends(*glob, val, start);
-      if (!ends.empty()) {
-        break;
-      }
-    }
-    if (ends.empty()) {
-      break;
-    }
-    size_t end = ends.back();
-    out += val.substr(last_end, start - last_end);
-    if (end > last_end || start == 0 || first) {
-      out += replacement;
-    }
-    first = false;
-    last_end = end;
-    if (!all) {
-      break;
-    }
-    char32_t rune;
-    size_t width = search < val.size() ? utf8_rune_at(val, search, &rune) : 1;
-    search = search + width > end ? search + width : end;
-  }
-  out += val.substr(last_end);
-  return out;
+  return replace_matches(*glob, value.value_or(""), replacement, all);
 }
 
 }  // namespace
