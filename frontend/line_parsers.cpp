@@ -124,12 +124,8 @@ JsonResult parse_json(llvm::StringRef rest, Parsed* out) {
   if (!rest.startswith("[")) {
     return JsonResult::not_json;
   }
-  nlohmann::json doc;
-  try {
-    doc = nlohmann::json::parse(rest.begin(), rest.end());
-  } catch (const nlohmann::json::exception&) {
-    return JsonResult::not_json;
-  }
+  // Without exceptions: invalid JSON is the common case (shell form).
+  nlohmann::json doc = nlohmann::json::parse(rest.begin(), rest.end(), nullptr, false);
   if (!doc.is_array()) {
     return JsonResult::not_json;
   }
