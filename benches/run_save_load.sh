@@ -1,6 +1,6 @@
 #!/bin/bash
 # Measures `kiln save` and `kiln load` of a ~300 MB one-layer image against `cp` of
-# the same bytes (the saved archive), warm page cache for all.
+# the same bytes (the saved archive), and `cp` + fsync, warm page cache for all.
 #
 # Usage: benches/run_save_load.sh [KILN_BINARY] [RUNS]
 #   KILN_BINARY defaults to build/cli/kiln; RUNS (default 3) per measurement, median.
@@ -13,9 +13,7 @@ RUNS=${2:-3}
 WORK=/var/tmp/kiln-bench-saveload
 ROOT=$WORK/root
 
-median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-now() { date +%s.%N; }
-elapsed() { echo "$(now) - $1" | bc; }
+median() { sort -n | awk 'NF {a[++n]=$1} END {print a[int((n+1)/2)]}'; }
 
 make_workload() {
   rm -rf "$WORK"
@@ -38,25 +36,39 @@ make_workload
 "$KILN" --root "$ROOT" save -o "$WORK/ref.tar" bench/saveload:1
 bytes=$(stat -c %s "$WORK/ref.tar")
 
-save_times=() load_times=() cp_times=()
+# Each measurement records "wall cpu" (cpu = user + sys), through /usr/bin/time.
+measure() {
+  /usr/bin/time -f "%e %U %S" -o "$WORK/time" "$@" >/dev/null
+  awk '{printf "%s %.3f\n", $1, $2 + $3}' "$WORK/time"
+}
+declare -A wall cpu
+for op in save load cp cp+sync; do wall[$op]=""; cpu[$op]=""; done
+record() {
+  local op=$1 w c
+  read -r w c
+  wall[$op]+="$w"$'\n'; cpu[$op]+="$c"$'\n'
+}
 for run in $(seq 1 "$RUNS"); do
   rm -f "$WORK/out.tar" "$WORK/copy.tar"
-  t=$(now); "$KILN" --root "$ROOT" save -o "$WORK/out.tar" bench/saveload:1; save_times+=("$(elapsed "$t")")
-  t=$(now); cp "$WORK/ref.tar" "$WORK/copy.tar"; cp_times+=("$(elapsed "$t")")
+  record save < <(measure "$KILN" --root "$ROOT" save -o "$WORK/out.tar" bench/saveload:1)
+  record cp < <(measure cp "$WORK/ref.tar" "$WORK/copy.tar")
+  rm -f "$WORK/copy.tar"
+  # load fsyncs every blob it stores (crash safety); this is the like-for-like copy.
+  record cp+sync < <(measure sh -c "cp '$WORK/ref.tar' '$WORK/copy.tar' && sync '$WORK/copy.tar'")
   rm -rf "$WORK/fresh"
-  t=$(now); "$KILN" --root "$WORK/fresh" load -q -i "$WORK/ref.tar" >/dev/null; load_times+=("$(elapsed "$t")")
+  record load < <(measure "$KILN" --root "$WORK/fresh" load -i "$WORK/ref.tar")
   cmp -s "$WORK/ref.tar" "$WORK/out.tar" || { echo "save output differs between runs" >&2; exit 1; }
 done
 
-save=$(printf '%s\n' "${save_times[@]}" | median)
-load=$(printf '%s\n' "${load_times[@]}" | median)
-cp_t=$(printf '%s\n' "${cp_times[@]}" | median)
 mb=$(echo "scale=1; $bytes / 1000000" | bc)
-printf 'archive: %s MB, %s runs, median seconds\n' "$mb" "$RUNS"
-printf '%-6s %8s %10s %14s\n' op seconds "MB/s" "ratio_vs_cp"
-for row in "save $save" "load $load" "cp $cp_t"; do
-  set -- $row
-  printf '%-6s %8.3f %10.1f %14.2f\n' "$1" "$2" "$(echo "$bytes / $2 / 1000000" | bc -l)" \
-    "$(echo "$2 / $cp_t" | bc -l)"
+cp_wall=$(printf '%s' "${wall[cp]}" | median)
+printf 'archive: %s MB, %s runs, medians; load average %s\n' "$mb" "$RUNS" \
+  "$(cut -d' ' -f1 /proc/loadavg)"
+printf '%-8s %8s %8s %10s %12s\n' op wall_s cpu_s "MB/s" "wall/cp"
+for op in save load cp cp+sync; do
+  w=$(printf '%s' "${wall[$op]}" | median)
+  c=$(printf '%s' "${cpu[$op]}" | median)
+  printf '%-8s %8.3f %8.3f %10.1f %12.2f\n' "$op" "$w" "$c" \
+    "$(echo "$bytes / $w / 1000000" | bc -l)" "$(echo "$w / $cp_wall" | bc -l)"
 done
 [ -n "${KEEP:-}" ] || rm -rf "$WORK"
