@@ -349,7 +349,12 @@ llvm::Error TarScanner::add_entry(struct archive_entry* entry) {
 
 llvm::Error TarScanner::scan() {
   archive_ = archive_read_new();
-  archive_read_support_filter_all(archive_);
+  // Only in-process decompressors: filter_all would run external programs (lrzip,
+  // lzop, ...) on hostile input.
+  archive_read_support_filter_gzip(archive_);
+  archive_read_support_filter_zstd(archive_);
+  archive_read_support_filter_xz(archive_);
+  archive_read_support_filter_bzip2(archive_);
   archive_read_support_format_tar(archive_);
   if (archive_read_open_fd(archive_, fd_, kReadBlock) != ARCHIVE_OK) {
     return libarchive_error(false);

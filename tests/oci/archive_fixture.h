@@ -5,6 +5,7 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <map>
@@ -211,14 +212,13 @@ inline std::string write_to_string(llvm::ArrayRef<ArchiveImage> images, MemorySt
   return ok(fs::read_file(path));
 }
 
-/// Reads `bytes` as an archive through a pipe fed by a thread-free temp file.
+/// Reads `bytes` as an archive from an in-memory file (no disk, no fsync).
 inline llvm::Expected<std::vector<LoadedImage>> read_from_string(const std::string& bytes,
                                                                  MemoryStore& sink) {
-  TempDir dir;
-  std::string path = fs::join(dir.path, "in.tar");
-  ok(write_file_atomic(path, bytes));
-  int fd = ::open(path.c_str(), O_RDONLY);
+  int fd = ::memfd_create("kiln-oci-test", MFD_CLOEXEC);
   REQUIRE(fd >= 0);
+  REQUIRE(::write(fd, bytes.data(), bytes.size()) == static_cast<ssize_t>(bytes.size()));
+  REQUIRE(::lseek(fd, 0, SEEK_SET) == 0);
   auto result = read_archive(fd, sink);
   ::close(fd);
   return result;

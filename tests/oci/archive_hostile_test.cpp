@@ -2,6 +2,7 @@
 // reaches the sink.
 
 #include <functional>
+#include <random>
 #include <string>
 
 #include <catch2/catch.hpp>
@@ -306,4 +307,31 @@ TEST_CASE("hostile: hard link aliases resolve, once validated", "[archive][hosti
   REQUIRE(result.size() == 1);
   CHECK(ok(parse_manifest(result[0].manifest_bytes)).layers.at(0).digest ==
         Digest::of(l.img.layer_tar));
+}
+
+TEST_CASE("hostile: random corruption never commits a rejected archive", "[archive][hostile]") {
+  Layout l;
+  TarBuilder tar;
+  std::string valid = l.add_all(tar).finish();
+  std::mt19937 rng(7);
+  int rejected_count = 0;
+  for (int i = 0; i < 300; ++i) {
+    std::string bad = valid;
+    if (i % 3 == 0) {
+      bad.resize(rng() % bad.size());
+    } else {
+      for (int flips = 0; flips < 1 + i % 4; ++flips) {
+        bad[rng() % bad.size()] ^= static_cast<char>(1 + rng() % 255);
+      }
+    }
+    MemoryStore sink;
+    auto result = read_from_string(bad, sink);
+    if (!result) {
+      ++rejected_count;
+      llvm::consumeError(result.takeError());
+      CHECK(sink.blobs.empty());
+    }
+    CHECK(sink.writers_alive == 0);
+  }
+  CHECK(rejected_count > 100);
 }
