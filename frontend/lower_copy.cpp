@@ -94,6 +94,10 @@ std::string describe(const CommandSource& source) {
 
 /// One COPY/ADD being lowered: its expanded words and the file op it builds.
 struct CopyBuilder {
+  CopyBuilder(Lowerer& lowerer, StageState& stage, const CopyAddFields& command,
+              const AddCmd* add_cmd)
+      : l(lowerer), st(stage), cmd(command), add(add_cmd), inputs{stage.vertex} {}
+
   Lowerer& l;
   StageState& st;
   const CopyAddFields& cmd;
@@ -216,8 +220,7 @@ struct CopyBuilder {
 };
 
 llvm::Error Lowerer::lower_copy(StageState& st, const CopyAddFields& cmd, const AddCmd* add) {
-  CopyBuilder b{*this, st, cmd, add};
-  b.inputs = {st.vertex};
+  CopyBuilder b(*this, st, cmd, add);
   if (auto err = b.expand_fields()) {
     return err;
   }

@@ -3,6 +3,8 @@
 
 #include <algorithm>
 
+#include <llvm/ADT/STLExtras.h>
+
 #include "frontend/go_text.h"
 #include "frontend/lint.h"
 #include "frontend/lower_state.h"
@@ -132,7 +134,7 @@ llvm::Error Lowerer::collect_deps() {
   for (size_t i = 0; i < df_.stages.size(); ++i) {
     StageState* st = stages_[i].get();
     if (st->base_stage) {
-      st->deps.insert(st->base_stage);
+      st->deps.push_back(st->base_stage);
     }
     for (const Command& command : st->stage->commands) {
       for (const std::string& ref : from_refs(command)) {
@@ -140,7 +142,9 @@ llvm::Error Lowerer::collect_deps() {
         if (!dep) {
           return dep.takeError();
         }
-        st->deps.insert(*dep);
+        if (!llvm::is_contained(st->deps, *dep)) {
+          st->deps.push_back(*dep);
+        }
       }
     }
   }

@@ -28,8 +28,10 @@ struct StageState {
   /// The expanded base name (image reference, stage name or "scratch").
   std::string base;
   StageState* base_stage = nullptr;
-  /// Stages this one reads from (base, COPY --from, RUN --mount from=).
-  std::set<StageState*> deps;
+  /// Stages this one reads from (base, COPY --from, RUN --mount from=), in the
+  /// order they are first referred to (a vector, so lowering order never depends
+  /// on pointer values).
+  std::vector<StageState*> deps;
   bool reachable = false;
   bool lowering = false;
   bool lowered = false;
