@@ -1,9 +1,11 @@
 #include "cache/image_archive.h"
 
 #include <cstdlib>
+#include <map>
 #include <optional>
 
 #include "oci/archive_reader.h"
+#include "oci/media_types.h"
 #include "oci/reference.h"
 #include "support/error.h"
 
@@ -95,37 +97,87 @@ llvm::Expected<std::vector<LoadedRecord>> load_archive(ImageStore& store, int fd
   return out;
 }
 
+namespace {
+
+// The archive entry of the stored manifest `digest`, without names.
+llvm::Expected<oci::ArchiveImage> archive_entry(ImageStore& store, const Digest& digest) {
+  auto bytes = store.content().read(digest);
+  if (!bytes) {
+    return bytes.takeError();
+  }
+  auto manifest = oci::parse_manifest(*bytes);
+  if (!manifest) {
+    return with_context(manifest.takeError(), "manifest " + quote(digest.str()));
+  }
+  llvm::StringRef media_type = manifest->media_type.empty()
+                                   ? llvm::StringRef(oci::media_type::kOciManifest)
+                                   : llvm::StringRef(manifest->media_type);
+  oci::ArchiveImage entry;
+  entry.manifest = oci::describe(media_type, *bytes);
+  return entry;
+}
+
+// `docker save alpine` saves every tag of the repository: one entry per image.
+llvm::Error add_repository(ImageStore& store,
+                           const std::vector<std::pair<std::string, Digest>>& tags,
+                           std::vector<oci::ArchiveImage>& out) {
+  std::map<Digest, size_t> index;
+  for (const auto& [name, manifest] : tags) {
+    auto ref = oci::parse_named(name);
+    if (!ref) {
+      return ref.takeError();
+    }
+    if (!index.count(manifest)) {
+      auto entry = archive_entry(store, manifest);
+      if (!entry) {
+        return entry.takeError();
+      }
+      index[manifest] = out.size();
+      out.push_back(std::move(*entry));
+    }
+    out[index[manifest]].names.push_back(*ref);
+  }
+  return llvm::Error::success();
+}
+
+}  // namespace
+
 llvm::Expected<std::vector<oci::ArchiveImage>> resolve_for_save(ImageStore& store,
                                                                 llvm::ArrayRef<std::string> texts) {
   std::vector<oci::ArchiveImage> out;
   for (const std::string& text : texts) {
+    auto named = oci::parse_normalized_named(text);
+    if (named && named->name_only()) {
+      auto tags = store.tags_of_repository(named->name());
+      if (!tags) {
+        return tags.takeError();
+      }
+      if (!tags->empty()) {
+        if (auto err = add_repository(store, *tags, out)) {
+          return err;
+        }
+        continue;
+      }
+    } else if (!named) {
+      llvm::consumeError(named.takeError());
+    }
     auto image = store.resolve(text);
     if (!image) {
       return image.takeError();
     }
-    oci::ArchiveImage entry;
-    auto bytes = store.content().read(image->manifest);
-    if (!bytes) {
-      return bytes.takeError();
+    auto entry = archive_entry(store, image->manifest);
+    if (!entry) {
+      return entry.takeError();
     }
-    auto manifest = oci::parse_manifest(*bytes);
-    if (!manifest) {
-      return with_context(manifest.takeError(), "manifest " + quote(image->manifest.str()));
-    }
-    std::string media_type = manifest->media_type.empty()
-                                 ? "application/vnd.oci.image.manifest.v1+json"
-                                 : manifest->media_type;
-    entry.manifest = oci::describe(media_type, *bytes);
+    auto ref = oci::parse_reference(text);
     bool by_id = llvm::StringRef(text).startswith("sha256:") || oci::is_full_hex_id(text) ||
                  llvm::StringRef(image->config.hex()).startswith(text);
-    if (!by_id) {
-      if (auto ref = oci::parse_reference(text); ref && ref->digest.empty()) {
-        entry.names.push_back(*ref);
-      } else if (!ref) {
-        llvm::consumeError(ref.takeError());
-      }
+    if (ref && ref->digest.empty() && !by_id) {
+      entry->names.push_back(*ref);
+    } else if (!ref) {
+      llvm::consumeError(ref.takeError());
     }
-    out.push_back(std::move(entry));
+    out.push_back(std::move(*entry));
   }
   return out;
 }

@@ -28,8 +28,9 @@ struct LoadedRecord {
 /// When the archive is rejected nothing is stored; the error has no command prefix.
 llvm::Expected<std::vector<LoadedRecord>> load_archive(ImageStore& store, int fd);
 
-/// What to save: user texts resolved in the store. A text that is a name keeps that
-/// name in the archive; an ID or digest saves the image without names.
+/// What to save: user texts resolved in the store. A name keeps that name in the
+/// archive; a repository without a tag ("alpine") saves every tag of it, like
+/// docker; an ID or digest saves the image without names.
 llvm::Expected<std::vector<oci::ArchiveImage>> resolve_for_save(ImageStore& store,
                                                                 llvm::ArrayRef<std::string> texts);
 

@@ -306,6 +306,32 @@ llvm::Error ImageStore::tag(const Digest& manifest, llvm::StringRef name) {
   return llvm::Error::success();
 }
 
+llvm::Expected<std::vector<std::pair<std::string, Digest>>> ImageStore::tags_of_repository(
+    llvm::StringRef repository) {
+  auto stmt = db_->prepare(
+      "SELECT name, manifest FROM image_names "
+      "WHERE substr(name, 1, length(?1) + 1) = ?1 || ':' ORDER BY name");
+  if (!stmt) {
+    return stmt.takeError();
+  }
+  stmt->bind(1, repository);
+  std::vector<std::pair<std::string, Digest>> out;
+  while (true) {
+    auto row = stmt->step();
+    if (!row) {
+      return row.takeError();
+    }
+    if (!*row) {
+      return out;
+    }
+    auto manifest = Digest::parse(stmt->text(1));
+    if (!manifest) {
+      return manifest.takeError();
+    }
+    out.emplace_back(stmt->text(0), *manifest);
+  }
+}
+
 llvm::Expected<ImageRecord> ImageStore::resolve(llvm::StringRef text) {
   auto first = [&](llvm::Expected<std::vector<ImageRecord>> found) -> llvm::Expected<ImageRecord> {
     if (!found) {

@@ -7,6 +7,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <llvm/ADT/ArrayRef.h>
@@ -77,6 +78,10 @@ class ImageStore {
   /// ("sha256:<hex>", the hex, or a unique hex prefix) or a manifest digest.
   /// Fails with "no such image: 'TEXT'" or an ambiguity error.
   llvm::Expected<ImageRecord> resolve(llvm::StringRef text);
+  /// Every (full name, manifest) whose repository is `repository`
+  /// ("docker.io/library/alpine"), sorted by name.
+  llvm::Expected<std::vector<std::pair<std::string, Digest>>> tags_of_repository(
+      llvm::StringRef repository);
   /// Removes what `text` names, like `docker rmi`: a name is untagged and the image
   /// deleted when it was its last name; an ID deletes the image and all its names,
   /// unless they span several repositories and `force` is no (a conflict error).

@@ -158,3 +158,23 @@ TEST_CASE("load names the images it replaces", "[integration][images]") {
   CHECK(empty.exit_code == 1);
   CHECK(empty.err == "error: load: not a tar archive\n");
 }
+
+TEST_CASE("save of a repository takes all its tags; save by ID takes no name",
+          "[integration][images]") {
+  TempDir dir;
+  std::string root = dir / "root";
+  std::string a = import_tiny(dir, root, "alpha:1", "a");
+  std::string b = import_tiny(dir, root, "alpha:3", "b");
+  import_tiny(dir, root, "alphabet:1", "c");
+  kiln_ok(root, {"tag", "alpha:1", "alpha:2"});
+  std::string all = kiln_ok(root, {"save", "alpha"});
+  CHECK(kiln_ok(dir / "fresh", {"load"}, all) ==
+        "Loaded image: alpha:1\nLoaded image: alpha:2\nLoaded image: alpha:3\n");
+  CHECK(kiln_ok(dir / "fresh", {"images", "-q", "--no-trunc"}) == b + "\n" + a + "\n" + a + "\n");
+  std::string by_id = kiln_ok(root, {"save", short_id(b)});
+  CHECK(kiln_ok(dir / "fresh2", {"load"}, by_id) == "Loaded image ID: " + b + "\n");
+  Output missing = kiln::testutil::kiln(root, {"save", "-o", dir / "x.tar", "nope"});
+  CHECK(missing.exit_code == 1);
+  CHECK(missing.err == "error: save: no such image: 'nope'\n");
+  CHECK(!kiln::testutil::read_file(dir / "x.tar").size());
+}
