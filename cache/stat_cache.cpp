@@ -4,6 +4,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <mutex>
 
 #include "support/atomic_file.h"
 #include "support/error.h"
@@ -62,6 +63,7 @@ StatCache::StatCache(std::string path, int64_t racy_window_ns)
     : path_(std::move(path)), racy_window_ns_(racy_window_ns) {}
 
 llvm::Error StatCache::load() {
+  std::unique_lock lock(mu_);
   entries_.clear();
   dirty_ = false;
   if (!fs::exists(path_)) {
@@ -105,6 +107,7 @@ llvm::Error StatCache::load() {
 }
 
 llvm::Error StatCache::save() {
+  std::unique_lock lock(mu_);
   if (!dirty_) {
     return llvm::Error::success();
   }
@@ -131,6 +134,7 @@ llvm::Error StatCache::save() {
 }
 
 std::optional<Digest> StatCache::lookup(llvm::StringRef path, const FileIdentity& id) const {
+  std::shared_lock lock(mu_);
   auto it = entries_.find(path.str());
   if (it == entries_.end() || it->second.id != id) {
     return std::nullopt;
@@ -144,6 +148,7 @@ std::optional<Digest> StatCache::lookup(llvm::StringRef path, const FileIdentity
 
 void StatCache::record(llvm::StringRef path, const FileIdentity& id, const Digest& digest,
                        int64_t hashed_at_ns) {
+  std::unique_lock lock(mu_);
   Entry& e = entries_[path.str()];
   if (e.id == id && e.digest == digest && e.hashed_at_ns == hashed_at_ns) {
     return;

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <shared_mutex>
 #include <string>
 #include <unordered_map>
 
@@ -28,8 +29,8 @@ struct FileIdentity {
 /// Content digests by absolute path, kept in one binary file written
 /// atomically (`ROOT/statcache.bin`). A missing, truncated or corrupt file
 /// reads as an empty cache: it is only a cache. Several processes may share
-/// the file; the last save wins. Not thread-safe, except that lookup() may be
-/// called from several threads at once while nothing else runs.
+/// the file; the last save wins. Thread-safe: several hashers (build contexts)
+/// may share one cache.
 class StatCache {
  public:
   /// Files changed less than this before they were hashed are "racy": their
@@ -54,7 +55,10 @@ class StatCache {
   void record(llvm::StringRef path, const FileIdentity& id, const Digest& digest,
               int64_t hashed_at_ns);
 
-  size_t size() const { return entries_.size(); }
+  size_t size() const {
+    std::shared_lock lock(mu_);
+    return entries_.size();
+  }
 
  private:
   struct Entry {
@@ -64,6 +68,7 @@ class StatCache {
   };
   std::string path_;
   int64_t racy_window_ns_;
+  mutable std::shared_mutex mu_;
   std::unordered_map<std::string, Entry> entries_;
   bool dirty_ = false;
 };
