@@ -46,6 +46,23 @@ FileIdentity identity(const struct stat& st) {
           static_cast<uint32_t>(st.st_mode)};
 }
 
+// Tagged fields encoded as Sha256::field() feeds them: u64 tag length, tag,
+// u64 value length, value (host byte order, as there).
+struct TaggedBytes {
+  std::string bytes;
+  void field(llvm::StringRef tag, llvm::StringRef value) {
+    uint64_t n = tag.size();
+    bytes.append(reinterpret_cast<const char*>(&n), sizeof(n));
+    bytes.append(tag.data(), tag.size());
+    n = value.size();
+    bytes.append(reinterpret_cast<const char*>(&n), sizeof(n));
+    bytes.append(value.data(), value.size());
+  }
+  void field(llvm::StringRef tag, uint64_t value) {
+    field(tag, llvm::StringRef(reinterpret_cast<const char*>(&value), sizeof(value)));
+  }
+};
+
 // Keeps the first error of parallel work.
 class FirstError {
  public:
@@ -232,31 +249,35 @@ void Walk::compute_checksum(WalkItem& item) {
     tbb::parallel_for(size_t{0}, item.children.size(),
                       [&](size_t i) { compute_checksum(*item.children[i]); });
   }
-  Sha256 h;
-  h.field("type", type_name(item.st.st_mode));
-  h.field("mode", static_cast<uint64_t>(item.st.st_mode & 07777));
-  h.field("uid", static_cast<uint64_t>(item.st.st_uid));
-  h.field("gid", static_cast<uint64_t>(item.st.st_gid));
+  // The same bytes as Sha256::field() per field, gathered first: one digest
+  // update per entry instead of four per field (the no-op rehash's hot spot).
+  TaggedBytes t;
+  t.field("type", type_name(item.st.st_mode));
+  t.field("mode", static_cast<uint64_t>(item.st.st_mode & 07777));
+  t.field("uid", static_cast<uint64_t>(item.st.st_uid));
+  t.field("gid", static_cast<uint64_t>(item.st.st_gid));
   switch (item.st.st_mode & S_IFMT) {
     case S_IFLNK:
-      h.field("link", item.link);
+      t.field("link", item.link);
       break;
     case S_IFREG:
-      h.field("contents", item.content.str());
+      t.field("contents", item.content.str());
       break;
     case S_IFCHR:
     case S_IFBLK:
-      h.field("rdev", static_cast<uint64_t>(item.st.st_rdev));
+      t.field("rdev", static_cast<uint64_t>(item.st.st_rdev));
       break;
     case S_IFDIR:
       for (const auto& c : item.children) {
-        h.field("name", c->name);
-        h.field("entry", c->checksum.str());
+        t.field("name", c->name);
+        t.field("entry", c->checksum.str());
       }
       break;
     default:
       break;
   }
+  Sha256 h;
+  h.update(t.bytes);
   item.checksum = h.finish();
 }
 
