@@ -49,6 +49,16 @@ bool counts_as_step(const Command& command) {
          std::holds_alternative<AddCmd>(command) || std::holds_alternative<WorkdirCmd>(command);
 }
 
+/// How many build steps the image's ONBUILD triggers add (for "[name 2/5]").
+int trigger_steps(const oci::ImageConfig& image) {
+  int n = 0;
+  for (const std::string& trigger : image.config.on_build) {
+    std::string keyword = llvm::StringRef(trigger).ltrim().split(' ').first.upper();
+    n += keyword == "RUN" || keyword == "COPY" || keyword == "ADD" || keyword == "WORKDIR";
+  }
+  return n;
+}
+
 }  // namespace
 
 llvm::Error Lowerer::setup_global_args(llvm::StringRef target_name) {
@@ -205,6 +215,7 @@ llvm::Error Lowerer::init_base(StageState& st) {
     st.workdir_set = b.workdir_set;
     st.user = b.user;
     st.args = b.args;  // BuildKit's buildArgs carry over to stages built FROM a stage.
+    st.cmd_total += st.stage ? trigger_steps(st.image) : 0;
     return llvm::Error::success();
   }
   if (st.base == "scratch") {
@@ -269,6 +280,7 @@ llvm::Error Lowerer::init_image(StageState& st, const std::string& base, SourceR
   }
   llb::VertexMetadata meta;
   if (st.stage) {
+    st.cmd_total += trigger_steps(st.image);
     meta = step_meta(st, "FROM " + shown, range);
   } else {
     meta.description = "[internal] FROM " + shown;
@@ -296,7 +308,6 @@ llvm::Error Lowerer::run_onbuild(StageState& st) {
     }
     // The trigger's own "file" is one line; point progress and errors at the FROM.
     std::visit([&](auto& c) { c.range = st.stage->from.range; }, *command);
-    st.cmd_total += counts_as_step(*command) ? 1 : 0;
     commands.push_back(std::move(*command));
   }
   for (const Command& command : commands) {
