@@ -90,7 +90,11 @@ llvm::Error Client::fetch_blob(const oci::Reference& repo, const oci::Descriptor
   llvm::Expected<HttpResponse> response =
       impl_->send(repo.domain, repository_scope(repo, "pull"), make, what);
   if (!response) {
-    return registry_error(repo.domain, what, error_message(response.takeError()), 200);
+    llvm::Error err = response.takeError();
+    if (err.isA<RegistryError>()) {
+      return err;
+    }
+    return registry_error(repo.domain, what, error_message(std::move(err)), 200);
   }
   if (response->status != 200 && response->status != 206) {
     return status_error(*response, repo.domain, what);
@@ -232,6 +236,7 @@ struct Upload {
         }
         location = response->header("location");
       }
+      offset = size;
     }
     std::string url = with_query(location, "digest=" + blob.digest.str());
     llvm::Expected<HttpResponse> response = send_bytes("PUT", url, offset, size - offset, false);
