@@ -272,12 +272,12 @@ llvm::Error Client::check_login(llvm::StringRef domain) {
     request.url = "/v2/";
     return request;
   };
-  llvm::Expected<HttpResponse> response = impl_->send(domain, "", make, "login");
+  llvm::Expected<HttpResponse> response = impl_->send(domain, "", make, "GET /v2/");
   if (!response) {
     return response.takeError();
   }
   if (response->status != 200) {
-    return status_error(*response, domain, "login");
+    return status_error(*response, domain, "GET /v2/");
   }
   return llvm::Error::success();
 }
