@@ -6,7 +6,7 @@ usage: fault_proxy.py LISTEN_PORT UPSTREAM_PORT PLAN_JSON COUNTS_JSON
 Forwards every request to 127.0.0.1:UPSTREAM_PORT (keeping the Host header, so the
 registry's upload Locations point back at the proxy). Before each request it
 reloads PLAN_JSON when it changed: {"rules": [{"method": "GET", "path": "/blobs/",
-"action": "status"|"truncate"|"corrupt", "status": 500, "retry_after": "0",
+"action": "status"|"truncate"|"corrupt"|"redirect", "status": 500, "retry_after": "0",
 "after": 100, "count": 2}]}; a rule applies to requests whose method matches and
 whose path contains "path", `count` times (-1: always). After each request it
 writes COUNTS_JSON: {"GET blob": 3, "PUT upload": 1, ...}.
@@ -72,6 +72,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.send_response(rule["status"])
             if "retry_after" in rule:
                 self.send_header("Retry-After", rule["retry_after"])
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        if rule and rule["action"] == "redirect":
+            # Like a registry that sends blob downloads to blob storage elsewhere.
+            self.send_response(307)
+            self.send_header("Location", "http://127.0.0.1:%d%s" % (UPSTREAM, self.path))
             self.send_header("Content-Length", "0")
             self.end_headers()
             return

@@ -131,6 +131,14 @@ TEST_CASE("pulls survive 500s, 429s and dropped connections, and resume with Ran
     CHECK(client->stats().retries == 1);
     CHECK(proxy.count("GET blob") == 4);  // config, 2 layers, and the resumed rest
   }
+  SECTION("blob downloads follow redirects to another host") {
+    proxy.plan({{{"method", "GET"}, {"path", "/blobs/"}, {"action", "redirect"}}});
+    MemoryBlobStore fresh;
+    auto pulled = pull_image(*client, ref, fresh);
+    REQUIRE(static_cast<bool>(pulled));
+    CHECK(fresh.blobs() == image.store.blobs());
+    CHECK(proxy.count("GET blob") == 3);
+  }
   SECTION("corrupt bytes fail with the digest and keep nothing") {
     proxy.plan(
         {{{"method", "GET"}, {"path", "/blobs/" + layer.digest.str()}, {"action", "corrupt"}}});
