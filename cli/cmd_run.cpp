@@ -329,6 +329,7 @@ CommandBody setup_run(CLI::App& sub, const GlobalOptions& globals) {
   sub.add_option("--name", flags->name, "Assign a name to the container");
   // Everything from IMAGE on belongs to the container: stop parsing options there.
   sub.prefix_command();
+  sub.allow_extras();
   return [flags, &sub, &globals]() -> llvm::Expected<int> {
     flags->image_and_command = sub.remaining();
     if (flags->image_and_command.empty()) {
