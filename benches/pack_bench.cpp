@@ -20,7 +20,7 @@
 #include <thread>
 
 #include "cache/layer_unpack.h"
-#include "exporter/layer_pack.h"
+#include "cache/layer_pack.h"
 #include "support/error.h"
 #include "support/fs.h"
 
@@ -112,18 +112,18 @@ int main(int argc, char** argv) {
   if (!fs::exists(upper) && !generate(upper, size_mb << 20)) {
     return 1;
   }
-  exporter::PackOptions options;
+  cache::PackOptions options;
   options.threads = threads;
-  options.compression = exporter::Compression::none;
-  auto tar = exporter::pack_layer_to_file(upper, *work + "/layer.tar", options);
+  options.compression = cache::Compression::none;
+  auto tar = cache::pack_layer_to_file(upper, *work + "/layer.tar", options);
   if (!tar) {
     std::fprintf(stderr, "%s\n", error_message(tar.takeError()).c_str());
     return 1;
   }
   double mb = static_cast<double>(tar->size) / 1e6;
-  options.compression = exporter::Compression::gzip;
+  options.compression = cache::Compression::gzip;
   double start = now();
-  auto packed = exporter::pack_layer_to_file(upper, *work + "/layer.tgz", options);
+  auto packed = cache::pack_layer_to_file(upper, *work + "/layer.tgz", options);
   double kiln_s = now() - start;
   if (!packed) {
     std::fprintf(stderr, "%s\n", error_message(packed.takeError()).c_str());

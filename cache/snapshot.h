@@ -148,7 +148,7 @@ class MutableSnapshot {
   llvm::Error mount(llvm::StringRef target);
   /// Unmounts the target of mount(); a no-op when not mounted.
   llvm::Error unmount();
-  /// The changes in overlay form, for exporter::pack_layer(): the upper dir, or
+  /// The changes in overlay form, for cache::pack_layer(): the upper dir, or
   /// (native) a directory computed by comparing the copy with the chain. Call
   /// after unmount(). The directory stays valid until commit() or drop().
   llvm::Expected<std::string> diff_dir();

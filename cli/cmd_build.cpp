@@ -7,6 +7,7 @@
 #include <iterator>
 #include <sstream>
 
+#include "cli/build_solve.h"
 #include "cli/command.h"
 #include "frontend/instructions.h"
 #include "frontend/lint.h"
@@ -26,6 +27,8 @@ struct BuildFlags {
   std::vector<std::string> build_args;
   bool dump_llb = false;
   bool check = false;
+  /// The flags of a real build (tags, outputs, progress, ...).
+  SolveFlags solve;
 };
 
 /// The parsed Dockerfile and the lowering options the flags ask for.
@@ -166,7 +169,7 @@ llvm::Expected<int> run_dump_llb(const BuildInput& input) {
   return 0;
 }
 
-llvm::Expected<int> run_build(const BuildFlags& flags) {
+llvm::Expected<int> run_build(const BuildFlags& flags, const GlobalOptions& globals) {
   auto input = load_input(flags);
   if (!input) {
     return input.takeError();
@@ -177,11 +180,13 @@ llvm::Expected<int> run_build(const BuildFlags& flags) {
   if (flags.dump_llb) {
     return run_dump_llb(*input);
   }
-  return llvm::make_error<UsageError>(
-      "building images is not available yet: use --dump-llb or --check");
+  SolveFlags solve = flags.solve;
+  solve.context = flags.context;
+  solve.dockerfile_path = flags.file.empty() ? fs::join(flags.context, "Dockerfile") : flags.file;
+  return solve_build(globals, solve, input->dockerfile, std::move(input->options));
 }
 
-CommandBody setup_build(CLI::App& sub, const GlobalOptions&) {
+CommandBody setup_build(CLI::App& sub, const GlobalOptions& globals) {
   auto flags = std::make_shared<BuildFlags>();
   sub.add_option("context", flags->context, "Build context directory")->required();
   sub.add_option("-f,--file", flags->file, "Name of the Dockerfile (default: CONTEXT/Dockerfile)");
@@ -190,7 +195,27 @@ CommandBody setup_build(CLI::App& sub, const GlobalOptions&) {
       ->allow_extra_args(false);
   sub.add_flag("--dump-llb", flags->dump_llb, "Print the build graph as JSON and exit");
   sub.add_flag("--check", flags->check, "Run the Dockerfile lint rules and exit");
-  return [flags]() { return run_build(*flags); };
+  SolveFlags& s = flags->solve;
+  sub.add_option("-t,--tag", s.tags, "Name and optionally a tag (name:tag)")
+      ->allow_extra_args(false);
+  sub.add_flag("--no-cache", s.no_cache, "Do not use cache when building the image");
+  sub.add_option("--no-cache-filter", s.no_cache_filter, "Do not cache specified stages")
+      ->allow_extra_args(false);
+  sub.add_option("--progress", s.progress,
+                 "Type of progress output (auto, tty, plain, rawjson, quiet)");
+  sub.add_flag("-q,--quiet", s.quiet, "Suppress the build output and print the image ID");
+  sub.add_option("-o,--output", s.outputs, "Output destination (type=local,dest=path)")
+      ->allow_extra_args(false);
+  sub.add_option("--iidfile", s.iidfile, "Write the image ID to the file");
+  sub.add_option("--metadata-file", s.metadata_file, "Write build result metadata to the file");
+  sub.add_option("--label", s.labels, "Set metadata for an image")->allow_extra_args(false);
+  sub.add_option("--secret", s.secrets, "Secret to expose to the build (id=mysecret,src=file)")
+      ->allow_extra_args(false);
+  sub.add_option("--build-context", s.build_contexts, "Additional build contexts (name=path)")
+      ->allow_extra_args(false);
+  sub.add_option("--network", s.network, "Networking mode for RUN instructions (host, none)");
+  sub.add_option("--jobs", s.jobs, "How many RUN steps may run at once (default: cores)");
+  return [flags, &globals]() { return run_build(*flags, globals); };
 }
 
 CommandRegistration reg{{"build", "Build an image from a Dockerfile", setup_build, 10}};

@@ -5,7 +5,7 @@
 
 #include "cache/layer_unpack.h"
 #include "support/error.h"
-#include "tests/exporter/tree_util.h"
+#include "tests/cache/tree_util.h"
 
 using namespace kiln;
 using kiln::testutil::run;

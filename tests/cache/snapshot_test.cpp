@@ -9,7 +9,7 @@
 
 #include "cache/snapshot.h"
 #include "support/error.h"
-#include "tests/exporter/tree_util.h"
+#include "tests/cache/tree_util.h"
 
 using namespace kiln;
 using namespace kiln::cache;

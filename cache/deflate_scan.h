@@ -6,7 +6,7 @@
 
 #include <llvm/Support/Error.h>
 
-namespace kiln::exporter {
+namespace kiln::cache {
 
 /// Where the final block of a raw deflate stream starts and where the stream ends,
 /// both as bit offsets from the start (bits are numbered LSB first within a byte).
@@ -22,4 +22,4 @@ struct DeflateEnd {
 /// Fails on a malformed or truncated stream. Thread-safe (no shared state).
 llvm::Expected<DeflateEnd> scan_deflate(const uint8_t* data, size_t size);
 
-}  // namespace kiln::exporter
+}  // namespace kiln::cache

@@ -7,7 +7,7 @@
 #include <llvm/ADT/StringRef.h>
 #include <llvm/Support/Error.h>
 
-namespace kiln::exporter {
+namespace kiln::cache {
 
 /// How a layer blob is compressed.
 enum class Compression { none, gzip, zstd };
@@ -39,4 +39,4 @@ std::unique_ptr<StreamCompressor> make_parallel_gzip(int level, unsigned threads
 /// The media-type suffix of `compression`: "" (none), "+gzip" or "+zstd".
 llvm::StringRef media_type_suffix(Compression compression);
 
-}  // namespace kiln::exporter
+}  // namespace kiln::cache

@@ -1,4 +1,4 @@
-#include "exporter/deflate_scan.h"
+#include "cache/deflate_scan.h"
 
 #include <array>
 #include <cstring>
@@ -6,7 +6,7 @@
 
 #include "support/error.h"
 
-namespace kiln::exporter {
+namespace kiln::cache {
 namespace {
 
 constexpr unsigned kMaxBits = 15;
@@ -231,4 +231,4 @@ llvm::Expected<DeflateEnd> scan_deflate(const uint8_t* data, size_t size) {
   }
 }
 
-}  // namespace kiln::exporter
+}  // namespace kiln::cache

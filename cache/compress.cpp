@@ -1,4 +1,4 @@
-#include "exporter/compress.h"
+#include "cache/compress.h"
 
 #include <zstd.h>
 
@@ -6,7 +6,7 @@
 
 #include "support/error.h"
 
-namespace kiln::exporter {
+namespace kiln::cache {
 namespace {
 
 class Uncompressed final : public StreamCompressor {
@@ -102,4 +102,4 @@ llvm::StringRef media_type_suffix(Compression compression) {
   llvm_unreachable("bad compression");
 }
 
-}  // namespace kiln::exporter
+}  // namespace kiln::cache

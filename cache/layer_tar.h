@@ -7,9 +7,9 @@
 #include <llvm/ADT/StringRef.h>
 #include <llvm/Support/Error.h>
 
-#include "exporter/compress.h"
+#include "cache/compress.h"
 
-namespace kiln::exporter {
+namespace kiln::cache {
 
 /// Options of write_layer_tar().
 struct TarOptions {
@@ -32,4 +32,4 @@ struct TarOptions {
 /// tree. Fails with the path on any read error or a sink error.
 llvm::Error write_layer_tar(llvm::StringRef dir, const TarOptions& options, const ByteSink& sink);
 
-}  // namespace kiln::exporter
+}  // namespace kiln::cache

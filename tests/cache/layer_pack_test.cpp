@@ -6,14 +6,14 @@
 #include <random>
 #include <regex>
 
-#include "exporter/compress.h"
-#include "exporter/deflate_scan.h"
-#include "exporter/layer_pack.h"
+#include "cache/compress.h"
+#include "cache/deflate_scan.h"
+#include "cache/layer_pack.h"
 #include "support/error.h"
-#include "tests/exporter/tree_util.h"
+#include "tests/cache/tree_util.h"
 
 using namespace kiln;
-using namespace kiln::exporter;
+using namespace kiln::cache;
 using kiln::testutil::run;
 using kiln::testutil::TempDir;
 

@@ -3,12 +3,12 @@
 #include <catch2/catch.hpp>
 
 #include "cache/snapshot.h"
-#include "exporter/layer_pack.h"
+#include "cache/layer_pack.h"
 #include "support/error.h"
-#include "tests/exporter/tree_util.h"
+#include "tests/cache/tree_util.h"
 
 using namespace kiln;
-using namespace kiln::exporter;
+using namespace kiln::cache;
 using kiln::cache::LayerBlob;
 using kiln::cache::SnapshotStore;
 using kiln::cache::Snapshotter;

@@ -17,11 +17,11 @@
 #include <thread>
 #include <vector>
 
-#include "exporter/compress.h"
-#include "exporter/deflate_scan.h"
+#include "cache/compress.h"
+#include "cache/deflate_scan.h"
 #include "support/error.h"
 
-namespace kiln::exporter {
+namespace kiln::cache {
 namespace {
 
 constexpr size_t kBlockSize = size_t{1} << 20;
@@ -237,4 +237,4 @@ std::unique_ptr<StreamCompressor> make_parallel_gzip(int level, unsigned threads
   return std::make_unique<ParallelGzip>(level, threads, std::move(sink));
 }
 
-}  // namespace kiln::exporter
+}  // namespace kiln::cache

@@ -1,10 +1,10 @@
-#include "exporter/layer_pack.h"
+#include "cache/layer_pack.h"
 
-#include "exporter/layer_tar.h"
+#include "cache/layer_tar.h"
 #include "support/atomic_file.h"
 #include "support/error.h"
 
-namespace kiln::exporter {
+namespace kiln::cache {
 
 llvm::Expected<PackedLayer> pack_layer(llvm::StringRef dir, const PackOptions& options,
                                        const ByteSink& sink) {
@@ -52,4 +52,4 @@ llvm::Expected<PackedLayer> pack_layer_to_file(llvm::StringRef dir, llvm::String
   return packed;
 }
 
-}  // namespace kiln::exporter
+}  // namespace kiln::cache

@@ -7,10 +7,10 @@
 #include <llvm/ADT/StringRef.h>
 #include <llvm/Support/Error.h>
 
-#include "exporter/compress.h"
+#include "cache/compress.h"
 #include "support/digest.h"
 
-namespace kiln::exporter {
+namespace kiln::cache {
 
 /// Options of pack_layer().
 struct PackOptions {
@@ -41,4 +41,4 @@ llvm::Expected<PackedLayer> pack_layer(llvm::StringRef dir, const PackOptions& o
 llvm::Expected<PackedLayer> pack_layer_to_file(llvm::StringRef dir, llvm::StringRef path,
                                                const PackOptions& options);
 
-}  // namespace kiln::exporter
+}  // namespace kiln::cache

@@ -1,4 +1,4 @@
-#include "exporter/layer_tar.h"
+#include "cache/layer_tar.h"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -19,7 +19,7 @@
 #include "support/error.h"
 #include "support/fs.h"
 
-namespace kiln::exporter {
+namespace kiln::cache {
 namespace {
 
 constexpr llvm::StringLiteral kWhiteoutPrefix = ".wh.";
@@ -307,4 +307,4 @@ llvm::Error write_layer_tar(llvm::StringRef dir, const TarOptions& options, cons
   return writer.close();
 }
 
-}  // namespace kiln::exporter
+}  // namespace kiln::cache

@@ -1,0 +1,530 @@
+#include "cli/build_solve.h"
+
+#include <fcntl.h>
+#include <pthread.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <cstdlib>
+#include <iostream>
+#include <mutex>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "cache/image_archive.h"
+#include "cache/layer_tar.h"
+#include "cache/snapshot.h"
+#include "cli/progress.h"
+#include "cli/store_open.h"
+#include "exporter/image_commit.h"
+#include "oci/image_config.h"
+#include "oci/reference.h"
+#include "runtime/executor.h"
+#include "solver/core/scheduler.h"
+#include "solver/ops/cache_index.h"
+#include "solver/ops/op_graph.h"
+#include "support/atomic_file.h"
+#include "support/error.h"
+#include "support/fs.h"
+
+namespace kiln::cli {
+namespace {
+
+/// Base images from the local store, for the lowering (configs) and the image
+/// source op (layers). Thread-safe: one store connection under a mutex.
+class StoreImages : public frontend::ImageMetaResolver, public solver::ops::ImageSourceResolver {
+ public:
+  explicit StoreImages(std::unique_ptr<cache::ImageStore> store) : store_(std::move(store)) {}
+
+  llvm::Expected<frontend::ImageMeta> resolve(const std::string& ref, const std::string&) override {
+    std::lock_guard lock(mu_);
+    auto found = find(ref);
+    if (!found) {
+      return found.takeError();
+    }
+    auto config = store_->content().read(found->config);
+    if (!config) {
+      return config.takeError();
+    }
+    return frontend::ImageMeta{std::move(*config), found->manifest};
+  }
+
+  llvm::Expected<solver::ops::StoredImage> stored_image(const std::string& ref,
+                                                        const std::string& platform) override {
+    (void)platform;
+    std::lock_guard lock(mu_);
+    auto found = find(ref);
+    if (!found) {
+      return found.takeError();
+    }
+    auto manifest_json = store_->content().read(found->manifest);
+    auto config_json = manifest_json ? store_->content().read(found->config)
+                                     : llvm::Expected<std::string>(manifest_json.takeError());
+    if (!config_json) {
+      return config_json.takeError();
+    }
+    auto manifest = oci::parse_manifest(*manifest_json);
+    auto config = manifest ? oci::parse_image_config(*config_json)
+                           : llvm::Expected<oci::ImageConfig>(manifest.takeError());
+    if (!config) {
+      return with_context(config.takeError(), "image " + quote(ref));
+    }
+    if (config->diff_ids.size() != manifest->layers.size()) {
+      return make_error("image " + quote(ref) + ": the config lists " +
+                        llvm::Twine(config->diff_ids.size()) + " layers, the manifest " +
+                        llvm::Twine(manifest->layers.size()));
+    }
+    solver::ops::StoredImage out;
+    out.manifest = found->manifest;
+    out.config = found->config;
+    for (size_t i = 0; i < manifest->layers.size(); ++i) {
+      const auto& d = manifest->layers[i];
+      out.layers.push_back({store_->content().blob_path(d.digest), config->diff_ids[i]});
+      out.blob_digests.push_back(d.digest);
+      out.media_types.push_back(d.media_type);
+    }
+    return out;
+  }
+
+  cache::ImageStore& store() { return *store_; }
+  std::mutex& mutex() { return mu_; }
+
+ private:
+  llvm::Expected<cache::ImageRecord> find(const std::string& ref) {
+    auto found = store_->resolve(ref);
+    if (!found) {
+      llvm::consumeError(found.takeError());
+      return make_error("failed to resolve source metadata for " + quote(ref) +
+                        ": not found in the local store (kiln pull or kiln load it first)");
+    }
+    return found;
+  }
+
+  std::mutex mu_;
+  std::unique_ptr<cache::ImageStore> store_;
+};
+
+/// The .dockerignore patterns as a context filter.
+/// TODO: use frontend::load_dockerignore and PatternMatcher once they are implemented
+/// (`!` exceptions and `**`); until then plain fnmatch exclusions.
+llvm::Expected<cache::PathFilter> context_filter(const std::string& context,
+                                                 const std::string& dockerfile) {
+  (void)dockerfile;
+  auto text = fs::read_file(fs::join(context, ".dockerignore"));
+  if (!text) {
+    llvm::consumeError(text.takeError());
+    return cache::PathFilter();
+  }
+  std::vector<std::string> patterns;
+  llvm::SmallVector<llvm::StringRef, 32> lines;
+  llvm::StringRef(*text).split(lines, '\n');
+  for (llvm::StringRef line : lines) {
+    line = line.trim();
+    if (!line.empty() && !line.startswith("#")) {
+      patterns.push_back(line.ltrim('/').str());
+    }
+  }
+  return cache::exclude_patterns(std::move(patterns));
+}
+
+/// Splits "k=v,k2=v2" into a map; a bare word becomes {"type": word} when first.
+std::map<std::string, std::string> parse_csv_kv(llvm::StringRef text) {
+  std::map<std::string, std::string> out;
+  llvm::SmallVector<llvm::StringRef, 8> parts;
+  text.split(parts, ',');
+  for (size_t i = 0; i < parts.size(); ++i) {
+    auto [k, v] = parts[i].split('=');
+    if (!parts[i].contains('=')) {
+      out[i == 0 ? "type" : k.str()] = i == 0 ? k.str() : "";
+    } else {
+      out[k.trim().str()] = v.trim().str();
+    }
+  }
+  return out;
+}
+
+llvm::Error add_secrets(const std::vector<std::string>& flags, solver::ops::SolveContext& ctx) {
+  for (const auto& flag : flags) {
+    auto kv = parse_csv_kv(flag);
+    kv.erase("type");
+    std::string id = kv.count("id") ? kv["id"] : "";
+    if (id.empty()) {
+      return llvm::make_error<UsageError>("invalid secret " + quote(flag) + ": missing id=");
+    }
+    std::string src = kv.count("src") ? kv["src"] : kv.count("source") ? kv["source"] : "";
+    std::string env = kv.count("env") ? kv["env"] : "";
+    if (src.empty() && env.empty()) {
+      env = id;
+    }
+    if (!src.empty()) {
+      auto data = fs::read_file(src);
+      if (!data) {
+        return with_context(data.takeError(), "secret " + quote(id));
+      }
+      ctx.secrets[id] = {std::move(*data)};
+    } else if (const char* value = std::getenv(env.c_str())) {
+      ctx.secrets[id] = {value};
+    } else {
+      return llvm::make_error<UsageError>("secret " + quote(id) + ": environment variable " +
+                                          quote(env) + " is not set");
+    }
+  }
+  return llvm::Error::success();
+}
+
+/// Blocks SIGINT/SIGTERM in every thread and turns them into a cancel on a
+/// thread of its own (the token's callbacks are not async-signal-safe).
+class SignalCanceller {
+ public:
+  explicit SignalCanceller(solver::core::CancelToken token) {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGUSR2);
+    pthread_sigmask(SIG_BLOCK, &set, &old_);
+    thread_ = std::thread([set, token] {
+      int sig = 0;
+      while (sigwait(&set, &sig) == 0) {
+        if (sig == SIGUSR2) {
+          return;  // our own wake-up at the end
+        }
+        token.cancel();
+      }
+    });
+  }
+  ~SignalCanceller() {
+    pthread_kill(thread_.native_handle(), SIGUSR2);
+    thread_.join();
+    pthread_sigmask(SIG_SETMASK, &old_, nullptr);
+  }
+
+ private:
+  sigset_t old_;
+  std::thread thread_;
+};
+
+std::vector<std::string> normalized_tags(const std::vector<std::string>& tags, llvm::Error& err) {
+  std::vector<std::string> out;
+  for (const auto& t : tags) {
+    auto ref = oci::parse_reference(t);
+    if (!ref) {
+      err = with_context(ref.takeError(), "invalid tag " + quote(t));
+      return {};
+    }
+    out.push_back(ref->str());
+  }
+  return out;
+}
+
+struct BuiltImage {
+  exporter::AssembledImage image;
+  std::optional<Digest> chain;
+};
+
+llvm::Error write_local(const cache::SnapshotStore& snapshots, const std::optional<Digest>& chain,
+                        const std::string& dest) {
+  if (auto err = fs::make_dirs(dest)) {
+    return err;
+  }
+  if (!chain) {
+    return llvm::Error::success();
+  }
+  auto lowers = snapshots.lower_dirs(*chain);
+  if (!lowers) {
+    return lowers.takeError();
+  }
+  return cache::copy_merged(*lowers, dest);
+}
+
+llvm::Error write_rootfs_tar(const cache::SnapshotStore& snapshots,
+                             const std::optional<Digest>& chain, const std::string& root,
+                             const std::string& dest) {
+  auto tmp = fs::make_temp_dir(fs::join(root, "tmp"), "export-");
+  if (!tmp) {
+    return tmp.takeError();
+  }
+  llvm::Error err = write_local(snapshots, chain, *tmp + "/fs");
+  if (!err) {
+    int fd = dest == "-" ? 1 : ::open(dest.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) {
+      err = make_io_error("create", dest, errno);
+    } else {
+      err = cache::write_layer_tar(
+          *tmp + "/fs", {}, [fd, &dest](llvm::StringRef bytes) -> llvm::Error {
+            size_t done = 0;
+            while (done < bytes.size()) {
+              ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+              if (n < 0) {
+                return make_io_error("write", dest, errno);
+              }
+              done += static_cast<size_t>(n);
+            }
+            return llvm::Error::success();
+          });
+      if (fd != 1) {
+        ::close(fd);
+      }
+    }
+  }
+  llvm::consumeError(fs::remove_all(*tmp));
+  return err;
+}
+
+/// Writes one `--output`.
+llvm::Error write_output(const std::string& spec, StoreImages& images,
+                         const cache::SnapshotStore& snapshots, const std::string& root,
+                         const BuiltImage& built, const std::vector<std::string>& names) {
+  auto kv = parse_csv_kv(spec);
+  if (!llvm::StringRef(spec).contains('=') && !llvm::StringRef(spec).contains(',')) {
+    kv = {{"type", "local"}, {"dest", spec}};  // `-o dir`
+  }
+  std::string type = kv["type"];
+  std::string dest = kv["dest"];
+  if (type == "image" || type == "moby") {
+    return llvm::Error::success();  // stored anyway
+  }
+  if (dest.empty()) {
+    return llvm::make_error<UsageError>("output " + quote(spec) + ": dest= is required");
+  }
+  if (type == "local") {
+    return write_local(snapshots, built.chain, dest);
+  }
+  if (type == "tar") {
+    return write_rootfs_tar(snapshots, built.chain, root, dest);
+  }
+  if (type == "docker" || type == "oci") {
+    oci::ArchiveImage ai;
+    for (const auto& n : names) {
+      auto ref = oci::parse_reference(n);
+      if (ref) {
+        ai.names.push_back(*ref);
+      } else {
+        llvm::consumeError(ref.takeError());
+      }
+    }
+    ai.manifest = oci::describe(built.image.manifest.media_type, built.image.manifest_json);
+    auto format = type == "docker" ? oci::ArchiveFormat::docker : oci::ArchiveFormat::oci;
+    std::lock_guard lock(images.mutex());
+    if (kv.count("tar") && kv["tar"] == "false") {
+      return make_error("output " + quote(spec) + ": tar=false is not supported yet");
+    }
+    int fd = dest == "-" ? 1 : ::open(dest.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) {
+      return make_io_error("create", dest, errno);
+    }
+    llvm::Error err = cache::save_archive(images.store(), {ai}, format, fd);
+    if (fd != 1) {
+      ::close(fd);
+    }
+    return err;
+  }
+  return llvm::make_error<UsageError>("unsupported output type " + quote(type) +
+                                      " (choose from image, docker, oci, local, tar)");
+}
+
+std::optional<int64_t> source_date_epoch(const frontend::LowerOptions& lower) {
+  std::string text;
+  auto it = lower.build_args.find("SOURCE_DATE_EPOCH");
+  if (it != lower.build_args.end()) {
+    text = it->second;
+  } else if (const char* env = std::getenv("SOURCE_DATE_EPOCH")) {
+    text = env;
+  }
+  int64_t value = 0;
+  if (text.empty() || llvm::StringRef(text).getAsInteger(10, value)) {
+    return std::nullopt;
+  }
+  return value;
+}
+
+llvm::Error write_metadata(const SolveFlags& flags, const BuiltImage& built,
+                           const std::vector<std::string>& names) {
+  if (!flags.iidfile.empty()) {
+    if (auto err = write_file_atomic(flags.iidfile, built.image.config_digest.str())) {
+      return err;
+    }
+  }
+  if (!flags.metadata_file.empty()) {
+    nlohmann::ordered_json j;
+    j["containerimage.config.digest"] = built.image.config_digest.str();
+    j["containerimage.descriptor"] = {{"mediaType", built.image.manifest.media_type},
+                                      {"digest", built.image.manifest_digest.str()},
+                                      {"size", built.image.manifest_json.size()}};
+    j["containerimage.digest"] = built.image.manifest_digest.str();
+    if (!names.empty()) {
+      j["image.name"] = llvm::join(names, ",");
+    }
+    if (auto err = write_file_atomic(flags.metadata_file, j.dump(2) + "\n")) {
+      return err;
+    }
+  }
+  return llvm::Error::success();
+}
+
+}  // namespace
+
+llvm::Expected<int> solve_build(const GlobalOptions& globals, const SolveFlags& flags,
+                                const frontend::Dockerfile& dockerfile,
+                                frontend::LowerOptions lower) {
+  llvm::Error tag_err = llvm::Error::success();
+  std::vector<std::string> names = normalized_tags(flags.tags, tag_err);
+  if (tag_err) {
+    return std::move(tag_err);
+  }
+  auto store = open_store(globals);
+  if (!store) {
+    return store.takeError();
+  }
+  StoreImages images(std::move(*store));
+  auto snapshots = cache::SnapshotStore::open(globals.root);
+  auto db = snapshots ? cache::BuildDb::open(globals.root)
+                      : llvm::Expected<std::unique_ptr<cache::BuildDb>>(snapshots.takeError());
+  if (!db) {
+    return db.takeError();
+  }
+  auto kind = runtime::parse_runtime_kind(
+      std::getenv("KILN_OCI_RUNTIME") ? std::getenv("KILN_OCI_RUNTIME") : "");
+  if (!kind) {
+    return kind.takeError();
+  }
+  runtime::ExecutorOptions exec_opts;
+  exec_opts.kind = *kind;
+  exec_opts.state_dir = fs::join(globals.root, "tmp/exec");
+  auto executor = runtime::make_oci_executor(exec_opts);
+  if (!executor) {
+    return executor.takeError();
+  }
+
+  solver::ops::SolveContext ctx{globals.root,
+                                images.store().content(),
+                                *snapshots,
+                                db->get(),
+                                executor->get(),
+                                &images,
+                                {},
+                                {},
+                                {}};
+  ctx.options.source_date_epoch = source_date_epoch(lower);
+  if (flags.network == "none") {
+    ctx.options.default_network = runtime::NetworkMode::none;
+  } else if (!flags.network.empty() && flags.network != "host" && flags.network != "default") {
+    return llvm::make_error<UsageError>("unsupported network mode " + quote(flags.network) +
+                                        " (choose from host, none)");
+  }
+  cache::StatCache stat_cache(fs::join(globals.root, "statcache.bin"));
+  if (auto err = stat_cache.load()) {
+    return err;
+  }
+  auto filter = context_filter(flags.context, flags.dockerfile_path);
+  if (!filter) {
+    return filter.takeError();
+  }
+  ctx.locals["context"] =
+      std::make_unique<solver::ops::LocalDir>(flags.context, *filter, &stat_cache);
+  for (const auto& bc : flags.build_contexts) {
+    auto [name, path] = llvm::StringRef(bc).split('=');
+    if (name.empty() || path.empty()) {
+      return llvm::make_error<UsageError>("invalid build context " + quote(bc) +
+                                          " (expected name=path)");
+    }
+    ctx.locals[name.str()] = std::make_unique<solver::ops::LocalDir>(path.str(), nullptr, nullptr);
+  }
+  if (auto err = add_secrets(flags.secrets, ctx)) {
+    return err;
+  }
+
+  lower.resolver = &images;
+  auto lowered = frontend::lower(dockerfile, lower);
+  if (!lowered) {
+    return lowered.takeError();
+  }
+  auto mode = parse_progress_mode(flags.quiet ? "quiet" : flags.progress, stderr);
+  if (!mode) {
+    return mode.takeError();
+  }
+  ProgressPrinter printer(*mode, stderr);
+  const auto& target = lowered->stages[lowered->target];
+
+  solver::ops::OpGraph graph(lowered->definition, ctx);
+  solver::ops::SnapshotCacheStore cache_store(**db, *snapshots);
+  solver::ops::FileStepLocks locks(globals.root);
+  solver::core::SchedulerOptions sched_opts;
+  sched_opts.jobs = flags.jobs;
+  sched_opts.store = &cache_store;
+  sched_opts.locks = &locks;
+  sched_opts.lookup =
+      flags.no_cache ? solver::core::CacheLookup::no : solver::core::CacheLookup::yes;
+  solver::core::CancelToken cancel;
+  llvm::Expected<solver::core::Solved> solved = make_error("not solved");
+  {
+    SignalCanceller signals(cancel);
+    solver::core::Scheduler scheduler(sched_opts);
+    solver::core::SolveOptions solve_opts;
+    solve_opts.progress = [&printer](const solver::core::ProgressEvent& e) { printer.on_event(e); };
+    solve_opts.cancel = &cancel;
+    llvm::consumeError(solved.takeError());
+    solved = scheduler.solve(graph.vertex(target.vertex), solve_opts);
+  }
+  llvm::consumeError(stat_cache.save());
+  if (!solved) {
+    printer.finish(false);
+    return solved.takeError();
+  }
+  const auto* fs_result = dynamic_cast<const solver::ops::SnapshotResult*>(solved->result.get());
+  if (!fs_result) {
+    printer.finish(false);
+    return make_error("the target stage does not produce a file system");
+  }
+  BuiltImage built;
+  built.chain = fs_result->chain();
+  exporter::ImageAssembly assembly;
+  assembly.chain = built.chain;
+  assembly.config = target.config;
+  for (const auto& l : flags.labels) {
+    auto [k, v] = llvm::StringRef(l).split('=');
+    assembly.config.config.labels[k.str()] = v.str();
+  }
+  assembly.pack.compression = ctx.options.compression;
+  assembly.pack.source_date_epoch = ctx.options.source_date_epoch;
+  assembly.source_date_epoch = ctx.options.source_date_epoch;
+  {
+    std::lock_guard lock(images.mutex());
+    auto assembled = exporter::assemble_image(images.store(), *snapshots, **db, assembly);
+    if (!assembled) {
+      printer.finish(false);
+      return assembled.takeError();
+    }
+    built.image = std::move(*assembled);
+    auto lease = images.store().content().lease(cache::LeaseMode::shared);
+    if (!lease) {
+      return lease.takeError();
+    }
+    auto added = images.store().add(built.image.manifest_digest, names);
+    if (!added) {
+      printer.finish(false);
+      return added.takeError();
+    }
+  }
+  printer.note("exporting to image", "writing image " + built.image.config_digest.str() + " done");
+  for (const auto& n : names) {
+    printer.note("naming to " + n, "");
+  }
+  for (const auto& out : flags.outputs) {
+    if (auto err = write_output(out, images, *snapshots, globals.root, built, names)) {
+      printer.finish(false);
+      return err;
+    }
+  }
+  if (auto err = write_metadata(flags, built, names)) {
+    return err;
+  }
+  printer.finish(true);
+  if (flags.quiet) {
+    std::cout << built.image.config_digest.str() << "\n";
+  }
+  return 0;
+}
+
+}  // namespace kiln::cli

@@ -1,0 +1,176 @@
+// RUN: an exec op in a container on a mutable snapshot of its rootfs input, with
+// its bind, cache, tmpfs and secret mounts; the changes become a layer.
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <deque>
+
+#include <llvm/ADT/StringExtras.h>
+
+#include "solver/ops/op_impl.h"
+#include "solver/ops/scoped_mounts.h"
+#include "support/atomic_file.h"
+#include "support/error.h"
+#include "support/fs.h"
+
+namespace kiln::solver::ops::detail {
+namespace {
+
+/// True when `input` of `v` is a local directory (its users key on content).
+bool is_local(const llb::Vertex& v, uint32_t input) {
+  return input < v.inputs().size() &&
+         std::holds_alternative<llb::LocalSource>(v.inputs()[input]->op());
+}
+
+std::string process_text(const std::vector<std::string>& args) { return llvm::join(args, " "); }
+
+/// Adds the extra mounts of `op` to `spec`.
+llvm::Error add_mounts(const SolveContext& ctx, const llb::Vertex& v,
+                       const std::vector<core::ResultPtr>& inputs, ScopedMounts& mounts,
+                       runtime::ProcessSpec& spec) {
+  const auto& op = std::get<llb::ExecOp>(v.op());
+  for (size_t i = 1; i < op.mounts.size(); ++i) {
+    const llb::Mount& m = op.mounts[i];
+    runtime::MountSpec ms;
+    ms.destination = m.target;
+    ms.access = m.readonly ? runtime::Access::read_only : runtime::Access::read_write;
+    switch (m.kind) {
+      case llb::MountKind::rootfs:
+      case llb::MountKind::bind: {
+        const core::ResultPtr& in = inputs.at(*m.input);
+        std::string host;
+        if (auto* local = dynamic_cast<const LocalResult*>(in.get())) {
+          host = ctx.locals.at(local->name())->path;
+          ms.access = runtime::Access::read_only;  // never write into the user's files
+        } else {
+          auto dir = mounts.mount_snapshot(static_cast<const SnapshotResult&>(*in));
+          if (!dir) {
+            return dir.takeError();
+          }
+          host = *dir;
+        }
+        ms.source = fs::join(host, cache::clean_context_path(m.selector));
+        break;
+      }
+      case llb::MountKind::cache: {
+        auto dir = mounts.cache_dir(m);
+        if (!dir) {
+          return dir.takeError();
+        }
+        ms.source = *dir;
+        break;
+      }
+      case llb::MountKind::tmpfs:
+        ms.kind = runtime::MountSpec::Kind::tmpfs;
+        ms.tmpfs_size_bytes = m.tmpfs_size;
+        break;
+      case llb::MountKind::secret: {
+        auto file = mounts.secret_file(m);
+        if (!file) {
+          return file.takeError();
+        }
+        if (file->empty()) {
+          continue;
+        }
+        ms.source = *file;
+        ms.access = runtime::Access::read_only;
+        break;
+      }
+      case llb::MountKind::ssh:
+        if (m.required) {
+          return make_error("RUN --mount=type=ssh is not supported by this kiln yet");
+        }
+        continue;
+    }
+    spec.mounts.push_back(std::move(ms));
+  }
+  return llvm::Error::success();
+}
+
+}  // namespace
+
+llvm::Expected<core::CacheMap> exec_cache_map(const SolveContext& ctx, const llb::Vertex& v) {
+  const auto& op = std::get<llb::ExecOp>(v.op());
+  core::CacheMap map;
+  map.op_digest = op_key_digest(v, ctx);
+  map.deps.resize(v.inputs().size());
+  for (size_t i = 1; i < op.mounts.size(); ++i) {
+    const llb::Mount& m = op.mounts[i];
+    if (!m.input || m.kind != llb::MountKind::bind) {
+      continue;
+    }
+    core::CacheDep& dep = map.deps[*m.input];
+    dep.selector = Digest::of(m.selector);
+    if (is_local(v, *m.input)) {
+      dep.content = content_of(ctx, {m.selector}, false);
+    }
+  }
+  return map;
+}
+
+llvm::Expected<core::ResultPtr> exec_run(const SolveContext& ctx, const llb::Vertex& v,
+                                         const core::ExecContext& ec,
+                                         const std::vector<core::ResultPtr>& inputs) {
+  const auto& op = std::get<llb::ExecOp>(v.op());
+  const auto& base = static_cast<const SnapshotResult&>(*inputs.at(0));
+  // Declared first so it is destroyed last: its temp dirs hold the mount points.
+  ScopedMounts mounts(ctx);
+  auto snap = ctx.snapshots.create_mutable(base.chain());
+  if (!snap) {
+    return snap.takeError();
+  }
+  auto rootfs = mounts.temp_dir("rootfs-");
+  if (!rootfs) {
+    return rootfs.takeError();
+  }
+  if (auto err = snap->mount(*rootfs)) {
+    return err;
+  }
+  runtime::ProcessSpec spec;
+  spec.args = op.args;
+  spec.env = op.env;
+  for (const auto& [k, val] : op.proxy_env) {
+    spec.env.push_back(k + "=" + val);
+  }
+  spec.cwd = op.cwd;
+  spec.user = op.user;
+  spec.network = op.network == llb::NetworkMode::none   ? runtime::NetworkMode::none
+                 : op.network == llb::NetworkMode::host ? runtime::NetworkMode::host
+                                                        : ctx.options.default_network;
+  spec.hostname = "buildkitsandbox";
+  if (auto err = add_mounts(ctx, v, inputs, mounts, spec)) {
+    return err;
+  }
+  std::deque<std::string> last;
+  runtime::RunRequest req;
+  req.rootfs = *rootfs;
+  req.process = spec;
+  req.stdio.on_output = [&](runtime::OutputStream, llvm::StringRef line) {
+    ec.log(line);
+    last.push_back(line.str());
+    if (last.size() > 10) {
+      last.pop_front();
+    }
+  };
+  runtime::CancelToken cancel;
+  uint64_t cb = ec.cancel().on_cancel([&cancel] { cancel.cancel(); });
+  auto status = ctx.executor->run(req, &cancel);
+  ec.cancel().remove_callback(cb);
+  if (!status) {
+    return status.takeError();
+  }
+  if (status->code() != 0) {
+    std::string what = status->signal ? "signal: " + std::to_string(status->signal)
+                                      : "exit code: " + std::to_string(status->exit_code);
+    return llvm::make_error<ExecError>(
+        "process \"" + process_text(op.args) + "\" did not complete successfully: " + what,
+        v.metadata().description, status->code(),
+        std::vector<std::string>(last.begin(), last.end()));
+  }
+  return commit_layer(ctx, *snap);
+}
+
+}  // namespace kiln::solver::ops::detail

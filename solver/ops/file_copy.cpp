@@ -1,0 +1,391 @@
+// COPY/ADD on host directories with Docker's semantics: wildcards, directory
+// contents, trailing slashes, --chown by name, --chmod, --parents, --exclude,
+// symlinks kept as symlinks, hard links kept within one copy.
+#include "solver/ops/file_copy.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <sys/sendfile.h>
+#include <sys/stat.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <map>
+
+#include <llvm/ADT/SmallVector.h>
+#include <llvm/ADT/StringExtras.h>
+
+#include "runtime/rootfs_path.h"
+#include "runtime/user.h"
+#include "support/error.h"
+#include "support/fs.h"
+
+namespace kiln::solver::ops::detail {
+namespace {
+
+using Owner = std::optional<std::pair<uint32_t, uint32_t>>;
+
+bool has_wildcard(llvm::StringRef p) { return p.find_first_of("*?[") != llvm::StringRef::npos; }
+
+/// The owner `chown` names, resolved in the destination rootfs.
+llvm::Expected<Owner> resolve_owner(const std::string& rootfs, const llb::Chown& chown) {
+  if (chown.empty()) {
+    return Owner();
+  }
+  uint32_t uid = chown.uid.value_or(0);
+  uint32_t gid = chown.gid.value_or(uid);
+  if (!chown.user.empty() || !chown.group.empty()) {
+    std::string spec = !chown.user.empty() ? chown.user : std::to_string(uid);
+    if (!chown.group.empty()) {
+      spec += ":" + chown.group;
+    } else if (chown.gid) {
+      spec += ":" + std::to_string(*chown.gid);
+    }
+    auto user = runtime::resolve_user_in_rootfs(rootfs, spec);
+    if (!user) {
+      return user.takeError();
+    }
+    uid = user->uid;
+    gid = user->gid;
+  }
+  return Owner(std::make_pair(uid, gid));
+}
+
+/// State of one copy action: hard links seen, owner and mode rules, excludes.
+struct Copier {
+  const CopySource& src;
+  Owner owner;
+  std::string chmod;
+  cache::PathFilter excludes;
+  std::map<std::pair<dev_t, ino_t>, std::string> links;
+
+  bool skipped(llvm::StringRef rel, bool is_dir) const {
+    if (src.filter && !src.filter(rel, is_dir)) {
+      return true;
+    }
+    return excludes && !excludes(rel, is_dir);
+  }
+
+  llvm::Error set_meta(const std::string& dst, const struct stat& st) const {
+    uid_t uid = owner ? owner->first : src.keep_owner ? st.st_uid : 0;
+    gid_t gid = owner ? owner->second : src.keep_owner ? st.st_gid : 0;
+    if (::lchown(dst.c_str(), uid, gid) != 0) {
+      return make_io_error("chown", dst, errno);
+    }
+    if (!S_ISLNK(st.st_mode)) {
+      uint32_t mode = st.st_mode & 07777;
+      if (!chmod.empty()) {
+        auto m = apply_chmod(chmod, mode, S_ISDIR(st.st_mode));
+        if (!m) {
+          return m.takeError();
+        }
+        mode = *m;
+      }
+      if (::chmod(dst.c_str(), mode) != 0) {
+        return make_io_error("chmod", dst, errno);
+      }
+    }
+    struct timespec times[2] = {st.st_atim, st.st_mtim};
+    ::utimensat(AT_FDCWD, dst.c_str(), times, AT_SYMLINK_NOFOLLOW);
+    return llvm::Error::success();
+  }
+
+  void copy_xattrs(const std::string& from, const std::string& to) const {
+    if (!src.keep_owner) {
+      return;
+    }
+    char names[4096];
+    ssize_t n = ::llistxattr(from.c_str(), names, sizeof(names));
+    for (ssize_t i = 0; i < n;) {
+      llvm::StringRef name(names + i);
+      i += static_cast<ssize_t>(name.size()) + 1;
+      if (name.startswith("trusted.overlay.")) {
+        continue;
+      }
+      char value[4096];
+      ssize_t len = ::lgetxattr(from.c_str(), name.data(), value, sizeof(value));
+      if (len >= 0) {
+        ::lsetxattr(to.c_str(), name.data(), value, static_cast<size_t>(len), 0);
+      }
+    }
+  }
+
+  llvm::Error copy_file_data(const std::string& from, const std::string& to, mode_t mode) const {
+    int in = ::open(from.c_str(), O_RDONLY | O_CLOEXEC);
+    if (in < 0) {
+      return make_io_error("open", from, errno);
+    }
+    int out = ::open(to.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode & 0777);
+    if (out < 0) {
+      int e = errno;
+      ::close(in);
+      return make_io_error("create", to, e);
+    }
+    llvm::Error err = llvm::Error::success();
+    while (true) {
+      ssize_t n = ::copy_file_range(in, nullptr, out, nullptr, 1 << 30, 0);
+      if (n < 0 && (errno == EXDEV || errno == ENOSYS || errno == EINVAL)) {
+        n = ::sendfile(out, in, nullptr, 1 << 30);
+      }
+      if (n < 0) {
+        err = make_io_error("copy to", to, errno);
+        break;
+      }
+      if (n == 0) {
+        break;
+      }
+    }
+    ::close(in);
+    ::close(out);
+    return err;
+  }
+
+  /// Removes what stands at `dst` when a `src_is_dir` entry is to replace it.
+  llvm::Error clear_target(const std::string& dst, bool src_is_dir) const {
+    struct stat st {};
+    if (::lstat(dst.c_str(), &st) != 0) {
+      return llvm::Error::success();
+    }
+    if (S_ISDIR(st.st_mode)) {
+      if (src_is_dir) {
+        return llvm::Error::success();  // merge into it
+      }
+      return make_error("cannot replace directory " + quote(dst) + " with a file");
+    }
+    if (::unlink(dst.c_str()) != 0) {
+      return make_io_error("remove", dst, errno);
+    }
+    return llvm::Error::success();
+  }
+
+  /// Copies the entry `from` (relative path `rel` for filters) to `dst`.
+  llvm::Error copy_entry(const std::string& from, const std::string& rel, const std::string& dst) {
+    struct stat st {};
+    if (::lstat(from.c_str(), &st) != 0) {
+      return make_io_error("stat", from, errno);
+    }
+    if (auto err = clear_target(dst, S_ISDIR(st.st_mode))) {
+      return err;
+    }
+    if (S_ISDIR(st.st_mode)) {
+      if (::mkdir(dst.c_str(), 0700) != 0 && errno != EEXIST) {
+        return make_io_error("create directory", dst, errno);
+      }
+      if (auto err = copy_children(from, rel, dst)) {
+        return err;
+      }
+    } else if (S_ISLNK(st.st_mode)) {
+      llvm::SmallVector<char, 256> target(static_cast<size_t>(st.st_size) + 1);
+      ssize_t n = ::readlink(from.c_str(), target.data(), target.size());
+      if (n < 0) {
+        return make_io_error("read link", from, errno);
+      }
+      if (::symlink(std::string(target.data(), static_cast<size_t>(n)).c_str(), dst.c_str()) != 0) {
+        return make_io_error("create symlink", dst, errno);
+      }
+    } else if (S_ISREG(st.st_mode)) {
+      if (st.st_nlink > 1) {
+        auto it = links.find({st.st_dev, st.st_ino});
+        if (it != links.end()) {
+          if (::link(it->second.c_str(), dst.c_str()) != 0) {
+            return make_io_error("link", dst, errno);
+          }
+          return llvm::Error::success();
+        }
+        links[{st.st_dev, st.st_ino}] = dst;
+      }
+      if (auto err = copy_file_data(from, dst, st.st_mode)) {
+        return err;
+      }
+    } else if (::mknod(dst.c_str(), st.st_mode, st.st_rdev) != 0) {
+      return make_io_error("create node", dst, errno);
+    }
+    copy_xattrs(from, dst);
+    return set_meta(dst, st);
+  }
+
+  llvm::Error copy_children(const std::string& from, const std::string& rel,
+                            const std::string& dst) {
+    DIR* d = ::opendir(from.c_str());
+    if (!d) {
+      return make_io_error("open directory", from, errno);
+    }
+    std::vector<std::pair<std::string, bool>> names;
+    while (auto* e = ::readdir(d)) {
+      std::string name = e->d_name;
+      if (name != "." && name != "..") {
+        names.emplace_back(name, e->d_type == DT_DIR);
+      }
+    }
+    ::closedir(d);
+    std::sort(names.begin(), names.end());
+    for (const auto& [name, is_dir] : names) {
+      std::string child_rel = rel.empty() ? name : rel + "/" + name;
+      if (skipped(child_rel, is_dir)) {
+        continue;
+      }
+      if (auto err = copy_entry(from + "/" + name, child_rel, dst + "/" + name)) {
+        return err;
+      }
+    }
+    return llvm::Error::success();
+  }
+};
+
+/// Expands one source (wildcards per path component) to relative paths, sorted.
+void glob_into(const std::string& root, const std::vector<std::string>& parts, size_t i,
+               const std::string& prefix, const Copier& c, std::vector<std::string>& out) {
+  if (i == parts.size()) {
+    out.push_back(prefix);
+    return;
+  }
+  auto join = [&](const std::string& name) { return prefix.empty() ? name : prefix + "/" + name; };
+  if (!has_wildcard(parts[i])) {
+    std::string next = join(parts[i]);
+    if (fs::exists(root + "/" + next)) {
+      glob_into(root, parts, i + 1, next, c, out);
+    }
+    return;
+  }
+  DIR* d = ::opendir((root + "/" + prefix).c_str());
+  if (!d) {
+    return;
+  }
+  std::vector<std::string> names;
+  while (auto* e = ::readdir(d)) {
+    std::string name = e->d_name;
+    if (name != "." && name != ".." && ::fnmatch(parts[i].c_str(), name.c_str(), FNM_PERIOD) == 0 &&
+        !c.skipped(join(name), e->d_type == DT_DIR)) {
+      names.push_back(name);
+    }
+  }
+  ::closedir(d);
+  std::sort(names.begin(), names.end());
+  for (const auto& n : names) {
+    glob_into(root, parts, i + 1, join(n), c, out);
+  }
+}
+
+llvm::Expected<std::vector<std::string>> expand_sources(const llb::CopyAction& action,
+                                                        const Copier& c) {
+  std::vector<std::string> out;
+  for (const auto& p : action.src_paths) {
+    std::string rel = cache::clean_context_path(p);
+    if (!has_wildcard(rel) || !action.allow_wildcard) {
+      if (!rel.empty() && (!fs::exists(c.src.root + "/" + rel) || c.skipped(rel, false))) {
+        return make_error("failed to compute cache key: " + quote(rel) + " not found");
+      }
+      out.push_back(rel);
+      continue;
+    }
+    llvm::SmallVector<llvm::StringRef, 8> pieces;
+    llvm::StringRef(rel).split(pieces, '/', -1, false);
+    std::vector<std::string> parts(pieces.begin(), pieces.end());
+    size_t before = out.size();
+    glob_into(c.src.root, parts, 0, "", c, out);
+    if (out.size() == before && !action.allow_empty_wildcard) {
+      return make_error("failed to compute cache key: no files match " + quote(rel));
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+llvm::Error apply_copy(const CopySource& source, const std::string& rootfs,
+                       const llb::CopyAction& action) {
+  auto owner = resolve_owner(rootfs, action.chown);
+  if (!owner) {
+    return owner.takeError();
+  }
+  Copier c{source,
+           *owner,
+           action.chmod,
+           action.exclude_patterns.empty() ? cache::PathFilter()
+                                           : cache::exclude_patterns(action.exclude_patterns),
+           {}};
+  auto sources = expand_sources(action, c);
+  if (!sources) {
+    return sources.takeError();
+  }
+  bool into_dir = llvm::StringRef(action.dest).endswith("/") || sources->size() > 1 ||
+                  (action.src_paths.size() == 1 && has_wildcard(action.src_paths[0]));
+  auto dest = runtime::resolve_in_rootfs(rootfs, action.dest);
+  if (!dest) {
+    return dest.takeError();
+  }
+  struct stat dst_st {};
+  if (::stat(dest->c_str(), &dst_st) == 0 && S_ISDIR(dst_st.st_mode)) {
+    into_dir = true;
+  }
+  uint32_t uid = *owner ? (*owner)->first : 0;
+  uint32_t gid = *owner ? (*owner)->second : 0;
+  for (const auto& rel : *sources) {
+    std::string from = rel.empty() ? source.root : source.root + "/" + rel;
+    struct stat st {};
+    if (::lstat(from.c_str(), &st) != 0) {
+      return make_io_error("stat", from, errno);
+    }
+    if (S_ISLNK(st.st_mode) && action.follow_symlinks) {
+      auto resolved = runtime::resolve_in_rootfs(source.root, rel);
+      if (!resolved) {
+        return resolved.takeError();
+      }
+      if (::stat(resolved->c_str(), &st) == 0) {
+        from = *resolved;
+      }
+    }
+    llvm::StringRef base = llvm::StringRef(rel).rsplit('/').second.empty()
+                               ? llvm::StringRef(rel)
+                               : llvm::StringRef(rel).rsplit('/').second;
+    std::string target_c = action.dest;
+    if (action.parents && !rel.empty()) {
+      target_c = fs::join(action.dest, rel);
+    } else if (!S_ISDIR(st.st_mode) && into_dir) {
+      target_c = fs::join(action.dest, base);
+    }
+    llvm::StringRef parent_c = llvm::StringRef(target_c).rtrim('/').rsplit('/').first;
+    if (!parent_c.empty() && action.create_dest_path) {
+      if (auto err = runtime::make_dirs_in_rootfs(rootfs, parent_c, uid, gid)) {
+        return err;
+      }
+    }
+    auto target = runtime::resolve_in_rootfs(rootfs, llvm::StringRef(target_c).rtrim('/'));
+    if (!target) {
+      return target.takeError();
+    }
+    if (S_ISDIR(st.st_mode)) {
+      if (auto err = runtime::make_dirs_in_rootfs(rootfs, target_c, uid, gid)) {
+        return err;
+      }
+      if (auto err = c.copy_children(from, rel, *target)) {
+        return err;
+      }
+      continue;
+    }
+    if (action.unpack_archives && S_ISREG(st.st_mode)) {
+      if (auto err = runtime::make_dirs_in_rootfs(rootfs, action.dest, uid, gid)) {
+        return err;
+      }
+      auto dest_dir = runtime::resolve_in_rootfs(rootfs, action.dest);
+      if (!dest_dir) {
+        return dest_dir.takeError();
+      }
+      auto unpacked = unpack_archive(from, *dest_dir, *owner);
+      if (!unpacked) {
+        return unpacked.takeError();
+      }
+      if (*unpacked) {
+        continue;
+      }
+    }
+    if (auto err = c.copy_entry(from, rel, *target)) {
+      return err;
+    }
+  }
+  return llvm::Error::success();
+}
+
+}  // namespace kiln::solver::ops::detail

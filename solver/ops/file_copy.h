@@ -1,0 +1,44 @@
+// Internal to solver/ops: COPY/ADD semantics on host directories (the source
+// file system and the mounted destination rootfs), and the other file actions.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include <llvm/Support/Error.h>
+
+#include "cache/context_hash.h"
+#include "llb/ops.h"
+
+namespace kiln::solver::ops::detail {
+
+/// Where a copy reads from: a host directory, with the context's .dockerignore
+/// filter (empty for a snapshot) and whether its owners are kept (a snapshot) or
+/// reset to root (a local directory, as BuildKit does).
+struct CopySource {
+  std::string root;
+  cache::PathFilter filter;
+  bool keep_owner = false;
+};
+
+/// Applies `action` onto the rootfs mounted at `rootfs`. Destination paths are
+/// container paths: symlinks resolve inside `rootfs`. Names in `--chown` resolve
+/// through the rootfs's /etc/passwd and /etc/group.
+llvm::Error apply_copy(const CopySource& source, const std::string& rootfs,
+                       const llb::CopyAction& action);
+llvm::Error apply_mkdir(const std::string& rootfs, const llb::MkdirAction& action);
+llvm::Error apply_mkfile(const std::string& rootfs, const llb::MkfileAction& action);
+llvm::Error apply_rm(const std::string& rootfs, const llb::RmAction& action);
+llvm::Error apply_symlink(const std::string& rootfs, const llb::SymlinkAction& action);
+
+/// Applies a `--chmod` value (octal "0755", or symbolic "u+x,g-w") to `mode`
+/// (permission and special bits of a file of type `is_dir`).
+llvm::Expected<uint32_t> apply_chmod(llvm::StringRef spec, uint32_t mode, bool is_dir);
+
+/// Unpacks the local archive `archive` (tar, plain or gzip/bzip2/xz compressed)
+/// into the host directory `dest` (ADD). Returns false when the file is not an
+/// archive (then it is copied as a file).
+llvm::Expected<bool> unpack_archive(const std::string& archive, const std::string& dest,
+                                    std::optional<std::pair<uint32_t, uint32_t>> owner);
+
+}  // namespace kiln::solver::ops::detail

@@ -1,0 +1,114 @@
+#include "solver/ops/op_graph.h"
+
+#include <cassert>
+
+#include "solver/ops/op_impl.h"
+#include "support/error.h"
+
+namespace kiln::solver::ops {
+namespace {
+
+using detail::op_key_digest;
+
+/// One LLB vertex as the scheduler sees it.
+class OpVertex : public core::Vertex {
+ public:
+  OpVertex(const llb::Vertex& v, const SolveContext& ctx, std::vector<const core::Vertex*> in)
+      : v_(v), ctx_(ctx), inputs_(std::move(in)) {}
+
+  Digest digest() const override { return v_.digest(); }
+  std::string name() const override {
+    const auto& d = v_.metadata().description;
+    return d.empty() ? std::string(llb::op_kind(v_.op())) : d;
+  }
+  std::vector<const core::Vertex*> inputs() const override { return inputs_; }
+  core::ResourceClass resource_class() const override {
+    return std::holds_alternative<llb::ExecOp>(v_.op()) ? core::ResourceClass::container
+                                                        : core::ResourceClass::cpu;
+  }
+
+  llvm::Expected<core::CacheMap> cache_map() const override {
+    if (std::holds_alternative<llb::ExecOp>(v_.op())) {
+      return detail::exec_cache_map(ctx_, v_);
+    }
+    if (std::holds_alternative<llb::FileOp>(v_.op())) {
+      return detail::file_cache_map(ctx_, v_);
+    }
+    core::CacheMap map;
+    map.op_digest = op_key_digest(v_, ctx_);
+    return map;
+  }
+
+  llvm::Expected<core::ResultPtr> exec(const core::ExecContext& ec,
+                                       const std::vector<core::ResultPtr>& inputs) const override {
+    auto result = run(ec, inputs);
+    if (!result) {
+      return result.takeError();
+    }
+    return result;
+  }
+
+ private:
+  llvm::Expected<core::ResultPtr> run(const core::ExecContext& ec,
+                                      const std::vector<core::ResultPtr>& inputs) const {
+    const llb::Op& op = v_.op();
+    if (auto* image = std::get_if<llb::ImageSource>(&op)) {
+      return detail::exec_image(ctx_, *image);
+    }
+    if (auto* local = std::get_if<llb::LocalSource>(&op)) {
+      return detail::exec_local(ctx_, *local);
+    }
+    if (std::holds_alternative<llb::ScratchSource>(op)) {
+      return std::make_shared<const SnapshotResult>(std::nullopt);
+    }
+    if (auto* http = std::get_if<llb::HttpSource>(&op)) {
+      return make_error("ADD from a URL (" + quote(http->url) +
+                        ") is not supported by this kiln yet");
+    }
+    if (std::holds_alternative<llb::ExecOp>(op)) {
+      return detail::exec_run(ctx_, v_, ec, inputs);
+    }
+    return detail::exec_file(ctx_, v_, ec, inputs);
+  }
+
+  const llb::Vertex& v_;
+  const SolveContext& ctx_;
+  std::vector<const core::Vertex*> inputs_;
+};
+
+}  // namespace
+
+OpGraph::OpGraph(const llb::Definition& definition, const SolveContext& context) {
+  // Vertices come inputs first, so every input is wrapped before its users.
+  for (const auto& v : definition.vertices()) {
+    std::vector<const core::Vertex*> inputs;
+    for (const llb::Vertex* in : v->inputs()) {
+      inputs.push_back(vertices_.at(in).get());
+    }
+    vertices_[v.get()] = std::make_unique<OpVertex>(*v, context, std::move(inputs));
+  }
+}
+
+OpGraph::~OpGraph() = default;
+
+const core::Vertex& OpGraph::vertex(const llb::Vertex* vertex) const {
+  auto it = vertices_.find(vertex);
+  assert(it != vertices_.end());
+  return *it->second;
+}
+
+namespace detail {
+
+Digest op_key_digest(const llb::Vertex& vertex, const SolveContext& ctx) {
+  Sha256 h;
+  h.field("op", llb::encode_op(vertex.op()));
+  bool makes_layer = std::holds_alternative<llb::ExecOp>(vertex.op()) ||
+                     std::holds_alternative<llb::FileOp>(vertex.op());
+  if (makes_layer && ctx.options.source_date_epoch) {
+    h.field("source-date-epoch", static_cast<uint64_t>(*ctx.options.source_date_epoch));
+  }
+  return h.finish();
+}
+
+}  // namespace detail
+}  // namespace kiln::solver::ops

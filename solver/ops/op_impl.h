@@ -1,0 +1,38 @@
+// Internal to solver/ops: the per-kind cache maps and execs behind OpVertex.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "llb/definition.h"
+#include "solver/core/vertex.h"
+#include "solver/ops/solve_context.h"
+
+namespace kiln::solver::ops::detail {
+
+/// The digest that stands for the op itself in cache keys: its canonical bytes
+/// plus what of the build options changes its output (SOURCE_DATE_EPOCH).
+Digest op_key_digest(const llb::Vertex& vertex, const SolveContext& ctx);
+
+/// A content digest function over `paths` (wildcards allowed) of an input that is
+/// a local directory or a snapshot.
+core::ContentDigestFn content_of(const SolveContext& ctx, std::vector<std::string> paths,
+                                 bool allow_empty);
+
+// source_ops.cpp
+llvm::Expected<core::ResultPtr> exec_image(const SolveContext& ctx, const llb::ImageSource& op);
+llvm::Expected<core::ResultPtr> exec_local(const SolveContext& ctx, const llb::LocalSource& op);
+
+// exec_op.cpp
+llvm::Expected<core::CacheMap> exec_cache_map(const SolveContext& ctx, const llb::Vertex& v);
+llvm::Expected<core::ResultPtr> exec_run(const SolveContext& ctx, const llb::Vertex& v,
+                                         const core::ExecContext& ec,
+                                         const std::vector<core::ResultPtr>& inputs);
+
+// file_op.cpp
+llvm::Expected<core::CacheMap> file_cache_map(const SolveContext& ctx, const llb::Vertex& v);
+llvm::Expected<core::ResultPtr> exec_file(const SolveContext& ctx, const llb::Vertex& v,
+                                          const core::ExecContext& ec,
+                                          const std::vector<core::ResultPtr>& inputs);
+
+}  // namespace kiln::solver::ops::detail

@@ -1,0 +1,114 @@
+#include "solver/ops/scoped_mounts.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "support/atomic_file.h"
+#include "support/error.h"
+#include "support/fs.h"
+
+namespace kiln::solver::ops::detail {
+
+ScopedMounts::~ScopedMounts() {
+  for (auto& s : snapshots_) {
+    llvm::consumeError(s.drop());
+  }
+  for (int fd : lock_fds_) {
+    ::close(fd);
+  }
+  for (auto it = temp_dirs_.rbegin(); it != temp_dirs_.rend(); ++it) {
+    llvm::consumeError(fs::remove_all(*it));
+  }
+}
+
+llvm::Expected<std::string> ScopedMounts::temp_dir(llvm::StringRef prefix) {
+  auto d = fs::make_temp_dir(fs::join(ctx_.root, "tmp"), prefix);
+  if (d) {
+    temp_dirs_.push_back(*d);
+  }
+  return d;
+}
+
+llvm::Expected<std::string> ScopedMounts::mount_snapshot(const SnapshotResult& fs) {
+  auto snap = ctx_.snapshots.create_mutable(fs.chain());
+  if (!snap) {
+    return snap.takeError();
+  }
+  auto dir = temp_dir("mnt-");
+  if (!dir) {
+    return dir.takeError();
+  }
+  if (auto err = snap->mount(*dir)) {
+    return err;
+  }
+  snapshots_.push_back(std::move(*snap));
+  return *dir;
+}
+
+namespace {
+void set_owner(const std::string& path, const llb::Mount& m) {
+  (void)::chown(path.c_str(), m.uid, m.gid);
+  ::chmod(path.c_str(), m.mode);
+}
+}  // namespace
+
+llvm::Expected<std::string> ScopedMounts::cache_dir(const llb::Mount& m) {
+  std::string base = fs::join(ctx_.root, "cache-mounts");
+  std::string dir = fs::join(base, Digest::of(m.cache_id).hex());
+  if (auto err = fs::make_dirs(base, 0700)) {
+    return err;
+  }
+  if (m.sharing != llb::CacheSharing::shared) {
+    int fd = ::open((dir + ".lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) {
+      return make_io_error("open cache mount lock", dir + ".lock", errno);
+    }
+    int how = m.sharing == llb::CacheSharing::locked ? LOCK_EX : LOCK_EX | LOCK_NB;
+    if (::flock(fd, how) != 0) {
+      ::close(fd);
+      auto fresh = temp_dir("cache-");
+      if (fresh) {
+        set_owner(*fresh, m);
+      }
+      return fresh;
+    }
+    lock_fds_.push_back(fd);
+  }
+  if (!fs::exists(dir)) {
+    auto tmp = fs::make_temp_dir(base, "new-");
+    if (!tmp) {
+      return tmp.takeError();
+    }
+    set_owner(*tmp, m);
+    if (::rename(tmp->c_str(), dir.c_str()) != 0) {
+      ::rmdir(tmp->c_str());  // another build made it first
+    }
+  }
+  return dir;
+}
+
+llvm::Expected<std::string> ScopedMounts::secret_file(const llb::Mount& m) {
+  auto it = ctx_.secrets.find(m.secret_id);
+  if (it == ctx_.secrets.end()) {
+    if (m.required) {
+      return make_error("secret " + quote(m.secret_id) + " not found (--secret id=" + m.secret_id +
+                        ",src=FILE)");
+    }
+    return std::string();
+  }
+  auto dir = temp_dir("secret-");
+  if (!dir) {
+    return dir.takeError();
+  }
+  std::string path = *dir + "/secret";
+  if (auto err = write_file_atomic(path, it->second.data, 0600)) {
+    return err;
+  }
+  (void)::chown(path.c_str(), m.uid, m.gid);
+  ::chmod(path.c_str(), m.mode);
+  return path;
+}
+
+}  // namespace kiln::solver::ops::detail

@@ -1,0 +1,46 @@
+// Internal to solver/ops: what one step sets up around its work (temp dirs,
+// mounted snapshots, cache-mount locks, secret files), undone by the destructor.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <llvm/ADT/StringRef.h>
+#include <llvm/Support/Error.h>
+
+#include "cache/snapshot.h"
+#include "llb/ops.h"
+#include "solver/ops/results.h"
+#include "solver/ops/solve_context.h"
+
+namespace kiln::solver::ops::detail {
+
+/// Set-up of one step. The destructor drops the mounted snapshots, releases the
+/// locks and removes the temp dirs, in that order. Not thread-safe.
+class ScopedMounts {
+ public:
+  explicit ScopedMounts(const SolveContext& ctx) : ctx_(ctx) {}
+  ~ScopedMounts();
+  ScopedMounts(const ScopedMounts&) = delete;
+  ScopedMounts& operator=(const ScopedMounts&) = delete;
+
+  /// A new directory under ROOT/tmp, removed afterwards.
+  llvm::Expected<std::string> temp_dir(llvm::StringRef prefix);
+  /// Mounts the file system `fs` (writable; changes are dropped) and returns where.
+  llvm::Expected<std::string> mount_snapshot(const SnapshotResult& fs);
+  /// The host directory of cache mount `m` (ROOT/cache-mounts/<sha256(id)>),
+  /// created on first use with its owner and mode. `locked` sharing waits for
+  /// other builds; `private` takes a fresh directory while another build holds it.
+  llvm::Expected<std::string> cache_dir(const llb::Mount& m);
+  /// Writes the secret of `m` to a private file and returns its path; empty when
+  /// the secret was not given and is not required.
+  llvm::Expected<std::string> secret_file(const llb::Mount& m);
+
+ private:
+  const SolveContext& ctx_;
+  std::vector<cache::MutableSnapshot> snapshots_;
+  std::vector<int> lock_fds_;
+  std::vector<std::string> temp_dirs_;
+};
+
+}  // namespace kiln::solver::ops::detail
