@@ -2,10 +2,13 @@
 // parallel execution, progress events and cancellation (DESIGN.md, solver/).
 #pragma once
 
+#include <functional>
 #include <memory>
+#include <vector>
 
 #include <llvm/Support/Error.h>
 
+#include "solver/core/cache_key.h"
 #include "solver/core/cache_store.h"
 #include "solver/core/progress.h"
 #include "solver/core/vertex.h"
@@ -15,6 +18,19 @@ namespace kiln::solver::core {
 /// Whether the scheduler consults the cache store before running a step
 /// (`--no-cache` is `no`; results are still saved).
 enum class CacheLookup { yes, no };
+
+/// What one step's cache key was computed from (compute_cache_key's inputs).
+struct KeyInfo {
+  CacheKey key;
+  Digest op_digest;
+  std::vector<KeyInput> inputs;
+};
+
+/// Told each step's key once it is known, with one of the vertices of the step
+/// (for records of what a build's keys were made of: cache export, explaining
+/// misses). Called from worker threads, possibly at once; must not call back
+/// into the scheduler.
+using KeyObserver = std::function<void(const Vertex& vertex, const KeyInfo& info)>;
 
 struct SchedulerOptions {
   /// How many `container` execs may run at once; 0 means one per CPU.
@@ -26,6 +42,8 @@ struct SchedulerOptions {
   /// Borrowed: must outlive the scheduler.
   StepLocks* locks = nullptr;
   CacheLookup lookup = CacheLookup::yes;
+  /// Optional; see KeyObserver.
+  KeyObserver on_key;
 };
 
 struct SolveOptions {

@@ -177,7 +177,13 @@ void Scheduler::Impl::start_key(const NodePtr& n) {
           settle_key(n, err);
           return;
         }
-        settle_key(n, nullptr, compute_cache_key(cmap->op_digest, *keys));
+        CacheKey key = compute_cache_key(cmap->op_digest, *keys);
+        if (options.on_key) {
+          if (Hold hold = acquire(*n)) {
+            options.on_key(hold.vertex(), KeyInfo{key, cmap->op_digest, *keys});
+          }
+        }
+        settle_key(n, nullptr, key);
       });
 }
 

@@ -1,6 +1,8 @@
 #include "solver/core/scheduler.h"
 
 #include <algorithm>
+#include <map>
+#include <mutex>
 #include <thread>
 
 #include <catch2/catch.hpp>
@@ -317,4 +319,39 @@ TEST_CASE("log lines stream between started and done", "[scheduler]") {
   CHECK(log.lines() ==
         std::vector<std::string>{"started v", "log v line 1", "log v line 2", "done v"});
   CHECK(log.find(ProgressKind::started, "v").time <= log.find(ProgressKind::done, "v").time);
+}
+
+TEST_CASE("the key observer hears every step's key and what it was made of", "[scheduler]") {
+  ExecCounter n;
+  FakeVertex a(n, "a", "A");
+  FakeVertex b(n, "b", "B", {&a});
+  FakeVertex c(n, "c", "C", {&a, &b});
+  FakeStore store;
+  std::mutex mu;
+  std::map<std::string, KeyInfo> seen;
+  SchedulerOptions opts;
+  opts.store = &store;
+  opts.on_key = [&](const Vertex& v, const KeyInfo& info) {
+    std::lock_guard lock(mu);
+    CHECK(seen.count(v.name()) == 0);
+    seen[v.name()] = info;
+  };
+  Scheduler sched(opts);
+  auto solved = sched.solve(c);
+  REQUIRE(static_cast<bool>(solved));
+  REQUIRE(seen.size() == 3);
+  CHECK(seen["c"].key == solved->key);
+  CHECK(seen["c"].op_digest == kiln::Digest::of("C"));
+  REQUIRE(seen["c"].inputs.size() == 2);
+  CHECK(seen["c"].inputs[0].kind == KeyInput::Kind::key);
+  CHECK(seen["c"].inputs[0].digest == seen["a"].key);
+  CHECK(seen["c"].inputs[1].digest == seen["b"].key);
+  CHECK(seen["a"].key == compute_cache_key(kiln::Digest::of("A"), {}));
+
+  // A fully cached second solve (new scheduler, same store) still reports every key.
+  seen.clear();
+  Scheduler again(opts);
+  REQUIRE(static_cast<bool>(again.solve(c)));
+  CHECK(seen.size() == 3);
+  CHECK(n.get("c") == 1);
 }
