@@ -181,6 +181,16 @@ llvm::Expected<Digest> SnapshotStore::diff_id(const Digest& chain_id) const {
                       "snapshot " + quote(chain_id.str()));
 }
 
+llvm::Expected<std::pair<int64_t, int64_t>> SnapshotStore::created(const Digest& chain_id) const {
+  std::string path = snapshot_dir(chain_id) + "/diff_id";
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) {
+    return with_context(make_io_error("stat", path, errno), "snapshot " + quote(chain_id.str()));
+  }
+  return std::make_pair(static_cast<int64_t>(st.st_mtim.tv_sec),
+                        static_cast<int64_t>(st.st_mtim.tv_nsec));
+}
+
 llvm::Expected<std::vector<std::string>> SnapshotStore::lower_dirs(const Digest& chain_id) const {
   std::vector<std::string> out;
   std::optional<Digest> cur = chain_id;

@@ -86,6 +86,9 @@ class SnapshotStore {
   llvm::Expected<std::optional<Digest>> parent(const Digest& chain_id) const;
   /// The DiffID of the top layer of `chain_id`.
   llvm::Expected<Digest> diff_id(const Digest& chain_id) const;
+  /// When the snapshot was committed (its diff_id record's mtime), as unix
+  /// seconds and nanoseconds: stable for as long as the snapshot exists.
+  llvm::Expected<std::pair<int64_t, int64_t>> created(const Digest& chain_id) const;
   /// The fs dirs of `chain_id` and its ancestors, topmost first (overlay's
   /// lowerdir order). Fails when a snapshot of the chain is missing.
   llvm::Expected<std::vector<std::string>> lower_dirs(const Digest& chain_id) const;

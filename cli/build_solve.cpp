@@ -15,9 +15,11 @@
 #include "cache/image_archive.h"
 #include "cache/layer_tar.h"
 #include "cache/snapshot.h"
+#include "cli/build_registry.h"
 #include "cli/progress.h"
 #include "cli/store_open.h"
 #include "exporter/image_commit.h"
+#include "frontend/dockerignore.h"
 #include "oci/image_config.h"
 #include "oci/reference.h"
 #include "runtime/executor.h"
@@ -89,43 +91,66 @@ class StoreImages : public frontend::ImageMetaResolver, public solver::ops::Imag
 
   cache::ImageStore& store() { return *store_; }
   std::mutex& mutex() { return mu_; }
+  /// Pulls what the store lacks (and everything with --pull). Borrowed.
+  void set_puller(BuildPuller* puller) { puller_ = puller; }
 
  private:
   llvm::Expected<cache::ImageRecord> find(const std::string& ref) {
-    auto found = store_->resolve(ref);
-    if (!found) {
-      llvm::consumeError(found.takeError());
-      return make_error("failed to resolve source metadata for " + quote(ref) +
-                        ": not found in the local store (kiln pull or kiln load it first)");
+    if (puller_ && puller_->always()) {
+      return pull(ref);
     }
-    return found;
+    auto found = store_->resolve(ref);
+    if (found) {
+      return found;
+    }
+    llvm::consumeError(found.takeError());
+    if (puller_) {
+      return pull(ref);
+    }
+    return make_error("failed to resolve source metadata for " + quote(ref) +
+                      ": not found in the local store (kiln pull or kiln load it first)");
   }
+
+  llvm::Expected<cache::ImageRecord> pull(const std::string& ref) {
+    auto pulled = puller_->pull(*store_, ref);
+    if (!pulled) {
+      return with_context(pulled.takeError(), "failed to resolve source metadata for " +
+                                                  quote(ref) + ": not in the local store");
+    }
+    return pulled;
+  }
+
+  BuildPuller* puller_ = nullptr;
 
   std::mutex mu_;
   std::unique_ptr<cache::ImageStore> store_;
 };
 
-/// The .dockerignore patterns as a context filter.
-/// TODO: use frontend::load_dockerignore and PatternMatcher once they are implemented
-/// (`!` exceptions and `**`); until then plain fnmatch exclusions.
+/// The .dockerignore patterns (`<Dockerfile>.dockerignore` first) as a context
+/// filter with Docker's pattern semantics. A directory is kept when it is not
+/// excluded or when a `!` exception may re-include something below it.
 llvm::Expected<cache::PathFilter> context_filter(const std::string& context,
                                                  const std::string& dockerfile) {
-  (void)dockerfile;
-  auto text = fs::read_file(fs::join(context, ".dockerignore"));
-  if (!text) {
-    llvm::consumeError(text.takeError());
+  auto patterns =
+      frontend::load_dockerignore(context, dockerfile == "-" ? std::string() : dockerfile);
+  if (!patterns) {
+    return patterns.takeError();
+  }
+  if (patterns->empty()) {
     return cache::PathFilter();
   }
-  std::vector<std::string> patterns;
-  llvm::SmallVector<llvm::StringRef, 32> lines;
-  llvm::StringRef(*text).split(lines, '\n');
-  for (llvm::StringRef line : lines) {
-    line = line.trim();
-    if (!line.empty() && !line.startswith("#")) {
-      patterns.push_back(line.ltrim('/').str());
-    }
+  auto matcher = frontend::PatternMatcher::create(*patterns);
+  if (!matcher) {
+    return with_context(matcher.takeError(), ".dockerignore");
   }
-  return cache::exclude_patterns(std::move(patterns));
+  auto shared = std::make_shared<frontend::PatternMatcher>(std::move(*matcher));
+  return cache::PathFilter([shared](llvm::StringRef path, bool is_dir) {
+    if (is_dir) {
+      auto d = shared->match_dir(path);
+      return !d.excluded || d.must_descend;
+    }
+    return !shared->matches(path);
+  });
 }
 
 /// Splits "k=v,k2=v2" into a map; a bare word becomes {"type": word} when first.
@@ -282,8 +307,8 @@ llvm::Error write_output(const std::string& spec, StoreImages& images,
   }
   std::string type = kv["type"];
   std::string dest = kv["dest"];
-  if (type == "image" || type == "moby") {
-    return llvm::Error::success();  // stored anyway
+  if (type == "image" || type == "moby" || type == "registry") {
+    return llvm::Error::success();  // stored anyway; pushes happen in push_outputs()
   }
   if (dest.empty()) {
     return llvm::make_error<UsageError>("output " + quote(spec) + ": dest= is required");
@@ -321,7 +346,41 @@ llvm::Error write_output(const std::string& spec, StoreImages& images,
     return err;
   }
   return llvm::make_error<UsageError>("unsupported output type " + quote(type) +
-                                      " (choose from image, docker, oci, local, tar)");
+                                      " (choose from image, registry, docker, oci, local, tar)");
+}
+
+/// The names to push: every -t name with --push, and the `name=` of each
+/// `type=image,push=true` or `type=registry` output (comma-separated names too).
+std::vector<std::string> push_names(const SolveFlags& flags, const std::vector<std::string>& tags,
+                                    llvm::Error& err) {
+  std::vector<std::string> out;
+  if (flags.push) {
+    out = tags;
+  }
+  for (const auto& spec : flags.outputs) {
+    auto kv = parse_csv_kv(spec);
+    bool push = kv["type"] == "registry" || ((kv["type"] == "image" || kv["type"] == "moby") &&
+                                             (kv["push"] == "true" || kv["push"] == "1"));
+    if (!push) {
+      continue;
+    }
+    std::vector<std::string> names;
+    llvm::SmallVector<llvm::StringRef, 4> parts;
+    llvm::StringRef(kv["name"]).split(parts, ';', -1, false);
+    for (auto p : parts) {
+      names.push_back(p.str());
+    }
+    auto normalized = normalized_tags(names.empty() ? flags.tags : names, err);
+    if (err) {
+      return {};
+    }
+    for (const auto& n : normalized) {
+      if (std::find(out.begin(), out.end(), n) == out.end()) {
+        out.push_back(n);
+      }
+    }
+  }
+  return out;
 }
 
 std::optional<int64_t> source_date_epoch(const frontend::LowerOptions& lower) {
@@ -363,6 +422,33 @@ llvm::Error write_metadata(const SolveFlags& flags, const BuiltImage& built,
   return llvm::Error::success();
 }
 
+/// BuildKit's report of a failed step: the step's last output lines between
+/// dashes on stderr, then the error located at the step's Dockerfile lines.
+llvm::Error explain_failure(llvm::Error err, const llb::Vertex* v,
+                            const frontend::Dockerfile& dockerfile) {
+  if (!v || err.isA<CancelledError>()) {
+    return err;
+  }
+  std::vector<std::string> lines;
+  std::string message;
+  llvm::handleAllErrors(
+      std::move(err),
+      [&](const ExecError& e) {
+        lines = e.last_lines();
+        message = e.message();
+      },
+      [&](const llvm::ErrorInfoBase& e) { message = e.message(); });
+  std::string block = "------\n > " + v->metadata().description + ":\n";
+  for (const auto& l : lines) {
+    block += l + "\n";
+  }
+  block += "------\n";
+  std::fputs(block.c_str(), stderr);
+  const auto& ast = dockerfile.ast;
+  return llvm::make_error<SourceError>("failed to solve: " + message, ast.file_name,
+                                       v->metadata().ranges, ast.source);
+}
+
 }  // namespace
 
 llvm::Expected<int> solve_build(const GlobalOptions& globals, const SolveFlags& flags,
@@ -378,6 +464,8 @@ llvm::Expected<int> solve_build(const GlobalOptions& globals, const SolveFlags& 
     return store.takeError();
   }
   StoreImages images(std::move(*store));
+  BuildPuller puller(flags.registry, flags.pull);
+  images.set_puller(&puller);
   auto snapshots = cache::SnapshotStore::open(globals.root);
   auto db = snapshots ? cache::BuildDb::open(globals.root)
                       : llvm::Expected<std::unique_ptr<cache::BuildDb>>(snapshots.takeError());
@@ -457,12 +545,18 @@ llvm::Expected<int> solve_build(const GlobalOptions& globals, const SolveFlags& 
   sched_opts.lookup =
       flags.no_cache ? solver::core::CacheLookup::no : solver::core::CacheLookup::yes;
   solver::core::CancelToken cancel;
+  std::optional<Digest> failed;  // the first step that failed
   llvm::Expected<solver::core::Solved> solved = make_error("not solved");
   {
     SignalCanceller signals(cancel);
     solver::core::Scheduler scheduler(sched_opts);
     solver::core::SolveOptions solve_opts;
-    solve_opts.progress = [&printer](const solver::core::ProgressEvent& e) { printer.on_event(e); };
+    solve_opts.progress = [&printer, &failed](const solver::core::ProgressEvent& e) {
+      if (e.kind == solver::core::ProgressKind::error && !failed) {
+        failed = e.vertex;
+      }
+      printer.on_event(e);
+    };
     solve_opts.cancel = &cancel;
     llvm::consumeError(solved.takeError());
     solved = scheduler.solve(graph.vertex(target.vertex), solve_opts);
@@ -470,7 +564,8 @@ llvm::Expected<int> solve_build(const GlobalOptions& globals, const SolveFlags& 
   llvm::consumeError(stat_cache.save());
   if (!solved) {
     printer.finish(false);
-    return solved.takeError();
+    const llb::Vertex* v = failed ? lowered->definition.find(*failed) : nullptr;
+    return explain_failure(solved.takeError(), v, dockerfile);
   }
   const auto* fs_result = dynamic_cast<const solver::ops::SnapshotResult*>(solved->result.get());
   if (!fs_result) {
@@ -515,6 +610,34 @@ llvm::Expected<int> solve_build(const GlobalOptions& globals, const SolveFlags& 
     if (auto err = write_output(out, images, *snapshots, globals.root, built, names)) {
       printer.finish(false);
       return err;
+    }
+  }
+  llvm::Error push_err = llvm::Error::success();
+  std::vector<std::string> to_push = push_names(flags, names, push_err);
+  if (push_err) {
+    printer.finish(false);
+    return std::move(push_err);
+  }
+  if (!to_push.empty()) {
+    // The image is stored under its -t names; an output name= is added too, so a
+    // later `kiln push NAME` finds it.
+    {
+      std::lock_guard lock(images.mutex());
+      auto added = images.store().add(built.image.manifest_digest, to_push);
+      if (!added) {
+        printer.finish(false);
+        return added.takeError();
+      }
+    }
+    auto pushed = push_built(images.store(), built.image.manifest_digest, to_push, flags.registry);
+    if (!pushed) {
+      printer.finish(false);
+      return pushed.takeError();
+    }
+    for (const auto& p : *pushed) {
+      printer.note("pushing manifest for " + p.name,
+                   "pushed " + p.digest.str() + " (" + std::to_string(p.uploaded) +
+                       " blobs uploaded, " + std::to_string(p.existed) + " already there)");
     }
   }
   if (auto err = write_metadata(flags, built, names)) {

@@ -9,6 +9,7 @@
 #include <llvm/Support/Error.h>
 
 #include "cli/command.h"
+#include "cli/registry_store.h"
 #include "frontend/instructions.h"
 #include "frontend/lower.h"
 
@@ -32,6 +33,11 @@ struct SolveFlags {
   std::vector<std::string> build_contexts;
   std::string network;
   unsigned jobs = 0;
+  /// --pull: re-resolve every base image in its registry.
+  bool pull = false;
+  /// --push: upload the image under every -t name.
+  bool push = false;
+  RegistryFlags registry;
 };
 
 /// Builds `dockerfile` with `lower` options into the store of `globals`.

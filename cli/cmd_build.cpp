@@ -9,6 +9,8 @@
 
 #include "cli/build_solve.h"
 #include "cli/command.h"
+#include "cli/registry_store.h"
+#include "frontend/dockerignore.h"
 #include "frontend/instructions.h"
 #include "frontend/lint.h"
 #include "frontend/lower.h"
@@ -81,21 +83,14 @@ llvm::Expected<BuildInput> load_input(const BuildFlags& flags) {
     return args.takeError();
   }
   input.options.build_args = std::move(*args);
-  // TODO(llb): switch to frontend::load_dockerignore once it is implemented; this
-  // reads CONTEXT/.dockerignore with the basic rules (comments, blank lines, trim).
-  auto ignore = fs::read_file(fs::join(flags.context, ".dockerignore"));
-  if (ignore) {
-    llvm::SmallVector<llvm::StringRef, 32> lines;
-    llvm::StringRef(*ignore).split(lines, '\n');
-    for (llvm::StringRef line : lines) {
-      line = line.trim();
-      if (!line.empty() && !line.startswith("#")) {
-        input.options.context_excludes.push_back(line.str());
-      }
-    }
-  } else {
-    llvm::consumeError(ignore.takeError());
+  std::string dockerfile_path =
+      path == "-" ? std::string()
+                  : (flags.file.empty() ? fs::join(flags.context, "Dockerfile") : flags.file);
+  auto ignore = frontend::load_dockerignore(flags.context, dockerfile_path);
+  if (!ignore) {
+    return ignore.takeError();
   }
+  input.options.context_excludes = std::move(*ignore);
   return input;
 }
 
@@ -215,6 +210,10 @@ CommandBody setup_build(CLI::App& sub, const GlobalOptions& globals) {
       ->allow_extra_args(false);
   sub.add_option("--network", s.network, "Networking mode for RUN instructions (host, none)");
   sub.add_option("--jobs", s.jobs, "How many RUN steps may run at once (default: cores)");
+  sub.add_flag("--pull", s.pull, "Always attempt to pull a newer version of the base images");
+  sub.add_flag("--push", s.push,
+               "Push the image to its registry (shorthand for --output=type=registry)");
+  add_registry_flags(sub, s.registry);
   return [flags, &globals]() { return run_build(*flags, globals); };
 }
 

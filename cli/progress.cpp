@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <condition_variable>
 #include <deque>
+#include <set>
 #include <thread>
 
 #include <nlohmann/json.hpp>
@@ -76,6 +77,7 @@ struct ProgressPrinter::Impl {
   std::map<Digest, StepStats> steps;
   std::map<Digest, std::deque<std::string>> tails;  // tty: last lines of running steps
   std::vector<Digest> order;
+  std::set<Digest> announced;  // plain: vertices whose "#N name" line is out
   int next_number = 1;
   // tty redraw
   std::thread ticker;
@@ -97,9 +99,11 @@ struct ProgressPrinter::Impl {
     switch (e.kind) {
       case ProgressKind::started:
         std::fprintf(out, "\n#%d %s\n", n, e.name.c_str());
+        announced.insert(e.vertex);
         break;
       case ProgressKind::cached:
         std::fprintf(out, "\n#%d %s\n#%d CACHED\n", n, e.name.c_str(), n);
+        announced.insert(e.vertex);
         break;
       case ProgressKind::log:
         std::fprintf(out, "#%d %.3f %s\n", n, seconds(e.time - s.started), e.text.c_str());
@@ -108,6 +112,9 @@ struct ProgressPrinter::Impl {
         std::fprintf(out, "#%d DONE %s\n", n, fmt_secs(seconds(e.time - s.started)).c_str());
         break;
       case ProgressKind::error:
+        if (announced.insert(e.vertex).second) {
+          std::fprintf(out, "\n#%d %s\n", n, e.name.c_str());  // failed before it started
+        }
         std::fprintf(out, "#%d ERROR: %s\n", n, e.text.c_str());
         break;
       case ProgressKind::canceled:

@@ -70,7 +70,20 @@ llvm::Expected<AssembledImage> assemble_image(cache::ImageStore& store,
   for (const auto& l : layers) {
     config.diff_ids.push_back(l.diff_id);
   }
-  std::string created = input.source_date_epoch ? rfc3339(*input.source_date_epoch) : now_rfc3339();
+  // Like BuildKit, steps without a time of their own take the time their result
+  // was made (the top snapshot's), so a rebuild from cache gives the same image.
+  std::string created;
+  if (input.source_date_epoch) {
+    created = rfc3339(*input.source_date_epoch);
+  } else if (input.chain) {
+    auto made = snapshots.created(*input.chain);
+    if (!made) {
+      return made.takeError();
+    }
+    created = rfc3339(made->first, made->second);
+  } else {
+    created = now_rfc3339();
+  }
   config.created = created;
   for (auto& h : config.history) {
     if (h.created.empty() || input.source_date_epoch) {
