@@ -92,7 +92,8 @@ llvm::Expected<Digest> ContextHasher::checksum_path(llvm::StringRef path) {
   return walk.checksum(*index);
 }
 
-llvm::Expected<Digest> ContextHasher::checksum(llvm::ArrayRef<std::string> sources) {
+llvm::Expected<std::vector<std::string>> ContextHasher::matches(
+    llvm::ArrayRef<std::string> sources) {
   std::vector<std::string> matches;
   for (const std::string& source : sources) {
     auto found = resolve(source);
@@ -109,6 +110,15 @@ llvm::Expected<Digest> ContextHasher::checksum(llvm::ArrayRef<std::string> sourc
   }
   std::sort(matches.begin(), matches.end());
   matches.erase(std::unique(matches.begin(), matches.end()), matches.end());
+  return matches;
+}
+
+llvm::Expected<Digest> ContextHasher::checksum(llvm::ArrayRef<std::string> sources) {
+  auto found = this->matches(sources);
+  if (!found) {
+    return found.takeError();
+  }
+  const std::vector<std::string>& matches = *found;
   detail::Walk walk(root_, options_, stats_);
   std::vector<size_t> tops;
   for (const std::string& rel : matches) {
@@ -128,6 +138,50 @@ llvm::Expected<Digest> ContextHasher::checksum(llvm::ArrayRef<std::string> sourc
     h.field("entry", walk.checksum(tops[i]).str());
   }
   return h.finish();
+}
+
+namespace {
+
+void list_entries(const detail::WalkItem& item, const std::string& rel,
+                  std::vector<ContextEntry>& out) {
+  bool is_dir = S_ISDIR(item.st.st_mode);
+  out.push_back({rel, item.checksum, is_dir});
+  for (const auto& c : item.children) {
+    list_entries(*c, join_rel(rel, c->name), out);
+  }
+}
+
+}  // namespace
+
+llvm::Expected<std::vector<ContextEntry>> ContextHasher::entries(
+    llvm::ArrayRef<std::string> sources) {
+  auto found = matches(sources);
+  if (!found) {
+    return found.takeError();
+  }
+  detail::Walk walk(root_, options_, stats_);
+  std::vector<size_t> tops;
+  for (const std::string& rel : *found) {
+    auto index = walk.add_top(rel);
+    if (!index) {
+      return index.takeError();
+    }
+    tops.push_back(*index);
+  }
+  if (llvm::Error err = walk.finish()) {
+    return err;
+  }
+  std::vector<ContextEntry> out;
+  for (size_t i = 0; i < tops.size(); ++i) {
+    list_entries(walk.top(tops[i]), (*found)[i], out);
+  }
+  std::sort(out.begin(), out.end(),
+            [](const ContextEntry& a, const ContextEntry& b) { return a.path < b.path; });
+  out.erase(
+      std::unique(out.begin(), out.end(),
+                  [](const ContextEntry& a, const ContextEntry& b) { return a.path == b.path; }),
+      out.end());
+  return out;
 }
 
 llvm::Expected<std::vector<std::string>> ContextHasher::resolve(llvm::StringRef pattern) {

@@ -53,6 +53,14 @@ struct ContextHashStats {
   uint64_t bytes_read = 0;
 };
 
+/// One entry of a selection with its checksum (ContextHasher::entries).
+struct ContextEntry {
+  /// Relative to the context root, '/'-separated.
+  std::string path;
+  Digest checksum;
+  bool is_dir = false;
+};
+
 /// Checksums selections of one context directory. Not thread-safe (it hashes
 /// file contents in parallel internally, with TBB).
 class ContextHasher {
@@ -72,6 +80,12 @@ class ContextHasher {
   /// match 'pattern'".
   llvm::Expected<Digest> checksum(llvm::ArrayRef<std::string> sources);
 
+  /// Every entry that checksum(`sources`) covers (the matches and everything
+  /// below them), sorted by path, each with its own checksum: what changed
+  /// between two selections, for people (`kiln build --explain-cache`). Fails
+  /// as checksum() does.
+  llvm::Expected<std::vector<ContextEntry>> entries(llvm::ArrayRef<std::string> sources);
+
   /// The context paths matching `pattern` (sorted; excluded paths never
   /// match). A pattern without wildcards yields itself if it exists.
   llvm::Expected<std::vector<std::string>> resolve(llvm::StringRef pattern);
@@ -80,6 +94,9 @@ class ContextHasher {
   const ContextHashStats& stats() const { return stats_; }
 
  private:
+  /// The sorted, deduplicated matches of `sources`.
+  llvm::Expected<std::vector<std::string>> matches(llvm::ArrayRef<std::string> sources);
+
   std::string root_;
   ContextHashOptions options_;
   ContextHashStats stats_;

@@ -41,6 +41,8 @@ class Walk {
   llvm::Error finish();
   /// The checksum of the top entry `index`; valid after finish().
   const Digest& checksum(size_t index) const { return tops_[index]->checksum; }
+  /// The walked entry of top `index`; valid after finish().
+  const WalkItem& top(size_t index) const { return *tops_[index]; }
 
  private:
   llvm::Error fill(WalkItem& item, const std::string& rel);

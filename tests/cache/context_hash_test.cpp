@@ -275,3 +275,43 @@ TEST_CASE("re-hashing an unchanged 10,000-file context reads no file", "[context
   CHECK(hasher.stats().entries == 10101);
   CHECK(hasher.stats().files_cached == 10000);
 }
+
+TEST_CASE("entries lists every entry of a selection with its own checksum", "[context_hash]") {
+  TempContext ctx;
+  ctx.mkdir("src");
+  ctx.mkdir("src/lib");
+  ctx.write("src/a.c", "int a;");
+  ctx.write("src/lib/b.c", "int b;");
+  ctx.write("README", "readme");
+  ContextHasher hasher(ctx.root, {});
+  auto listed = hasher.entries({"src", "READ*"});
+  REQUIRE(static_cast<bool>(listed));
+  std::vector<std::string> paths;
+  for (const auto& e : *listed) {
+    paths.push_back(e.path + (e.is_dir ? "/" : ""));
+  }
+  CHECK(paths == std::vector<std::string>{"README", "src/", "src/a.c", "src/lib/", "src/lib/b.c"});
+  auto a = hasher.checksum_path("src/a.c");
+  REQUIRE(static_cast<bool>(a));
+  CHECK((*listed)[2].checksum == *a);
+  auto src = hasher.checksum_path("src");
+  REQUIRE(static_cast<bool>(src));
+  CHECK((*listed)[1].checksum == *src);
+
+  // One edit changes that file's entry (and its parents'), nothing else.
+  ctx.write("src/lib/b.c", "int b2;");
+  auto again = hasher.entries({"src", "READ*"});
+  REQUIRE(static_cast<bool>(again));
+  REQUIRE(again->size() == listed->size());
+  std::vector<std::string> changed;
+  for (size_t i = 0; i < again->size(); ++i) {
+    if ((*again)[i].checksum != (*listed)[i].checksum) {
+      changed.push_back((*again)[i].path);
+    }
+  }
+  CHECK(changed == std::vector<std::string>{"src", "src/lib", "src/lib/b.c"});
+
+  auto missing = hasher.entries({"nope"});
+  REQUIRE(!missing);
+  CHECK(llvm::toString(missing.takeError()) == "failed to compute cache key: 'nope' not found");
+}
