@@ -2,25 +2,29 @@
 // gzip layer with kiln's parallel libdeflate compressor, and compresses the same
 // tar with `gzip -6` and `pigz -6` for comparison.
 //
-//   pack_bench [--size-mb N] [--threads N] [--keep DIR]
+//   pack_bench [--size-mb N] [--threads N] [--runs N] [--keep DIR]
 //
-// Prints one line per contender (seconds, MB/s of uncompressed tar, output
-// bytes) and the ratios. The tree is generated from a fixed seed: the same bytes
-// on every run.
+// Runs the contenders interleaved N times (default 3); prints a `SAMPLE name secs 0`
+// line per run (read by benches/run), then one summary line per contender (median
+// seconds, MB/s of uncompressed tar, output bytes) and the ratios. The tree is generated from a
+// fixed seed: the same bytes on every run.
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <optional>
 #include <random>
 #include <string>
 #include <thread>
+#include <vector>
 
-#include "cache/layer_unpack.h"
 #include "cache/layer_pack.h"
+#include "cache/layer_unpack.h"
 #include "support/error.h"
 #include "support/fs.h"
 
@@ -87,17 +91,37 @@ uint64_t file_size(const std::string& path) {
   return ::stat(path.c_str(), &st) == 0 ? static_cast<uint64_t>(st.st_size) : 0;
 }
 
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  if (v.empty()) {
+    return 0;
+  }
+  size_t n = v.size();
+  return n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+void print_summary(const char* name, const std::vector<double>& secs, double mb, uint64_t bytes) {
+  double med = median(secs);
+  std::printf("%-44s median %.2f s (%.2f-%.2f)  %.1f MB/s  %llu bytes\n", name, med,
+              *std::min_element(secs.begin(), secs.end()),
+              *std::max_element(secs.begin(), secs.end()), mb / med,
+              static_cast<unsigned long long>(bytes));
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   uint64_t size_mb = 300;
   unsigned threads = 0;
+  int runs = 3;
   std::string keep;
   for (int i = 1; i + 1 < argc; i += 2) {
     if (std::strcmp(argv[i], "--size-mb") == 0) {
       size_mb = std::strtoull(argv[i + 1], nullptr, 10);
     } else if (std::strcmp(argv[i], "--threads") == 0) {
       threads = static_cast<unsigned>(std::strtoul(argv[i + 1], nullptr, 10));
+    } else if (std::strcmp(argv[i], "--runs") == 0) {
+      runs = std::max(1, std::atoi(argv[i + 1]));
     } else if (std::strcmp(argv[i], "--keep") == 0) {
       keep = argv[i + 1];
     }
@@ -109,48 +133,66 @@ int main(int argc, char** argv) {
     return 1;
   }
   std::string upper = *work + "/upper";
-  if (!fs::exists(upper) && !generate(upper, size_mb << 20)) {
-    return 1;
+  std::string stamp = upper + "/.generated-" + std::to_string(size_mb);
+  if (!fs::exists(stamp)) {
+    llvm::consumeError(fs::remove_all(upper));
+    if (!generate(upper, size_mb << 20)) {
+      return 1;
+    }
+    std::FILE* f = std::fopen(stamp.c_str(), "w");
+    if (f != nullptr) {
+      std::fclose(f);
+    }
   }
   cache::PackOptions options;
   options.threads = threads;
   options.compression = cache::Compression::none;
-  auto tar = cache::pack_layer_to_file(upper, *work + "/layer.tar", options);
+  std::string tar_path = *work + "/layer.tar";
+  auto tar = cache::pack_layer_to_file(upper, tar_path, options);
   if (!tar) {
     std::fprintf(stderr, "%s\n", error_message(tar.takeError()).c_str());
     return 1;
   }
   double mb = static_cast<double>(tar->size) / 1e6;
   options.compression = cache::Compression::gzip;
-  double start = now();
-  auto packed = cache::pack_layer_to_file(upper, *work + "/layer.tgz", options);
-  double kiln_s = now() - start;
-  if (!packed) {
-    std::fprintf(stderr, "%s\n", error_message(packed.takeError()).c_str());
-    return 1;
+  // Interleaved: kiln, gzip, pigz, kiln, ... so drift on a shared machine hits all.
+  std::vector<double> kiln_s, gzip_s, pigz_s;
+  std::optional<cache::PackedLayer> packed;
+  for (int r = 0; r < runs; ++r) {
+    double start = now();
+    auto layer = cache::pack_layer_to_file(upper, *work + "/layer.tgz", options);
+    kiln_s.push_back(now() - start);
+    if (!layer) {
+      std::fprintf(stderr, "%s\n", error_message(layer.takeError()).c_str());
+      return 1;
+    }
+    packed = *layer;
+    gzip_s.push_back(time_command("gzip -6 -c " + tar_path + " > " + *work + "/gzip.gz"));
+    pigz_s.push_back(time_command("pigz -6 -c " + tar_path + " > " + *work + "/pigz.gz"));
+    if (gzip_s.back() < 0 || pigz_s.back() < 0) {
+      std::fprintf(stderr, "gzip or pigz failed\n");
+      return 1;
+    }
+    std::printf("SAMPLE kiln %.4f 0\nSAMPLE gzip -6 %.4f 0\nSAMPLE pigz -6 %.4f 0\n", kiln_s.back(),
+                gzip_s.back(), pigz_s.back());
   }
-  std::string tar_path = *work + "/layer.tar";
-  double gzip_s = time_command("gzip -6 -c " + tar_path + " > " + *work + "/gzip.gz");
-  double pigz_s = time_command("pigz -6 -c " + tar_path + " > " + *work + "/pigz.gz");
   unsigned cores = threads ? threads : std::thread::hardware_concurrency();
-  std::printf("tar: %.1f MB, cores: %u\n", mb, cores);
-  std::printf("kiln pack (walk+tar+gzip -6 libdeflate): %.2f s  %.1f MB/s  %llu bytes\n", kiln_s,
-              mb / kiln_s, static_cast<unsigned long long>(packed->size));
-  std::printf("gzip -6 (tar already made):            %.2f s  %.1f MB/s  %llu bytes\n", gzip_s,
-              mb / gzip_s, static_cast<unsigned long long>(file_size(*work + "/gzip.gz")));
-  std::printf("pigz -6 (tar already made):            %.2f s  %.1f MB/s  %llu bytes\n", pigz_s,
-              mb / pigz_s, static_cast<unsigned long long>(file_size(*work + "/pigz.gz")));
-  std::printf(
-      "speed: kiln/gzip %.2fx  kiln/pigz %.2fx;  size: kiln/gzip %.3f  kiln/pigz %.3f\n",
-      gzip_s / kiln_s, pigz_s / kiln_s,
-      static_cast<double>(packed->size) / static_cast<double>(file_size(*work + "/gzip.gz")),
-      static_cast<double>(packed->size) / static_cast<double>(file_size(*work + "/pigz.gz")));
+  uint64_t gzip_bytes = file_size(*work + "/gzip.gz");
+  uint64_t pigz_bytes = file_size(*work + "/pigz.gz");
+  std::printf("tar: %.1f MB, %u threads, %d runs\n", mb, cores, runs);
+  print_summary("kiln pack (walk+tar+gzip -6, libdeflate):", kiln_s, mb, packed->size);
+  print_summary("gzip -6 of the tar (already made):", gzip_s, mb, gzip_bytes);
+  print_summary("pigz -6 of the tar (already made):", pigz_s, mb, pigz_bytes);
+  std::printf("speed: kiln/gzip %.2fx kiln/pigz %.2fx; size: kiln/gzip %.3f kiln/pigz %.3f\n",
+              median(gzip_s) / median(kiln_s), median(pigz_s) / median(kiln_s),
+              static_cast<double>(packed->size) / static_cast<double>(gzip_bytes),
+              static_cast<double>(packed->size) / static_cast<double>(pigz_bytes));
   // Unpacking the same blob: kiln's unpack_layer (overlay form, DiffID checked)
   // against GNU tar reading through gzip.
   std::string into = *work + "/unpacked";
   llvm::consumeError(fs::remove_all(into));
   llvm::consumeError(fs::make_dirs(into));
-  start = now();
+  double start = now();
   auto diff_id = cache::unpack_layer(*work + "/layer.tgz", into, packed->diff_id);
   double unpack_s = now() - start;
   if (!diff_id) {
@@ -161,8 +203,11 @@ int main(int argc, char** argv) {
   llvm::consumeError(fs::make_dirs(into));
   double tar_s = time_command("tar -xzf " + *work + "/layer.tgz -C " + into);
   llvm::consumeError(fs::remove_all(into));
-  std::printf("kiln unpack_layer: %.2f s  %.1f MB/s;  tar -xzf: %.2f s  %.1f MB/s  (%.2fx)\n",
+  std::printf("unpack: kiln unpack_layer %.2f s %.1f MB/s; tar -xzf %.2f s %.1f MB/s (%.2fx)\n",
               unpack_s, mb / unpack_s, tar_s, mb / tar_s, tar_s / unpack_s);
+  for (const char* name : {"/layer.tar", "/layer.tgz", "/gzip.gz", "/pigz.gz"}) {
+    ::unlink((*work + name).c_str());
+  }
   if (keep.empty()) {
     llvm::consumeError(fs::remove_all(*work));
   }
