@@ -495,6 +495,7 @@ llvm::Expected<int> solve_build(const GlobalOptions& globals, const SolveFlags& 
                                 {},
                                 {}};
   ctx.options.source_date_epoch = source_date_epoch(lower);
+  ctx.options.no_cache_stages.insert(flags.no_cache_filter.begin(), flags.no_cache_filter.end());
   if (flags.network == "none") {
     ctx.options.default_network = runtime::NetworkMode::none;
   } else if (!flags.network.empty() && flags.network != "host" && flags.network != "default") {

@@ -17,12 +17,25 @@ std::vector<CommandSpec>& command_registry() {
   return registry;
 }
 
+// An absolute path: the store's paths go into mounts and runtime bundles that
+// other processes (runc) read from other working directories.
+std::string absolute(const std::string& path) {
+  if (path.empty() || path[0] == '/') {
+    return path;
+  }
+  char cwd[4096];
+  if (!::getcwd(cwd, sizeof(cwd))) {
+    return path;
+  }
+  return std::string(cwd) + "/" + path;
+}
+
 std::string resolve_root(const std::string& flag_value) {
   if (!flag_value.empty()) {
-    return flag_value;
+    return absolute(flag_value);
   }
   if (const char* env = std::getenv("KILN_ROOT"); env && *env) {
-    return env;
+    return absolute(env);
   }
   if (::geteuid() == 0) {
     return "/var/lib/kiln";

@@ -48,7 +48,7 @@ std::string shell_line(const RunCmd& cmd) {
   llvm::StringRef trimmed = llvm::StringRef(line).trim();
   if (cmd.heredocs.size() == 1 && trimmed.startswith("<<") &&
       trimmed.find(' ') == llvm::StringRef::npos) {
-    return cmd.heredocs[0].content;
+    return cmd.heredocs[0].body();
   }
   for (const Heredoc& doc : cmd.heredocs) {
     line += "\n" + doc.content + doc.name;
@@ -75,14 +75,19 @@ void fill_secret_mount(const RunMount& m, llb::Mount& out, int& ssh_count) {
   out.selector = "/";
   std::string base = out.target.substr(out.target.rfind('/') + 1);
   out.secret_id = !m.id.empty() ? m.id : secret ? base : "default";
-  if (out.target.empty()) {
-    out.target = secret ? "/run/secrets/" + out.secret_id
-                        : "/run/buildkit/ssh_agent." + std::to_string(ssh_count++);
-  }
   out.required = m.required;
   out.uid = m.uid.value_or(0);
   out.gid = m.gid.value_or(0);
   out.mode = m.mode.value_or(secret ? 0400 : 0600);
+  if (secret && !m.env.empty()) {
+    // BuildKit: env= without target= exposes the secret only in the environment.
+    out.secret_env = m.env;
+    return;
+  }
+  if (out.target.empty()) {
+    out.target = secret ? "/run/secrets/" + out.secret_id
+                        : "/run/buildkit/ssh_agent." + std::to_string(ssh_count++);
+  }
 }
 
 }  // namespace

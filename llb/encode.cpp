@@ -73,6 +73,9 @@ std::string encode_mount(const Mount& m) {
   e.field("sharing", uint64_t{static_cast<uint64_t>(m.sharing)});
   e.field("tmpfs_size", m.tmpfs_size);
   e.field("secret_id", m.secret_id);
+  if (!m.secret_env.empty()) {  // absent when unused: older digests stay the same
+    e.field("secret_env", m.secret_env);
+  }
   e.flag("required", m.required);
   e.field("uid", uint64_t{m.uid});
   e.field("gid", uint64_t{m.gid});

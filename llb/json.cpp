@@ -72,6 +72,7 @@ Json mount_json(const Mount& m) {
   if (m.kind == MountKind::tmpfs && m.tmpfs_size) j["size"] = m.tmpfs_size;
   if (m.kind == MountKind::secret || m.kind == MountKind::ssh) {
     j["id"] = m.secret_id;
+    if (!m.secret_env.empty()) j["env"] = m.secret_env;
     if (m.required) j["required"] = true;
   }
   if (m.kind == MountKind::cache || m.kind == MountKind::secret || m.kind == MountKind::ssh) {

@@ -72,6 +72,9 @@ struct Mount {
   /// Bytes; 0 means the kernel's default.
   uint64_t tmpfs_size = 0;
   std::string secret_id;
+  /// secret: also expose the secret in this environment variable; with an empty
+  /// `target` the secret is only in the environment.
+  std::string secret_env;
   bool required = false;
   uint32_t uid = 0;
   uint32_t gid = 0;

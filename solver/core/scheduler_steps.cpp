@@ -239,6 +239,11 @@ void Scheduler::Impl::lookup(const NodePtr& n) {
     settle_result(n, cancelled_error());
     return;
   }
+  if (hold.vertex().ignore_cache()) {
+    hold.reset();
+    build(n);
+    return;
+  }
   llvm::Expected<ResultPtr> found = options.store->load(hold.vertex(), n->key);
   hold.reset();
   if (!found) {
@@ -297,7 +302,9 @@ void Scheduler::Impl::exec(const NodePtr& n, std::vector<ResultPtr> inputs) {
       return fail(locked.takeError());
     }
     step_lock = std::move(*locked);
-    if (options.store) {
+    // Another process may have made the result while this one waited for the
+    // lock; look again unless the cache is not to be used.
+    if (options.store && options.lookup == CacheLookup::yes && !hold.vertex().ignore_cache()) {
       llvm::Expected<ResultPtr> found = options.store->load(hold.vertex(), n->key);
       if (!found) {
         return fail(found.takeError());

@@ -91,6 +91,9 @@ class Vertex {
   virtual std::vector<const Vertex*> inputs() const = 0;
   /// Which job limit exec() counts against.
   virtual ResourceClass resource_class() const { return ResourceClass::cpu; }
+  /// True when the step must run even if the cache has it (`--no-cache-filter`);
+  /// its result is still saved.
+  virtual bool ignore_cache() const { return false; }
   /// The cache map; computed once per scheduler node.
   virtual llvm::Expected<CacheMap> cache_map() const = 0;
   /// Runs the step on its inputs' results (same order as inputs()). Should

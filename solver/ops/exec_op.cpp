@@ -68,6 +68,18 @@ llvm::Error add_mounts(const SolveContext& ctx, const llb::Vertex& v,
         ms.tmpfs_size_bytes = m.tmpfs_size;
         break;
       case llb::MountKind::secret: {
+        if (!m.secret_env.empty()) {
+          auto it = ctx.secrets.find(m.secret_id);
+          if (it != ctx.secrets.end()) {
+            spec.env.push_back(m.secret_env + "=" + it->second.data);
+          } else if (m.required) {
+            return make_error("secret " + quote(m.secret_id) +
+                              " not found (--secret id=" + m.secret_id + ",env=VAR or src=FILE)");
+          }
+          if (m.target.empty()) {
+            continue;
+          }
+        }
         auto file = mounts.secret_file(m);
         if (!file) {
           return file.takeError();

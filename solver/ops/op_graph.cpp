@@ -22,6 +22,12 @@ class OpVertex : public core::Vertex {
     return d.empty() ? std::string(llb::op_kind(v_.op())) : d;
   }
   std::vector<const core::Vertex*> inputs() const override { return inputs_; }
+  bool ignore_cache() const override {
+    const auto& m = v_.metadata();
+    bool step = std::holds_alternative<llb::ExecOp>(v_.op()) ||
+                std::holds_alternative<llb::FileOp>(v_.op());
+    return m.ignore_cache || (step && ctx_.options.no_cache_stages.count(m.progress_group) != 0);
+  }
   core::ResourceClass resource_class() const override {
     return std::holds_alternative<llb::ExecOp>(v_.op()) ? core::ResourceClass::container
                                                         : core::ResourceClass::cpu;

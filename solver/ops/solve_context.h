@@ -2,10 +2,12 @@
 // directories and secrets the user gave, and the layer options.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 
 #include <llvm/Support/Error.h>
@@ -47,6 +49,8 @@ struct SolveOptions {
   cache::Compression compression = cache::Compression::gzip;
   /// Network for RUN steps that do not ask for one (`--network`).
   runtime::NetworkMode default_network = runtime::NetworkMode::host;
+  /// Stages whose RUN and file steps ignore the cache (`--no-cache-filter`).
+  std::set<std::string> no_cache_stages;
 };
 
 /// The image a reference names in the local store: its layers (bottom first).
