@@ -535,6 +535,15 @@ llvm::Expected<int> solve_build(const GlobalOptions& globals, const SolveFlags& 
   }
   ProgressPrinter printer(*mode, stderr);
   const auto& target = lowered->stages[lowered->target];
+  CacheProject project{flags.context, flags.dockerfile_path, {}};
+  for (const auto& [k, v] : lower.build_args) {
+    project.build_args.insert(k);
+  }
+  auto build_cache =
+      BuildCache::open(flags.cache, project, ctx, images.store(), images.mutex(), *mode);
+  if (!build_cache) {
+    return build_cache.takeError();
+  }
 
   solver::ops::OpGraph graph(lowered->definition, ctx);
   solver::ops::SnapshotCacheStore cache_store(**db, *snapshots);
@@ -545,6 +554,7 @@ llvm::Expected<int> solve_build(const GlobalOptions& globals, const SolveFlags& 
   sched_opts.locks = &locks;
   sched_opts.lookup =
       flags.no_cache ? solver::core::CacheLookup::no : solver::core::CacheLookup::yes;
+  (*build_cache)->attach(sched_opts, cache_store, lowered->definition, graph);
   solver::core::CancelToken cancel;
   std::optional<Digest> failed;  // the first step that failed
   llvm::Expected<solver::core::Solved> solved = make_error("not solved");
@@ -563,6 +573,7 @@ llvm::Expected<int> solve_build(const GlobalOptions& globals, const SolveFlags& 
     solved = scheduler.solve(graph.vertex(target.vertex), solve_opts);
   }
   llvm::consumeError(stat_cache.save());
+  (*build_cache)->after_solve(printer);
   if (!solved) {
     printer.finish(false);
     const llb::Vertex* v = failed ? lowered->definition.find(*failed) : nullptr;
@@ -585,6 +596,10 @@ llvm::Expected<int> solve_build(const GlobalOptions& globals, const SolveFlags& 
   assembly.pack.compression = ctx.options.compression;
   assembly.pack.source_date_epoch = ctx.options.source_date_epoch;
   assembly.source_date_epoch = ctx.options.source_date_epoch;
+  if (auto err = (*build_cache)->add_inline(assembly.config, built.chain, assembly.pack)) {
+    printer.finish(false);
+    return err;
+  }
   {
     std::lock_guard lock(images.mutex());
     auto assembled = exporter::assemble_image(images.store(), *snapshots, **db, assembly);
@@ -612,6 +627,10 @@ llvm::Expected<int> solve_build(const GlobalOptions& globals, const SolveFlags& 
       printer.finish(false);
       return err;
     }
+  }
+  if (auto err = (*build_cache)->export_all(built.chain, printer)) {
+    printer.finish(false);
+    return err;
   }
   llvm::Error push_err = llvm::Error::success();
   std::vector<std::string> to_push = push_names(flags, names, push_err);

@@ -8,6 +8,7 @@
 
 #include <llvm/Support/Error.h>
 
+#include "cli/build_cache.h"
 #include "cli/command.h"
 #include "cli/registry_store.h"
 #include "frontend/instructions.h"
@@ -38,6 +39,8 @@ struct SolveFlags {
   /// --push: upload the image under every -t name.
   bool push = false;
   RegistryFlags registry;
+  /// --cache-to, --cache-from, --explain-cache.
+  CacheFlags cache;
 };
 
 /// Builds `dockerfile` with `lower` options into the store of `globals`.

@@ -210,6 +210,15 @@ CommandBody setup_build(CLI::App& sub, const GlobalOptions& globals) {
       ->allow_extra_args(false);
   sub.add_option("--network", s.network, "Networking mode for RUN instructions (host, none)");
   sub.add_option("--jobs", s.jobs, "How many RUN steps may run at once (default: cores)");
+  sub.add_option("--cache-to", s.cache.cache_to,
+                 "Cache export destination (type=local,dest=DIR | type=registry,ref=REF | "
+                 "type=inline; mode=min|max, cache-mounts=true, ignore-error=false)")
+      ->allow_extra_args(false);
+  sub.add_option("--cache-from", s.cache.cache_from,
+                 "Cache import source (type=local,src=DIR | type=registry,ref=REF | IMAGE)")
+      ->allow_extra_args(false);
+  sub.add_flag("--explain-cache", s.cache.explain,
+               "Say why each step that ran missed the cache");
   sub.add_flag("--pull", s.pull, "Always attempt to pull a newer version of the base images");
   sub.add_flag("--push", s.push,
                "Push the image to its registry (shorthand for --output=type=registry)");

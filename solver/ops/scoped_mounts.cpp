@@ -82,8 +82,15 @@ llvm::Expected<std::string> ScopedMounts::cache_dir(const llb::Mount& m) {
       return tmp.takeError();
     }
     set_owner(*tmp, m);
+    if (ctx_.seed_cache_mount) {
+      auto seeded = ctx_.seed_cache_mount(m.cache_id, *tmp);
+      if (!seeded) {
+        llvm::consumeError(fs::remove_all(*tmp));
+        return seeded.takeError();
+      }
+    }
     if (::rename(tmp->c_str(), dir.c_str()) != 0) {
-      ::rmdir(tmp->c_str());  // another build made it first
+      llvm::consumeError(fs::remove_all(*tmp));  // another build made it first
     }
   }
   return dir;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <functional>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -72,6 +73,11 @@ class ImageSourceResolver {
                                                    const std::string& platform) = 0;
 };
 
+/// Fills the new, empty directory `dest` of cache mount `id` with contents from
+/// elsewhere (an imported build cache); false when there are none. Thread-safe.
+using CacheMountSeeder =
+    std::function<llvm::Expected<bool>(const std::string& id, const std::string& dest)>;
+
 /// Everything the ops of one build share. Borrowed by every op vertex; must
 /// outlive the solve. Thread-safe (members are, or are guarded).
 struct SolveContext {
@@ -84,6 +90,8 @@ struct SolveContext {
   std::map<std::string, std::unique_ptr<LocalDir>> locals;
   std::map<std::string, Secret> secrets;
   SolveOptions options;
+  /// Optional: seeds cache mounts this store does not have yet.
+  CacheMountSeeder seed_cache_mount;
 };
 
 /// Packs the changes of `snapshot` into a layer blob in the content store,
