@@ -3,7 +3,6 @@
 #pragma once
 
 #include <functional>
-#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
