@@ -1,5 +1,6 @@
 #include "cache/snapshot.h"
 
+#include <fcntl.h>
 #include <ftw.h>
 #include <stdlib.h>
 #include <sys/mount.h>
@@ -287,6 +288,36 @@ llvm::Error SnapshotStore::remove(const Digest& chain_id) const {
   return fs::remove_all(*tmp);
 }
 
+namespace {
+
+/// The overlay lower dirs of a mutable snapshot at `dir` over `parent`, topmost
+/// first; without a parent, the empty dir `dir`/empty (created).
+llvm::Error mutable_lowers(const SnapshotStore& store, const std::optional<Digest>& parent,
+                           const std::string& dir, std::vector<std::string>& lowers) {
+  if (!parent) {
+    lowers.push_back(dir + "/empty");
+    return fs::make_dirs(lowers.back());
+  }
+  auto l = store.lower_dirs(*parent);
+  if (!l) {
+    return l.takeError();
+  }
+  // overlayfs ignores trusted.overlay.opaque on a lower dir's root, so a layer
+  // whose root is opaque (".wh..wh..opq" at the top) hides the layers below it
+  // by leaving them out.
+  for (std::string& lower : *l) {
+    lowers.push_back(std::move(lower));
+    char value = 0;
+    if (::lgetxattr(lowers.back().c_str(), "trusted.overlay.opaque", &value, 1) == 1 &&
+        value == 'y') {
+      break;
+    }
+  }
+  return llvm::Error::success();
+}
+
+}  // namespace
+
 llvm::Expected<MutableSnapshot> SnapshotStore::create_mutable(std::optional<Digest> parent) const {
   auto dir = fs::make_temp_dir(root_ + "/snapshots", "tmp-");
   if (!dir) {
@@ -298,28 +329,7 @@ llvm::Expected<MutableSnapshot> SnapshotStore::create_mutable(std::optional<Dige
     return lock.takeError();
   }
   std::vector<std::string> lowers;
-  llvm::Error err = llvm::Error::success();
-  if (parent) {
-    auto l = lower_dirs(*parent);
-    if (l) {
-      // overlayfs ignores trusted.overlay.opaque on a lower dir's root, so a layer
-      // whose root is opaque (".wh..wh..opq" at the top) hides the layers below it
-      // by leaving them out.
-      for (std::string& dir : *l) {
-        lowers.push_back(std::move(dir));
-        char value = 0;
-        if (::lgetxattr(lowers.back().c_str(), "trusted.overlay.opaque", &value, 1) == 1 &&
-            value == 'y') {
-          break;
-        }
-      }
-    } else {
-      err = l.takeError();
-    }
-  } else {
-    lowers.push_back(*dir + "/empty");
-    err = fs::make_dirs(lowers.back());
-  }
+  llvm::Error err = mutable_lowers(*this, parent, *dir, lowers);
   const char* subdirs[] = {"upper", "work"};
   if (snapshotter_ == Snapshotter::native) {
     subdirs[0] = "rootfs";
@@ -348,7 +358,8 @@ MutableSnapshot::MutableSnapshot(MutableSnapshot&& other) noexcept
       lowers_(std::move(other.lowers_)),
       snapshotter_(other.snapshotter_),
       target_(std::exchange(other.target_, {})),
-      lock_(std::exchange(other.lock_, std::nullopt)) {}
+      lock_(std::exchange(other.lock_, std::nullopt)),
+      durability_(other.durability_) {}
 
 MutableSnapshot& MutableSnapshot::operator=(MutableSnapshot&& other) noexcept {
   if (this != &other) {
@@ -360,6 +371,7 @@ MutableSnapshot& MutableSnapshot::operator=(MutableSnapshot&& other) noexcept {
     snapshotter_ = other.snapshotter_;
     target_ = std::exchange(other.target_, {});
     lock_ = std::exchange(other.lock_, std::nullopt);
+    durability_ = other.durability_;
   }
   return *this;
 }
@@ -375,7 +387,16 @@ std::string MutableSnapshot::work_dir() const {
 }
 
 llvm::Error MutableSnapshot::mount_overlay(const std::string& target) {
-  std::string options = overlay_options(lowers_, upper_dir(), work_dir());
+  // A volatile mount leaves work/work/incompat/volatile behind, and overlayfs
+  // refuses to mount over it again (its changes may not have reached the disk).
+  std::string volatile_option;
+  if (durability_ == Durability::volatile_) {
+    volatile_option = ",volatile";
+    if (auto err = fs::remove_all(work_dir() + "/work/incompat")) {
+      return err;
+    }
+  }
+  std::string options = overlay_options(lowers_, upper_dir(), work_dir()) + volatile_option;
   if (options.size() <= kMaxMountData) {
     if (::mount("overlay", target.c_str(), "overlay", 0, options.c_str()) != 0) {
       return make_io_error("mount overlay on", target, errno);
@@ -397,7 +418,7 @@ llvm::Error MutableSnapshot::mount_overlay(const std::string& target) {
       return make_io_error("link lower dir", dir_ + "/" + relative.back(), errno);
     }
   }
-  options = overlay_options(relative, upper_dir(), work_dir());
+  options = overlay_options(relative, upper_dir(), work_dir()) + volatile_option;
   if (options.size() > kMaxMountData) {
     return make_error("mount overlay on " + quote(target) + ": " + std::to_string(lowers_.size()) +
                       " layers do not fit in the mount options");
@@ -499,6 +520,74 @@ llvm::Error MutableSnapshot::drop() {
   dir_.clear();
   lock_.reset();
   return llvm::Error::success();
+}
+
+namespace {
+
+/// Writes `bytes` to the new file `path` (replacing it), without fsync.
+llvm::Error write_file_unsynced(const std::string& path, llvm::StringRef bytes) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    return make_io_error("create", path, errno);
+  }
+  ssize_t n = ::write(fd, bytes.data(), bytes.size());
+  int e = errno;
+  ::close(fd);
+  if (n != static_cast<ssize_t>(bytes.size())) {
+    return make_io_error("write", path, n < 0 ? e : EIO);
+  }
+  return llvm::Error::success();
+}
+
+}  // namespace
+
+llvm::Error MutableSnapshot::persist(llvm::StringRef dir) {
+  if (dir_.empty()) {
+    return make_error("persist snapshot: it was committed or dropped");
+  }
+  if (auto err = unmount()) {
+    return err;
+  }
+  std::string record = snapshotter_ == Snapshotter::native ? "native\n" : "overlay\n";
+  record += parent_ ? parent_->str() + "\n" : "\n";
+  // No fsync: a mutable snapshot does not survive a host crash anyway.
+  std::string record_path = dir_ + "/mutable";
+  if (auto err = write_file_unsynced(record_path, record)) {
+    return with_context(std::move(err), "persist snapshot");
+  }
+  if (::rename(dir_.c_str(), dir.str().c_str()) != 0) {
+    return make_io_error("persist snapshot: move '" + dir_ + "' to", dir, errno);
+  }
+  dir_.clear();
+  lock_.reset();
+  return llvm::Error::success();
+}
+
+llvm::Expected<MutableSnapshot> SnapshotStore::open_mutable(llvm::StringRef dir) const {
+  auto record = fs::read_file(fs::join(dir, "mutable"));
+  if (!record) {
+    return with_context(record.takeError(), "open snapshot");
+  }
+  auto [kind, rest] = llvm::StringRef(*record).split('\n');
+  llvm::StringRef parent_text = rest.split('\n').first.trim();
+  std::optional<Digest> parent;
+  if (!parent_text.empty()) {
+    auto d = Digest::parse(parent_text);
+    if (!d) {
+      return with_context(d.takeError(), "open snapshot " + quote(dir));
+    }
+    parent = *d;
+  }
+  Snapshotter snapshotter = kind == "native" ? Snapshotter::native : Snapshotter::overlay;
+  std::vector<std::string> lowers;
+  if (auto err = mutable_lowers(*this, parent, dir.str(), lowers)) {
+    return with_context(std::move(err), "open snapshot " + quote(dir));
+  }
+  // A diff computed by an earlier process may be stale.
+  if (auto err = fs::remove_all(fs::join(dir, "diff"))) {
+    return err;
+  }
+  return MutableSnapshot(*this, parent, dir.str(), std::move(lowers), snapshotter, std::nullopt);
 }
 
 }  // namespace kiln::cache

@@ -50,6 +50,9 @@ struct LayerBlob {
 
 class MutableSnapshot;
 
+/// See MutableSnapshot::set_durability().
+enum class Durability { synced, volatile_ };
+
 /// An exclusive flock on a directory, held while a temp dir is in use so that
 /// SnapshotStore::remove_stale() in any process leaves it alone. Move-only; the
 /// destructor releases the lock (it does not remove the directory).
@@ -108,6 +111,13 @@ class SnapshotStore {
   /// by this store's snapshotter.
   llvm::Expected<MutableSnapshot> create_mutable(std::optional<Digest> parent) const;
 
+  /// Opens again a mutable snapshot that MutableSnapshot::persist() left at
+  /// `dir`, unmounted. Like any MutableSnapshot it is removed on destruction
+  /// unless persisted again (persist(`dir`) keeps it where it is). Takes no lock:
+  /// the caller makes sure that one process at a time uses it (e.g. a
+  /// container's own lock).
+  llvm::Expected<MutableSnapshot> open_mutable(llvm::StringRef dir) const;
+
   /// Cleans up after processes that died: removes the temp dirs in ROOT/tmp and
   /// the mutable snapshots ROOT/snapshots/tmp-* that no live process holds (see
   /// DirLock) and whose ctime is at least `min_age_seconds` old (a younger one
@@ -149,6 +159,13 @@ class MutableSnapshot {
   /// paths from DIR, up to overlayfs' 500 layers), or a bind mount of the
   /// copy for the native snapshotter. One target at a time.
   llvm::Error mount(llvm::StringRef target);
+  /// Whether the file system must reach the disk when unmounted. `volatile_`
+  /// (overlayfs "volatile") skips the sync of the whole upper file system that
+  /// an overlay unmount does, which can take tens of milliseconds on a busy
+  /// disk; the changes are then lost if the host crashes before writing them
+  /// back. For throwaway file systems such as containers. Applies to the next
+  /// mount().
+  void set_durability(Durability durability) { durability_ = durability; }
   /// Unmounts the target of mount(); a no-op when not mounted.
   llvm::Error unmount();
   /// The changes in overlay form, for cache::pack_layer(): the upper dir, or
@@ -161,6 +178,11 @@ class MutableSnapshot {
   llvm::Expected<Digest> commit(const Digest& diff_id);
   /// Unmounts and removes everything. Safe to call twice.
   llvm::Error drop();
+  /// Unmounts and moves the snapshot's directory to `dir` (which must not exist,
+  /// or be its current place, on the store's file system, outside ROOT/snapshots so that
+  /// remove_stale() leaves it alone), for SnapshotStore::open_mutable() in a later process. This
+  /// object is empty afterwards; nothing is removed.
+  llvm::Error persist(llvm::StringRef dir);
 
   Snapshotter snapshotter() const { return snapshotter_; }
   /// The parent chain ID (nullopt for an empty base).
@@ -176,7 +198,8 @@ class MutableSnapshot {
  private:
   friend class SnapshotStore;
   MutableSnapshot(SnapshotStore store, std::optional<Digest> parent, std::string dir,
-                  std::vector<std::string> lowers, Snapshotter snapshotter, DirLock lock)
+                  std::vector<std::string> lowers, Snapshotter snapshotter,
+                  std::optional<DirLock> lock)
       : store_(std::move(store)),
         parent_(std::move(parent)),
         dir_(std::move(dir)),
@@ -192,6 +215,7 @@ class MutableSnapshot {
   Snapshotter snapshotter_;
   std::string target_;
   std::optional<DirLock> lock_;  // on dir_, until commit() or drop()
+  Durability durability_ = Durability::synced;
 };
 
 /// Copies the overlay-form layer dirs `lowers` (topmost first) into `dest` as one

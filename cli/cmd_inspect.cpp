@@ -1,10 +1,11 @@
-// `kiln inspect IMAGE...`: a JSON array like `docker image inspect`.
+// `kiln inspect IMAGE|CONTAINER...`: a JSON array like `docker inspect`.
 
 #include <iostream>
 
 #include <nlohmann/json.hpp>
 
 #include "cli/command.h"
+#include "cli/container_view.h"
 #include "cli/print_error.h"
 #include "cli/store_open.h"
 #include "oci/reference.h"
@@ -81,6 +82,16 @@ llvm::Expected<int> run_inspect(const GlobalOptions& globals,
   Json all = Json::array();
   std::vector<llvm::Error> errors;
   for (const std::string& text : images) {
+    // A container by that name or ID first, as docker's inspect without --type.
+    auto container = inspect_container(globals.root, text);
+    if (!container) {
+      errors.push_back(container.takeError());
+      continue;
+    }
+    if (*container) {
+      all.push_back(std::move(**container));
+      continue;
+    }
     auto image = (*store)->resolve(text);
     if (!image) {
       errors.push_back(image.takeError());
@@ -108,7 +119,8 @@ CommandBody setup_inspect(CLI::App& sub, const GlobalOptions& globals) {
   return [&globals, images]() { return run_inspect(globals, *images); };
 }
 
-CommandRegistration reg{{"inspect", "Display detailed information on images", setup_inspect, 23}};
+CommandRegistration reg{
+    {"inspect", "Display detailed information on images and containers", setup_inspect, 23}};
 
 }  // namespace
 }  // namespace kiln::cli

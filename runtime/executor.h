@@ -56,6 +56,9 @@ struct RunRequest {
   Stdio stdio;
   /// Called once the process runs (e.g. to record the id for `kiln ps`); optional.
   std::function<void(const StartedContainer&)> on_started;
+  /// The runtime's name for the container (letters, digits, '_', '-', '.'); empty:
+  /// a random one. Must not name a container that exists in the runtime.
+  std::string container_id;
 };
 
 /// How the process ended: `signal` is 0 when it exited with `exit_code`.

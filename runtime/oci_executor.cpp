@@ -93,6 +93,7 @@ class ContainerRun {
   bool created = false;
   int pid = 0;
   std::vector<std::string> stubs;
+  std::string console_dir;  // a temp dir in /tmp for the console socket, if any
 
  private:
   const OciExecutor& executor_;
@@ -136,6 +137,9 @@ ContainerRun::~ContainerRun() {
   }
   remove_mount_stubs(stubs);
   llvm::consumeError(fs::remove_all(dir_));
+  if (!console_dir.empty()) {
+    llvm::consumeError(fs::remove_all(console_dir));
+  }
 }
 
 std::vector<std::string> OciExecutor::command(std::vector<std::string> args,
@@ -214,7 +218,17 @@ llvm::Error OciExecutor::create(const RunRequest& request, ContainerRun& run, Pi
                                    run.file("pid")};
   std::optional<ConsoleSocket> console;
   if (request.process.tty) {
-    auto socket = ConsoleSocket::listen(run.file("console.sock"));
+    // A unix socket path has at most 107 bytes: deep state dirs use one in /tmp.
+    std::string path = run.file("console.sock");
+    if (path.size() >= 100) {
+      auto dir = fs::make_temp_dir("/tmp", "kiln-tty-");
+      if (!dir) {
+        return dir.takeError();
+      }
+      run.console_dir = *dir;
+      path = fs::join(*dir, "sock");
+    }
+    auto socket = ConsoleSocket::listen(path);
     if (!socket) {
       return socket.takeError();
     }
@@ -302,7 +316,7 @@ llvm::Expected<ExitStatus> OciExecutor::run(const RunRequest& request, const Can
   if (request.process.args.empty()) {
     return make_error("run container: no command given");
   }
-  std::string id = new_container_id();
+  std::string id = request.container_id.empty() ? new_container_id() : request.container_id;
   std::string dir = fs::join(options_.state_dir, id);
   if (auto err = fs::make_dirs(dir, 0700)) {
     return err;

@@ -1,0 +1,128 @@
+// `kiln ps [-a] [-q] [--no-trunc] [--format json|table]`: the containers in docker's
+// columns (CONTAINER ID, IMAGE, COMMAND, CREATED, STATUS, PORTS, NAMES).
+#include <iostream>
+
+#include <nlohmann/json.hpp>
+
+#include "cli/command.h"
+#include "cli/container_view.h"
+#include "cli/store_open.h"
+#include "support/error.h"
+
+namespace kiln::cli {
+namespace {
+
+struct PsFlags {
+  bool all = false;
+  bool quiet = false;
+  bool no_trunc = false;
+  std::string format;
+};
+
+// go-units/stringutils Ellipsis: at most `max` characters, the last one '…'.
+std::string ellipsis(const std::string& text, size_t max) {
+  std::vector<size_t> starts;  // byte offset of each code point
+  for (size_t i = 0; i < text.size(); ++i) {
+    if ((static_cast<unsigned char>(text[i]) & 0xC0) != 0x80) {
+      starts.push_back(i);
+    }
+  }
+  if (starts.size() <= max) {
+    return text;
+  }
+  return text.substr(0, starts[max - 1]) + "…";
+}
+
+// Go's strconv.Quote for the printable ASCII and UTF-8 text commands hold.
+std::string go_quote(const std::string& text) {
+  std::string out = "\"";
+  for (char c : text) {
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      default:
+        out += c;
+    }
+  }
+  return out + "\"";
+}
+
+llvm::Expected<int> run_ps(const GlobalOptions& globals, const PsFlags& flags) {
+  if (!flags.format.empty() && flags.format != "json" && flags.format != "table") {
+    return llvm::make_error<UsageError>("unsupported format " + quote(flags.format) +
+                                        " (expected 'table' or 'json')");
+  }
+  auto store = ContainerStore::open(globals.root);
+  if (!store) {
+    return store.takeError();
+  }
+  auto views = list_containers(*store);
+  if (!views) {
+    return views.takeError();
+  }
+  int64_t now = now_ns();
+  std::vector<std::vector<std::string>> rows = {
+      {"CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES"}};
+  for (const ContainerView& v : *views) {
+    if (!flags.all && !v.state.running()) {
+      continue;
+    }
+    std::string id = flags.no_trunc ? v.spec.id : v.spec.id.substr(0, 12);
+    if (flags.quiet) {
+      std::cout << id << "\n";
+      continue;
+    }
+    std::string command = command_text(v.spec);
+    command = go_quote(flags.no_trunc ? command : ellipsis(command, 20));
+    int64_t created = v.spec.created_ns / 1000000000;
+    if (flags.format == "json") {
+      nlohmann::json line = {
+          {"Command", command},
+          {"CreatedAt", go_time_string(created)},
+          {"ID", id},
+          {"Image", v.spec.image},
+          {"Labels", ""},
+          {"LocalVolumes", "0"},
+          {"Mounts", ""},
+          {"Names", v.spec.name},
+          {"Networks", v.spec.process.network == runtime::NetworkMode::none ? "none" : "host"},
+          {"Ports", ports_text(v.spec)},
+          {"RunningFor", since(created)},
+          {"Size", "0B"},
+          {"State", status_name(v.state.status).str()},
+          {"Status", status_text(v.state, now)}};
+      std::cout << line.dump() << "\n";
+      continue;
+    }
+    rows.push_back({id, v.spec.image, command, since(created), status_text(v.state, now),
+                    ports_text(v.spec), v.spec.name});
+  }
+  if (!flags.quiet && flags.format != "json") {
+    print_table(std::cout, rows);
+  }
+  return 0;
+}
+
+CommandBody setup_ps(CLI::App& sub, const GlobalOptions& globals) {
+  auto flags = std::make_shared<PsFlags>();
+  sub.add_flag("-a,--all", flags->all, "Show all containers (default shows just running)");
+  sub.add_flag("-q,--quiet", flags->quiet, "Only display container IDs");
+  sub.add_flag("--no-trunc", flags->no_trunc, "Don't truncate output");
+  sub.add_option("--format", flags->format, "Format output using 'table' or 'json'");
+  return [flags, &globals]() { return run_ps(globals, *flags); };
+}
+
+CommandRegistration reg{{"ps", "List containers", setup_ps, 21}};
+
+}  // namespace
+}  // namespace kiln::cli
