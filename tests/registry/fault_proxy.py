@@ -83,7 +83,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.end_headers()
             return
         upstream = http.client.HTTPConnection("127.0.0.1", UPSTREAM)
-        headers = {k: v for k, v in self.headers.items()}
+        # Repeated headers (skopeo sends one Accept per media type) are joined, so the
+        # registry sees every accepted manifest type.
+        headers = {}
+        for k, v in self.headers.items():
+            headers[k] = headers[k] + ", " + v if k in headers else v
         upstream.request(self.command, self.path, body=body, headers=headers)
         response = upstream.getresponse()
         data = response.read()

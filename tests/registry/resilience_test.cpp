@@ -10,46 +10,12 @@
 using namespace kiln;
 using namespace kiln::registry;
 using kiln::testing::ChildProcess;
+using kiln::testing::FaultProxy;
 using kiln::testing::LocalRegistry;
 using kiln::testing::TempDir;
 using kiln::testing::TestImage;
 
 namespace {
-
-/// The proxy in front of `registry`, with a plan file the test rewrites.
-class FaultProxy {
- public:
-  explicit FaultProxy(const LocalRegistry& registry) : port_(kiln::testing::free_port()) {
-    plan({});
-    process_ = std::make_unique<ChildProcess>(
-        std::vector<std::string>{"/usr/bin/python3",
-                                 KILN_SOURCE_DIR "/tests/registry/fault_proxy.py",
-                                 std::to_string(port_), std::to_string(registry.port()),
-                                 dir_ / "plan.json", dir_ / "counts.json"},
-        dir_ / "proxy.log");
-    REQUIRE(kiln::testing::wait_for_port(port_));
-  }
-  std::string domain() const { return "127.0.0.1:" + std::to_string(port_); }
-  /// Replaces the fault rules.
-  void plan(const nlohmann::json& rules) {
-    std::string path = dir_ / "plan.json";
-    kiln::testing::write_text(path + ".tmp", nlohmann::json{{"rules", rules}}.dump());
-    std::rename((path + ".tmp").c_str(), path.c_str());
-  }
-  /// Requests seen so far, by "METHOD kind".
-  int count(const std::string& key) const {
-    std::string text = kiln::testing::read_text(dir_ / "counts.json");
-    if (text.empty()) {
-      return 0;
-    }
-    return nlohmann::json::parse(text).value(key, 0);
-  }
-
- private:
-  TempDir dir_;
-  int port_;
-  std::unique_ptr<ChildProcess> process_;
-};
 
 std::unique_ptr<Client> make_client(int retries = 4) {
   ClientOptions options;
