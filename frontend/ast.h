@@ -20,14 +20,18 @@ namespace kiln::frontend {
 struct Heredoc {
   /// The delimiter word without quotes or `-` (e.g. "EOF").
   std::string name;
-  /// The body: every line after the instruction up to the delimiter line, each
-  /// with its "\n"; with `<<-` leading tabs are already removed.
+  /// The body as written: every line after the instruction up to the delimiter
+  /// line, each with its "\n" (with `<<-` the tabs are still there: body() strips
+  /// them; a multi-heredoc RUN hands the raw text to the shell, as BuildKit does).
   std::string content;
   /// False when the delimiter was quoted (`<<'EOF'`, `<<"EOF"`): no expansion.
   bool expand = true;
   /// True for `<<-EOF` (leading tabs stripped).
   bool chomp = false;
   bool operator==(const Heredoc&) const = default;
+  /// The body as the file or script gets it: `content` with leading tabs removed
+  /// from every line when `chomp`.
+  std::string body() const;
 };
 
 /// One parsed instruction (or, for ONBUILD, the instruction it wraps).

@@ -104,6 +104,7 @@ struct CopyBuilder {
   const AddCmd* add;
   std::vector<std::string> sources;
   std::string dest;
+  std::string chown_text;  ///< expanded --chown, for the history
   llb::CopyAction base;
   std::vector<const llb::Vertex*> inputs;
   llb::FileOp op;
@@ -136,6 +137,7 @@ struct CopyBuilder {
       return chmod.takeError();
     }
     dest = *d;
+    chown_text = *chown;
     base.dest = dest_path(st, dest);
     base.allow_empty_wildcard = true;
     base.chmod = *chmod;
@@ -189,7 +191,7 @@ struct CopyBuilder {
 
   /// An inline file (COPY <<EOF): made on scratch, then copied.
   void add_heredoc(const Heredoc& doc) {
-    std::string data = doc.content;
+    std::string data = doc.body();
     if (doc.expand) {
       auto v = l.lex_.process_word(data, env_lookup_from_list(st.env));
       if (v) {
@@ -208,7 +210,17 @@ struct CopyBuilder {
   }
 
   std::string history() const {
+    // Current BuildKit names --parents, --chown and --chmod (expanded) in the history.
     std::string out = add ? "ADD" : "COPY";
+    if (cmd.parents) {
+      out += " --parents";
+    }
+    if (!chown_text.empty()) {
+      out += " --chown=" + chown_text;
+    }
+    if (!base.chmod.empty()) {
+      out += " --chmod=" + base.chmod;
+    }
     for (const auto& s : sources) {
       out += " " + s;
     }

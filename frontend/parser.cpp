@@ -265,9 +265,6 @@ llvm::Error Parser::read_heredocs(Node* node, int start_line) {
     if (!terminated) {
       return error_at(make_error("unterminated heredoc"), start_line, current_line_);
     }
-    if (doc.chomp) {
-      doc.content = chomp_tabs(doc.content);
-    }
     node->heredocs.push_back(std::move(doc));
   }
   return llvm::Error::success();
@@ -360,5 +357,7 @@ llvm::Expected<Ast> parse_ast(llvm::StringRef text, llvm::StringRef file_name) {
   Parser parser(text, file_name);
   return parser.run();
 }
+
+std::string Heredoc::body() const { return chomp ? chomp_tabs(content) : content; }
 
 }  // namespace kiln::frontend

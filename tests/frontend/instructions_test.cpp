@@ -122,7 +122,8 @@ TEST_CASE("COPY and ADD flags and inline files", "[instructions]") {
   CHECK(inline_files.sources.empty());
   REQUIRE(inline_files.heredocs.size() == 2);
   CHECK(inline_files.heredocs[0] == Heredoc{"one.txt", "hello\n", true, false});
-  CHECK(inline_files.heredocs[1] == Heredoc{"two.sh", "echo $A\n", false, true});
+  CHECK(inline_files.heredocs[1] == Heredoc{"two.sh", "\techo $A\n", false, true});
+  CHECK(inline_files.heredocs[1].body() == "echo $A\n");
 }
 
 TEST_CASE("ENV, LABEL, ARG, EXPOSE, VOLUME and the one-argument instructions", "[instructions]") {
