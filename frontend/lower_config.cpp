@@ -115,6 +115,12 @@ std::string go_duration(int64_t ns) {
 }
 
 void Lowerer::apply_base_config(StageState& st) {
+  // BuildKit makes sure every stage's image has a PATH (appended after the base's env).
+  auto& env = st.image.config.env;
+  if (std::none_of(env.begin(), env.end(),
+                   [](const std::string& e) { return llvm::StringRef(e).startswith("PATH="); })) {
+    env.push_back(kDefaultPathEnv);
+  }
   for (const std::string& e : st.image.config.env) {
     auto [key, value] = llvm::StringRef(e).split('=');
     set_env(st.env, key, value);
@@ -124,7 +130,9 @@ void Lowerer::apply_base_config(StageState& st) {
 }
 
 llvm::Error Lowerer::lower_env(StageState& st, const EnvCmd& cmd) {
-  std::string history = "ENV";
+  // Every word is expanded against the environment before the instruction (as
+  // BuildKit does): in `ENV A=1 B=$A`, B sees the previous A.
+  std::vector<std::pair<std::string, std::string>> pairs;
   for (const KeyValue& kv : cmd.pairs) {
     auto key = expand(st, kv.key, cmd.range);
     if (!key) {
@@ -134,9 +142,13 @@ llvm::Error Lowerer::lower_env(StageState& st, const EnvCmd& cmd) {
     if (!value) {
       return value.takeError();
     }
-    set_env(st.env, *key, *value);
-    set_env(st.image.config.env, *key, *value);
-    history += " " + *key + "=" + *value;
+    pairs.emplace_back(std::move(*key), std::move(*value));
+  }
+  std::string history = "ENV";
+  for (const auto& [key, value] : pairs) {
+    set_env(st.env, key, value);
+    set_env(st.image.config.env, key, value);
+    history += " " + key + "=" + value;
   }
   commit_history(st, std::move(history), true);
   return llvm::Error::success();
