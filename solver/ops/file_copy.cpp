@@ -365,7 +365,9 @@ llvm::Error apply_copy(const CopySource& source, const std::string& rootfs,
       }
       continue;
     }
-    if (action.unpack_archives && S_ISREG(st.st_mode)) {
+    // Only a real archive makes the destination a directory; any other file is
+    // copied like COPY would (`ADD a.txt /added` creates the file /added).
+    if (action.unpack_archives && S_ISREG(st.st_mode) && is_tar_archive(from)) {
       if (auto err = runtime::make_dirs_in_rootfs(rootfs, action.dest, uid, gid)) {
         return err;
       }

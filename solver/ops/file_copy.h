@@ -35,6 +35,10 @@ llvm::Error apply_symlink(const std::string& rootfs, const llb::SymlinkAction& a
 /// (permission and special bits of a file of type `is_dir`).
 llvm::Expected<uint32_t> apply_chmod(llvm::StringRef spec, uint32_t mode, bool is_dir);
 
+/// Whether `path` is a tar archive (plain or gzip/bzip2/xz compressed) that ADD
+/// unpacks; false for any other file or an unreadable one.
+bool is_tar_archive(const std::string& path);
+
 /// Unpacks the local archive `archive` (tar, plain or gzip/bzip2/xz compressed)
 /// into the host directory `dest` (ADD). Returns false when the file is not an
 /// archive (then it is copied as a file).
