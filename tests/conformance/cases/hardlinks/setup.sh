@@ -1,0 +1,1 @@
+mkdir -p dir/sub && echo shared > dir/one && ln dir/one dir/two && ln dir/one dir/sub/three
