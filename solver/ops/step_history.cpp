@@ -42,7 +42,7 @@ void split_name(const std::string& name, const std::string& group, StepRecord& r
   }
   r.stage = group;
   auto slash = prefix.rsplit('/').first;
-  auto pos = slash.rsplit(' ').second;
+  auto pos = slash.contains(' ') ? slash.rsplit(' ').second : slash;
   pos.getAsInteger(10, r.index);
 }
 
