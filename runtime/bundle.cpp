@@ -152,9 +152,9 @@ std::string default_hosts(llvm::StringRef hostname) {
 }
 
 std::vector<std::string> mount_destinations(const ProcessSpec& process) {
-  std::vector<std::string> out = {
-      "/proc",    "/dev",       "/dev/pts",         "/sys",         "/sys/fs/cgroup", "/dev/mqueue",
-      "/dev/shm", "/etc/hosts", "/etc/resolv.conf", "/etc/hostname"};
+  // Like BuildKit's MountStubsCleaner: the runtime's own mount points (/proc, /dev,
+  // /sys) that a base image lacks stay in the RUN layer, as they do with BuildKit.
+  std::vector<std::string> out = {"/etc/hosts", "/etc/resolv.conf", "/etc/hostname"};
   for (const auto& m : process.mounts) {
     out.push_back(m.destination);
   }

@@ -48,7 +48,8 @@ std::vector<std::string> complete_env(const std::vector<std::string>& env, llvm:
 /// The default /etc/hosts content for `hostname`.
 std::string default_hosts(llvm::StringRef hostname);
 
-/// The container paths a run mounts on (standard mounts, /etc files, extra mounts).
+/// The container paths whose mount stubs a run removes afterwards: the /etc files
+/// and the extra mounts (not /proc, /dev, /sys, which BuildKit leaves in the layer).
 std::vector<std::string> mount_destinations(const ProcessSpec& process);
 
 /// config.json for `config` (OCI runtime spec 1.0.2), pretty-printed; invalid UTF-8
