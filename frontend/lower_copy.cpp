@@ -282,7 +282,9 @@ llvm::Error Lowerer::lower_workdir(StageState& st, const WorkdirCmd& cmd) {
          cmd.range);
   }
   st.workdir_set = st.workdir_set || absolute;
-  std::string wd = absolute ? clean_path(*path) : clean_path(st.workdir + "/" + *path);
+  // BuildKit's NormalizePath keeps an absolute workdir as written ("/a/./b/../c");
+  // only a relative one is joined to the current workdir and cleaned.
+  std::string wd = absolute ? *path : clean_path(st.workdir + "/" + *path);
   st.workdir = wd;
   st.image.config.working_dir = wd;
   if (wd != "/") {
