@@ -1,5 +1,5 @@
 // The Executor for OCI runtimes (runc, crun): writes a bundle in a state dir, then
-// `create` (stdio handed to the container), `start`, waits for the container's
+// `run --detach` (stdio handed to the container), waits for the container's
 // first process as its subreaper, `delete`. See executor.h.
 #include <fcntl.h>
 #include <sys/ioctl.h>
@@ -208,14 +208,16 @@ llvm::Error OciExecutor::create_error(ContainerRun& run, llvm::StringRef output)
     return make_error(
         "crun cannot run on this host's hybrid cgroup v1/v2 layout; use runc (the default)");
   }
-  return make_error(name() + " create: " + (message.empty() ? "failed" : message));
+  return make_error(name() + " run: " + (message.empty() ? "failed" : message));
 }
 
 llvm::Error OciExecutor::create(const RunRequest& request, ContainerRun& run, Pipe* out, Pipe* err,
                                 UniqueFd* master) const {
   const Stdio& stdio = request.stdio;
-  std::vector<std::string> args = {"create", "--bundle", run.file(""), "--pid-file",
-                                   run.file("pid")};
+  // `run --detach` is create and start in one runtime process (one Go start-up
+  // less per container than `create` + `start`); it returns once the process runs.
+  std::vector<std::string> args = {"run",        "--detach",   "--bundle",
+                                   run.file(""), "--pid-file", run.file("pid")};
   std::optional<ConsoleSocket> console;
   if (request.process.tty) {
     // A unix socket path has at most 107 bytes: deep state dirs use one in /tmp.
@@ -263,7 +265,7 @@ llvm::Error OciExecutor::create(const RunRequest& request, ContainerRun& run, Pi
     return pid_text.takeError();
   }
   if (llvm::StringRef(*pid_text).trim().getAsInteger(10, run.pid) || run.pid <= 0) {
-    return make_error(name() + " create: bad pid file " + quote(*pid_text));
+    return make_error(name() + " run: bad pid file " + quote(*pid_text));
   }
   if (console) {
     auto received = console->receive_master(10000);
@@ -336,15 +338,6 @@ llvm::Expected<ExitStatus> OciExecutor::run(const RunRequest& request, const Can
   UniqueFd master;
   if (auto e = create(request, run, &*out, &*err, &master)) {
     return e;
-  }
-  auto started = run_command(command({"start", run.id()}, &run));
-  if (!started) {
-    return started.takeError();
-  }
-  if (!started->succeeded()) {
-    std::string message = last_log_error(run.file("runtime.log"));
-    return make_error(name() + " start: " +
-                      (message.empty() ? llvm::StringRef(started->output).trim().str() : message));
   }
   if (request.on_started) {
     request.on_started(StartedContainer{run.id(), run.pid});
