@@ -24,6 +24,7 @@ oci::ImageConfig empty_image() {
   img.architecture = "amd64";
   img.os = "linux";
   img.config.env = {kDefaultPathEnv};
+  img.config.working_dir = "/";  // BuildKit's emptyImage
   return img;
 }
 
