@@ -59,10 +59,12 @@ namespace {
 
 /// The stored blob recorded for `diff_id`, preferring `preferred` compression.
 llvm::Expected<std::optional<StoredLayer>> find_stored(const ContentStore& content, BuildDb& db,
-                                                       const Digest& diff_id,
-                                                       Compression preferred) {
-  std::vector<Compression> order = {preferred, Compression::gzip, Compression::zstd,
-                                    Compression::none};
+                                                       const Digest& diff_id, Compression preferred,
+                                                       bool exact) {
+  std::vector<Compression> order = {preferred};
+  if (!exact) {
+    order.insert(order.end(), {Compression::gzip, Compression::zstd, Compression::none});
+  }
   for (Compression c : order) {
     auto rec = db.find_layer(diff_id, compression_name(c));
     if (!rec) {
@@ -80,7 +82,7 @@ llvm::Expected<std::optional<StoredLayer>> find_stored(const ContentStore& conte
 llvm::Expected<std::vector<StoredLayer>> chain_layers(const ContentStore& content,
                                                       const SnapshotStore& snapshots, BuildDb& db,
                                                       const Digest& chain,
-                                                      const PackOptions& options) {
+                                                      const PackOptions& options, bool exact) {
   std::vector<StoredLayer> out;
   std::optional<Digest> cur = chain;
   while (cur) {
@@ -88,7 +90,7 @@ llvm::Expected<std::vector<StoredLayer>> chain_layers(const ContentStore& conten
     if (!diff_id) {
       return diff_id.takeError();
     }
-    auto found = find_stored(content, db, *diff_id, options.compression);
+    auto found = find_stored(content, db, *diff_id, options.compression, exact);
     if (!found) {
       return found.takeError();
     }

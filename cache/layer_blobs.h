@@ -36,10 +36,13 @@ llvm::Expected<StoredLayer> store_layer(const ContentStore& content, BuildDb& db
 /// The layers of `chain` (bottom first) with their blobs in `content`: the blob
 /// recorded for each DiffID (in `options.compression` when there is one, else in
 /// any), or one packed again from the snapshot when none is stored any more.
-/// Fails when a re-packed layer does not give the recorded DiffID.
+/// With `exact`, only blobs in `options.compression` count (others are packed
+/// again), e.g. gzip for a registry. Fails when a re-packed layer does not give
+/// the recorded DiffID.
 llvm::Expected<std::vector<StoredLayer>> chain_layers(const ContentStore& content,
                                                       const SnapshotStore& snapshots, BuildDb& db,
                                                       const Digest& chain,
-                                                      const PackOptions& options);
+                                                      const PackOptions& options,
+                                                      bool exact = false);
 
 }  // namespace kiln::cache

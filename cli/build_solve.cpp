@@ -495,6 +495,7 @@ llvm::Expected<int> solve_build(const GlobalOptions& globals, const SolveFlags& 
                                 {},
                                 {}};
   ctx.options.source_date_epoch = source_date_epoch(lower);
+  ctx.options.compression = cache::Compression::none;
   ctx.options.no_cache_stages.insert(flags.no_cache_filter.begin(), flags.no_cache_filter.end());
   if (flags.network == "none") {
     ctx.options.default_network = runtime::NetworkMode::none;
@@ -593,7 +594,16 @@ llvm::Expected<int> solve_build(const GlobalOptions& globals, const SolveFlags& 
     auto [k, v] = llvm::StringRef(l).split('=');
     assembly.config.config.labels[k.str()] = v.str();
   }
-  assembly.pack.compression = ctx.options.compression;
+  llvm::Error push_err = llvm::Error::success();
+  std::vector<std::string> to_push = push_names(flags, names, push_err);
+  if (push_err) {
+    printer.finish(false);
+    return std::move(push_err);
+  }
+  // Built layers are kept uncompressed, like docker's image store; an image that
+  // goes to a registry gets gzip layers (packed once, then reused).
+  assembly.pack.compression = to_push.empty() ? ctx.options.compression : cache::Compression::gzip;
+  assembly.exact_compression = !to_push.empty();
   assembly.pack.source_date_epoch = ctx.options.source_date_epoch;
   assembly.source_date_epoch = ctx.options.source_date_epoch;
   if (auto err = (*build_cache)->add_inline(assembly.config, built.chain, assembly.pack)) {
@@ -631,12 +641,6 @@ llvm::Expected<int> solve_build(const GlobalOptions& globals, const SolveFlags& 
   if (auto err = (*build_cache)->export_all(built.chain, printer)) {
     printer.finish(false);
     return err;
-  }
-  llvm::Error push_err = llvm::Error::success();
-  std::vector<std::string> to_push = push_names(flags, names, push_err);
-  if (push_err) {
-    printer.finish(false);
-    return std::move(push_err);
   }
   if (!to_push.empty()) {
     // The image is stored under its -t names; an output name= is added too, so a

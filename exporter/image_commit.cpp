@@ -59,7 +59,8 @@ llvm::Expected<AssembledImage> assemble_image(cache::ImageStore& store,
   const cache::ContentStore& content = store.content();
   std::vector<cache::StoredLayer> layers;
   if (input.chain) {
-    auto got = cache::chain_layers(content, snapshots, db, *input.chain, input.pack);
+    auto got = cache::chain_layers(content, snapshots, db, *input.chain, input.pack,
+                                   input.exact_compression);
     if (!got) {
       return got.takeError();
     }

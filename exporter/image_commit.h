@@ -28,6 +28,9 @@ struct ImageAssembly {
   /// The stage's config; diff_ids are filled in here, history kept.
   oci::ImageConfig config;
   cache::PackOptions pack;
+  /// Layers must be in `pack.compression` (packed again when stored otherwise);
+  /// without it any stored blob of a layer will do.
+  bool exact_compression = false;
   MediaTypes media_types = MediaTypes::docker;
   /// SOURCE_DATE_EPOCH: the config's and history's `created` become this time.
   std::optional<int64_t> source_date_epoch;
