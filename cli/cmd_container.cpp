@@ -90,16 +90,16 @@ llvm::Expected<int> start_container(const ContainerStore& store, const std::stri
   ContainerPaths paths = store.paths(id);
   int64_t log_offset = 0;
   {
+    // Cleans up after a lost monitor; takes the op lock itself.
+    if (auto state = store.current_state(id); !state) {
+      return state.takeError();
+    }
     auto op = FileLock::acquire(paths.op_lock());
     if (!op) {
       return op.takeError();
     }
     if (store.has_runner(id)) {
       return 0;
-    }
-    auto state = store.current_state(id);  // cleans up after a lost monitor
-    if (!state) {
-      return state.takeError();
     }
     ::unlink(paths.stop_requested().c_str());
     struct stat st {};

@@ -186,6 +186,7 @@ class ContainerStore {
   bool has_runner(llvm::StringRef id) const;
   /// The state, after cleaning up a container that lost its runner: one recorded
   /// as running with no runner is killed, unmounted and recorded as exited (255).
+  /// Takes the container's op.lock for that: the caller must not hold it.
   llvm::Expected<ContainerState> current_state(llvm::StringRef id) const;
 
   /// Removes a container that nothing runs: the runtime's container (unless

@@ -89,10 +89,17 @@ TEST_CASE("the seed's lifecycle: httpd published on 127.0.0.1, logs, exec, stop,
   CHECK(
       RunFixture::eventually([&] { return curl(port, "/index.html").out == "hello from kiln\n"; }));
   CHECK(inspect(f, "web")["State"]["Running"] == true);
+  // The port is taken: the second container is created but cannot start.
+  Output taken = f.kiln({"run", "-d", "--name", "late", "-p",
+                         "127.0.0.1:" + std::to_string(port) + ":80", "base:1", "sleep", "60"});
+  CHECK(taken.exit_code == 125);
+  CHECK(taken.err.find("address already in use") != std::string::npos);
+  CHECK(f.ok({"ps", "-a"}).find("Created") != std::string::npos);
+  CHECK(f.kiln({"run", "-d", "-p", "10.1.2.3:80:80", "base:1", "true"}).exit_code == 1);
   Output busy = f.kiln({"rm", "web"});
   CHECK(busy.exit_code == 1);
   CHECK(busy.err.find("container is running") != std::string::npos);
-  CHECK(f.ok({"rm", "-f", "web"}) == "web\n");
+  CHECK(f.ok({"rm", "-f", "web", "late"}) == "web\nlate\n");
   CHECK(f.ok({"ps", "-a", "-q"}) == "");
   f.check_clean({id});
 }
@@ -167,7 +174,19 @@ TEST_CASE("a SIGKILLed monitor leaves an exited container that rm cleans up",
   CHECK(f.runtime_containers({id}).empty());  // its process was killed
   CHECK(f.store_mounts().empty());
   CHECK(f.ok({"rm", "orphan"}) == "orphan\n");
-  f.check_clean({id});
+
+  // start cleans up after a lost monitor by itself, and runs the container again.
+  std::string again =
+      RunFixture::trim(f.ok({"run", "-d", "--name", "again", "base:1", "sleep", "60"}));
+  REQUIRE(::kill(std::stoi(monitor_pid(f, again)), SIGKILL) == 0);
+  REQUIRE(RunFixture::eventually([&] { return monitor_pid(f, again).empty(); }));
+  CHECK(f.ok({"start", "again"}) == "again\n");
+  CHECK(inspect(f, "again")["State"]["Running"] == true);
+  CHECK(f.runtime_containers({again}).size() == 1);
+  // restart stops and starts it (sleep ignores SIGTERM as PID 1: killed after -t).
+  CHECK(f.ok({"restart", "-t", "0", "again"}) == "again\n");
+  CHECK(inspect(f, "again")["State"]["Running"] == true);
+  f.check_clean({id, again});
 }
 
 TEST_CASE("logs: --tail, -t, -f, stderr, and the size cap", "[integration][run][detached]") {
