@@ -157,6 +157,8 @@ llvm::Expected<MonitorStart> start_monitor(const ContainerStore& store, const st
     ::dup2(null_fd, 1);
     ::dup2(log_fd, 2);
     ::dup2(ready_write, kReadyFd);
+    // Nothing else of ours or of whoever started kiln stays open in the monitor.
+    ::close_range(kReadyFd + 1, ~0U, 0);
     sigset_t none;
     sigemptyset(&none);
     ::sigprocmask(SIG_SETMASK, &none, nullptr);
