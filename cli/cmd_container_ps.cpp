@@ -57,7 +57,10 @@ std::string go_quote(const std::string& text) {
   return out + "\"";
 }
 
-llvm::Expected<int> run_ps(const GlobalOptions& globals, const PsFlags& flags) {
+llvm::Expected<int> run_ps(const GlobalOptions& globals, PsFlags flags) {
+  if (flags.format == "{{json .}}") {
+    flags.format = "json";
+  }
   if (!flags.format.empty() && flags.format != "json" && flags.format != "table") {
     return llvm::make_error<UsageError>("unsupported format " + quote(flags.format) +
                                         " (expected 'table' or 'json')");
@@ -118,7 +121,8 @@ CommandBody setup_ps(CLI::App& sub, const GlobalOptions& globals) {
   sub.add_flag("-a,--all", flags->all, "Show all containers (default shows just running)");
   sub.add_flag("-q,--quiet", flags->quiet, "Only display container IDs");
   sub.add_flag("--no-trunc", flags->no_trunc, "Don't truncate output");
-  sub.add_option("--format", flags->format, "Format output using 'table' or 'json'");
+  sub.add_option("--format", flags->format,
+                 "Format output using 'table' or 'json' (also '{{json .}}')");
   return [flags, &globals]() { return run_ps(globals, *flags); };
 }
 
