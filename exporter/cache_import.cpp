@@ -1,10 +1,12 @@
 #include "exporter/cache_import.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <unordered_map>
 
+#include <oneapi/tbb/parallel_for.h>
 #include <nlohmann/json.hpp>
 
 #include "cache/layer_blobs.h"
@@ -85,6 +87,27 @@ class LocalSource : public CacheSource {
 
   llvm::Error fetch(const oci::Descriptor& blob, const cache::ContentStore& content) override {
     std::string path = blob_path(blob.digest);
+    // On one file system the verified file is hard-linked into the store (an
+    // atomic, complete appearance, like the store's own rename): no copy.
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0) {
+      return make_io_error("open", path, errno);
+    }
+    if (st.st_size != blob.size) {
+      return make_error("size mismatch: expected " + llvm::Twine(blob.size) + " bytes, got " +
+                        llvm::Twine(static_cast<int64_t>(st.st_size)));
+    }
+    auto sum = digest_file(path);
+    if (!sum) {
+      return sum.takeError();
+    }
+    if (*sum != blob.digest) {
+      return make_error("digest mismatch: the file's bytes are " + quote(sum->str()));
+    }
+    std::string dest = content.blob_path(blob.digest);
+    if (::link(path.c_str(), dest.c_str()) == 0 || errno == EEXIST) {
+      return llvm::Error::success();
+    }
     int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
       return make_io_error("open", path, errno);
@@ -358,18 +381,33 @@ llvm::Expected<cache::CachedStep> CacheImporter::materialize(const Source& sourc
       diff_ids.push_back(l.diff_id);
     }
     std::vector<Digest> ids = cache::chain_ids(diff_ids);
+    // Held from the first blob to the last record, so that a concurrent
+    // garbage collection cannot take a blob in between.
+    auto lease = content_.lease(cache::LeaseMode::shared);
+    if (!lease) {
+      return lease.takeError();
+    }
     std::vector<cache::LayerBlob> blobs;
+    std::vector<size_t> needed;
     for (size_t i = 0; i < layers.size(); ++i) {
       const CacheLayer& l = layers[i];
       // The blob is needed to unpack a missing snapshot, and for the image
       // (the same bytes as the exporter's, so the image digest is the same).
-      bool need = !snapshots_.contains(ids[i]) || !has_stored_blob(db_, content_, l.diff_id);
-      if (need) {
-        if (auto err = fetch(source, l.blob)) {
-          return err;
-        }
+      if (!snapshots_.contains(ids[i]) || !has_stored_blob(db_, content_, l.diff_id)) {
+        needed.push_back(i);
       }
       blobs.push_back({content_.blob_path(l.blob.digest), l.diff_id});
+    }
+    std::vector<std::string> errors(needed.size());
+    tbb::parallel_for(size_t{0}, needed.size(), [&](size_t n) {
+      if (auto err = fetch(source, layers[needed[n]].blob)) {
+        errors[n] = error_message(std::move(err));
+      }
+    });
+    for (const auto& e : errors) {
+      if (!e.empty()) {
+        return make_error(e);
+      }
     }
     auto unpacked = snapshots_.unpack_chain(blobs);
     if (!unpacked) {
