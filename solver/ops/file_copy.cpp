@@ -310,19 +310,22 @@ llvm::Error apply_copy(const CopySource& source, const std::string& rootfs,
   if (!sources) {
     return sources.takeError();
   }
-  bool into_dir = llvm::StringRef(action.dest).endswith("/") || sources->size() > 1 ||
-                  (action.src_paths.size() == 1 && has_wildcard(action.src_paths[0]));
-  auto dest = runtime::resolve_in_rootfs(rootfs, action.dest);
-  if (!dest) {
-    return dest.takeError();
-  }
-  struct stat dst_st {};
-  if (::stat(dest->c_str(), &dst_st) == 0 && S_ISDIR(dst_st.st_mode)) {
-    into_dir = true;
-  }
   uint32_t uid = *owner ? (*owner)->first : 0;
   uint32_t gid = *owner ? (*owner)->second : 0;
   for (const auto& rel : *sources) {
+    // As BuildKit's copier decides per source: a file goes into the destination
+    // only when it ends with '/' or is a directory by now; otherwise it becomes
+    // the destination (a wildcard matching one file, `COPY t?o.txt /single`,
+    // writes the file /single).
+    bool into_dir = llvm::StringRef(action.dest).endswith("/");
+    if (!into_dir) {
+      auto dest = runtime::resolve_in_rootfs(rootfs, action.dest);
+      if (!dest) {
+        return dest.takeError();
+      }
+      struct stat dst_st {};
+      into_dir = ::stat(dest->c_str(), &dst_st) == 0 && S_ISDIR(dst_st.st_mode);
+    }
     std::string from = rel.empty() ? source.root : source.root + "/" + rel;
     struct stat st {};
     if (::lstat(from.c_str(), &st) != 0) {
