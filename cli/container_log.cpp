@@ -115,7 +115,9 @@ void follow(const std::string& path, const LogReadOptions& options, Follower& f,
     struct stat st {};
     bool exists = ::stat(path.c_str(), &st) == 0;
     if (f.fd < 0 || (exists && st.st_ino != f.inode)) {
-      // Rotated (or created): the old file is drained, read the new one from its start.
+      // Rotated (or created): finish the old file (lines may have landed in it
+      // after the read above), then read the new one from its start.
+      f.drain(options.timestamps);
       f.close();
       if (exists && f.open(path)) {
         continue;
