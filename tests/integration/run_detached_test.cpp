@@ -104,7 +104,7 @@ TEST_CASE("the seed's lifecycle: httpd published on 127.0.0.1, logs, exec, stop,
   f.check_clean({id});
 }
 
-TEST_CASE("--restart on-failure:2 restarts a crashing command exactly twice",
+TEST_CASE("restart policy on-failure:2 restarts a crashing command exactly twice",
           "[integration][run][detached]") {
   RunFixture f;
   f.ok({"run", "-d", "--name", "crash", "--restart", "on-failure:2", "base:1", "sh", "-c",
