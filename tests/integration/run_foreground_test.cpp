@@ -41,6 +41,15 @@ TEST_CASE("id, pwd and env follow the image config and -u, -w, -e", "[integratio
   CHECK(env.find("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\n") !=
         std::string::npos);
   CHECK(env.find("HOSTNAME=") != std::string::npos);
+  kiln::testutil::write_file(f.path("vol/in.txt"), "from host\n");
+  kiln::testutil::write_file(f.path("env.list"), "# comment\nFROM_FILE=yes\nFOO=file\n");
+  CHECK(f.ok({"run", "--rm", "-v", f.path("vol") + ":/data:ro", "--env-file", f.path("env.list"),
+              "cfg:1", "sh", "-c",
+              "cat /data/in.txt; echo $FROM_FILE $FOO; touch /data/x 2>/dev/null || echo ro"}) ==
+        "from host\nyes file\nro\n");
+  CHECK(f.ok({"run", "--rm", "-u", "0", "-v", f.path("vol") + ":/data", "cfg:1", "sh", "-c",
+              "echo written > /data/out.txt"}) == "");
+  CHECK(kiln::testutil::read_file(f.path("vol/out.txt")) == "written\n");
   // --entrypoint replaces the command's start; the arguments follow it.
   CHECK(f.ok({"run", "--rm", "--entrypoint", "echo", "cfg:1", "a", "b"}) == "a b\n");
   f.check_clean({});
