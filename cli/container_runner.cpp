@@ -190,12 +190,202 @@ llvm::Expected<std::vector<std::unique_ptr<runtime::PortForwarder>>> publish(
   return out;
 }
 
-// Keeps a container's snapshot where it is when the session ends (the
-// MutableSnapshot would remove it otherwise).
-struct KeepSnapshot {
-  cache::MutableSnapshot& snapshot;
-  std::string dir;
-  ~KeepSnapshot() { llvm::consumeError(snapshot.persist(dir)); }
+// One run_container_session(): what it set up, torn down by the destructor
+// (the snapshot is unmounted and kept in place).
+class Session {
+ public:
+  Session(const ContainerStore& store, std::string id, const SessionOptions& options,
+          ContainerSpec spec, ContainerState state)
+      : store_(store),
+        id_(std::move(id)),
+        paths_(store.paths(id_)),
+        options_(options),
+        spec_(std::move(spec)),
+        keeper_(store, id_, std::move(state)) {}
+  ~Session() {
+    forwarders_.clear();
+    if (snapshot_) {
+      llvm::consumeError(snapshot_->persist(paths_.snapshot()));
+    }
+  }
+
+  // Mounts the snapshot, publishes the ports, opens the runtime and the log.
+  llvm::Error prepare() {
+    auto snapshots = cache::SnapshotStore::open(store_.root());
+    if (!snapshots) {
+      return snapshots.takeError();
+    }
+    auto snapshot = snapshots->open_mutable(paths_.snapshot());
+    if (!snapshot) {
+      return snapshot.takeError();
+    }
+    snapshot_.emplace(std::move(*snapshot));
+    unmount_rootfs(paths_);  // a mount left by a monitor that was killed
+    snapshot_->set_durability(cache::Durability::volatile_);
+    if (auto err = snapshot_->mount(paths_.rootfs())) {
+      return err;
+    }
+    auto forwarders = publish(spec_);
+    if (!forwarders) {
+      return forwarders.takeError();
+    }
+    forwarders_ = std::move(*forwarders);
+    runtime::ExecutorOptions exec_options = container_runtime();
+    exec_options.state_dir = paths_.runtime_state();
+    auto executor = runtime::make_oci_executor(exec_options);
+    if (!executor) {
+      return executor.takeError();
+    }
+    executor_ = std::move(*executor);
+    auto control = runtime::ContainerControl::open(exec_options);
+    if (!control) {
+      return control.takeError();
+    }
+    control_.emplace(std::move(*control));
+    if (!options_.foreground) {
+      auto log = LogWriter::open(paths_.log(), spec_.log_max_size);
+      if (!log) {
+        return log.takeError();
+      }
+      log_.emplace(std::move(*log));
+    }
+    keeper_.update([&](ContainerState& s) { s.monitor_pid = static_cast<int>(::getpid()); });
+    return llvm::Error::success();
+  }
+
+  // Runs the process until it ends for good (restarts included).
+  llvm::Expected<runtime::ExitStatus> run() {
+    int64_t backoff_ms = kInitialBackoffMs;
+    runtime::ExitStatus last;
+    while (true) {
+      int64_t started_ns = now_ns();
+      auto status = run_once();
+      if (!status) {
+        return fail(status.takeError());
+      }
+      last = *status;
+      keeper_.update([&](ContainerState& s) {
+        s.exit_code = last.code();
+        s.pid = 0;
+        s.finished_ns = now_ns();
+      });
+      if (cancelled() || options_.foreground || !should_restart(spec_, keeper_.get(), paths_)) {
+        break;
+      }
+      keeper_.update([&](ContainerState& s) {
+        s.status = ContainerStatus::restarting;
+        s.restart_count++;
+      });
+      if (now_ns() - started_ns >= 10 * kSecond) {
+        backoff_ms = kInitialBackoffMs;
+      }
+      if (!backoff_sleep(backoff_ms, paths_, options_.cancel)) {
+        break;
+      }
+      backoff_ms = std::min(backoff_ms * 2, kMaxBackoffMs);
+    }
+    forwarders_.clear();
+    llvm::consumeError(snapshot_->unmount());
+    keeper_.update([&](ContainerState& s) {
+      s.status = ContainerStatus::exited;
+      s.pid = 0;
+    });
+    if (cancelled()) {
+      return llvm::make_error<CancelledError>();
+    }
+    return last;
+  }
+
+  // Records that the container could not be started and reports it.
+  llvm::Error fail(llvm::Error err) {
+    std::string message = error_message(std::move(err));
+    int code = start_failure_code(message);
+    keeper_.update([&](ContainerState& s) {
+      s.error = message;
+      s.exit_code = code;
+      s.pid = 0;
+      if (s.status != ContainerStatus::created) {
+        s.status = ContainerStatus::exited;
+        s.finished_ns = now_ns();
+      }
+    });
+    report(message, code);
+    return make_error(message);
+  }
+
+ private:
+  bool cancelled() const { return options_.cancel && options_.cancel->cancelled(); }
+
+  void report(const std::string& error, int code) {
+    if (!reported_ && options_.on_ready) {
+      reported_ = true;
+      options_.on_ready(error, code);
+    }
+  }
+
+  // One run of the process; a cancelled run counts as killed.
+  llvm::Expected<runtime::ExitStatus> run_once() {
+    runtime::RunRequest request;
+    request.rootfs = paths_.rootfs();
+    request.process = spec_.process;
+    request.container_id = id_;
+    if (options_.foreground) {
+      request.stdio.stdin_fd = options_.attach_stdin ? 0 : -1;
+      request.stdio.stdout_fd = 1;
+      request.stdio.stderr_fd = 2;
+    } else {
+      request.stdio.on_output = [this](runtime::OutputStream stream, llvm::StringRef line) {
+        log_->append(stream, line);
+      };
+    }
+    std::unique_ptr<HealthChecker> health;
+    request.on_started = [&](const runtime::StartedContainer& started) {
+      on_started(started.pid);
+      if (spec_.healthcheck) {
+        health = std::make_unique<HealthChecker>(*spec_.healthcheck, *control_, id_, keeper_);
+      }
+    };
+    auto status = executor_->run(request, options_.cancel);
+    health.reset();
+    for (auto& f : forwarders_) {
+      llvm::consumeError(f->set_target(0));
+    }
+    if (!status && cancelled()) {
+      llvm::consumeError(status.takeError());
+      return runtime::ExitStatus{0, SIGKILL};
+    }
+    return status;
+  }
+
+  void on_started(int pid) {
+    keeper_.update([&](ContainerState& s) {
+      s.status = ContainerStatus::running;
+      s.pid = pid;
+      s.started_ns = now_ns();
+      s.error.clear();
+      if (spec_.healthcheck) {
+        s.health.status = "starting";
+        s.health.failing_streak = 0;
+      }
+    });
+    for (auto& f : forwarders_) {
+      llvm::consumeError(f->set_target(pid));
+    }
+    report("", 0);
+  }
+
+  const ContainerStore& store_;
+  std::string id_;
+  ContainerPaths paths_;
+  const SessionOptions& options_;
+  ContainerSpec spec_;
+  StateKeeper keeper_;
+  std::optional<cache::MutableSnapshot> snapshot_;
+  std::vector<std::unique_ptr<runtime::PortForwarder>> forwarders_;
+  std::unique_ptr<runtime::Executor> executor_;
+  std::optional<runtime::ContainerControl> control_;
+  std::optional<LogWriter> log_;
+  bool reported_ = false;
 };
 
 }  // namespace
@@ -211,155 +401,20 @@ int start_failure_code(llvm::StringRef message) {
 llvm::Expected<runtime::ExitStatus> run_container_session(const ContainerStore& store,
                                                           const std::string& id,
                                                           const SessionOptions& options) {
-  ContainerPaths paths = store.paths(id);
-  bool reported = false;
-  auto report = [&](const std::string& error, int code) {
-    if (!reported && options.on_ready) {
-      reported = true;
-      options.on_ready(error, code);
-    }
-  };
   auto spec = store.load_spec(id);
-  auto initial = spec ? store.load_state(id) : llvm::Expected<ContainerState>(spec.takeError());
-  if (!initial) {
-    std::string message = error_message(initial.takeError());
-    report(message, 125);
+  auto state = spec ? store.load_state(id) : llvm::Expected<ContainerState>(spec.takeError());
+  if (!state) {
+    std::string message = error_message(state.takeError());
+    if (options.on_ready) {
+      options.on_ready(message, 125);
+    }
     return make_error(message);
   }
-  StateKeeper keeper(store, id, *initial);
-  auto fail = [&](llvm::Error err) -> llvm::Error {
-    std::string message = error_message(std::move(err));
-    int code = start_failure_code(message);
-    keeper.update([&](ContainerState& s) {
-      s.error = message;
-      s.exit_code = code;
-      s.pid = 0;
-      if (s.status != ContainerStatus::created) {
-        s.status = ContainerStatus::exited;
-        s.finished_ns = now_ns();
-      }
-    });
-    report(message, code);
-    return make_error(message);
-  };
-
-  auto snapshots = cache::SnapshotStore::open(store.root());
-  if (!snapshots) {
-    return fail(snapshots.takeError());
+  Session session(store, id, options, std::move(*spec), std::move(*state));
+  if (auto err = session.prepare()) {
+    return session.fail(std::move(err));
   }
-  auto snapshot = snapshots->open_mutable(paths.snapshot());
-  if (!snapshot) {
-    return fail(snapshot.takeError());
-  }
-  KeepSnapshot keep{*snapshot, paths.snapshot()};
-  unmount_rootfs(paths);  // a mount left by a monitor that was killed
-  snapshot->set_durability(cache::Durability::volatile_);
-  if (auto err = snapshot->mount(paths.rootfs())) {
-    return fail(std::move(err));
-  }
-  auto forwarders = publish(*spec);
-  if (!forwarders) {
-    return fail(forwarders.takeError());
-  }
-  runtime::ExecutorOptions exec_options = container_runtime();
-  exec_options.state_dir = paths.runtime_state();
-  auto executor = runtime::make_oci_executor(exec_options);
-  auto control = runtime::ContainerControl::open(exec_options);
-  if (!executor || !control) {
-    return fail(llvm::joinErrors(executor ? llvm::Error::success() : executor.takeError(),
-                                 control ? llvm::Error::success() : control.takeError()));
-  }
-  std::optional<LogWriter> log;
-  if (!options.foreground) {
-    auto opened = LogWriter::open(paths.log(), spec->log_max_size);
-    if (!opened) {
-      return fail(opened.takeError());
-    }
-    log.emplace(std::move(*opened));
-  }
-  keeper.update([&](ContainerState& s) { s.monitor_pid = static_cast<int>(::getpid()); });
-
-  int64_t backoff_ms = kInitialBackoffMs;
-  runtime::ExitStatus last;
-  while (true) {
-    runtime::RunRequest request;
-    request.rootfs = paths.rootfs();
-    request.process = spec->process;
-    request.container_id = id;
-    if (options.foreground) {
-      request.stdio.stdin_fd = options.attach_stdin ? 0 : -1;
-      request.stdio.stdout_fd = 1;
-      request.stdio.stderr_fd = 2;
-    } else {
-      request.stdio.on_output = [&log](runtime::OutputStream stream, llvm::StringRef line) {
-        log->append(stream, line);
-      };
-    }
-    std::unique_ptr<HealthChecker> health;
-    request.on_started = [&](const runtime::StartedContainer& started) {
-      keeper.update([&](ContainerState& s) {
-        s.status = ContainerStatus::running;
-        s.pid = started.pid;
-        s.started_ns = now_ns();
-        s.error.clear();
-        if (spec->healthcheck) {
-          s.health.status = "starting";
-          s.health.failing_streak = 0;
-        }
-      });
-      for (auto& f : *forwarders) {
-        llvm::consumeError(f->set_target(started.pid));
-      }
-      if (spec->healthcheck) {
-        health = std::make_unique<HealthChecker>(*spec->healthcheck, *control, id, keeper);
-      }
-      report("", 0);
-    };
-    int64_t started_ns = now_ns();
-    auto status = (*executor)->run(request, options.cancel);
-    health.reset();
-    for (auto& f : *forwarders) {
-      llvm::consumeError(f->set_target(0));
-    }
-    bool cancelled = options.cancel && options.cancel->cancelled();
-    if (!status && !cancelled) {
-      return fail(status.takeError());
-    }
-    if (!status) {
-      llvm::consumeError(status.takeError());
-      status = runtime::ExitStatus{0, SIGKILL};
-    }
-    last = *status;
-    keeper.update([&](ContainerState& s) {
-      s.exit_code = last.code();
-      s.pid = 0;
-      s.finished_ns = now_ns();
-    });
-    if (cancelled || options.foreground || !should_restart(*spec, keeper.get(), paths)) {
-      break;
-    }
-    keeper.update([&](ContainerState& s) {
-      s.status = ContainerStatus::restarting;
-      s.restart_count++;
-    });
-    if (now_ns() - started_ns >= 10 * kSecond) {
-      backoff_ms = kInitialBackoffMs;
-    }
-    if (!backoff_sleep(backoff_ms, paths, options.cancel)) {
-      break;
-    }
-    backoff_ms = std::min(backoff_ms * 2, kMaxBackoffMs);
-  }
-  forwarders->clear();
-  llvm::consumeError(snapshot->unmount());
-  keeper.update([&](ContainerState& s) {
-    s.status = ContainerStatus::exited;
-    s.pid = 0;
-  });
-  if (options.cancel && options.cancel->cancelled()) {
-    return llvm::make_error<CancelledError>();
-  }
-  return last;
+  return session.run();
 }
 
 }  // namespace kiln::cli
