@@ -346,7 +346,7 @@ TEST_CASE("RUN --mount=type=cache contents travel with cache-mounts=true",
   CHECK(blobs_written(third.err) == 0);
 }
 
-TEST_CASE("--explain-cache and rawjson say which input of a missed step changed",
+TEST_CASE("kiln build --explain-cache and rawjson say which input of a missed step changed",
           "[integration][build][cache]") {
   CacheFixture f;
   f.write("Dockerfile",
