@@ -8,7 +8,9 @@
 //   exec       `kiln exec C true` into one of those, round trip
 //
 // With --docker IMAGE (an image the local docker has, e.g. busybox:local) and a
-// reachable docker daemon, the same three CLI rows with docker and the ratios.
+// reachable docker daemon, the same three CLI rows with docker, run interleaved
+// with kiln's (kiln, docker, kiln, ...) so that both see the same load, and the
+// ratios of the medians.
 //
 // Usage: run_bench [--runs N] [--kiln PATH] [--docker IMAGE]
 //   --runs N   counted runs per row (default 20, after 2 warm-ups)
@@ -176,38 +178,75 @@ Row executor_row(const std::string& dir, const std::string& rootfs, int runs) {
   return row;
 }
 
-// The CLI rows for a docker-like tool: `tool` is argv before the verb.
-std::vector<Row> cli_rows(const std::string& label, const std::vector<std::string>& tool,
-                          const std::string& image, int runs) {
-  auto cmd = [&](std::vector<std::string> args) {
-    std::vector<std::string> argv = tool;
-    argv.insert(argv.end(), args.begin(), args.end());
-    return argv;
-  };
-  std::vector<Row> rows(3);
-  rows[0].name = label + " run --rm true";
-  if (!measure(rows[0], runs, [&] {
-        return run(cmd({"run", "--rm", "--network", "none", image, "true"})) == 0;
-      })) {
-    return rows;
+// A docker-like command line: argv before the verb, and the image to run.
+struct Tool {
+  std::string label;
+  std::vector<std::string> argv;
+  std::string image;
+  std::vector<std::string> cmd(std::vector<std::string> args) const {
+    std::vector<std::string> out = argv;
+    out.insert(out.end(), args.begin(), args.end());
+    return out;
   }
-  std::vector<std::string> ids;
-  rows[1].name = label + " run -d (to running)";
-  measure(rows[1], runs, [&] {
-    std::string id;
-    bool ok = run(cmd({"run", "-d", "--network", "none", image, "sleep", "600"}), &id) == 0;
-    ids.push_back(id);
-    return ok && !id.empty();
-  });
-  rows[2].name = label + " exec true";
-  if (!ids.empty() && !ids.back().empty()) {
-    measure(rows[2], runs, [&] { return run(cmd({"exec", ids.back(), "true"})) == 0; });
+};
+
+// Times `once(tool)` for every tool in turn, kWarmups + `runs` rounds, so that
+// the tools see the same machine load; one row per tool.
+std::vector<Row> measure_interleaved(const std::vector<Tool>& tools, const std::string& what,
+                                     int runs,
+                                     const std::function<bool(const Tool&, size_t)>& once) {
+  std::vector<Row> rows;
+  for (const Tool& t : tools) {
+    rows.push_back({t.label + " " + what, {}});
   }
-  std::vector<std::string> rm = cmd({"rm", "-f"});
-  rm.insert(rm.end(), ids.begin(), ids.end());
-  std::string ignored;
-  run(rm, &ignored);
+  for (int i = 0; i < kWarmups + runs; ++i) {
+    for (size_t t = 0; t < tools.size(); ++t) {
+      double start = now_ms();
+      if (!once(tools[t], t)) {
+        std::fprintf(stderr, "run_bench: %s failed\n", rows[t].name.c_str());
+        return {};
+      }
+      if (i >= kWarmups) {
+        rows[t].ms.push_back(now_ms() - start);
+      }
+    }
+  }
+  for (const Row& row : rows) {
+    print(row);
+  }
+  if (rows.size() == 2) {
+    std::printf("run_bench: %-32s %s/%s = %.2f\n", what.c_str(), tools[0].label.c_str(),
+                tools[1].label.c_str(), rows[0].median() / rows[1].median());
+  }
   return rows;
+}
+
+// run --rm, run -d and exec rows for each tool; false when a row failed.
+bool cli_rows(const std::vector<Tool>& tools, int runs) {
+  if (measure_interleaved(tools, "run --rm true", runs, [](const Tool& t, size_t) {
+        return run(t.cmd({"run", "--rm", "--network", "none", t.image, "true"})) == 0;
+      }).empty()) {
+    return false;
+  }
+  std::vector<std::vector<std::string>> ids(tools.size());
+  auto started =
+      measure_interleaved(tools, "run -d (to running)", runs, [&](const Tool& t, size_t index) {
+        std::string id;
+        bool ok = run(t.cmd({"run", "-d", "--network", "none", t.image, "sleep", "600"}), &id) == 0;
+        ids[index].push_back(id);
+        return ok && !id.empty();
+      });
+  bool ok = !started.empty() &&
+            !measure_interleaved(tools, "exec true", runs, [&](const Tool& t, size_t index) {
+               return run(t.cmd({"exec", ids[index].back(), "true"})) == 0;
+             }).empty();
+  for (size_t t = 0; t < tools.size(); ++t) {
+    std::vector<std::string> rm = tools[t].cmd({"rm", "-f"});
+    rm.insert(rm.end(), ids[t].begin(), ids[t].end());
+    std::string ignored;
+    run(rm, &ignored);
+  }
+  return ok;
 }
 
 std::string default_kiln() {
@@ -250,27 +289,22 @@ int main(int argc, char** argv) {
   Row executor = executor_row(*dir, rootfs, runs);
   std::string root = kiln::fs::join(*dir, "root");
   std::string tar = kiln::fs::join(*dir, "base.tar");
-  std::vector<Row> kiln_rows;
+  std::vector<Tool> tools;
   if (run({"tar", "-C", rootfs, "-cf", tar, "."}) != 0 ||
       run({kiln, "--root", root, "import", tar, "base:1"}) != 0) {
     std::fprintf(stderr, "run_bench: could not import the base image with %s\n", kiln.c_str());
   } else {
-    kiln_rows = cli_rows("kiln", {kiln, "--root", root}, "base:1", runs);
+    tools.push_back({"kiln", {kiln, "--root", root}, "base:1"});
   }
   if (!docker_image.empty()) {
     if (run({"docker", "image", "inspect", docker_image}) != 0) {
       std::fprintf(stderr, "run_bench: docker has no image %s; skipping docker\n",
                    docker_image.c_str());
     } else {
-      std::vector<Row> docker_rows = cli_rows("docker", {"docker"}, docker_image, runs);
-      for (size_t i = 0; i < docker_rows.size() && i < kiln_rows.size(); ++i) {
-        if (!docker_rows[i].ms.empty() && !kiln_rows[i].ms.empty()) {
-          std::printf("run_bench: %-32s kiln/docker = %.2f\n", kiln_rows[i].name.c_str(),
-                      kiln_rows[i].median() / docker_rows[i].median());
-        }
-      }
+      tools.push_back({"docker", {"docker"}, docker_image});
     }
   }
+  bool ok = !tools.empty() && cli_rows(tools, runs);
   llvm::consumeError(kiln::fs::remove_all(*dir));
-  return executor.ms.empty() || kiln_rows.empty() ? 1 : 0;
+  return executor.ms.empty() || !ok ? 1 : 0;
 }
