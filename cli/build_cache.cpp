@@ -274,7 +274,7 @@ llvm::Expected<registry::Client*> BuildCache::Impl::registry_client() {
   if (!client) {
     registry::ClientOptions options;
     options.max_retries = 2;  // a cache is an optimization: do not wait long for it
-    auto made = make_registry_client(RegistryFlags{}, std::move(options));
+    auto made = make_registry_client(project.registry, std::move(options));
     if (!made) {
       return made.takeError();
     }
@@ -428,6 +428,15 @@ void BuildCache::Impl::explain(ProgressPrinter& printer, const std::set<Digest>&
   };
   auto explained =
       solver::ops::explain_misses(records, missed, previous, project.build_args, read_blob);
+  std::map<Digest, Digest> key_of;
+  for (const auto& r : records) {
+    key_of[r.vertex] = r.key;
+  }
+  for (auto& e : explained) {
+    if (importer && importer->layers(key_of[e.vertex])) {
+      e.reasons = {"an imported cache has its result, but it could not be used (see the warning)"};
+    }
+  }
   for (const auto& e : explained) {
     if (mode == ProgressMode::rawjson) {
       nlohmann::json j;

@@ -15,6 +15,7 @@
 
 #include "cache/image_store.h"
 #include "cli/progress.h"
+#include "cli/registry_store.h"
 #include "llb/definition.h"
 #include "oci/image_config.h"
 #include "solver/core/scheduler.h"
@@ -43,6 +44,8 @@ struct CacheProject {
   std::string dockerfile;
   /// `--build-arg` names (a changed variable is called a build arg).
   std::set<std::string> build_args;
+  /// `--insecure-registry` entries for registry caches.
+  RegistryFlags registry;
 };
 
 /// One build's cache work, from before the solve to after the image is stored.

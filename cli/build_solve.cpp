@@ -536,7 +536,7 @@ llvm::Expected<int> solve_build(const GlobalOptions& globals, const SolveFlags& 
   }
   ProgressPrinter printer(*mode, stderr);
   const auto& target = lowered->stages[lowered->target];
-  CacheProject project{flags.context, flags.dockerfile_path, {}};
+  CacheProject project{flags.context, flags.dockerfile_path, {}, flags.registry};
   for (const auto& [k, v] : lower.build_args) {
     project.build_args.insert(k);
   }

@@ -250,7 +250,10 @@ TEST_CASE("a corrupt or missing cache blob, or an unreachable registry, only war
     std::string blob = cache + "/blobs/sha256/" + layers[3];
     ::unlink(blob.c_str());  // a hard link into A's store: never write through it
     kiln::testutil::write_file(blob, "not a layer");
-    Output b = f.build_ok("B", {"--cache-from", "type=local,src=" + cache});
+    Output b = f.build_ok("B", {"--explain-cache", "--cache-from", "type=local,src=" + cache});
+    CHECK(has_line(b.err,
+                   "cache miss: an imported cache has its result, but it could not be "
+                   "used (see the warning)"));
     CHECK(has_line(
         b.err, "WARNING: importing cache from local cache '" + cache + "' for '[stage-1 4/4] RUN"));
     CHECK(has_line(b.err, "(running the step instead)"));
