@@ -124,7 +124,10 @@ uint64_t host_nofile_limit() {
 
 std::vector<std::string> complete_env(const std::vector<std::string>& env, llvm::StringRef hostname,
                                       llvm::StringRef home, bool tty) {
-  std::vector<std::string> out = {("PATH=" + kDefaultPath).str(), ("HOSTNAME=" + hostname).str()};
+  std::vector<std::string> out = {("PATH=" + kDefaultPath).str()};
+  if (!hostname.empty()) {
+    out.push_back(("HOSTNAME=" + hostname).str());
+  }
   if (tty) {
     out.push_back("TERM=xterm");
   }

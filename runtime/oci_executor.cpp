@@ -171,15 +171,16 @@ llvm::Error OciExecutor::write_bundle(const RunRequest& request, ContainerRun& r
   } else {
     llvm::consumeError(host.takeError());
   }
-  BundleConfig config{request.rootfs,
-                      &process,
-                      *user,
-                      hostname,
-                      complete_env(process.env, hostname, user->home, process.tty),
-                      run.file("hosts"),
-                      run.file("resolv.conf"),
-                      run.file("hostname"),
-                      nofile_limit_};
+  BundleConfig config{
+      request.rootfs,
+      &process,
+      *user,
+      hostname,
+      complete_env(process.env, process.hostname_env ? hostname : "", user->home, process.tty),
+      run.file("hosts"),
+      run.file("resolv.conf"),
+      run.file("hostname"),
+      nofile_limit_};
   std::pair<std::string, std::string> files[] = {
       {config.hosts_file, process.hosts.value_or(default_hosts(hostname))},
       {config.resolv_conf_file, resolv},

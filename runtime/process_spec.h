@@ -41,6 +41,8 @@ struct ProcessSpec {
   NetworkMode network = NetworkMode::host;
   /// Container hostname; empty means the first 12 characters of the container id.
   std::string hostname;
+  /// Sets HOSTNAME in the environment, as `docker run` does (BuildKit's RUN does not).
+  bool hostname_env = true;
   std::vector<MountSpec> mounts;
   Access rootfs_access = Access::read_write;
   /// Content of /etc/hosts; nullopt: localhost entries plus the hostname.

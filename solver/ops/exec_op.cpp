@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -27,6 +28,31 @@ bool is_local(const llb::Vertex& v, uint32_t input) {
 
 std::string process_text(const std::vector<std::string>& args) { return llvm::join(args, " "); }
 
+/// A copy of `src` (file or directory, with modes, owners and times) in a temp
+/// dir of `mounts`.
+llvm::Expected<std::string> writable_copy(ScopedMounts& mounts, const std::string& src) {
+  auto dir = mounts.temp_dir("bind-");
+  if (!dir) {
+    return dir.takeError();
+  }
+  std::string dest = *dir + "/copy";
+  pid_t pid = ::fork();
+  if (pid < 0) {
+    return make_io_error("fork for copying", src, errno);
+  }
+  if (pid == 0) {
+    ::execlp("cp", "cp", "-a", "--", src.c_str(), dest.c_str(), static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    return make_error("copying " + quote(src) + " for a read-write bind mount failed");
+  }
+  return dest;
+}
+
 /// Adds the extra mounts of `op` to `spec`.
 llvm::Error add_mounts(const SolveContext& ctx, const llb::Vertex& v,
                        const std::vector<core::ResultPtr>& inputs, ScopedMounts& mounts,
@@ -45,6 +71,18 @@ llvm::Error add_mounts(const SolveContext& ctx, const llb::Vertex& v,
         if (auto* local = dynamic_cast<const LocalResult*>(in.get())) {
           host = ctx.locals.at(local->name())->path;
           ms.access = runtime::Access::read_only;  // never write into the user's files
+          if (!m.readonly) {
+            // BuildKit: a rw bind of a local source is a writable copy, dropped after
+            // the step.
+            auto copy =
+                writable_copy(mounts, fs::join(host, cache::clean_context_path(m.selector)));
+            if (!copy) {
+              return copy.takeError();
+            }
+            ms.source = *copy;
+            ms.access = runtime::Access::read_write;
+            break;
+          }
         } else {
           auto dir = mounts.mount_snapshot(static_cast<const SnapshotResult&>(*in));
           if (!dir) {
@@ -153,6 +191,7 @@ llvm::Expected<core::ResultPtr> exec_run(const SolveContext& ctx, const llb::Ver
                  : op.network == llb::NetworkMode::host ? runtime::NetworkMode::host
                                                         : ctx.options.default_network;
   spec.hostname = "buildkitsandbox";
+  spec.hostname_env = false;
   if (auto err = add_mounts(ctx, v, inputs, mounts, spec)) {
     return err;
   }

@@ -12,6 +12,9 @@ TEST_CASE("environment gets docker's defaults", "[runtime][bundle]") {
             "HOME=/root"});
   CHECK(rt::complete_env({"A=1", "PATH=/x", "HOME=/h", "B="}, "abc", "/root", true) ==
         Env{"PATH=/x", "HOSTNAME=abc", "TERM=xterm", "A=1", "HOME=/h", "B="});
+  // No hostname (a build step, like BuildKit's RUN): no HOSTNAME variable.
+  CHECK(rt::complete_env({}, "", "/root", false) ==
+        Env{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME=/root"});
 }
 
 TEST_CASE("default hosts name localhost and the hostname", "[runtime][bundle]") {
