@@ -1,6 +1,7 @@
 // `kiln commit [-a AUTHOR] [-m MESSAGE] [-c CHANGE]... [-p] CONTAINER [REPOSITORY[:TAG]]`:
 // the container's file system changes become a new layer on its image, with the
 // container's configuration, like `docker commit`. Prints the new image ID.
+#include <algorithm>
 #include <chrono>
 #include <iostream>
 
