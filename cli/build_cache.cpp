@@ -616,7 +616,8 @@ llvm::Expected<exporter::CacheExportStats> BuildCache::Impl::export_one(
   add_steps(*builder);
   exporter::CacheConfig config = builder->build();
   if (t.type == "local") {
-    return exporter::export_cache_local(ctx.content, config, t.dest, t.tag, fetcher());
+    return exporter::export_cache_local(ctx.content, config, t.dest, t.tag, fetcher(),
+                                        importer ? importer->bad_blobs() : std::set<Digest>());
   }
   auto ref = oci::parse_reference(t.dest);
   if (!ref) {

@@ -181,7 +181,8 @@ int prune_blobs(const std::string& blobs_dir, const std::set<std::string>& keep)
 llvm::Expected<CacheExportStats> export_cache_local(const cache::ContentStore& content,
                                                     const CacheConfig& config,
                                                     const std::string& dir, const std::string& tag,
-                                                    const BlobFetcher& fetch) {
+                                                    const BlobFetcher& fetch,
+                                                    const std::set<Digest>& replace) {
   std::string blobs_dir = fs::join(dir, "blobs/sha256");
   if (auto err = fs::make_dirs(blobs_dir)) {
     return err;
@@ -192,6 +193,9 @@ llvm::Expected<CacheExportStats> export_cache_local(const cache::ContentStore& c
   std::string first_error;
   std::atomic<int> written{0};
   std::atomic<uint64_t> bytes{0};
+  for (const auto& d : replace) {
+    ::unlink(fs::join(blobs_dir, d.hex()).c_str());
+  }
   tbb::parallel_for_each(blobs.begin(), blobs.end(), [&](const oci::Descriptor& b) {
     auto placed = place_blob(content, b, fs::join(blobs_dir, b.digest.hex()), fetch);
     if (!placed) {

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <set>
 #include <string>
 
 #include <llvm/Support/Error.h>
@@ -40,14 +41,15 @@ using BlobFetcher = std::function<llvm::Error(const Digest& digest)>;
 /// (other tags' entries are kept). Then removes the blobs no manifest of the
 /// index refers to any more, so the directory does not grow without bound.
 /// A blob the directory lacks must be in `content` or be brought there by
-/// `fetch`. Safe against a crash at any
+/// `fetch`; the blobs in `replace` (found corrupt) are written anew. Safe against a crash at any
 /// point: files appear by rename. Not safe against a concurrent export to the
 /// same directory.
 llvm::Expected<CacheExportStats> export_cache_local(const cache::ContentStore& content,
                                                     const CacheConfig& config,
                                                     const std::string& dir,
                                                     const std::string& tag = "latest",
-                                                    const BlobFetcher& fetch = {});
+                                                    const BlobFetcher& fetch = {},
+                                                    const std::set<Digest>& replace = {});
 
 /// Uploads `config` to repository `ref` (its tag names the manifest): blobs the
 /// registry lacks (HEAD first; from `blobs`, the content store, after `fetch`),

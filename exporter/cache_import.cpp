@@ -333,6 +333,8 @@ llvm::Error CacheImporter::fetch(const Source& source, const oci::Descriptor& bl
     return llvm::Error::success();
   }
   if (auto err = source.source->fetch(blob, content_)) {
+    std::lock_guard bad(mu_);
+    bad_.insert(blob.digest);
     return with_context(std::move(err), "blob " + quote(blob.digest.str()));
   }
   std::lock_guard count(mu_);
@@ -506,6 +508,11 @@ std::vector<std::string> CacheImporter::step_records() const {
     }
   }
   return out;
+}
+
+std::set<Digest> CacheImporter::bad_blobs() const {
+  std::lock_guard lock(mu_);
+  return bad_;
 }
 
 int CacheImporter::blobs_fetched() const {

@@ -91,6 +91,9 @@ class CacheImporter {
 
   /// Blobs fetched from sources so far.
   int blobs_fetched() const;
+  /// Blobs that could not be fetched (missing or corrupt in their source), so
+  /// that an export to the same place writes them anew.
+  std::set<Digest> bad_blobs() const;
 
  private:
   struct Source;
@@ -109,6 +112,7 @@ class CacheImporter {
   std::mutex warn_mu_;
   mutable std::mutex mu_;
   std::set<Digest> failed_;
+  std::set<Digest> bad_;
   std::map<Digest, std::shared_ptr<std::mutex>> fetching_;
   int fetched_ = 0;
 };

@@ -260,6 +260,15 @@ TEST_CASE("a corrupt or missing cache blob, or an unreachable registry, only war
     CHECK(f.counter.count("final") == 2);
     CHECK(f.counter.count("builder") == 1);
     CHECK(f.iid("B") == f.iid("A"));
+    // Exporting to that directory repairs it, even a corruption of the same size.
+    std::string good = f.root("A") + "/blobs/sha256/" + layers[3];
+    ::unlink(blob.c_str());
+    kiln::testutil::write_file(blob, std::string(kiln::testutil::read_file(good).size(), 'x'));
+    f.build_ok("C", {"--cache-from", "type=local,src=" + cache, "--cache-to",
+                     "type=local,dest=" + cache + ",mode=max"});
+    CHECK(f.counter.count("final") == 3);
+    f.build_ok("D", {"--cache-from", "type=local,src=" + cache});
+    CHECK(f.counter.count("final") == 3);
   }
   SECTION("missing") {
     REQUIRE(::unlink((cache + "/blobs/sha256/" + layers[3]).c_str()) == 0);
