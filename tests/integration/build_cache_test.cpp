@@ -401,3 +401,25 @@ TEST_CASE("kiln build --explain-cache and rawjson say which input of a missed st
   Output quiet = f.build_ok("A", {"--build-arg", "V=2"});
   CHECK(!has_line(quiet.err, "cache miss:"));
 }
+
+TEST_CASE("bad cache flags are usage errors that say what is wrong",
+          "[integration][build][cache]") {
+  CacheFixture f;
+  auto err = [&](std::vector<std::string> args) {
+    Output o = f.build("A", std::move(args));
+    CHECK(o.exit_code == 1);
+    return o.err;
+  };
+  CHECK(has_line(err({"--cache-to", "type=foo"}),
+                 "invalid --cache-to 'type=foo': type must be local, registry or inline"));
+  CHECK(has_line(err({"--cache-to", "type=local"}),
+                 "invalid --cache-to 'type=local': type=local needs dest=DIR"));
+  CHECK(has_line(err({"--cache-to", "type=local,dest=x,mode=all"}),
+                 "invalid --cache-to 'type=local,dest=x,mode=all': mode must be min or max"));
+  CHECK(has_line(err({"--cache-to", "type=inline,mode=max"}),
+                 "an inline cache holds only the image's steps (mode=min)"));
+  CHECK(has_line(err({"--cache-to", "type=local,dest=x,colour=red"}), "unknown option 'colour'"));
+  CHECK(has_line(err({"--cache-from", "type=local"}),
+                 "invalid --cache-from 'type=local': type=local needs src=DIR"));
+  CHECK(f.counter.count("final") == 0);
+}
