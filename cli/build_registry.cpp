@@ -17,11 +17,6 @@ llvm::Expected<registry::Client*> BuildPuller::client() {
   return client_.get();
 }
 
-bool BuildPuller::pulled(const std::string& ref) {
-  std::lock_guard lock(mu_);
-  return done_.count(ref) != 0;
-}
-
 llvm::Expected<cache::ImageRecord> BuildPuller::pull(cache::ImageStore& store,
                                                      const std::string& ref_text) {
   std::lock_guard lock(mu_);

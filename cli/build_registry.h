@@ -30,9 +30,6 @@ class BuildPuller {
   /// The caller serializes calls that touch `store`.
   llvm::Expected<cache::ImageRecord> pull(cache::ImageStore& store, const std::string& ref);
 
-  /// True when `ref` was pulled during this build.
-  bool pulled(const std::string& ref);
-
  private:
   llvm::Expected<registry::Client*> client();
 

@@ -83,10 +83,7 @@ llvm::Expected<BuildInput> load_input(const BuildFlags& flags) {
     return args.takeError();
   }
   input.options.build_args = std::move(*args);
-  std::string dockerfile_path =
-      path == "-" ? std::string()
-                  : (flags.file.empty() ? fs::join(flags.context, "Dockerfile") : flags.file);
-  auto ignore = frontend::load_dockerignore(flags.context, dockerfile_path);
+  auto ignore = frontend::load_dockerignore(flags.context, path == "-" ? std::string() : path);
   if (!ignore) {
     return ignore.takeError();
   }
@@ -217,8 +214,7 @@ CommandBody setup_build(CLI::App& sub, const GlobalOptions& globals) {
   sub.add_option("--cache-from", s.cache.cache_from,
                  "Cache import source (type=local,src=DIR | type=registry,ref=REF | IMAGE)")
       ->allow_extra_args(false);
-  sub.add_flag("--explain-cache", s.cache.explain,
-               "Say why each step that ran missed the cache");
+  sub.add_flag("--explain-cache", s.cache.explain, "Say why each step that ran missed the cache");
   sub.add_flag("--pull", s.pull, "Always attempt to pull a newer version of the base images");
   sub.add_flag("--push", s.push,
                "Push the image to its registry (shorthand for --output=type=registry)");

@@ -168,16 +168,10 @@ llvm::Expected<core::ResultPtr> exec_run(const SolveContext& ctx, const llb::Ver
   const auto& base = static_cast<const SnapshotResult&>(*inputs.at(0));
   // Declared first so it is destroyed last: its temp dirs hold the mount points.
   ScopedMounts mounts(ctx);
-  auto snap = ctx.snapshots.create_mutable(base.chain());
+  std::string rootfs;
+  auto snap = mounts.mount_step_rootfs(base, rootfs);
   if (!snap) {
     return snap.takeError();
-  }
-  auto rootfs = mounts.temp_dir("rootfs-");
-  if (!rootfs) {
-    return rootfs.takeError();
-  }
-  if (auto err = snap->mount(*rootfs)) {
-    return err;
   }
   runtime::ProcessSpec spec;
   spec.args = op.args;
@@ -197,7 +191,7 @@ llvm::Expected<core::ResultPtr> exec_run(const SolveContext& ctx, const llb::Ver
   }
   std::deque<std::string> last;
   runtime::RunRequest req;
-  req.rootfs = *rootfs;
+  req.rootfs = rootfs;
   req.process = spec;
   req.stdio.on_output = [&](runtime::OutputStream, llvm::StringRef line) {
     ec.log(line);

@@ -89,23 +89,17 @@ llvm::Expected<core::ResultPtr> exec_file(const SolveContext& ctx, const llb::Ve
   const auto& op = std::get<llb::FileOp>(v.op());
   ScopedMounts mounts(ctx);
   const auto& base = static_cast<const SnapshotResult&>(*inputs.at(0));
-  auto snap = ctx.snapshots.create_mutable(base.chain());
+  std::string rootfs;
+  auto snap = mounts.mount_step_rootfs(base, rootfs);
   if (!snap) {
     return snap.takeError();
-  }
-  auto rootfs = mounts.temp_dir("rootfs-");
-  if (!rootfs) {
-    return rootfs.takeError();
-  }
-  if (auto err = snap->mount(*rootfs)) {
-    return err;
   }
   std::map<uint32_t, CopySource> sources;
   for (const auto& action : op.actions) {
     if (ec.cancel().cancelled()) {
       return llvm::make_error<CancelledError>();
     }
-    if (auto err = apply(ctx, action, *rootfs, inputs, mounts, sources)) {
+    if (auto err = apply(ctx, action, rootfs, inputs, mounts, sources)) {
       return err;
     }
   }

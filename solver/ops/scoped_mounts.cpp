@@ -31,6 +31,23 @@ llvm::Expected<std::string> ScopedMounts::temp_dir(llvm::StringRef prefix) {
   return d;
 }
 
+llvm::Expected<cache::MutableSnapshot> ScopedMounts::mount_step_rootfs(const SnapshotResult& base,
+                                                                       std::string& rootfs) {
+  auto snap = ctx_.snapshots.create_mutable(base.chain());
+  if (!snap) {
+    return snap.takeError();
+  }
+  auto dir = temp_dir("rootfs-");
+  if (!dir) {
+    return dir.takeError();
+  }
+  if (auto err = snap->mount(*dir)) {
+    return std::move(err);
+  }
+  rootfs = *dir;
+  return snap;
+}
+
 llvm::Expected<std::string> ScopedMounts::mount_snapshot(const SnapshotResult& fs) {
   auto snap = ctx_.snapshots.create_mutable(fs.chain());
   if (!snap) {

@@ -26,6 +26,10 @@ class ScopedMounts {
 
   /// A new directory under ROOT/tmp, removed afterwards.
   llvm::Expected<std::string> temp_dir(llvm::StringRef prefix);
+  /// A mutable snapshot over `base` mounted at a new temp dir (`rootfs`), for a
+  /// step whose changes become a layer: the caller owns (commits) the snapshot.
+  llvm::Expected<cache::MutableSnapshot> mount_step_rootfs(const SnapshotResult& base,
+                                                           std::string& rootfs);
   /// Mounts the file system `fs` (writable; changes are dropped) and returns where.
   llvm::Expected<std::string> mount_snapshot(const SnapshotResult& fs);
   /// The host directory of cache mount `m` (ROOT/cache-mounts/<sha256(id)>),

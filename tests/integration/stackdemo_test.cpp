@@ -12,24 +12,14 @@
 #include <catch2/catch.hpp>
 
 #include "tests/integration/build_fixture.h"
+#include "tests/registry/registry_fixture.h"
 
+using kiln::testing::free_port;
 using kiln::testutil::Output;
 using kiln::testutil::run;
 using kiln::testutil::TempDir;
 
 namespace {
-
-int free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-  socklen_t len = sizeof(addr);
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
 
 // Starts argv in the background; returns its pid.
 pid_t spawn(const std::vector<std::string>& argv, const std::string& log) {
