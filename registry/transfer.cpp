@@ -125,15 +125,21 @@ llvm::Expected<PullResult> pull_image(Client& client, const oci::Reference& ref,
     }
     blobs.push_back(layer);
   }
+  // What the store has is said first, in layer order (as docker lists it);
+  // the rest is fetched in parallel.
+  std::vector<char> have(blobs.size(), 0);
+  for (size_t i = 0; i < blobs.size(); ++i) {
+    have[i] = store.has(blobs[i].digest);
+    // Progress is shown for layers only (blobs[0] is the config), as docker does.
+    if (have[i] && i != 0 && options.progress) {
+      options.progress({BlobProgress::Phase::exists, blobs[i].digest, 0, uint64_t(blobs[i].size)});
+    }
+  }
   std::atomic<int> downloaded{0};
   llvm::Error err = parallel_for(blobs.size(), options.jobs, [&](size_t i) -> llvm::Error {
     const oci::Descriptor& blob = blobs[i];
-    // Progress is shown for layers only (blobs[0] is the config), as docker does.
     const ProgressFn& progress = i == 0 ? ProgressFn() : options.progress;
-    if (store.has(blob.digest)) {
-      if (progress) {
-        progress({BlobProgress::Phase::exists, blob.digest, 0, uint64_t(blob.size)});
-      }
+    if (have[i]) {
       return llvm::Error::success();
     }
     ++downloaded;
