@@ -331,6 +331,20 @@ llvm::Error Unpacker::finish_opaque_dirs() {
   return llvm::Error::success();
 }
 
+/// The umask the process started with (read during static initialization,
+/// before any thread runs).
+mode_t read_umask() {
+  mode_t m = ::umask(022);
+  ::umask(m);
+  return m;
+}
+const mode_t kProcessUmask = read_umask();
+
+/// Puts the process umask back when an unpack ends (see restore_process_umask()).
+struct UmaskRestorer {
+  ~UmaskRestorer() { restore_process_umask(); }
+};
+
 /// archive_write_disk_new() reads the umask by setting it to 0 and back; two
 /// threads doing that at once can leave the process with umask 0. Serialize.
 struct archive* new_disk_writer() {
@@ -356,8 +370,11 @@ llvm::Expected<ArchivePtr> open_outer(llvm::StringRef blob_path) {
 
 }  // namespace
 
+void restore_process_umask() { ::umask(kProcessUmask); }
+
 llvm::Expected<Digest> unpack_layer(llvm::StringRef blob_path, llvm::StringRef dest,
                                     std::optional<Digest> expected_diff_id) {
+  UmaskRestorer umask_restorer;
   auto context = "unpack layer " + quote(blob_path);
   char* real = ::realpath(dest.str().c_str(), nullptr);
   if (real == nullptr) {

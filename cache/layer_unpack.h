@@ -21,8 +21,14 @@ namespace kiln::cache {
 /// naming the entry. Returns the DiffID (sha256 of the uncompressed tar); when
 /// `expected_diff_id` is given and differs, fails with both digests. On failure
 /// `dest` is left partly written for the caller to remove. Thread-safe: distinct
-/// calls share nothing (no chdir, no umask change).
+/// calls share nothing (no chdir). libarchive's disk writer sets the process
+/// umask to 0 and back for every entry, so that parallel unpacks can leave it 0;
+/// each call ends with restore_process_umask().
 llvm::Expected<Digest> unpack_layer(llvm::StringRef blob_path, llvm::StringRef dest,
                                     std::optional<Digest> expected_diff_id = std::nullopt);
+
+/// Sets the process umask back to the one it started with (for users of
+/// libarchive's disk writer, which may leave it 0 when threads race).
+void restore_process_umask();
 
 }  // namespace kiln::cache

@@ -9,6 +9,7 @@
 
 #include <llvm/ADT/SmallVector.h>
 
+#include "cache/layer_unpack.h"
 #include "runtime/rootfs_path.h"
 #include "runtime/user.h"
 #include "solver/ops/file_copy.h"
@@ -322,6 +323,7 @@ llvm::Expected<bool> unpack_archive(const std::string& archive, const std::strin
   }
   archive_write_free(disk);
   archive_read_free(a);
+  cache::restore_process_umask();  // libarchive's disk writer may leave it 0
   if (err) {
     return err;
   }

@@ -18,18 +18,6 @@ using kiln::testutil::TempDir;
 
 namespace {
 
-/// A tar of the tree that `script` creates in a fresh directory (run from tmp).
-LayerBlob make_layer(const TempDir& tmp, const std::string& name, const std::string& script) {
-  std::string dir = tmp / ("src-" + name);
-  REQUIRE(testutil::ok(fs::make_dirs(dir)) == "");
-  REQUIRE(testutil::sh_in(dir, script) == "");
-  std::string tar = tmp / (name + ".tar");
-  auto out =
-      run({"tar", "--numeric-owner", "--xattrs", "--xattrs-include=*", "-C", dir, "-cf", tar, "."});
-  REQUIRE(out.exit_code == 0);
-  return LayerBlob{tar, digest_file(tar).get()};
-}
-
 /// Three layers: a base, one that deletes and adds, one with an opaque dir.
 std::vector<LayerBlob> three_layers(const TempDir& tmp) {
   return {make_layer(tmp, "l0",
@@ -307,4 +295,23 @@ TEST_CASE("remove_stale cleans up after a process that died with a mount", "[cac
   CHECK(testutil::read_file(live_mnt + "/a") == "a\n");
   auto left = run({"sh", "-c", "ls " + tmp / "root/snapshots" + " | grep -c tmp-"});
   CHECK(left.out == "1\n");
+}
+
+TEST_CASE("parallel unpacks leave the process umask as it was", "[cache]") {
+  // libarchive's disk writer flips the umask to 0 and back for every entry;
+  // racing threads used to leave it 0 now and then, so try many times.
+  TempDir tmp;
+  auto layers = three_layers(tmp);
+  mode_t before = ::umask(022);
+  ::umask(before);
+  for (int i = 0; i < 40; ++i) {
+    TempDir root;
+    auto store = SnapshotStore::open(root / "root", Snapshotter::overlay);
+    REQUIRE(testutil::ok(store) == "");
+    auto ids = store->unpack_chain(layers);
+    REQUIRE(testutil::ok(ids) == "");
+    mode_t now = ::umask(before);
+    INFO("round " << i);
+    REQUIRE(now == before);
+  }
 }

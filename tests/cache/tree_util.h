@@ -15,6 +15,9 @@
 #include <string>
 #include <vector>
 
+#include <catch2/catch.hpp>
+
+#include "cache/snapshot.h"
 #include "support/digest.h"
 #include "support/error.h"
 #include "support/fs.h"
@@ -133,6 +136,19 @@ inline std::string sh_in(const std::string& dir, const std::string& script) {
 inline bool mounted_under(const std::string& path) {
   std::string mounts = read_file("/proc/self/mounts");
   return mounts.find(" " + path) != std::string::npos;
+}
+
+/// A tar of the tree that `script` creates in a fresh directory TMP/src-NAME.
+inline cache::LayerBlob make_layer(const TempDir& tmp, const std::string& name,
+                                   const std::string& script) {
+  std::string dir = tmp / ("src-" + name);
+  REQUIRE(ok(fs::make_dirs(dir)) == "");
+  REQUIRE(sh_in(dir, script) == "");
+  std::string tar = tmp / (name + ".tar");
+  auto out =
+      run({"tar", "--numeric-owner", "--xattrs", "--xattrs-include=*", "-C", dir, "-cf", tar, "."});
+  REQUIRE(out.exit_code == 0);
+  return cache::LayerBlob{tar, digest_file(tar).get()};
 }
 
 }  // namespace kiln::testutil
