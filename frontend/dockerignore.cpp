@@ -1,6 +1,10 @@
 // .dockerignore reading and matching with moby/patternmatcher's semantics.
 #include "frontend/dockerignore.h"
 
+#include <algorithm>
+
+#include <llvm/ADT/SmallVector.h>
+
 #include "frontend/go_text.h"
 #include "support/error.h"
 #include "support/fs.h"
@@ -188,20 +192,46 @@ bool class_contains(const std::vector<std::pair<char32_t, char32_t>>& ranges, ch
 }  // namespace
 
 bool PatternMatcher::match_tokens(const std::vector<Token>& tokens, llvm::StringRef path) {
-  // NFA simulation: reach[p][t] = token t is next after consuming path[0, p).
+  // A pattern that starts with literals rejects most paths at the first byte.
+  size_t lead = 0;
+  while (lead < tokens.size() && tokens[lead].kind == Token::literal) {
+    if (lead >= path.size() || path[lead] != tokens[lead].c) {
+      return false;
+    }
+    ++lead;
+  }
+  if (lead == tokens.size()) {
+    return lead == path.size();
+  }
+  // NFA simulation from there: row(p)[t] = token t is next after consuming
+  // path[0, p). A step consumes at most one UTF-8 rune (4 bytes), so five rows
+  // in a ring hold every position still reachable.
+  constexpr size_t kRows = 5;
   size_t n = tokens.size();
-  std::vector<std::vector<char>> reach(path.size() + 1, std::vector<char>(n + 1, 0));
-  reach[0][0] = 1;
-  for (size_t pos = 0; pos <= path.size(); ++pos) {
-    auto& states = reach[pos];
+  llvm::SmallVector<char, 160> ring(kRows * (n + 1), 0);
+  auto row = [&](size_t pos) { return ring.data() + (pos % kRows) * (n + 1); };
+  row(lead)[lead] = 1;
+  for (size_t pos = lead; pos <= path.size(); ++pos) {
+    char* states = row(pos);
+    bool any = false;
     for (size_t t = 0; t < n; ++t) {  // tokens that may match nothing
       Token::Kind k = tokens[t].kind;
       if (states[t] && (k == Token::star || k == Token::any_dirs || k == Token::any_rest)) {
         states[t + 1] = 1;
       }
+      any = any || states[t];
     }
     if (pos == path.size()) {
       break;
+    }
+    if (!any) {  // only row(pos)[n] can be set: a full match with input left
+      bool ahead = false;
+      for (size_t d = 1; d < kRows && !ahead; ++d) {
+        ahead = std::find(row(pos + d), row(pos + d) + n + 1, 1) != row(pos + d) + n + 1;
+      }
+      if (!ahead) {
+        return false;
+      }
     }
     char32_t rune;
     size_t len = utf8_rune_at(path, pos, &rune);
@@ -214,33 +244,34 @@ bool PatternMatcher::match_tokens(const std::vector<Token>& tokens, llvm::String
       switch (tok.kind) {
         case Token::literal:
           if (c == tok.c) {
-            reach[pos + 1][t + 1] = 1;
+            row(pos + 1)[t + 1] = 1;
           }
           break;
         case Token::star:
         case Token::one:
           if (c != '/') {
-            reach[pos + len][tok.kind == Token::star ? t : t + 1] = 1;
+            row(pos + len)[tok.kind == Token::star ? t : t + 1] = 1;
           }
           break;
         case Token::any_rest:
-          reach[pos + len][t] = 1;
+          row(pos + len)[t] = 1;
           break;
         case Token::any_dirs:
-          reach[pos + len][t] = 1;
+          row(pos + len)[t] = 1;
           if (c == '/') {
-            reach[pos + 1][t + 1] = 1;
+            row(pos + 1)[t + 1] = 1;
           }
           break;
         case Token::char_class:
           if (class_contains(tok.ranges, rune) != tok.negated && !(tok.negated && c == '\n')) {
-            reach[pos + len][t + 1] = 1;
+            row(pos + len)[t + 1] = 1;
           }
           break;
       }
     }
+    std::fill(states, states + n + 1, 0);  // this row is reused for pos + kRows
   }
-  return reach[path.size()][n] != 0;
+  return row(path.size())[n] != 0;
 }
 
 llvm::Expected<PatternMatcher> PatternMatcher::create(const std::vector<std::string>& patterns) {
