@@ -9,6 +9,7 @@
 #include "cli/command.h"
 #include "cli/print_error.h"
 #include "support/error.h"
+#include "support/trace.h"
 
 namespace kiln::cli {
 
@@ -51,6 +52,7 @@ std::string resolve_root(const std::string& flag_value) {
 
 int main(int argc, char** argv) {
   using namespace kiln::cli;
+  kiln::trace("main");
   CLI::App app{"kiln: a daemonless container image builder", "kiln"};
   app.require_subcommand(1);
   app.fallthrough();
