@@ -83,7 +83,8 @@ BlobIngest::BlobIngest(BlobIngest&& other) noexcept
       fd_(other.fd_),
       size_(other.size_),
       flushed_(other.flushed_),
-      hash_(std::move(other.hash_)) {
+      hash_(std::move(other.hash_)),
+      hashing_(other.hashing_) {
   other.fd_ = -1;
   other.temp_path_.clear();
 }
@@ -97,6 +98,7 @@ BlobIngest& BlobIngest::operator=(BlobIngest&& other) noexcept {
     size_ = other.size_;
     flushed_ = other.flushed_;
     hash_ = std::move(other.hash_);
+    hashing_ = other.hashing_;
     other.fd_ = -1;
     other.temp_path_.clear();
   }
@@ -120,7 +122,9 @@ llvm::Error BlobIngest::write(llvm::StringRef bytes) {
   if (fd_ < 0) {
     return make_error("write to a finished blob");
   }
-  hash_.update(bytes);
+  if (hashing_) {
+    hash_.update(bytes);
+  }
   size_ += bytes.size();
   if (auto err = write_all(fd_, bytes, temp_path_)) {
     return err;
@@ -139,7 +143,11 @@ llvm::Expected<Digest> BlobIngest::commit(std::optional<Digest> expected,
   if (fd_ < 0) {
     return make_error("commit of a finished blob");
   }
-  Digest digest = hash_.finish();
+  if (!hashing_ && !expected) {
+    discard();
+    return make_error("commit of a blob without its digest");
+  }
+  Digest digest = hashing_ ? hash_.finish() : *expected;
   if (expected_size && *expected_size != size_) {
     discard();
     return make_error("blob " + quote(expected ? expected->str() : digest.str()) +

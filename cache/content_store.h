@@ -26,8 +26,12 @@ class BlobIngest {
   BlobIngest& operator=(const BlobIngest&) = delete;
   ~BlobIngest();
 
-  /// Appends `bytes` and feeds them to the hash.
+  /// Appends `bytes` and feeds them to the hash (unless trust_caller_digest()).
   llvm::Error write(llvm::StringRef bytes);
+  /// For writers that hash the bytes themselves (layer packing computes the
+  /// digest as it writes): the ingest stops hashing, and commit() requires the
+  /// `expected` digest and takes it as the blob's. Call before the first write().
+  void trust_caller_digest() { hashing_ = false; }
   /// Bytes written so far.
   uint64_t size() const { return size_; }
   /// Verifies the written bytes against `expected` digest and `expected_size` when
@@ -48,6 +52,7 @@ class BlobIngest {
   uint64_t size_ = 0;
   uint64_t flushed_ = 0;  // bytes handed to writeback so far
   Sha256 hash_;
+  bool hashing_ = true;
 };
 
 /// A shared or exclusive hold on the store's blob set (flock on ROOT/blobs/lock).

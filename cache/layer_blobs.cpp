@@ -34,6 +34,7 @@ llvm::Expected<StoredLayer> store_layer(const ContentStore& content, BuildDb& db
   if (!ingest) {
     return ingest.takeError();
   }
+  ingest->trust_caller_digest();  // pack_layer hashes what it writes
   auto packed =
       pack_layer(dir, options, [&](llvm::StringRef bytes) { return ingest->write(bytes); });
   if (!packed) {

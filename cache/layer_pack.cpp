@@ -8,11 +8,15 @@ namespace kiln::cache {
 
 llvm::Expected<PackedLayer> pack_layer(llvm::StringRef dir, const PackOptions& options,
                                        const ByteSink& sink) {
+  // An uncompressed blob is the tar itself: one hash serves as both digests.
+  const bool same = options.compression == Compression::none;
   Sha256 blob_hash;
   uint64_t blob_size = 0;
   auto compressor = StreamCompressor::create(options.compression, options.level, options.threads,
                                              [&](llvm::StringRef bytes) {
-                                               blob_hash.update(bytes);
+                                               if (!same) {
+                                                 blob_hash.update(bytes);
+                                               }
                                                blob_size += bytes.size();
                                                return sink(bytes);
                                              });
@@ -31,7 +35,7 @@ llvm::Expected<PackedLayer> pack_layer(llvm::StringRef dir, const PackOptions& o
   }
   PackedLayer out;
   out.diff_id = tar_hash.finish();
-  out.digest = blob_hash.finish();
+  out.digest = same ? out.diff_id : blob_hash.finish();
   out.size = blob_size;
   return out;
 }

@@ -2,7 +2,9 @@
 // (an overlayfs upper dir over a chain, or a full copy when overlay is missing).
 //
 // On disk, under ROOT:
-//   snapshots/<chain-id hex>/fs        the layer in overlay form (a lower dir)
+//   snapshots/<chain-id hex>/fs        the layer in overlay form (a lower dir), or a
+//                                      symlink ../<hex>/fs to the same layer's
+//                                      snapshot as a base (SnapshotStore::lay_over)
 //   snapshots/<chain-id hex>/diff_id   "sha256:..." of the layer's tar
 //   snapshots/<chain-id hex>/parent    the parent's chain ID, empty for a base layer
 //   snapshots/tmp-XXXXXX/              a mutable snapshot (upper/, work/ or rootfs/)
@@ -11,6 +13,8 @@
 // crash leaves only temp dirs and concurrent writers of one chain ID are fine
 // (the first rename wins).
 #pragma once
+
+#include <sys/stat.h>
 
 #include <cstdint>
 #include <memory>
@@ -125,6 +129,19 @@ class SnapshotStore {
   /// bind mount still made from one. Returns how many were removed.
   llvm::Expected<unsigned> remove_stale(int64_t min_age_seconds = 10) const;
 
+  /// The snapshot of the one-layer chain `layer` laid over `parent` (its fs dir is
+  /// a symlink to the layer's, so nothing is copied or packed), when that
+  /// equals writing the layer's entries into `parent`'s file system: each entry
+  /// is absent there, or is a directory there too with the same mode and owner
+  /// (see lays_over_cleanly()). nullopt when it is not. BuildKit's `COPY --link`
+  /// always lays over; kiln does it only when the result is the same.
+  llvm::Expected<std::optional<Digest>> lay_over(const Digest& layer,
+                                                 std::optional<Digest> parent) const;
+  /// Whether `path` (absolute or relative to the root) is absent from the file
+  /// system of `chain`, or is an empty directory there (nullopt: the empty file
+  /// system). A cheap test of whether a copy to `path` may lay over.
+  llvm::Expected<bool> absent_or_empty_dir(std::optional<Digest> chain, llvm::StringRef path) const;
+
   /// Removes the snapshot `chain_id` (not its parents). Missing is fine. The
   /// caller makes sure that nothing mounts it.
   llvm::Error remove(const Digest& chain_id) const;
@@ -136,6 +153,9 @@ class SnapshotStore {
   SnapshotStore(std::string root, Snapshotter snapshotter)
       : root_(std::move(root)), snapshotter_(snapshotter) {}
   std::string snapshot_dir(const Digest& chain_id) const;
+  /// lower_dirs(), cut after a layer whose root is opaque (overlayfs ignores an
+  /// opaque lower root, so the layers below it must be left out).
+  llvm::Expected<std::vector<std::string>> merged_lowers(const Digest& chain) const;
 
   std::string root_;
   Snapshotter snapshotter_;
@@ -217,6 +237,26 @@ class MutableSnapshot {
   std::optional<DirLock> lock_;  // on dir_, until commit() or drop()
   Durability durability_ = Durability::synced;
 };
+
+/// What a path is in the merged view of overlay-form layer dirs.
+enum class MergedKind { absent, dir, other };
+struct MergedEntry {
+  MergedKind kind = MergedKind::absent;
+  struct stat st {};
+  std::string path;  ///< where it was found (the topmost layer that has it)
+};
+/// Looks up the relative path `rel` in the merged view of `lowers` (topmost
+/// first), as overlayfs shows it: whiteouts, opaque dirs and files hiding the
+/// layers below.
+MergedEntry merged_lookup(llvm::ArrayRef<std::string> lowers, llvm::StringRef rel);
+/// Whether directory `rel` (a directory in the merged view) shows no entries.
+bool merged_dir_empty(llvm::ArrayRef<std::string> lowers, llvm::StringRef rel);
+
+/// Whether every entry below `rel` of the overlay-form tree `layer` (which has no
+/// whiteouts) is absent from the merged `lowers`, or is a directory with the
+/// same mode and owner and no xattrs in both, recursively.
+bool lays_over_cleanly(const std::string& layer, llvm::ArrayRef<std::string> lowers,
+                       const std::string& rel);
 
 /// Copies the overlay-form layer dirs `lowers` (topmost first) into `dest` as one
 /// merged tree: whiteouts and opaque dirs applied, metadata and hard links kept.

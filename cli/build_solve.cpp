@@ -29,6 +29,7 @@
 #include "support/atomic_file.h"
 #include "support/error.h"
 #include "support/fs.h"
+#include "support/trace.h"
 
 namespace kiln::cli {
 namespace {
@@ -459,6 +460,7 @@ llvm::Expected<int> solve_build(const GlobalOptions& globals, const SolveFlags& 
   if (tag_err) {
     return std::move(tag_err);
   }
+  trace("solve_build: start");
   auto store = open_store(globals);
   if (!store) {
     return store.takeError();
@@ -497,16 +499,19 @@ llvm::Expected<int> solve_build(const GlobalOptions& globals, const SolveFlags& 
   ctx.options.source_date_epoch = source_date_epoch(lower);
   ctx.options.compression = cache::Compression::none;
   ctx.options.no_cache_stages.insert(flags.no_cache_filter.begin(), flags.no_cache_filter.end());
+  ctx.options.no_cache = flags.no_cache;
   if (flags.network == "none") {
     ctx.options.default_network = runtime::NetworkMode::none;
   } else if (!flags.network.empty() && flags.network != "host" && flags.network != "default") {
     return llvm::make_error<UsageError>("unsupported network mode " + quote(flags.network) +
                                         " (choose from host, none)");
   }
+  trace("stores open");
   cache::StatCache stat_cache(fs::join(globals.root, "statcache.bin"));
   if (auto err = stat_cache.load()) {
     return err;
   }
+  trace("stat cache loaded");
   auto filter = context_filter(flags.context, flags.dockerfile_path);
   if (!filter) {
     return filter.takeError();
@@ -530,6 +535,7 @@ llvm::Expected<int> solve_build(const GlobalOptions& globals, const SolveFlags& 
   if (!lowered) {
     return lowered.takeError();
   }
+  trace("lowered");
   auto mode = parse_progress_mode(flags.quiet ? "quiet" : flags.progress, stderr);
   if (!mode) {
     return mode.takeError();
@@ -571,9 +577,12 @@ llvm::Expected<int> solve_build(const GlobalOptions& globals, const SolveFlags& 
     };
     solve_opts.cancel = &cancel;
     llvm::consumeError(solved.takeError());
+    trace("solve: start");
     solved = scheduler.solve(graph.vertex(target.vertex), solve_opts);
+    trace("solve: done");
   }
   llvm::consumeError(stat_cache.save());
+  trace("stat cache saved");
   (*build_cache)->after_solve(printer);
   if (!solved) {
     printer.finish(false);
@@ -628,6 +637,7 @@ llvm::Expected<int> solve_build(const GlobalOptions& globals, const SolveFlags& 
       return added.takeError();
     }
   }
+  trace("image stored");
   printer.note("exporting to image", "writing image " + built.image.config_digest.str() + " done");
   for (const auto& n : names) {
     printer.note("naming to " + n, "");
@@ -668,6 +678,7 @@ llvm::Expected<int> solve_build(const GlobalOptions& globals, const SolveFlags& 
     return err;
   }
   printer.finish(true);
+  trace("done");
   if (flags.quiet) {
     std::cout << built.image.config_digest.str() << "\n";
   }

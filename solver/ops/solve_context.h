@@ -51,6 +51,9 @@ struct SolveOptions {
   runtime::NetworkMode default_network = runtime::NetworkMode::host;
   /// Stages whose RUN and file steps ignore the cache (`--no-cache-filter`).
   std::set<std::string> no_cache_stages;
+  /// `--no-cache`: nothing made by earlier builds is reused, not even the link
+  /// layers of copies (see SnapshotStore::lay_over()).
+  bool no_cache = false;
 };
 
 /// The image a reference names in the local store: its layers (bottom first).

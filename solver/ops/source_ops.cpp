@@ -6,14 +6,17 @@
 #include "solver/ops/op_impl.h"
 #include "support/error.h"
 #include "support/fs.h"
+#include "support/trace.h"
 
 namespace kiln::solver::ops {
 
 llvm::Expected<core::ResultPtr> commit_layer(const SolveContext& ctx,
                                              cache::MutableSnapshot& snapshot) {
+  trace("commit_layer: unmount");
   if (auto err = snapshot.unmount()) {
     return err;
   }
+  trace("commit_layer: pack");
   auto diff = snapshot.diff_dir();
   if (!diff) {
     return diff.takeError();
@@ -25,10 +28,12 @@ llvm::Expected<core::ResultPtr> commit_layer(const SolveContext& ctx,
   if (!layer) {
     return layer.takeError();
   }
+  trace("commit_layer: commit");
   auto chain = snapshot.commit(layer->diff_id);
   if (!chain) {
     return chain.takeError();
   }
+  trace("commit_layer: done");
   return std::make_shared<const SnapshotResult>(*chain);
 }
 

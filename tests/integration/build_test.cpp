@@ -380,3 +380,48 @@ TEST_CASE("Ctrl-C during a RUN stops the build and leaves no mounts or container
   f.file("Dockerfile", "FROM busybox:local\nRUN echo after\n");
   f.build_ok({});
 }
+
+TEST_CASE("an unchanged COPY below a changed step reuses its layer; others apply to the base",
+          "[integration][build]") {
+  BuildFixture f;
+  StepCounter counter;
+  f.file("big.bin", std::string(200000, 'b'));
+  f.file("src/a.txt", "a\n");
+  f.file("src/sub/b.txt", "b\n");
+  f.file("conf", "c\n");
+  f.file("Dockerfile", "FROM busybox:local\nARG V\nRUN " + counter.hit("v") +
+                           " && echo $V > /v\nCOPY big.bin /app/big.bin\nCOPY src /app/src\n"
+                           "COPY conf /etc/\nRUN cat /app/src/a.txt /app/src/sub/b.txt /etc/conf "
+                           "/v > /all && ls /etc > /etc.list\n");
+  f.build_ok({"--build-arg", "V=1", "-t", "link:1", "-o", "type=local,dest=" + f.path("out1")});
+  f.build_ok({"--build-arg", "V=2", "-t", "link:2", "-o", "type=local,dest=" + f.path("out2")});
+  CHECK(counter.count("v") == 2);
+  auto l1 = inspect(f, "link:1")["RootFS"]["Layers"];
+  auto l2 = inspect(f, "link:2")["RootFS"]["Layers"];
+  REQUIRE(l1.size() == 6);
+  REQUIRE(l2.size() == 6);
+  CHECK(l1[1] != l2[1]);  // RUN echo $V
+  CHECK(l1[2] == l2[2]);  // COPY big.bin: the same layer over a new base
+  CHECK(l1[3] == l2[3]);  // COPY src
+  // The result is what copying into the base gives; /etc keeps the base's files.
+  CHECK(local_file(f, "out2", "all") == "a\nb\nc\n2\n");
+  CHECK(local_file(f, "out2", "app/big.bin").size() == 200000);
+  std::string etc = local_file(f, "out2", "etc.list");
+  CHECK(etc.find("passwd") != std::string::npos);
+  CHECK(etc.find("conf") != std::string::npos);
+  struct stat st {};
+  REQUIRE(::stat(f.path("out2/app/src/sub").c_str(), &st) == 0);
+  CHECK((st.st_mode & 07777) == 0755);
+
+  // --no-cache makes every layer anew and gives the same file system.
+  f.build_ok({"--no-cache", "--build-arg", "V=2", "-t", "link:3", "-o",
+              "type=local,dest=" + f.path("out3")});
+  CHECK(counter.count("v") == 3);
+  CHECK(run({"diff", "-r", f.path("out2"), f.path("out3")}).exit_code == 0);
+  // skopeo reads the image with the shared layers back from a docker archive.
+  f.build_ok({"--build-arg", "V=2", "-t", "link:2", "-o", "type=docker,dest=" + f.path("l.tar")});
+  Output sk = run({"skopeo", "inspect", "docker-archive:" + f.path("l.tar")});
+  INFO(sk.err);
+  CHECK(sk.exit_code == 0);
+  CHECK(sk.out.find(l2[3].get<std::string>()) != std::string::npos);
+}
