@@ -561,6 +561,9 @@ llvm::Expected<int> solve_build(const GlobalOptions& globals, const SolveFlags& 
   sched_opts.locks = &locks;
   sched_opts.lookup =
       flags.no_cache ? solver::core::CacheLookup::no : solver::core::CacheLookup::yes;
+  // Link layers start while their bases are built, unless the cache comes from
+  // elsewhere (an imported cache has no link layers: each would be made in vain).
+  sched_opts.speculate = flags.cache.cache_from.empty();
   (*build_cache)->attach(sched_opts, cache_store, lowered->definition, graph);
   solver::core::CancelToken cancel;
   std::optional<Digest> failed;  // the first step that failed

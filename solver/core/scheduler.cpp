@@ -9,8 +9,14 @@
 
 namespace kiln::solver::core {
 
-Node::Node(const Vertex& v, std::vector<std::shared_ptr<Node>> in)
-    : digest(v.digest()), name(v.name()), resource(v.resource_class()), inputs(std::move(in)) {}
+Node::Node(const Vertex& v, std::vector<std::shared_ptr<Node>> in, std::shared_ptr<Node> help,
+           bool is_helper)
+    : digest(v.digest()),
+      name(v.name()),
+      resource(v.resource_class()),
+      inputs(std::move(in)),
+      helper(std::move(help)),
+      quiet(is_helper) {}
 
 void Request::emit(const ProgressEvent& event) {
   if (!progress) {
@@ -160,28 +166,30 @@ void Scheduler::Impl::run_blocking(ResourceClass resource, std::function<void()>
 }
 
 NodePtr Scheduler::Impl::node_for(const Vertex& v, Request& req,
-                                  std::unordered_map<const Vertex*, NodePtr>& memo) {
+                                  std::unordered_map<const Vertex*, NodePtr>& memo,
+                                  bool is_helper) {
   if (auto it = memo.find(&v); it != memo.end()) {
     return it->second;
   }
   std::vector<NodePtr> inputs;
   for (const Vertex* in : v.inputs()) {
-    inputs.push_back(node_for(*in, req, memo));
+    inputs.push_back(node_for(*in, req, memo, false));
   }
+  NodePtr helper = v.helper() ? node_for(*v.helper(), req, memo, true) : nullptr;
   NodePtr& slot = nodes[v.digest()];
   if (slot) {
     bool reuse = false;
     {
       std::lock_guard lock(slot->mu);
       bool failed = slot->key_state == State::failed || slot->result_state == State::failed;
-      reuse = !failed && slot->inputs == inputs;
+      reuse = !failed && slot->inputs == inputs && slot->helper == helper;
     }
     if (!reuse) {
       slot = nullptr;  // may free the old node: not under its lock
     }
   }
   if (!slot) {
-    slot = std::make_shared<Node>(v, std::move(inputs));
+    slot = std::make_shared<Node>(v, std::move(inputs), std::move(helper), is_helper);
   }
   NodePtr node = slot;
   memo.emplace(&v, node);
@@ -191,7 +199,7 @@ NodePtr Scheduler::Impl::node_for(const Vertex& v, Request& req,
   if (!owned) {
     node->owners.push_back({&req, &v});
     req.nodes.push_back(node);
-    if (node->result_state == State::done) {
+    if (node->result_state == State::done && !node->quiet) {
       req.emit(
           {ProgressKind::cached, node->digest, node->name, std::chrono::system_clock::now(), {}});
     }
@@ -233,7 +241,7 @@ llvm::Expected<Solved> Scheduler::solve(const Vertex& root, const SolveOptions& 
   {
     std::lock_guard lock(impl_->nodes_mu);
     std::unordered_map<const Vertex*, NodePtr> memo;
-    node = impl_->node_for(root, req, memo);
+    node = impl_->node_for(root, req, memo, false);
   }
   Impl* impl = impl_.get();
   uint64_t propagate_id = req.cancel.on_cancel([impl, &req] {

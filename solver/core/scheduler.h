@@ -44,6 +44,11 @@ struct SchedulerOptions {
   CacheLookup lookup = CacheLookup::yes;
   /// Optional; see KeyObserver.
   KeyObserver on_key;
+  /// Start each wanted vertex's helper (Vertex::helper()) at once rather than
+  /// when the vertex turns out to need running. Faster when the vertex misses;
+  /// wasted work when the vertex hits and its helper does not (e.g. a cache
+  /// imported without helper results).
+  bool speculate = false;
 };
 
 struct SolveOptions {

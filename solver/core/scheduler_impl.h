@@ -33,12 +33,17 @@ enum class State { idle, running, done, failed };
 /// One deduplicated step: all vertices with one digest (and the same input
 /// nodes). Fields after `mu` are guarded by it.
 struct Node {
-  Node(const Vertex& v, std::vector<std::shared_ptr<Node>> in);
+  Node(const Vertex& v, std::vector<std::shared_ptr<Node>> in, std::shared_ptr<Node> help,
+       bool is_helper);
 
   const Digest digest;
   const std::string name;
   const ResourceClass resource;
   const std::vector<std::shared_ptr<Node>> inputs;
+  /// The node of Vertex::helper(), or null.
+  const std::shared_ptr<Node> helper;
+  /// A helper node: no progress events, and its errors fail no request.
+  const bool quiet;
   /// Fired when every owner's request is cancelled.
   const CancelToken exec_cancel;
 
@@ -133,7 +138,8 @@ struct Scheduler::Impl {
   void task_done();
 
   // Requests (scheduler.cpp).
-  NodePtr node_for(const Vertex& v, Request& req, std::unordered_map<const Vertex*, NodePtr>& memo);
+  NodePtr node_for(const Vertex& v, Request& req, std::unordered_map<const Vertex*, NodePtr>& memo,
+                   bool is_helper);
   void propagate_cancel(Request& req);
   void finish_request(Request& req);
 

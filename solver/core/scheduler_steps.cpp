@@ -35,6 +35,9 @@ Hold Scheduler::Impl::acquire(Node& n) {
 }
 
 void Scheduler::Impl::emit(Node& n, ProgressKind kind, std::string text) {
+  if (n.quiet) {
+    return;
+  }
   ProgressEvent event{kind, n.digest, n.name, std::chrono::system_clock::now(), std::move(text)};
   std::lock_guard lock(n.mu);
   for (const Owner& o : n.owners) {
@@ -43,6 +46,9 @@ void Scheduler::Impl::emit(Node& n, ProgressKind kind, std::string text) {
 }
 
 void Scheduler::Impl::report_failure(Node& n, const SharedError& err) {
+  if (n.quiet) {
+    return;  // a helper's failure only means its user does without it
+  }
   if (is_cancelled(err)) {
     emit(n, ProgressKind::canceled);
     return;
@@ -75,6 +81,9 @@ void Scheduler::Impl::want_key(const NodePtr& n, std::function<void()> cb) {
   }
   if (cb) {
     cb();
+  }
+  if (start && n->helper && options.speculate) {
+    want_result(n->helper, [] {});  // its key does not wait for n's inputs
   }
   if (start) {
     start_key(n);
@@ -262,8 +271,12 @@ void Scheduler::Impl::lookup(const NodePtr& n) {
 
 void Scheduler::Impl::build(const NodePtr& n) {
   gather(
-      n->inputs.size(),
+      n->inputs.size() + (n->helper ? 1 : 0),
       [this, n](size_t i, std::function<void(SharedError)> done) {
+        if (i == n->inputs.size()) {  // the helper: its failure fails nothing
+          want_result(n->helper, [done] { done(nullptr); });
+          return;
+        }
         NodePtr in = n->inputs[i];
         want_result(in, [in, done] { done(result_error(*in)); });
       },
@@ -276,6 +289,10 @@ void Scheduler::Impl::build(const NodePtr& n) {
         for (const NodePtr& in : n->inputs) {
           std::lock_guard lock(in->mu);
           results.push_back(in->result);
+        }
+        if (n->helper) {
+          std::lock_guard lock(n->helper->mu);
+          results.push_back(n->helper->result_state == State::done ? n->helper->result : nullptr);
         }
         run_blocking(n->resource, [this, n, results = std::move(results)]() mutable {
           exec(n, std::move(results));

@@ -94,6 +94,13 @@ class Vertex {
   /// True when the step must run even if the cache has it (`--no-cache-filter`);
   /// its result is still saved.
   virtual bool ignore_cache() const { return false; }
+  /// A vertex whose result may make exec() cheaper (e.g. a copy's layer made
+  /// apart from its base, which depends on fewer inputs), or null. It is not an
+  /// input: it does not enter the cache key, its failure fails nothing (exec()
+  /// then gets a null result for it) and it shows no progress. exec() gets its
+  /// result after the inputs'. With SchedulerOptions::speculate it starts as
+  /// soon as this vertex is wanted, so it can run while the inputs are built.
+  virtual const Vertex* helper() const { return nullptr; }
   /// The cache map; computed once per scheduler node.
   virtual llvm::Expected<CacheMap> cache_map() const = 0;
   /// Runs the step on its inputs' results (same order as inputs()). Should

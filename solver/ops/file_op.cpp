@@ -1,12 +1,11 @@
 // File ops (COPY, ADD, WORKDIR's mkdir, COPY <<EOF): the actions applied in order
 // on a mutable snapshot of input 0; copies read other inputs.
-#include <map>
-#include <set>
-
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <map>
+#include <set>
 #include <thread>
 
 #include "cache/layer_blobs.h"
@@ -89,10 +88,38 @@ llvm::Error apply(const SolveContext& ctx, const llb::FileAction& action, const 
   return apply_symlink(rootfs, std::get<llb::SymlinkAction>(action));
 }
 
-/// The one copy of a file op that may be made apart from its base, as a layer of
-/// its own (a "link layer", as BuildKit makes for `COPY --link`): a single
-/// COPY/ADD from another input to an absolute path, whose owner needs no lookup
-/// in the base's /etc/passwd. Null otherwise.
+/// The result of a linkable copy: its link layer (`layer`, made by the helper
+/// vertex; null when that failed) laid over the base (input 0), or nullopt when
+/// the copy must be applied to the base instead because it writes where the
+/// base has something (see SnapshotStore::lay_over()).
+llvm::Expected<std::optional<core::ResultPtr>> link_copy(const SolveContext& ctx,
+                                                         const llb::CopyAction& copy,
+                                                         const SnapshotResult& base,
+                                                         const core::ResultPtr& layer) {
+  const auto* made = dynamic_cast<const SnapshotResult*>(layer.get());
+  if (!made || !made->chain()) {
+    return std::nullopt;
+  }
+  auto clear = ctx.snapshots.absent_or_empty_dir(base.chain(), copy.dest);
+  if (!clear) {
+    return clear.takeError();
+  }
+  if (!*clear) {
+    return std::nullopt;
+  }
+  trace("link layer: lay over");
+  auto laid = ctx.snapshots.lay_over(*made->chain(), base.chain());
+  if (!laid) {
+    return laid.takeError();
+  }
+  if (!*laid) {
+    return std::nullopt;
+  }
+  return std::optional<core::ResultPtr>(std::make_shared<const SnapshotResult>(**laid));
+}
+
+}  // namespace
+
 const llb::CopyAction* linkable_copy(const llb::FileOp& op) {
   if (op.actions.size() != 1) {
     return nullptr;
@@ -105,10 +132,26 @@ const llb::CopyAction* linkable_copy(const llb::FileOp& op) {
   return copy;
 }
 
-/// Makes the link layer of `copy` (its files copied into an empty directory) as
-/// a one-layer snapshot, with its blob, and returns the snapshot's chain ID.
-llvm::Expected<Digest> make_link_layer(const SolveContext& ctx, const llb::CopyAction& copy,
-                                       const std::vector<core::ResultPtr>& inputs) {
+llvm::Expected<core::CacheMap> link_layer_cache_map(const SolveContext& ctx, const llb::Vertex& v) {
+  const llb::CopyAction& copy = *linkable_copy(std::get<llb::FileOp>(v.op()));
+  const llb::Vertex& src = *v.inputs().at(copy.src_input);
+  Sha256 op;
+  op.field("kiln.link-layer", "v1");
+  op.field("op", op_key_digest(v, ctx).str());
+  op.field("source", std::holds_alternative<llb::LocalSource>(src.op()) ? "local" : "snapshot");
+  core::CacheMap map;
+  map.op_digest = op.finish();
+  Sha256 sel;
+  for (const auto& p : copy.src_paths) {
+    sel.field("path", p);
+  }
+  map.deps.push_back({sel.finish(), content_of(ctx, copy.src_paths, copy.allow_empty_wildcard)});
+  return map;
+}
+
+llvm::Expected<core::ResultPtr> exec_link_layer(const SolveContext& ctx, const llb::Vertex& v,
+                                                const core::ResultPtr& source) {
+  const llb::CopyAction& copy = *linkable_copy(std::get<llb::FileOp>(v.op()));
   ScopedMounts mounts(ctx);
   auto tmp = mounts.temp_dir("copy-");
   if (!tmp) {
@@ -122,12 +165,12 @@ llvm::Expected<Digest> make_link_layer(const SolveContext& ctx, const llb::CopyA
   if (::mkdir(rootfs.c_str(), 0755) != 0) {
     return make_io_error("create directory", rootfs, errno);
   }
-  auto source = source_of(ctx, inputs.at(copy.src_input), mounts);
-  if (!source) {
-    return source.takeError();
+  auto src = source_of(ctx, source, mounts);
+  if (!src) {
+    return src.takeError();
   }
   trace("link layer: copy");
-  if (auto err = apply_copy(*source, rootfs, copy)) {
+  if (auto err = apply_copy(*src, rootfs, copy)) {
     return std::move(err);
   }
   trace("link layer: pack");
@@ -152,73 +195,22 @@ llvm::Expected<Digest> make_link_layer(const SolveContext& ctx, const llb::CopyA
     return make_io_error("sync", rootfs, sync_errno);
   }
   trace("link layer: packed");
-  return ctx.snapshots.add_dir(rootfs, std::nullopt, layer->diff_id);
+  auto chain = ctx.snapshots.add_dir(rootfs, std::nullopt, layer->diff_id);
+  if (!chain) {
+    return chain.takeError();
+  }
+  return std::make_shared<const SnapshotResult>(*chain);
 }
-
-/// The result of a linkable copy laid over its base (input 0), making or reusing
-/// its link layer; nullopt when the copy must be applied to the base instead
-/// (what it writes is not new to the base: see SnapshotStore::lay_over()).
-/// The link layer is keyed by the op and the checksum of what it copies, not by
-/// the base, so an unchanged COPY after a changed step costs no copy at all.
-llvm::Expected<std::optional<core::ResultPtr>> link_copy(
-    const SolveContext& ctx, const llb::Vertex& v, const llb::CopyAction& copy,
-    const std::vector<core::ResultPtr>& inputs) {
-  const auto& base = static_cast<const SnapshotResult&>(*inputs.at(0));
-  auto clear = ctx.snapshots.absent_or_empty_dir(base.chain(), copy.dest);
-  if (!clear || !*clear) {
-    return clear ? llvm::Expected<std::optional<core::ResultPtr>>(std::nullopt) : clear.takeError();
-  }
-  const core::ResultPtr& src = inputs.at(copy.src_input);
-  auto content = content_of(ctx, copy.src_paths, copy.allow_empty_wildcard)(src);
-  if (!content) {
-    return content.takeError();
-  }
-  Sha256 h;
-  h.field("kiln.link-layer", "v1");
-  h.field("op", op_key_digest(v, ctx).str());
-  h.field("content", content->str());
-  h.field("source", dynamic_cast<const LocalResult*>(src.get()) ? "local" : "snapshot");
-  Digest key = h.finish();
-  std::optional<Digest> layer;
-  auto known = ctx.db->load_key(key);
-  if (!known) {
-    return known.takeError();
-  }
-  const auto& m = v.metadata();
-  bool reuse = !ctx.options.no_cache && !m.ignore_cache &&
-               ctx.options.no_cache_stages.count(m.progress_group) == 0;
-  if (reuse && *known && (*known)->chain && ctx.snapshots.contains(*(*known)->chain)) {
-    layer = *(*known)->chain;
-  } else {
-    auto made = make_link_layer(ctx, copy, inputs);
-    if (!made) {
-      return made.takeError();
-    }
-    if (auto err = ctx.db->save_key(key, cache::CachedStep{*made})) {
-      return std::move(err);
-    }
-    layer = *made;
-  }
-  trace("link layer: lay over");
-  auto laid = ctx.snapshots.lay_over(*layer, base.chain());
-  trace("link layer: laid over");
-  if (!laid) {
-    return laid.takeError();
-  }
-  if (!*laid) {
-    return std::nullopt;
-  }
-  return std::optional<core::ResultPtr>(std::make_shared<const SnapshotResult>(**laid));
-}
-
-}  // namespace
 
 llvm::Expected<core::ResultPtr> exec_file(const SolveContext& ctx, const llb::Vertex& v,
                                           const core::ExecContext& ec,
                                           const std::vector<core::ResultPtr>& inputs) {
   const auto& op = std::get<llb::FileOp>(v.op());
-  if (const llb::CopyAction* copy = linkable_copy(op); copy && ctx.db) {
-    auto linked = link_copy(ctx, v, *copy, inputs);
+  // With a helper (a link layer), the inputs end with its result.
+  const llb::CopyAction* copy = linkable_copy(op);
+  if (copy && inputs.size() == v.inputs().size() + 1) {
+    const auto& base = static_cast<const SnapshotResult&>(*inputs.at(0));
+    auto linked = link_copy(ctx, *copy, base, inputs.back());
     if (!linked) {
       return linked.takeError();
     }

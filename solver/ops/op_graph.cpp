@@ -10,11 +10,56 @@ namespace {
 
 using detail::op_key_digest;
 
+/// Whether step `v` must run even when cached (`--no-cache-filter` of its stage).
+bool ignores_cache(const llb::Vertex& v, const SolveContext& ctx) {
+  const auto& m = v.metadata();
+  bool step =
+      std::holds_alternative<llb::ExecOp>(v.op()) || std::holds_alternative<llb::FileOp>(v.op());
+  return m.ignore_cache || (step && ctx.options.no_cache_stages.count(m.progress_group) != 0);
+}
+
+/// The helper of a linkable copy: its link layer, made from the copied input
+/// alone, so that it can be made while the base is still being built and be
+/// reused over any base.
+class LinkLayerVertex : public core::Vertex {
+ public:
+  LinkLayerVertex(const llb::Vertex& v, const SolveContext& ctx, const core::Vertex* source)
+      : v_(v), ctx_(ctx), source_(source) {}
+
+  Digest digest() const override {
+    Sha256 h;
+    h.field("kiln.link-layer", detail::op_key_digest(v_, ctx_).str());
+    h.field("source", source_->digest().str());
+    return h.finish();
+  }
+  std::string name() const override { return v_.metadata().description + " (link layer)"; }
+  std::vector<const core::Vertex*> inputs() const override { return {source_}; }
+  bool ignore_cache() const override { return ignores_cache(v_, ctx_); }
+  llvm::Expected<core::CacheMap> cache_map() const override {
+    return detail::link_layer_cache_map(ctx_, v_);
+  }
+  llvm::Expected<core::ResultPtr> exec(const core::ExecContext& /*ec*/,
+                                       const std::vector<core::ResultPtr>& inputs) const override {
+    return detail::exec_link_layer(ctx_, v_, inputs.at(0));
+  }
+
+ private:
+  const llb::Vertex& v_;
+  const SolveContext& ctx_;
+  const core::Vertex* source_;
+};
+
 /// One LLB vertex as the scheduler sees it.
 class OpVertex : public core::Vertex {
  public:
   OpVertex(const llb::Vertex& v, const SolveContext& ctx, std::vector<const core::Vertex*> in)
-      : v_(v), ctx_(ctx), inputs_(std::move(in)) {}
+      : v_(v), ctx_(ctx), inputs_(std::move(in)) {
+    const auto* file = std::get_if<llb::FileOp>(&v.op());
+    if (const llb::CopyAction* copy = file ? detail::linkable_copy(*file) : nullptr;
+        copy && ctx.db && copy->src_input < inputs_.size()) {
+      helper_ = std::make_unique<LinkLayerVertex>(v, ctx, inputs_[copy->src_input]);
+    }
+  }
 
   Digest digest() const override { return v_.digest(); }
   std::string name() const override {
@@ -22,12 +67,8 @@ class OpVertex : public core::Vertex {
     return d.empty() ? std::string(llb::op_kind(v_.op())) : d;
   }
   std::vector<const core::Vertex*> inputs() const override { return inputs_; }
-  bool ignore_cache() const override {
-    const auto& m = v_.metadata();
-    bool step = std::holds_alternative<llb::ExecOp>(v_.op()) ||
-                std::holds_alternative<llb::FileOp>(v_.op());
-    return m.ignore_cache || (step && ctx_.options.no_cache_stages.count(m.progress_group) != 0);
-  }
+  bool ignore_cache() const override { return ignores_cache(v_, ctx_); }
+  const core::Vertex* helper() const override { return helper_.get(); }
   core::ResourceClass resource_class() const override {
     return std::holds_alternative<llb::ExecOp>(v_.op()) ? core::ResourceClass::container
                                                         : core::ResourceClass::cpu;
@@ -80,6 +121,7 @@ class OpVertex : public core::Vertex {
   const llb::Vertex& v_;
   const SolveContext& ctx_;
   std::vector<const core::Vertex*> inputs_;
+  std::unique_ptr<LinkLayerVertex> helper_;
 };
 
 }  // namespace

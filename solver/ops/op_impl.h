@@ -35,4 +35,17 @@ llvm::Expected<core::ResultPtr> exec_file(const SolveContext& ctx, const llb::Ve
                                           const core::ExecContext& ec,
                                           const std::vector<core::ResultPtr>& inputs);
 
+/// The copy of a file op that can be made apart from its base as a layer of its
+/// own (a link layer, as BuildKit makes for `COPY --link`): the op's only
+/// action, a COPY/ADD from another input to an absolute path whose `--chown`
+/// needs no lookup in the base's /etc/passwd. Null otherwise.
+const llb::CopyAction* linkable_copy(const llb::FileOp& op);
+/// The link layer of file op `v` (linkable_copy() must be non-null): keyed by
+/// the op and the checksum of what it copies, not by the base.
+llvm::Expected<core::CacheMap> link_layer_cache_map(const SolveContext& ctx, const llb::Vertex& v);
+/// Makes the link layer of `v`: its copy into an empty directory, packed (with
+/// its blob) and added as a one-layer snapshot. `source` is the copied input.
+llvm::Expected<core::ResultPtr> exec_link_layer(const SolveContext& ctx, const llb::Vertex& v,
+                                                const core::ResultPtr& source);
+
 }  // namespace kiln::solver::ops::detail

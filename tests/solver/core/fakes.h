@@ -63,6 +63,8 @@ class FakeVertex : public Vertex {
   std::atomic<bool> saw_cancel{false};
   /// Runs first in exec (to order steps in a test).
   std::function<void()> before;
+  /// Vertex::helper().
+  const Vertex* helper_vertex = nullptr;
 
   Digest digest() const override {
     Sha256 h;
@@ -74,6 +76,7 @@ class FakeVertex : public Vertex {
   }
   std::string name() const override { return name_; }
   std::vector<const Vertex*> inputs() const override { return inputs_; }
+  const Vertex* helper() const override { return helper_vertex; }
   ResourceClass resource_class() const override { return resource; }
   llvm::Expected<CacheMap> cache_map() const override { return CacheMap{Digest::of(op_), deps}; }
   llvm::Expected<ResultPtr> exec(const ExecContext& ctx,
@@ -106,7 +109,7 @@ class FakeVertex : public Vertex {
     }
     std::string out = op_ + "(";
     for (size_t i = 0; i < inputs.size(); ++i) {
-      out += (i ? "," : "") + text(inputs[i]);
+      out += (i ? "," : "") + (inputs[i] ? text(inputs[i]) : std::string("null"));
     }
     return std::make_shared<TextResult>(out + ")");
   }

@@ -355,3 +355,56 @@ TEST_CASE("the key observer hears every step's key and what it was made of", "[s
   CHECK(seen.size() == 3);
   CHECK(n.get("c") == 1);
 }
+
+TEST_CASE("a helper is passed after the inputs, runs beside them, and failing fails nothing",
+          "[scheduler]") {
+  ExecCounter n;
+  FakeVertex slow(n, "slow", "S");
+  slow.sleep = 300ms;
+  FakeVertex src(n, "src", "R");
+  FakeVertex help(n, "help", "H", {&src});
+  FakeVertex user(n, "user", "U", {&slow});
+  user.helper_vertex = &help;
+  std::mutex mu;
+  std::chrono::system_clock::time_point help_started;
+  help.before = [&] {
+    std::lock_guard lock(mu);
+    help_started = std::chrono::system_clock::now();
+  };
+
+  SECTION("speculating, the helper runs while the input is built") {
+    FakeStore store;
+    Scheduler sched({.store = &store, .speculate = true});
+    EventLog log;
+    auto solved = sched.solve(user, {log.callback()});
+    REQUIRE(static_cast<bool>(solved));
+    CHECK(text(solved->result) == "U(S(),H(R()))");
+    std::lock_guard lock(mu);
+    CHECK(help_started < log.find(ProgressKind::done, "slow").time);
+    // A helper shows no progress of its own.
+    for (const auto& line : log.lines()) {
+      CHECK(line.find("help") == std::string::npos);
+    }
+    // Cached, and so is the helper: nothing runs again.
+    Scheduler again({.store = &store, .speculate = true});
+    REQUIRE(static_cast<bool>(again.solve(user)));
+    CHECK(n.get("help") == 1);
+    CHECK(n.get("user") == 1);
+  }
+  SECTION("not speculating, the helper runs when the vertex misses") {
+    Scheduler sched({});
+    EventLog log;
+    auto solved = sched.solve(user, {log.callback()});
+    REQUIRE(static_cast<bool>(solved));
+    CHECK(text(solved->result) == "U(S(),H(R()))");
+    CHECK(n.get("help") == 1);
+  }
+  SECTION("a failing helper gives exec a null result and the build goes on") {
+    help.fail = true;
+    Scheduler sched({.speculate = true});
+    EventLog log;
+    auto solved = sched.solve(user, {log.callback()});
+    REQUIRE(static_cast<bool>(solved));
+    CHECK(text(solved->result) == "U(S(),null)");
+  }
+}
