@@ -37,15 +37,6 @@ llvm::StringRef type_name(mode_t mode) {
   }
 }
 
-FileIdentity identity(const struct stat& st) {
-  return {static_cast<uint64_t>(st.st_dev),
-          static_cast<uint64_t>(st.st_ino),
-          static_cast<uint64_t>(st.st_size),
-          static_cast<int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec,
-          static_cast<int64_t>(st.st_ctim.tv_sec) * 1'000'000'000 + st.st_ctim.tv_nsec,
-          static_cast<uint32_t>(st.st_mode)};
-}
-
 // Tagged fields encoded as Sha256::field() feeds them: u64 tag length, tag,
 // u64 value length, value (host byte order, as there).
 struct TaggedBytes {
@@ -135,7 +126,7 @@ llvm::Error Walk::fill(WalkItem& item, const std::string& rel) {
   } else if (S_ISREG(item.st.st_mode)) {
     std::optional<Digest> known;
     if (options_.stat_cache) {
-      known = options_.stat_cache->lookup(item.abs, identity(item.st));
+      known = options_.stat_cache->lookup(item.abs, file_identity(item.st));
     }
     if (known) {
       item.content = *known;
@@ -234,7 +225,7 @@ llvm::Error Walk::finish() {
     ++stats_.files_read;
     stats_.bytes_read += static_cast<uint64_t>(item.st.st_size);
     if (options_.stat_cache) {
-      options_.stat_cache->record(item.abs, identity(item.st), *d, started_ns_);
+      options_.stat_cache->record(item.abs, file_identity(item.st), *d, started_ns_);
     }
   }
   if (first) {

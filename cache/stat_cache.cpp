@@ -13,6 +13,15 @@
 
 namespace kiln::cache {
 
+FileIdentity file_identity(const struct stat& st) {
+  return {static_cast<uint64_t>(st.st_dev),
+          static_cast<uint64_t>(st.st_ino),
+          static_cast<uint64_t>(st.st_size),
+          static_cast<int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec,
+          static_cast<int64_t>(st.st_ctim.tv_sec) * 1'000'000'000 + st.st_ctim.tv_nsec,
+          static_cast<uint32_t>(st.st_mode)};
+}
+
 namespace {
 
 // File layout: magic, u64 count, entries, u64 xxh3 of everything before it.

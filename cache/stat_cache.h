@@ -2,6 +2,8 @@
 // so that re-hashing an unchanged build context is one stat walk (DESIGN.md).
 #pragma once
 
+#include <sys/stat.h>
+
 #include <cstdint>
 #include <optional>
 #include <shared_mutex>
@@ -25,6 +27,9 @@ struct FileIdentity {
   uint32_t mode = 0;
   bool operator==(const FileIdentity&) const = default;
 };
+
+/// The identity of the file `st` describes.
+FileIdentity file_identity(const struct stat& st);
 
 /// Content digests by absolute path, kept in one binary file written
 /// atomically (`ROOT/statcache.bin`). A missing, truncated or corrupt file

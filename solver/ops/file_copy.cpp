@@ -60,12 +60,20 @@ struct Copier {
   std::string chmod;
   cache::PathFilter excludes;
   std::map<std::pair<dev_t, ino_t>, std::string> links;
+  CopyReuse* reuse = nullptr;
+  std::string rootfs;
 
   bool skipped(llvm::StringRef rel, bool is_dir) const {
     if (src.filter && !src.filter(rel, is_dir)) {
       return true;
     }
     return excludes && !excludes(rel, is_dir);
+  }
+
+  /// The permission bits the copy of `st` gets.
+  llvm::Expected<uint32_t> target_mode(const struct stat& st) const {
+    uint32_t mode = st.st_mode & 07777;
+    return chmod.empty() ? mode : apply_chmod(chmod, mode, S_ISDIR(st.st_mode));
   }
 
   llvm::Error set_meta(const std::string& dst, const struct stat& st) const {
@@ -75,15 +83,11 @@ struct Copier {
       return make_io_error("chown", dst, errno);
     }
     if (!S_ISLNK(st.st_mode)) {
-      uint32_t mode = st.st_mode & 07777;
-      if (!chmod.empty()) {
-        auto m = apply_chmod(chmod, mode, S_ISDIR(st.st_mode));
-        if (!m) {
-          return m.takeError();
-        }
-        mode = *m;
+      auto mode = target_mode(st);
+      if (!mode) {
+        return mode.takeError();
       }
-      if (::chmod(dst.c_str(), mode) != 0) {
+      if (::chmod(dst.c_str(), *mode) != 0) {
         return make_io_error("chmod", dst, errno);
       }
     }
@@ -160,6 +164,40 @@ struct Copier {
     return llvm::Error::success();
   }
 
+  /// Whether the regular file `from` (stat `st`) is now at `dst` as a hard link
+  /// to the same file of an earlier layer (see CopyReuse); records its digest.
+  bool reused(const std::string& from, const struct stat& st, const std::string& dst) {
+    if (!reuse || !reuse->stat_cache || src.keep_owner || owner ||
+        !llvm::StringRef(dst).startswith(rootfs + "/")) {
+      return false;
+    }
+    auto digest = reuse->stat_cache->lookup(from, cache::file_identity(st));
+    if (!digest) {
+      return false;
+    }
+    std::string in_layer = dst.substr(rootfs.size() + 1);
+    reuse->made.emplace_back(in_layer, *digest);
+    auto it = reuse->prev.find(in_layer);
+    auto mode = target_mode(st);
+    if (!mode) {
+      llvm::consumeError(mode.takeError());
+      return false;
+    }
+    std::string prev = reuse->prev_root + "/" + in_layer;
+    struct stat pst {};
+    if (it == reuse->prev.end() || it->second != *digest || ::lstat(prev.c_str(), &pst) != 0 ||
+        !S_ISREG(pst.st_mode) || pst.st_size != st.st_size || pst.st_uid != 0 || pst.st_gid != 0 ||
+        (pst.st_mode & 07777) != *mode || pst.st_mtim.tv_sec != st.st_mtim.tv_sec ||
+        pst.st_mtim.tv_nsec != st.st_mtim.tv_nsec || ::llistxattr(prev.c_str(), nullptr, 0) > 0) {
+      return false;
+    }
+    if (::link(prev.c_str(), dst.c_str()) != 0) {
+      return false;
+    }
+    ++reuse->linked;
+    return true;
+  }
+
   /// Copies the entry `from` (relative path `rel` for filters) to `dst`.
   llvm::Error copy_entry(const std::string& from, const std::string& rel, const std::string& dst) {
     struct stat st {};
@@ -195,6 +233,9 @@ struct Copier {
           return llvm::Error::success();
         }
         links[{st.st_dev, st.st_ino}] = dst;
+      }
+      if (reused(from, st, dst)) {
+        return llvm::Error::success();
       }
       if (auto err = copy_file_data(from, dst, st.st_mode)) {
         return err;
@@ -295,7 +336,7 @@ llvm::Expected<std::vector<std::string>> expand_sources(const llb::CopyAction& a
 }  // namespace
 
 llvm::Error apply_copy(const CopySource& source, const std::string& rootfs,
-                       const llb::CopyAction& action) {
+                       const llb::CopyAction& action, CopyReuse* reuse) {
   auto owner = resolve_owner(rootfs, action.chown);
   if (!owner) {
     return owner.takeError();
@@ -305,7 +346,9 @@ llvm::Error apply_copy(const CopySource& source, const std::string& rootfs,
            action.chmod,
            action.exclude_patterns.empty() ? cache::PathFilter()
                                            : cache::exclude_patterns(action.exclude_patterns),
-           {}};
+           {},
+           reuse,
+           rootfs};
   auto sources = expand_sources(action, c);
   if (!sources) {
     return sources.takeError();

@@ -4,10 +4,14 @@
 
 #include <optional>
 #include <string>
+#include <unordered_map>
+#include <utility>
+#include <vector>
 
 #include <llvm/Support/Error.h>
 
 #include "cache/context_hash.h"
+#include "cache/stat_cache.h"
 #include "llb/ops.h"
 
 namespace kiln::solver::ops::detail {
@@ -21,11 +25,26 @@ struct CopySource {
   bool keep_owner = false;
 };
 
+/// Files of an earlier link layer of the same copy that a new one may share
+/// (hard links) instead of copying again: those whose source has the same
+/// content digest (from the stat cache, as the cache key saw it) and whose
+/// owner, mode, size and mtime are what the copy would give. Local sources only.
+struct CopyReuse {
+  const cache::StatCache* stat_cache = nullptr;
+  /// The earlier layer's root ("" when there is none) and its regular files:
+  /// path in the layer -> content digest of the source it was copied from.
+  std::string prev_root;
+  std::unordered_map<std::string, Digest> prev;
+  /// Filled by the copy: the same, for the new layer.
+  std::vector<std::pair<std::string, Digest>> made;
+  size_t linked = 0;
+};
+
 /// Applies `action` onto the rootfs mounted at `rootfs`. Destination paths are
 /// container paths: symlinks resolve inside `rootfs`. Names in `--chown` resolve
 /// through the rootfs's /etc/passwd and /etc/group.
 llvm::Error apply_copy(const CopySource& source, const std::string& rootfs,
-                       const llb::CopyAction& action);
+                       const llb::CopyAction& action, CopyReuse* reuse = nullptr);
 llvm::Error apply_mkdir(const std::string& rootfs, const llb::MkdirAction& action);
 llvm::Error apply_mkfile(const std::string& rootfs, const llb::MkfileAction& action);
 llvm::Error apply_rm(const std::string& rootfs, const llb::RmAction& action);

@@ -12,7 +12,9 @@
 #include "solver/ops/file_copy.h"
 #include "solver/ops/op_impl.h"
 #include "solver/ops/scoped_mounts.h"
+#include "support/atomic_file.h"
 #include "support/error.h"
+#include "support/fs.h"
 #include "support/trace.h"
 
 namespace kiln::solver::ops::detail {
@@ -118,6 +120,70 @@ llvm::Expected<std::optional<core::ResultPtr>> link_copy(const SolveContext& ctx
   return std::optional<core::ResultPtr>(std::make_shared<const SnapshotResult>(**laid));
 }
 
+/// The kiln.db key naming the last link layer made for the op `op_digest`
+/// (whatever it copied), whose files a new one may share.
+Digest last_link_layer_key(const Digest& op_digest) {
+  Sha256 h;
+  h.field("kiln.last-link-layer", "v1");
+  h.field("op", op_digest.str());
+  return h.finish();
+}
+
+/// ROOT/snapshots/<chain>/sources: the regular files of a link layer and the
+/// content digests of the context files they were copied from, one per line
+/// ("<digest hex> <path in the layer>").
+std::string sources_file(const SolveContext& ctx, const Digest& chain) {
+  return ctx.snapshots.fs_dir(chain) + "/../sources";
+}
+
+/// Loads into `reuse` the last link layer recorded under `key`, if it is still
+/// there with its sources file.
+llvm::Error load_last_link_layer(const SolveContext& ctx, const Digest& key, CopyReuse& reuse) {
+  auto last = ctx.db->load_key(key);
+  if (!last) {
+    return last.takeError();
+  }
+  if (!*last || !(*last)->chain || !ctx.snapshots.contains(*(*last)->chain)) {
+    return llvm::Error::success();
+  }
+  auto text = fs::read_file(sources_file(ctx, *(*last)->chain));
+  if (!text) {
+    llvm::consumeError(text.takeError());  // none: nothing to share
+    return llvm::Error::success();
+  }
+  llvm::StringRef rest(*text);
+  while (!rest.empty()) {
+    auto [line, tail] = rest.split('\n');
+    rest = tail;
+    auto [hex, path] = line.split(' ');
+    auto digest = Digest::parse("sha256:" + hex.str());
+    if (!digest || path.empty()) {
+      llvm::consumeError(digest ? llvm::Error::success() : digest.takeError());
+      reuse.prev.clear();  // damaged: share nothing
+      return llvm::Error::success();
+    }
+    reuse.prev.emplace(path.str(), *digest);
+  }
+  reuse.prev_root = ctx.snapshots.fs_dir(*(*last)->chain);
+  return llvm::Error::success();
+}
+
+/// Writes the sources file of link layer `chain` and records it as the last
+/// one under `key`.
+llvm::Error save_last_link_layer(const SolveContext& ctx, const Digest& key, const Digest& chain,
+                                 const CopyReuse& reuse) {
+  std::string text;
+  for (const auto& [path, digest] : reuse.made) {
+    if (path.find('\n') == std::string::npos) {
+      text += digest.hex() + " " + path + "\n";
+    }
+  }
+  if (auto err = write_file_atomic(sources_file(ctx, chain), text)) {
+    return err;
+  }
+  return ctx.db->save_key(key, cache::CachedStep{chain});
+}
+
 }  // namespace
 
 const llb::CopyAction* linkable_copy(const llb::FileOp& op) {
@@ -169,10 +235,27 @@ llvm::Expected<core::ResultPtr> exec_link_layer(const SolveContext& ctx, const l
   if (!src) {
     return src.takeError();
   }
+  auto map = link_layer_cache_map(ctx, v);
+  if (!map) {
+    return map.takeError();
+  }
+  Digest last_key = last_link_layer_key(map->op_digest);
+  CopyReuse reuse;
+  if (const auto* local = dynamic_cast<const LocalResult*>(source.get())) {
+    reuse.stat_cache = ctx.locals.at(local->name())->stat_cache;
+  }
+  const auto& m = v.metadata();
+  if (reuse.stat_cache && !ctx.options.no_cache && !m.ignore_cache &&
+      ctx.options.no_cache_stages.count(m.progress_group) == 0) {
+    if (auto err = load_last_link_layer(ctx, last_key, reuse)) {
+      return std::move(err);
+    }
+  }
   trace("link layer: copy");
-  if (auto err = apply_copy(*src, rootfs, copy)) {
+  if (auto err = apply_copy(*src, rootfs, copy, &reuse)) {
     return std::move(err);
   }
+  trace("link layer: copied (" + llvm::Twine(reuse.linked) + " files shared with the last one)");
   trace("link layer: pack");
   // The copied files reach the disk (as an overlay unmount would make them)
   // while the layer is packed, before the snapshot is recorded.
@@ -198,6 +281,11 @@ llvm::Expected<core::ResultPtr> exec_link_layer(const SolveContext& ctx, const l
   auto chain = ctx.snapshots.add_dir(rootfs, std::nullopt, layer->diff_id);
   if (!chain) {
     return chain.takeError();
+  }
+  if (reuse.stat_cache) {
+    if (auto err = save_last_link_layer(ctx, last_key, *chain, reuse)) {
+      return std::move(err);
+    }
   }
   return std::make_shared<const SnapshotResult>(*chain);
 }

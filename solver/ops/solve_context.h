@@ -9,6 +9,8 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <llvm/Support/Error.h>
 
@@ -29,11 +31,18 @@ struct LocalDir {
   LocalDir(std::string dir, cache::PathFilter path_filter, cache::StatCache* stat_cache)
       : path(std::move(dir)),
         filter(path_filter),
+        stat_cache(stat_cache),
         hasher(path, cache::ContextHashOptions{std::move(path_filter), stat_cache, {}}) {}
   const std::string path;
   const cache::PathFilter filter;
+  /// The content digests of its files, as the hasher last saw them (may be null).
+  cache::StatCache* const stat_cache;
   std::mutex mu;
   cache::ContextHasher hasher;
+  /// Checksums already computed in this build, by (paths, allow_empty): a
+  /// step and its link layer read the same paths, and the context is taken to
+  /// stay as it is while the build runs (as BuildKit takes it).
+  std::map<std::pair<std::vector<std::string>, bool>, Digest> sums;
 };
 
 /// A secret given with `--secret id=X,src=FILE|env=VAR`, already read.

@@ -197,10 +197,15 @@ core::ContentDigestFn content_of(const SolveContext& ctx, std::vector<std::strin
     if (auto* local = dynamic_cast<const LocalResult*>(input.get())) {
       LocalDir& dir = *ctx.locals.at(local->name());
       std::lock_guard lock(dir.mu);
+      auto known = dir.sums.find({paths, allow_empty});
+      if (known != dir.sums.end()) {
+        return known->second;
+      }
       auto sum = checksum(dir.hasher, paths, allow_empty);
       if (!sum) {
         return explain_missing(sum.takeError(), dir, paths);
       }
+      dir.sums.emplace(std::make_pair(paths, allow_empty), *sum);
       return sum;
     }
     if (auto* snap = dynamic_cast<const SnapshotResult*>(input.get())) {

@@ -428,3 +428,32 @@ TEST_CASE("an unchanged COPY below a changed step reuses its layer; others apply
   REQUIRE(layers.size() == 6);
   CHECK(sk.out.find(layers[3].get<std::string>()) != std::string::npos);
 }
+
+TEST_CASE("a COPY of an edited directory shares the unchanged files of its last layer",
+          "[integration][build]") {
+  BuildFixture f;
+  for (int i = 0; i < 20; ++i) {
+    f.file("src/f" + std::to_string(i), "file " + std::to_string(i) + "\n");
+  }
+  f.file("Dockerfile",
+         "FROM busybox:local\nCOPY src /app/src\nRUN cat /app/src/f0 /app/src/f7 > /seen\n");
+  // Files written within a second of hashing are not trusted by the stat cache.
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  f.build_ok({"-t", "inc:1"});
+
+  // Same size, and the old mtime back: only the ctime and the contents differ.
+  f.file("src/f7", "FILE 7\n");
+  REQUIRE(run({"touch", "-r", f.ctx() + "/src/f6", f.ctx() + "/src/f7"}).exit_code == 0);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  Output o =
+      f.build_ok({"-t", "inc:2", "-o", "type=local,dest=" + f.path("out")}, {"KILN_TRACE=1"});
+  CHECK(o.err.find("(19 files shared with the last one)") != std::string::npos);
+  CHECK(local_file(f, "out", "seen") == "file 0\nFILE 7\n");
+  CHECK(local_file(f, "out", "app/src/f7") == "FILE 7\n");
+  CHECK(local_file(f, "out", "app/src/f19") == "file 19\n");
+
+  // The first image keeps its own files.
+  Output first =
+      kiln::testutil::kiln(f.root(), {"run", "--rm", "inc:1", "cat", "/app/src/f7", "/app/src/f3"});
+  CHECK(first.out == "file 7\nfile 3\n");
+}
