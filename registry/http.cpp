@@ -8,12 +8,12 @@
 #include <cstring>
 #include <mutex>
 
-#include <curl/curl.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
+#include "registry/curl_api.h"
 #include "support/error.h"
 #include "support/fs.h"
 
@@ -200,7 +200,7 @@ struct HttpTransport::Impl {
   CURL* take() {
     std::lock_guard<std::mutex> guard(pool_mutex);
     if (pool.empty()) {
-      return curl_easy_init();
+      return curl().easy_init();
     }
     CURL* handle = pool.back();
     pool.pop_back();
@@ -212,10 +212,10 @@ struct HttpTransport::Impl {
   }
   ~Impl() {
     for (CURL* handle : pool) {
-      curl_easy_cleanup(handle);
+      curl().easy_cleanup(handle);
     }
     if (share) {
-      curl_share_cleanup(share);
+      curl().share_cleanup(share);
     }
   }
 
@@ -225,40 +225,40 @@ struct HttpTransport::Impl {
 void HttpTransport::Impl::configure(CURL* h, Transfer& t, curl_slist* headers,
                                     const std::string& host_dir) {
   const HttpRequest& r = *t.request;
-  curl_easy_setopt(h, CURLOPT_SHARE, share);
-  curl_easy_setopt(h, CURLOPT_URL, r.url.c_str());
-  curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(h, CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_2TLS));
-  curl_easy_setopt(h, CURLOPT_USERAGENT, options.user_agent.c_str());
-  curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, options.connect_timeout);
-  curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
-  curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, options.stall_timeout);
-  curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, r.follow_redirects ? 1L : 0L);
-  curl_easy_setopt(h, CURLOPT_MAXREDIRS, 10L);
-  curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
-  curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, &Transfer::on_header);
-  curl_easy_setopt(h, CURLOPT_HEADERDATA, &t);
-  curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, &Transfer::on_write);
-  curl_easy_setopt(h, CURLOPT_WRITEDATA, &t);
-  curl_easy_setopt(h, CURLOPT_SSL_CTX_FUNCTION, &add_host_cas);
-  curl_easy_setopt(h, CURLOPT_SSL_CTX_DATA, &host_dir);
+  curl().easy_setopt(h, CURLOPT_SHARE, share);
+  curl().easy_setopt(h, CURLOPT_URL, r.url.c_str());
+  curl().easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+  curl().easy_setopt(h, CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_2TLS));
+  curl().easy_setopt(h, CURLOPT_USERAGENT, options.user_agent.c_str());
+  curl().easy_setopt(h, CURLOPT_CONNECTTIMEOUT, options.connect_timeout);
+  curl().easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
+  curl().easy_setopt(h, CURLOPT_LOW_SPEED_TIME, options.stall_timeout);
+  curl().easy_setopt(h, CURLOPT_FOLLOWLOCATION, r.follow_redirects ? 1L : 0L);
+  curl().easy_setopt(h, CURLOPT_MAXREDIRS, 10L);
+  curl().easy_setopt(h, CURLOPT_HTTPHEADER, headers);
+  curl().easy_setopt(h, CURLOPT_HEADERFUNCTION, &Transfer::on_header);
+  curl().easy_setopt(h, CURLOPT_HEADERDATA, &t);
+  curl().easy_setopt(h, CURLOPT_WRITEFUNCTION, &Transfer::on_write);
+  curl().easy_setopt(h, CURLOPT_WRITEDATA, &t);
+  curl().easy_setopt(h, CURLOPT_SSL_CTX_FUNCTION, &add_host_cas);
+  curl().easy_setopt(h, CURLOPT_SSL_CTX_DATA, &host_dir);
   std::string cert = fs::join(host_dir, "client.cert");
   std::string key = fs::join(host_dir, "client.key");
   if (fs::exists(cert) && fs::exists(key)) {
-    curl_easy_setopt(h, CURLOPT_SSLCERT, cert.c_str());
-    curl_easy_setopt(h, CURLOPT_SSLKEY, key.c_str());
+    curl().easy_setopt(h, CURLOPT_SSLCERT, cert.c_str());
+    curl().easy_setopt(h, CURLOPT_SSLKEY, key.c_str());
   }
   if (r.method == "HEAD") {
-    curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
+    curl().easy_setopt(h, CURLOPT_NOBODY, 1L);
   } else if (r.method == "GET") {
-    curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
+    curl().easy_setopt(h, CURLOPT_HTTPGET, 1L);
   } else {
-    curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
-    curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, r.method.c_str());
-    curl_easy_setopt(h, CURLOPT_READFUNCTION, &Transfer::on_read);
-    curl_easy_setopt(h, CURLOPT_READDATA, &t);
+    curl().easy_setopt(h, CURLOPT_UPLOAD, 1L);
+    curl().easy_setopt(h, CURLOPT_CUSTOMREQUEST, r.method.c_str());
+    curl().easy_setopt(h, CURLOPT_READFUNCTION, &Transfer::on_read);
+    curl().easy_setopt(h, CURLOPT_READDATA, &t);
     uint64_t size = r.read_body ? r.body_size : r.body.size();
-    curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(size));
+    curl().easy_setopt(h, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(size));
   }
 }
 
@@ -266,24 +266,21 @@ HttpTransport::HttpTransport(std::unique_ptr<Impl> impl) : impl_(std::move(impl)
 HttpTransport::~HttpTransport() = default;
 
 llvm::Expected<std::unique_ptr<HttpTransport>> HttpTransport::create(HttpOptions options) {
-  static std::once_flag once;
-  static CURLcode init = CURLE_OK;
-  std::call_once(once, [] { init = curl_global_init(CURL_GLOBAL_DEFAULT); });
-  if (init != CURLE_OK) {
-    return make_error(llvm::Twine("initialize libcurl: ") + curl_easy_strerror(init));
+  if (auto api = load_curl(); !api) {
+    return api.takeError();
   }
   auto impl = std::make_unique<Impl>();
   impl->options = std::move(options);
-  impl->share = curl_share_init();
+  impl->share = curl().share_init();
   if (!impl->share) {
     return make_error("initialize libcurl: cannot create a share handle");
   }
-  curl_share_setopt(impl->share, CURLSHOPT_LOCKFUNC, &Impl::lock);
-  curl_share_setopt(impl->share, CURLSHOPT_UNLOCKFUNC, &Impl::unlock);
-  curl_share_setopt(impl->share, CURLSHOPT_USERDATA, impl.get());
-  curl_share_setopt(impl->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
-  curl_share_setopt(impl->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
-  curl_share_setopt(impl->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
+  curl().share_setopt(impl->share, CURLSHOPT_LOCKFUNC, &Impl::lock);
+  curl().share_setopt(impl->share, CURLSHOPT_UNLOCKFUNC, &Impl::unlock);
+  curl().share_setopt(impl->share, CURLSHOPT_USERDATA, impl.get());
+  curl().share_setopt(impl->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
+  curl().share_setopt(impl->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
+  curl().share_setopt(impl->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
   return std::unique_ptr<HttpTransport>(new HttpTransport(std::move(impl)));
 }
 
@@ -291,34 +288,34 @@ llvm::Expected<HttpResponse> HttpTransport::send(const HttpRequest& request) {
   Transfer transfer{&request, {}};
   curl_slist* headers = nullptr;
   for (const std::string& line : request.headers) {
-    headers = curl_slist_append(headers, line.c_str());
+    headers = curl().slist_append(headers, line.c_str());
   }
   // No "Expect: 100-continue" round trip before bodies.
-  headers = curl_slist_append(headers, "Expect:");
+  headers = curl().slist_append(headers, "Expect:");
   std::string host_dir = fs::join(impl_->options.certs_dir, authority_of(request.url));
 
   CURL* handle = impl_->take();
-  curl_easy_reset(handle);
+  curl().easy_reset(handle);
   impl_->configure(handle, transfer, headers, host_dir);
-  CURLcode code = curl_easy_perform(handle);
+  CURLcode code = curl().easy_perform(handle);
   long connects = 0;
-  curl_easy_getinfo(handle, CURLINFO_NUM_CONNECTS, &connects);
+  curl().easy_getinfo(handle, CURLINFO_NUM_CONNECTS, &connects);
   impl_->connections += connects;
   char* effective = nullptr;
-  curl_easy_getinfo(handle, CURLINFO_EFFECTIVE_URL, &effective);
+  curl().easy_getinfo(handle, CURLINFO_EFFECTIVE_URL, &effective);
   if (effective) {
     transfer.response.effective_url = effective;
   }
-  curl_easy_setopt(handle, CURLOPT_SHARE, nullptr);
+  curl().easy_setopt(handle, CURLOPT_SHARE, nullptr);
   impl_->give_back(handle);
-  curl_slist_free_all(headers);
+  curl().slist_free_all(headers);
 
   if (transfer.callback_error) {
     return std::move(transfer.callback_error);
   }
   if (code != CURLE_OK) {
     transfer.response.failure = classify(code);
-    transfer.response.failure_message = curl_easy_strerror(code);
+    transfer.response.failure_message = curl().easy_strerror(code);
   }
   return std::move(transfer.response);
 }
