@@ -24,7 +24,7 @@ inline constexpr uint64_t kContextChecksumVersion = 1;
 /// "src/main.go"). Returning false for a directory drops its whole subtree,
 /// so a filter that re-includes paths below an excluded directory
 /// (".dockerignore" `!` lines) must return true for that directory. Called
-/// from one thread at a time.
+/// from several threads at once: must be thread-safe.
 using PathFilter = std::function<bool(llvm::StringRef path, bool is_dir)>;
 
 /// A filter dropping every path that matches one of `patterns` (fnmatch with

@@ -95,8 +95,7 @@ bool Walk::keep(const std::string& rel, bool is_dir) {
   if (!options_.filter) {
     return true;
   }
-  std::lock_guard lock(filter_mu_);
-  return options_.filter(rel, is_dir);
+  return options_.filter(rel, is_dir);  // thread-safe by contract
 }
 
 llvm::Expected<size_t> Walk::add_top(const std::string& rel) {

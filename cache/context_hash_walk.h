@@ -5,7 +5,6 @@
 
 #include <atomic>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
@@ -55,7 +54,6 @@ class Walk {
   const ContextHashOptions& options_;
   ContextHashStats& stats_;
   int64_t started_ns_;
-  std::mutex filter_mu_;
   std::atomic<size_t> entries_{0};
   std::atomic<size_t> cached_{0};
   std::vector<std::unique_ptr<WalkItem>> tops_;
