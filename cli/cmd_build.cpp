@@ -16,6 +16,7 @@
 #include "frontend/lower.h"
 #include "support/error.h"
 #include "support/fs.h"
+#include "support/trace.h"
 
 namespace kiln::cli {
 namespace {
@@ -162,6 +163,7 @@ llvm::Expected<int> run_dump_llb(const BuildInput& input) {
 }
 
 llvm::Expected<int> run_build(const BuildFlags& flags, const GlobalOptions& globals) {
+  trace("run_build");
   auto input = load_input(flags);
   if (!input) {
     return input.takeError();
