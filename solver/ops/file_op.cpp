@@ -216,6 +216,7 @@ llvm::Expected<core::CacheMap> link_layer_cache_map(const SolveContext& ctx, con
 }
 
 llvm::Expected<core::ResultPtr> exec_link_layer(const SolveContext& ctx, const llb::Vertex& v,
+                                                const core::ExecContext& ec,
                                                 const core::ResultPtr& source) {
   const llb::CopyAction& copy = *linkable_copy(std::get<llb::FileOp>(v.op()));
   ScopedMounts mounts(ctx);
@@ -252,8 +253,14 @@ llvm::Expected<core::ResultPtr> exec_link_layer(const SolveContext& ctx, const l
     }
   }
   trace("link layer: copy");
+  if (ec.cancel().cancelled()) {
+    return llvm::make_error<CancelledError>();
+  }
   if (auto err = apply_copy(*src, rootfs, copy, &reuse)) {
     return std::move(err);
+  }
+  if (ec.cancel().cancelled()) {
+    return llvm::make_error<CancelledError>();
   }
   trace("link layer: copied (" + llvm::Twine(reuse.linked) + " files shared with the last one)");
   trace("link layer: pack");

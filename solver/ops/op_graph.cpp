@@ -38,9 +38,9 @@ class LinkLayerVertex : public core::Vertex {
   llvm::Expected<core::CacheMap> cache_map() const override {
     return detail::link_layer_cache_map(ctx_, v_);
   }
-  llvm::Expected<core::ResultPtr> exec(const core::ExecContext& /*ec*/,
+  llvm::Expected<core::ResultPtr> exec(const core::ExecContext& ec,
                                        const std::vector<core::ResultPtr>& inputs) const override {
-    return detail::exec_link_layer(ctx_, v_, inputs.at(0));
+    return detail::exec_link_layer(ctx_, v_, ec, inputs.at(0));
   }
 
  private:

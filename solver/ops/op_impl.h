@@ -46,6 +46,7 @@ llvm::Expected<core::CacheMap> link_layer_cache_map(const SolveContext& ctx, con
 /// Makes the link layer of `v`: its copy into an empty directory, packed (with
 /// its blob) and added as a one-layer snapshot. `source` is the copied input.
 llvm::Expected<core::ResultPtr> exec_link_layer(const SolveContext& ctx, const llb::Vertex& v,
+                                                const core::ExecContext& ec,
                                                 const core::ResultPtr& source);
 
 }  // namespace kiln::solver::ops::detail
