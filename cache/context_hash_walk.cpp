@@ -266,9 +266,7 @@ void Walk::compute_checksum(WalkItem& item) {
     default:
       break;
   }
-  Sha256 h;
-  h.update(t.bytes);
-  item.checksum = h.finish();
+  item.checksum = Digest::of(t.bytes);
 }
 
 }  // namespace kiln::cache::detail

@@ -64,10 +64,26 @@ llvm::Expected<Digest> Digest::parse(llvm::StringRef text) {
   return d;
 }
 
+namespace {
+
+/// SHA-256 fetched from OpenSSL's provider once: EVP_sha256() makes every
+/// EVP_DigestInit_ex() fetch it again, which costs more than hashing the few
+/// hundred bytes of a context entry's fields.
+const EVP_MD* sha256_md() {
+  static const EVP_MD* md = [] {
+    const EVP_MD* fetched = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+    return fetched ? fetched : EVP_sha256();
+  }();
+  return md;
+}
+
+}  // namespace
+
 Digest Digest::of(llvm::StringRef bytes) {
-  Sha256 h;
-  h.update(bytes);
-  return h.finish();
+  std::array<uint8_t, 32> out{};
+  unsigned int len = 0;
+  EVP_Digest(bytes.data(), bytes.size(), out.data(), &len, sha256_md(), nullptr);
+  return Digest(out);
 }
 
 std::string Digest::hex() const {
@@ -96,7 +112,7 @@ struct Sha256::State {
 
 Sha256::Sha256() : state_(std::make_unique<State>()) {
   state_->ctx = EVP_MD_CTX_new();
-  EVP_DigestInit_ex(state_->ctx, EVP_sha256(), nullptr);
+  EVP_DigestInit_ex(state_->ctx, sha256_md(), nullptr);
 }
 
 Sha256::~Sha256() {
