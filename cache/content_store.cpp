@@ -234,7 +234,8 @@ llvm::Expected<Digest> ContentStore::put(llvm::StringRef bytes,
   return ingest->commit(expected, std::nullopt);
 }
 
-llvm::Expected<Digest> ContentStore::put_file(llvm::StringRef path) const {
+llvm::Expected<Digest> ContentStore::put_file(llvm::StringRef path,
+                                              std::optional<Digest> expected) const {
   int fd = ::open(path.str().c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
     return make_io_error("open", path, errno);
@@ -264,7 +265,7 @@ llvm::Expected<Digest> ContentStore::put_file(llvm::StringRef path) const {
     }
   }
   ::close(fd);
-  return ingest->commit();
+  return ingest->commit(expected);
 }
 
 bool ContentStore::exists(const Digest& digest) const { return fs::exists(blob_path(digest)); }

@@ -88,8 +88,10 @@ class ContentStore {
   /// Stores `bytes` (verifying `expected` when given) and returns their digest.
   llvm::Expected<Digest> put(llvm::StringRef bytes,
                              std::optional<Digest> expected = std::nullopt) const;
-  /// Copies the file at `path` in, streaming.
-  llvm::Expected<Digest> put_file(llvm::StringRef path) const;
+  /// Copies the file at `path` in, streaming; verified against `expected` when
+  /// given (see BlobIngest::commit()).
+  llvm::Expected<Digest> put_file(llvm::StringRef path,
+                                  std::optional<Digest> expected = std::nullopt) const;
 
   /// The path of blob `digest` (whether or not it exists).
   std::string blob_path(const Digest& digest) const;

@@ -340,18 +340,12 @@ mode_t read_umask() {
 }
 const mode_t kProcessUmask = read_umask();
 
-/// Puts the process umask back when an unpack ends (see restore_process_umask()).
+/// Puts the process umask back when an unpack ends: libarchive's disk writer
+/// sets it to 0 and back (when created, and for every entry), so that threads
+/// unpacking at once can leave it 0.
 struct UmaskRestorer {
   ~UmaskRestorer() { restore_process_umask(); }
 };
-
-/// archive_write_disk_new() reads the umask by setting it to 0 and back; two
-/// threads doing that at once can leave the process with umask 0. Serialize.
-struct archive* new_disk_writer() {
-  static std::mutex mu;
-  std::lock_guard lock(mu);
-  return archive_write_disk_new();
-}
 
 llvm::Expected<ArchivePtr> open_outer(llvm::StringRef blob_path) {
   ArchivePtr outer(archive_read_new(), archive_read_free);
@@ -388,7 +382,7 @@ llvm::Expected<Digest> unpack_layer(llvm::StringRef blob_path, llvm::StringRef d
   }
   ArchivePtr tar(archive_read_new(), archive_read_free);
   archive_read_support_format_tar(tar.get());
-  ArchivePtr disk(new_disk_writer(), archive_write_free);
+  ArchivePtr disk(archive_write_disk_new(), archive_write_free);
   archive_write_disk_set_options(disk.get(), ARCHIVE_EXTRACT_OWNER | ARCHIVE_EXTRACT_PERM |
                                                  ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_XATTR |
                                                  ARCHIVE_EXTRACT_SECURE_SYMLINKS |

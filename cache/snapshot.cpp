@@ -298,21 +298,11 @@ llvm::Error mutable_lowers(const SnapshotStore& store, const std::optional<Diges
     lowers.push_back(dir + "/empty");
     return fs::make_dirs(lowers.back());
   }
-  auto l = store.lower_dirs(*parent);
+  auto l = store.merged_lowers(*parent);
   if (!l) {
     return l.takeError();
   }
-  // overlayfs ignores trusted.overlay.opaque on a lower dir's root, so a layer
-  // whose root is opaque (".wh..wh..opq" at the top) hides the layers below it
-  // by leaving them out.
-  for (std::string& lower : *l) {
-    lowers.push_back(std::move(lower));
-    char value = 0;
-    if (::lgetxattr(lowers.back().c_str(), "trusted.overlay.opaque", &value, 1) == 1 &&
-        value == 'y') {
-      break;
-    }
-  }
+  lowers = std::move(*l);
   return llvm::Error::success();
 }
 

@@ -100,6 +100,11 @@ class SnapshotStore {
   /// lowerdir order). Fails when a snapshot of the chain is missing.
   llvm::Expected<std::vector<std::string>> lower_dirs(const Digest& chain_id) const;
 
+  /// lower_dirs() as overlayfs must get them: cut after a layer whose root is
+  /// opaque (overlayfs ignores an opaque lower root, so the layers below it
+  /// must be left out).
+  llvm::Expected<std::vector<std::string>> merged_lowers(const Digest& chain_id) const;
+
   /// Unpacks the missing layers of an image (bottom layer first) in parallel,
   /// verifying each DiffID, and returns the chain IDs. Existing snapshots are
   /// reused; on failure nothing partial is left in snapshots/.
@@ -133,10 +138,12 @@ class SnapshotStore {
   /// a symlink to the layer's, so nothing is copied or packed), when that
   /// equals writing the layer's entries into `parent`'s file system: each entry
   /// is absent there, or is a directory there too with the same mode and owner
-  /// (see lays_over_cleanly()). nullopt when it is not. BuildKit's `COPY --link`
-  /// always lays over; kiln does it only when the result is the same.
-  llvm::Expected<std::optional<Digest>> lay_over(const Digest& layer,
-                                                 std::optional<Digest> parent) const;
+  /// (see lays_over_cleanly()), and `dest` (when not empty: the copy's
+  /// destination) is absent there or an empty directory. nullopt when it is not.
+  /// BuildKit's `COPY --link` always lays over; kiln does it only when the
+  /// result is the same.
+  llvm::Expected<std::optional<Digest>> lay_over(const Digest& layer, std::optional<Digest> parent,
+                                                 llvm::StringRef dest = {}) const;
   /// Whether `path` (absolute or relative to the root) is absent from the file
   /// system of `chain`, or is an empty directory there (nullopt: the empty file
   /// system). A cheap test of whether a copy to `path` may lay over.
@@ -153,9 +160,6 @@ class SnapshotStore {
   SnapshotStore(std::string root, Snapshotter snapshotter)
       : root_(std::move(root)), snapshotter_(snapshotter) {}
   std::string snapshot_dir(const Digest& chain_id) const;
-  /// lower_dirs(), cut after a layer whose root is opaque (overlayfs ignores an
-  /// opaque lower root, so the layers below it must be left out).
-  llvm::Expected<std::vector<std::string>> merged_lowers(const Digest& chain) const;
 
   std::string root_;
   Snapshotter snapshotter_;
@@ -237,6 +241,11 @@ class MutableSnapshot {
   std::optional<DirLock> lock_;  // on dir_, until commit() or drop()
   Durability durability_ = Durability::synced;
 };
+
+/// Overlay form: a whiteout is a char device 0:0.
+bool is_whiteout(const struct stat& st);
+/// Overlay form: an opaque directory has trusted.overlay.opaque=y.
+bool is_opaque_dir(const std::string& path);
 
 /// What a path is in the merged view of overlay-form layer dirs.
 enum class MergedKind { absent, dir, other };

@@ -19,16 +19,17 @@
 #include "support/fs.h"
 
 namespace kiln::cache {
-namespace {
 
 bool is_whiteout(const struct stat& st) {
   return S_ISCHR(st.st_mode) && st.st_rdev == makedev(0, 0);
 }
 
-bool is_opaque(const std::string& path) {
+bool is_opaque_dir(const std::string& path) {
   char value = 0;
   return ::lgetxattr(path.c_str(), "trusted.overlay.opaque", &value, 1) == 1 && value == 'y';
 }
+
+namespace {
 
 bool has_xattrs(const std::string& path) { return ::llistxattr(path.c_str(), nullptr, 0) > 0; }
 
@@ -79,7 +80,7 @@ MergedEntry merged_lookup(llvm::ArrayRef<std::string> lowers, llvm::StringRef re
       if (!S_ISDIR(st.st_mode)) {
         return {};  // a file or symlink here hides everything below it
       }
-      opaque_above = opaque_above || is_opaque(path);
+      opaque_above = opaque_above || is_opaque_dir(path);
     }
   }
   return {};
@@ -109,7 +110,7 @@ bool merged_dir_empty(llvm::ArrayRef<std::string> lowers, llvm::StringRef rel) {
         return false;
       }
     }
-    if (is_opaque(path)) {
+    if (is_opaque_dir(path)) {
       return true;
     }
   }
@@ -150,13 +151,28 @@ llvm::Expected<std::vector<std::string>> SnapshotStore::merged_lowers(const Dige
   // overlayfs ignores an opaque lower root: a layer whose root is opaque hides
   // the layers below it (MutableSnapshot leaves them out too).
   for (size_t i = 0; i < lowers->size(); ++i) {
-    if (is_opaque((*lowers)[i])) {
+    if (is_opaque_dir((*lowers)[i])) {
       lowers->resize(i + 1);
       break;
     }
   }
   return lowers;
 }
+
+namespace {
+
+/// Whether `path` is absent from the merged `lowers` or an empty directory there.
+bool absent_or_empty(llvm::ArrayRef<std::string> lowers, llvm::StringRef path) {
+  std::string rel = path.trim('/').str();
+  if (rel.empty()) {
+    return merged_dir_empty(lowers, "");
+  }
+  MergedEntry e = merged_lookup(lowers, rel);
+  return e.kind == MergedKind::absent ||
+         (e.kind == MergedKind::dir && merged_dir_empty(lowers, rel));
+}
+
+}  // namespace
 
 llvm::Expected<bool> SnapshotStore::absent_or_empty_dir(std::optional<Digest> chain,
                                                         llvm::StringRef path) const {
@@ -167,21 +183,12 @@ llvm::Expected<bool> SnapshotStore::absent_or_empty_dir(std::optional<Digest> ch
   if (!lowers) {
     return lowers.takeError();
   }
-  std::string rel = llvm::StringRef(path).trim('/').str();
-  if (rel.empty()) {
-    return merged_dir_empty(*lowers, "");
-  }
-  MergedEntry e = merged_lookup(*lowers, rel);
-  return e.kind == MergedKind::absent ||
-         (e.kind == MergedKind::dir && merged_dir_empty(*lowers, rel));
+  return absent_or_empty(*lowers, path);
 }
 
 llvm::Expected<std::optional<Digest>> SnapshotStore::lay_over(const Digest& layer,
-                                                              std::optional<Digest> parent) const {
-  auto diff = diff_id(layer);
-  if (!diff) {
-    return diff.takeError();
-  }
+                                                              std::optional<Digest> parent,
+                                                              llvm::StringRef dest) const {
   if (!parent) {
     return std::optional<Digest>(layer);  // over the empty file system: itself
   }
@@ -189,8 +196,13 @@ llvm::Expected<std::optional<Digest>> SnapshotStore::lay_over(const Digest& laye
   if (!lowers) {
     return lowers.takeError();
   }
-  if (!lays_over_cleanly(fs_dir(layer), *lowers, "")) {
+  if ((!dest.empty() && !absent_or_empty(*lowers, dest)) ||
+      !lays_over_cleanly(fs_dir(layer), *lowers, "")) {
     return std::nullopt;
+  }
+  auto diff = diff_id(layer);
+  if (!diff) {
+    return diff.takeError();
   }
   Digest id = chain_id(*parent, *diff);
   if (contains(id)) {

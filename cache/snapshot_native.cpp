@@ -36,16 +36,6 @@ struct Node {
 /// and a subtree ("a/...") is one contiguous range.
 using Tree = std::map<std::string, Node>;
 
-bool is_whiteout(const struct stat& st) {
-  return S_ISCHR(st.st_mode) && st.st_rdev == makedev(0, 0);
-}
-
-bool is_opaque(const std::string& path) {
-  char value[2];
-  ssize_t n = ::lgetxattr(path.c_str(), "trusted.overlay.opaque", value, sizeof(value));
-  return n == 1 && value[0] == 'y';
-}
-
 void erase_children(Tree& tree, const std::string& rel) {
   std::string prefix = rel + "/";
   auto it = tree.lower_bound(prefix);
@@ -100,7 +90,7 @@ llvm::Expected<Tree> merge_layers(llvm::ArrayRef<std::string> lowers) {
       auto it = tree.find(rel);
       bool dir = S_ISDIR(node.st.st_mode);
       if ((it != tree.end() && !(dir && S_ISDIR(it->second.st.st_mode))) ||
-          (dir && is_opaque(node.path))) {
+          (dir && is_opaque_dir(node.path))) {
         erase_children(tree, rel);
       }
       tree[rel] = node;

@@ -1,6 +1,5 @@
 #include "exporter/cache_import.h"
 
-#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -108,34 +107,8 @@ class LocalSource : public CacheSource {
     if (::link(path.c_str(), dest.c_str()) == 0 || errno == EEXIST) {
       return llvm::Error::success();
     }
-    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-      return make_io_error("open", path, errno);
-    }
-    auto ingest = content.begin_ingest();
-    if (!ingest) {
-      ::close(fd);
-      return ingest.takeError();
-    }
-    std::string buf(1 << 20, '\0');
-    for (;;) {
-      ssize_t n = ::read(fd, buf.data(), buf.size());
-      if (n < 0) {
-        int e = errno;
-        ::close(fd);
-        return make_io_error("read", path, e);
-      }
-      if (n == 0) {
-        break;
-      }
-      if (auto err = ingest->write(llvm::StringRef(buf.data(), static_cast<size_t>(n)))) {
-        ::close(fd);
-        return err;
-      }
-    }
-    ::close(fd);
-    auto done = ingest->commit(blob.digest, static_cast<uint64_t>(blob.size));
-    return done ? llvm::Error::success() : done.takeError();
+    auto copied = content.put_file(path, blob.digest);  // another file system: copy
+    return copied ? llvm::Error::success() : copied.takeError();
   }
 
  private:

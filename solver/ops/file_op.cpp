@@ -102,15 +102,8 @@ llvm::Expected<std::optional<core::ResultPtr>> link_copy(const SolveContext& ctx
   if (!made || !made->chain()) {
     return std::nullopt;
   }
-  auto clear = ctx.snapshots.absent_or_empty_dir(base.chain(), copy.dest);
-  if (!clear) {
-    return clear.takeError();
-  }
-  if (!*clear) {
-    return std::nullopt;
-  }
   trace("link layer: lay over");
-  auto laid = ctx.snapshots.lay_over(*made->chain(), base.chain());
+  auto laid = ctx.snapshots.lay_over(*made->chain(), base.chain(), copy.dest);
   if (!laid) {
     return laid.takeError();
   }
@@ -184,6 +177,18 @@ llvm::Error save_last_link_layer(const SolveContext& ctx, const Digest& key, con
   return ctx.db->save_key(key, cache::CachedStep{chain});
 }
 
+/// The op digest of the link layer of `v`: the copy, and whether it reads a
+/// local directory or a file system.
+Digest link_layer_op_digest(const SolveContext& ctx, const llb::Vertex& v,
+                            const llb::CopyAction& copy) {
+  const llb::Vertex& src = *v.inputs().at(copy.src_input);
+  Sha256 op;
+  op.field("kiln.link-layer", "v1");
+  op.field("op", op_key_digest(v, ctx).str());
+  op.field("source", std::holds_alternative<llb::LocalSource>(src.op()) ? "local" : "snapshot");
+  return op.finish();
+}
+
 }  // namespace
 
 const llb::CopyAction* linkable_copy(const llb::FileOp& op) {
@@ -200,13 +205,8 @@ const llb::CopyAction* linkable_copy(const llb::FileOp& op) {
 
 llvm::Expected<core::CacheMap> link_layer_cache_map(const SolveContext& ctx, const llb::Vertex& v) {
   const llb::CopyAction& copy = *linkable_copy(std::get<llb::FileOp>(v.op()));
-  const llb::Vertex& src = *v.inputs().at(copy.src_input);
-  Sha256 op;
-  op.field("kiln.link-layer", "v1");
-  op.field("op", op_key_digest(v, ctx).str());
-  op.field("source", std::holds_alternative<llb::LocalSource>(src.op()) ? "local" : "snapshot");
   core::CacheMap map;
-  map.op_digest = op.finish();
+  map.op_digest = link_layer_op_digest(ctx, v, copy);
   Sha256 sel;
   for (const auto& p : copy.src_paths) {
     sel.field("path", p);
@@ -236,18 +236,12 @@ llvm::Expected<core::ResultPtr> exec_link_layer(const SolveContext& ctx, const l
   if (!src) {
     return src.takeError();
   }
-  auto map = link_layer_cache_map(ctx, v);
-  if (!map) {
-    return map.takeError();
-  }
-  Digest last_key = last_link_layer_key(map->op_digest);
+  Digest last_key = last_link_layer_key(link_layer_op_digest(ctx, v, copy));
   CopyReuse reuse;
   if (const auto* local = dynamic_cast<const LocalResult*>(source.get())) {
     reuse.stat_cache = ctx.locals.at(local->name())->stat_cache;
   }
-  const auto& m = v.metadata();
-  if (reuse.stat_cache && !ctx.options.no_cache && !m.ignore_cache &&
-      ctx.options.no_cache_stages.count(m.progress_group) == 0) {
+  if (reuse.stat_cache && !ctx.options.no_cache && !ignores_cache(v, ctx)) {
     if (auto err = load_last_link_layer(ctx, last_key, reuse)) {
       return std::move(err);
     }
@@ -263,7 +257,6 @@ llvm::Expected<core::ResultPtr> exec_link_layer(const SolveContext& ctx, const l
     return llvm::make_error<CancelledError>();
   }
   trace("link layer: copied (" + llvm::Twine(reuse.linked) + " files shared with the last one)");
-  trace("link layer: pack");
   // The copied files reach the disk (as an overlay unmount would make them)
   // while the layer is packed, before the snapshot is recorded.
   int fd = ::open(rootfs.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -272,10 +265,7 @@ llvm::Expected<core::ResultPtr> exec_link_layer(const SolveContext& ctx, const l
   }
   int sync_errno = 0;
   std::thread syncer([fd, &sync_errno] { sync_errno = ::syncfs(fd) == 0 ? 0 : errno; });
-  cache::PackOptions pack;
-  pack.compression = ctx.options.compression;
-  pack.source_date_epoch = ctx.options.source_date_epoch;
-  auto layer = cache::store_layer(ctx.content, *ctx.db, rootfs, pack);
+  auto layer = cache::store_layer(ctx.content, *ctx.db, rootfs, layer_pack_options(ctx));
   syncer.join();
   ::close(fd);
   if (!layer) {

@@ -10,14 +10,6 @@ namespace {
 
 using detail::op_key_digest;
 
-/// Whether step `v` must run even when cached (`--no-cache-filter` of its stage).
-bool ignores_cache(const llb::Vertex& v, const SolveContext& ctx) {
-  const auto& m = v.metadata();
-  bool step =
-      std::holds_alternative<llb::ExecOp>(v.op()) || std::holds_alternative<llb::FileOp>(v.op());
-  return m.ignore_cache || (step && ctx.options.no_cache_stages.count(m.progress_group) != 0);
-}
-
 /// The helper of a linkable copy: its link layer, made from the copied input
 /// alone, so that it can be made while the base is still being built and be
 /// reused over any base.
@@ -34,7 +26,7 @@ class LinkLayerVertex : public core::Vertex {
   }
   std::string name() const override { return v_.metadata().description + " (link layer)"; }
   std::vector<const core::Vertex*> inputs() const override { return {source_}; }
-  bool ignore_cache() const override { return ignores_cache(v_, ctx_); }
+  bool ignore_cache() const override { return detail::ignores_cache(v_, ctx_); }
   llvm::Expected<core::CacheMap> cache_map() const override {
     return detail::link_layer_cache_map(ctx_, v_);
   }
@@ -67,7 +59,7 @@ class OpVertex : public core::Vertex {
     return d.empty() ? std::string(llb::op_kind(v_.op())) : d;
   }
   std::vector<const core::Vertex*> inputs() const override { return inputs_; }
-  bool ignore_cache() const override { return ignores_cache(v_, ctx_); }
+  bool ignore_cache() const override { return detail::ignores_cache(v_, ctx_); }
   const core::Vertex* helper() const override { return helper_.get(); }
   core::ResourceClass resource_class() const override {
     return std::holds_alternative<llb::ExecOp>(v_.op()) ? core::ResourceClass::container
@@ -146,6 +138,13 @@ const core::Vertex& OpGraph::vertex(const llb::Vertex* vertex) const {
 }
 
 namespace detail {
+
+bool ignores_cache(const llb::Vertex& v, const SolveContext& ctx) {
+  const auto& m = v.metadata();
+  bool step =
+      std::holds_alternative<llb::ExecOp>(v.op()) || std::holds_alternative<llb::FileOp>(v.op());
+  return m.ignore_cache || (step && ctx.options.no_cache_stages.count(m.progress_group) != 0);
+}
 
 Digest op_key_digest(const llb::Vertex& vertex, const SolveContext& ctx) {
   Sha256 h;

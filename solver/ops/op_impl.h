@@ -14,6 +14,14 @@ namespace kiln::solver::ops::detail {
 /// plus what of the build options changes its output (SOURCE_DATE_EPOCH).
 Digest op_key_digest(const llb::Vertex& vertex, const SolveContext& ctx);
 
+/// Whether step `v` must run even when cached (its own flag, or `--no-cache-filter`
+/// naming its stage).
+bool ignores_cache(const llb::Vertex& v, const SolveContext& ctx);
+
+/// How the steps' layers are packed: the build's compression and
+/// SOURCE_DATE_EPOCH.
+cache::PackOptions layer_pack_options(const SolveContext& ctx);
+
 /// A content digest function over `paths` (wildcards allowed) of an input that is
 /// a local directory or a snapshot.
 core::ContentDigestFn content_of(const SolveContext& ctx, std::vector<std::string> paths,

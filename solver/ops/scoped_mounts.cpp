@@ -49,19 +49,13 @@ llvm::Expected<cache::MutableSnapshot> ScopedMounts::mount_step_rootfs(const Sna
 }
 
 llvm::Expected<std::string> ScopedMounts::mount_snapshot(const SnapshotResult& fs) {
-  auto snap = ctx_.snapshots.create_mutable(fs.chain());
+  std::string dir;
+  auto snap = mount_step_rootfs(fs, dir);
   if (!snap) {
     return snap.takeError();
   }
-  auto dir = temp_dir("mnt-");
-  if (!dir) {
-    return dir.takeError();
-  }
-  if (auto err = snap->mount(*dir)) {
-    return err;
-  }
-  snapshots_.push_back(std::move(*snap));
-  return *dir;
+  snapshots_.push_back(std::move(*snap));  // dropped (unmounted) with this object
+  return dir;
 }
 
 namespace {

@@ -21,10 +21,7 @@ llvm::Expected<core::ResultPtr> commit_layer(const SolveContext& ctx,
   if (!diff) {
     return diff.takeError();
   }
-  cache::PackOptions pack;
-  pack.compression = ctx.options.compression;
-  pack.source_date_epoch = ctx.options.source_date_epoch;
-  auto layer = cache::store_layer(ctx.content, *ctx.db, *diff, pack);
+  auto layer = cache::store_layer(ctx.content, *ctx.db, *diff, detail::layer_pack_options(ctx));
   if (!layer) {
     return layer.takeError();
   }
@@ -38,6 +35,13 @@ llvm::Expected<core::ResultPtr> commit_layer(const SolveContext& ctx,
 }
 
 namespace detail {
+
+cache::PackOptions layer_pack_options(const SolveContext& ctx) {
+  cache::PackOptions pack;
+  pack.compression = ctx.options.compression;
+  pack.source_date_epoch = ctx.options.source_date_epoch;
+  return pack;
+}
 
 llvm::Expected<core::ResultPtr> exec_image(const SolveContext& ctx, const llb::ImageSource& op) {
   if (!ctx.images) {
