@@ -12,8 +12,8 @@
 #include "cache/layer_unpack.h"
 #include "cache/snapshot.h"
 #include "cli/command.h"
-#include "cli/container_store.h"
 #include "cli/store_open.h"
+#include "containers/container_store.h"
 #include "exporter/image_commit.h"
 #include "oci/image_config.h"
 #include "oci/types.h"
@@ -22,6 +22,13 @@
 #include "support/fs.h"
 
 namespace kiln::cli {
+
+using containers::container_runtime;
+using containers::ContainerPaths;
+using containers::ContainerSpec;
+using containers::ContainerStore;
+using containers::PublishedPort;
+
 namespace {
 
 struct CommitFlags {

@@ -10,14 +10,23 @@
 #include <iostream>
 
 #include "cli/command.h"
-#include "cli/container_log.h"
-#include "cli/container_monitor.h"
+#include "cli/monitor_command.h"
 #include "cli/print_error.h"
+#include "containers/container_log.h"
 #include "runtime/container_control.h"
 #include "support/error.h"
 #include "support/fs.h"
 
 namespace kiln::cli {
+
+using containers::container_runtime;
+using containers::ContainerPaths;
+using containers::ContainerStatus;
+using containers::ContainerStore;
+using containers::FileLock;
+using containers::LogReadOptions;
+using containers::print_logs;
+
 namespace {
 
 constexpr int kPollMs = 10;

@@ -8,9 +8,9 @@
 #include <llvm/ADT/StringRef.h>
 #include <llvm/Support/Error.h>
 
-#include "cli/container_store.h"
+#include "containers/container_store.h"
 
-namespace kiln::cli {
+namespace kiln::containers {
 
 /// config.json's text for `spec` (pretty-printed).
 std::string serialize_spec(const ContainerSpec& spec);
@@ -22,4 +22,4 @@ std::string serialize_state(const ContainerState& state);
 /// Parses state.json; fails on invalid JSON.
 llvm::Expected<ContainerState> parse_state(llvm::StringRef text);
 
-}  // namespace kiln::cli
+}  // namespace kiln::containers

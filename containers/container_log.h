@@ -14,7 +14,7 @@
 
 #include "runtime/executor.h"
 
-namespace kiln::cli {
+namespace kiln::containers {
 
 /// docker's fixed-width RFC 3339 time with nanoseconds, UTC:
 /// "2024-01-02T03:04:05.000000001Z".
@@ -60,4 +60,4 @@ struct LogReadOptions {
 llvm::Error print_logs(llvm::StringRef path, const LogReadOptions& options,
                        const std::function<bool()>& running);
 
-}  // namespace kiln::cli
+}  // namespace kiln::containers

@@ -1,4 +1,4 @@
-#include "cli/container_store.h"
+#include "containers/container_store.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -11,12 +11,12 @@
 #include <cstdlib>
 #include <random>
 
-#include "cli/container_json.h"
+#include "containers/container_json.h"
 #include "runtime/container_control.h"
 #include "support/error.h"
 #include "support/fs.h"
 
-namespace kiln::cli {
+namespace kiln::containers {
 namespace {
 
 constexpr const char* kAdjectives[] = {
@@ -476,4 +476,4 @@ llvm::Error ContainerStore::remove(llvm::StringRef id, KillFirst kill) const {
   return fs::remove_all(doomed);
 }
 
-}  // namespace kiln::cli
+}  // namespace kiln::containers

@@ -1,10 +1,10 @@
-#include "cli/container_json.h"
+#include "containers/container_json.h"
 
 #include <nlohmann/json.hpp>
 
 #include "support/error.h"
 
-namespace kiln::cli {
+namespace kiln::containers {
 namespace {
 
 using Json = nlohmann::json;
@@ -219,4 +219,4 @@ llvm::Expected<ContainerState> parse_state(llvm::StringRef text) {
   }
 }
 
-}  // namespace kiln::cli
+}  // namespace kiln::containers

@@ -1,4 +1,4 @@
-#include "cli/container_monitor.h"
+#include "containers/container_monitor.h"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -8,14 +8,12 @@
 #include <cerrno>
 #include <csignal>
 #include <cstring>
-#include <iostream>
 
-#include "cli/command.h"
-#include "cli/container_runner.h"
+#include "containers/container_runner.h"
 #include "support/error.h"
 #include "support/fs.h"
 
-namespace kiln::cli {
+namespace kiln::containers {
 namespace {
 
 // The fd on which the monitor reports "ok" or "error CODE MESSAGE", then closes.
@@ -43,15 +41,6 @@ void write_all(int fd, const std::string& text) {
   }
 }
 
-llvm::Expected<std::string> self_executable() {
-  char buf[4096];
-  ssize_t n = ::readlink("/proc/self/exe", buf, sizeof(buf) - 1);
-  if (n <= 0) {
-    return make_io_error("find", "/proc/self/exe", errno);
-  }
-  return std::string(buf, static_cast<size_t>(n));
-}
-
 // `fd` moved to a number of at least 10 (close-on-exec), so that dup2 into 0-3
 // in the child cannot clobber another source fd.
 int high_fd(int fd) {
@@ -60,8 +49,10 @@ int high_fd(int fd) {
   return out;
 }
 
-// The body of `kiln container-monitor`: runs the container, reporting on kReadyFd.
-int run_monitor(const GlobalOptions& globals, const std::string& id) {
+}  // namespace
+
+int run_monitor(llvm::StringRef root, const std::string& id,
+                const std::function<void(const std::string& message)>& log_error) {
   int ready = kReadyFd;
   ::fcntl(ready, F_SETFD, FD_CLOEXEC);
   auto report = [&ready](const std::string& error, int code) {
@@ -80,7 +71,7 @@ int run_monitor(const GlobalOptions& globals, const std::string& id) {
   ::sigaction(SIGINT, &action, nullptr);
   ::signal(SIGHUP, SIG_IGN);
   ::signal(SIGPIPE, SIG_IGN);
-  auto store = ContainerStore::open(globals.root);
+  auto store = ContainerStore::open(root);
   if (!store) {
     report(error_message(store.takeError()), 125);
     return 1;
@@ -97,7 +88,7 @@ int run_monitor(const GlobalOptions& globals, const std::string& id) {
   if (!status) {
     std::string message = error_message(status.takeError());
     report(message, start_failure_code(message));
-    std::cerr << "error: " << message << "\n";
+    log_error(message);
   }
   auto spec = store->load_spec(id);
   if (spec && spec->auto_remove) {
@@ -109,25 +100,10 @@ int run_monitor(const GlobalOptions& globals, const std::string& id) {
   return 0;
 }
 
-CommandBody setup_monitor(CLI::App& sub, const GlobalOptions& globals) {
-  auto id = std::make_shared<std::string>();
-  sub.add_option("id", *id, "CONTAINER")->required();
-  sub.group("");  // internal: not listed in --help
-  return [id, &globals]() -> llvm::Expected<int> { return run_monitor(globals, *id); };
-}
-
-CommandRegistration reg{
-    {"container-monitor", "Run a detached container (internal)", setup_monitor, 1000}};
-
-}  // namespace
-
-llvm::Expected<MonitorStart> start_monitor(const ContainerStore& store, const std::string& id) {
-  auto self = self_executable();
-  if (!self) {
-    return self.takeError();
-  }
+llvm::Expected<MonitorStart> start_monitor(const ContainerStore& store, const std::string& id,
+                                           const std::vector<std::string>& argv_in) {
   ContainerPaths paths = store.paths(id);
-  std::vector<std::string> args = {*self, "--root", store.root(), "container-monitor", id};
+  std::vector<std::string> args = argv_in;
   std::vector<char*> argv;
   for (auto& a : args) {
     argv.push_back(a.data());
@@ -217,4 +193,4 @@ llvm::Expected<MonitorStart> start_monitor(const ContainerStore& store, const st
                       125};
 }
 
-}  // namespace kiln::cli
+}  // namespace kiln::containers

@@ -29,7 +29,7 @@
 #include "runtime/executor.h"
 #include "runtime/process_spec.h"
 
-namespace kiln::cli {
+namespace kiln::containers {
 
 /// A port published on the host: HOST_IP:HOST_PORT -> CONTAINER_PORT/tcp.
 struct PublishedPort {
@@ -206,4 +206,4 @@ class ContainerStore {
 /// Unmounts the container's rootfs if mounted (lazily when busy); best effort.
 void unmount_rootfs(const ContainerPaths& paths);
 
-}  // namespace kiln::cli
+}  // namespace kiln::containers

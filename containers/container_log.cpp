@@ -1,4 +1,4 @@
-#include "cli/container_log.h"
+#include "containers/container_log.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -11,11 +11,11 @@
 
 #include <nlohmann/json.hpp>
 
-#include "cli/container_store.h"
+#include "containers/container_store.h"
 #include "support/error.h"
 #include "support/fs.h"
 
-namespace kiln::cli {
+namespace kiln::containers {
 namespace {
 
 constexpr int kFollowPollMs = 50;
@@ -234,4 +234,4 @@ llvm::Error print_logs(llvm::StringRef path_ref, const LogReadOptions& options,
   return llvm::Error::success();
 }
 
-}  // namespace kiln::cli
+}  // namespace kiln::containers

@@ -1,4 +1,4 @@
-#include "cli/container_runner.h"
+#include "containers/container_runner.h"
 
 #include <unistd.h>
 
@@ -13,13 +13,13 @@
 #include <vector>
 
 #include "cache/snapshot.h"
-#include "cli/container_log.h"
+#include "containers/container_log.h"
 #include "runtime/container_control.h"
 #include "runtime/port_forward.h"
 #include "support/error.h"
 #include "support/fs.h"
 
-namespace kiln::cli {
+namespace kiln::containers {
 namespace {
 
 constexpr int64_t kSecond = 1000000000;
@@ -417,4 +417,4 @@ llvm::Expected<runtime::ExitStatus> run_container_session(const ContainerStore& 
   return session.run();
 }
 
-}  // namespace kiln::cli
+}  // namespace kiln::containers

@@ -1,21 +1,20 @@
-#include "cli/container_create.h"
+#include "containers/container_create.h"
 
 #include <arpa/inet.h>
 
 #include <cstdlib>
-#include <iostream>
 
 #include <llvm/ADT/StringExtras.h>
 
+#include "cache/image_store.h"
 #include "cache/snapshot.h"
-#include "cli/store_open.h"
 #include "oci/image_config.h"
 #include "oci/types.h"
 #include "runtime/container_control.h"
 #include "support/error.h"
 #include "support/fs.h"
 
-namespace kiln::cli {
+namespace kiln::containers {
 namespace {
 
 // Sets `value` ("K=V", or "K" taken from kiln's environment when set) in `env`.
@@ -139,8 +138,8 @@ struct ImageLayers {
   std::vector<cache::LayerBlob> layers;
 };
 
-llvm::Expected<ImageLayers> load_image(const GlobalOptions& globals, llvm::StringRef ref) {
-  auto store = open_store(globals);
+llvm::Expected<ImageLayers> load_image(llvm::StringRef root, llvm::StringRef ref) {
+  auto store = cache::ImageStore::open(root);
   if (!store) {
     return store.takeError();
   }
@@ -206,7 +205,8 @@ llvm::Expected<int64_t> parse_log_max_size(const std::vector<std::string>& opts)
 }
 
 // The spec of a new container from `flags` and the image.
-llvm::Expected<ContainerSpec> make_spec(const CreateFlags& flags, const ImageLayers& image) {
+llvm::Expected<ContainerSpec> make_spec(const CreateFlags& flags, const ImageLayers& image,
+                                        const WarningFn& warn) {
   ContainerSpec spec;
   spec.name = flags.name;
   spec.image = flags.image_and_command.front();
@@ -225,7 +225,7 @@ llvm::Expected<ContainerSpec> make_spec(const CreateFlags& flags, const ImageLay
     spec.ports.push_back(*port);
   }
   if (!spec.ports.empty() && spec.process.network == runtime::NetworkMode::host) {
-    std::cerr << "WARNING: Published ports are discarded when using host network mode\n";
+    warn("WARNING: Published ports are discarded when using host network mode");
     spec.ports.clear();
   }
   auto restart = parse_restart_policy(flags.restart);
@@ -294,18 +294,17 @@ llvm::Expected<PublishedPort> parse_publish(llvm::StringRef text) {
   return port;
 }
 
-llvm::Expected<ContainerSpec> create_container(const GlobalOptions& globals,
-                                               const ContainerStore& store,
-                                               const CreateFlags& flags) {
-  auto image = load_image(globals, flags.image_and_command.front());
+llvm::Expected<ContainerSpec> create_container(const ContainerStore& store,
+                                               const CreateFlags& flags, const WarningFn& warn) {
+  auto image = load_image(store.root(), flags.image_and_command.front());
   if (!image) {
     return image.takeError();
   }
-  auto spec = make_spec(flags, *image);
+  auto spec = make_spec(flags, *image, warn);
   if (!spec) {
     return spec.takeError();
   }
-  auto snapshots = cache::SnapshotStore::open(globals.root);
+  auto snapshots = cache::SnapshotStore::open(store.root());
   if (!snapshots) {
     return snapshots.takeError();
   }
@@ -331,4 +330,4 @@ llvm::Expected<ContainerSpec> create_container(const GlobalOptions& globals,
   return spec;
 }
 
-}  // namespace kiln::cli
+}  // namespace kiln::containers

@@ -7,10 +7,10 @@
 
 #include <llvm/Support/Error.h>
 
-#include "cli/container_store.h"
+#include "containers/container_store.h"
 #include "runtime/executor.h"
 
-namespace kiln::cli {
+namespace kiln::containers {
 
 /// docker's exit code for a container whose process could not be started:
 /// 127 (command not found), 126 (not executable), else 125.
@@ -39,4 +39,4 @@ llvm::Expected<runtime::ExitStatus> run_container_session(const ContainerStore& 
                                                           const std::string& id,
                                                           const SessionOptions& options);
 
-}  // namespace kiln::cli
+}  // namespace kiln::containers

@@ -3,16 +3,16 @@
 // flags that override them), the container's record and its snapshot.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include <llvm/Support/Error.h>
 
-#include "cli/command.h"
-#include "cli/container_store.h"
+#include "containers/container_store.h"
 
-namespace kiln::cli {
+namespace kiln::containers {
 
 /// `kiln run`'s container options.
 struct CreateFlags {
@@ -42,10 +42,14 @@ struct CreateFlags {
 /// (127.0.0.1 when omitted). Fails with a UsageError.
 llvm::Expected<PublishedPort> parse_publish(llvm::StringRef text);
 
-/// Creates the container (record and snapshot on the image's layers, unpacking
-/// them when needed) and returns its spec; prints docker's warnings to stderr.
-llvm::Expected<ContainerSpec> create_container(const GlobalOptions& globals,
-                                               const ContainerStore& store,
-                                               const CreateFlags& flags);
+/// Called with each of docker's warnings ("WARNING: ..."), in order, for the
+/// caller to print.
+using WarningFn = std::function<void(const std::string& warning)>;
 
-}  // namespace kiln::cli
+/// Creates the container in `store` from an image of the same kiln root (record
+/// and snapshot on the image's layers, unpacking them when needed) and returns its
+/// spec; docker's warnings go to `warn`.
+llvm::Expected<ContainerSpec> create_container(const ContainerStore& store,
+                                               const CreateFlags& flags, const WarningFn& warn);
+
+}  // namespace kiln::containers
