@@ -1,10 +1,10 @@
-#include "cli/build_registry.h"
+#include "builder/build_registry.h"
 
 #include "oci/reference.h"
 #include "registry/transfer.h"
 #include "support/error.h"
 
-namespace kiln::cli {
+namespace kiln::builder {
 
 llvm::Expected<registry::Client*> BuildPuller::client() {
   if (!client_) {
@@ -80,4 +80,4 @@ llvm::Expected<std::vector<BuildPushResult>> push_built(cache::ImageStore& store
   return out;
 }
 
-}  // namespace kiln::cli
+}  // namespace kiln::builder

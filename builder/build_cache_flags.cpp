@@ -1,4 +1,4 @@
-#include "cli/build_cache_flags.h"
+#include "builder/build_cache_flags.h"
 
 #include <map>
 
@@ -7,7 +7,7 @@
 
 #include "support/error.h"
 
-namespace kiln::cli {
+namespace kiln::builder {
 
 namespace {
 
@@ -134,4 +134,4 @@ llvm::Expected<CacheOrigin> parse_cache_from(const std::string& spec) {
   return o;
 }
 
-}  // namespace kiln::cli
+}  // namespace kiln::builder

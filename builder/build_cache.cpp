@@ -1,18 +1,18 @@
-#include "cli/build_cache.h"
+#include "builder/build_cache.h"
 
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <mutex>
 
 #include <llvm/ADT/StringExtras.h>
-#include <nlohmann/json.hpp>
 
+#include "builder/build_cache_flags.h"
 #include "cache/layer_blobs.h"
-#include "cli/build_cache_flags.h"
-#include "cli/registry_store.h"
 #include "exporter/cache_export.h"
 #include "exporter/cache_import.h"
 #include "exporter/cache_mounts.h"
+#include "exporter/registry_store.h"
 #include "oci/media_types.h"
 #include "oci/reference.h"
 #include "solver/ops/build_cache_store.h"
@@ -20,7 +20,7 @@
 #include "support/error.h"
 #include "support/fs.h"
 
-namespace kiln::cli {
+namespace kiln::builder {
 
 namespace {
 
@@ -79,7 +79,7 @@ struct BuildCache::Impl {
   CacheProject project;
   Digest project_id;
   solver::ops::SolveContext& ctx;
-  ProgressMode mode = ProgressMode::plain;
+  BuildEvents* events = nullptr;
   std::vector<CacheTarget> targets;
   ContentBlobStore blobs;
   std::unique_ptr<registry::Client> client;
@@ -92,12 +92,11 @@ struct BuildCache::Impl {
   std::vector<solver::ops::StepRecord> records;
   std::map<Digest, solver::ops::KeyOutcome> outcomes;
   std::mutex warn_mu;
-  std::vector<std::string> deferred;
 
   void warn(const std::string& msg);
   llvm::Expected<registry::Client*> registry_client();
   llvm::Error add_origin(const CacheOrigin& o, cache::ImageStore& images, std::mutex& images_mu);
-  void explain(ProgressPrinter& printer, const std::set<Digest>& missed,
+  void explain(const std::set<Digest>& missed,
                const std::vector<std::vector<solver::ops::StepRecord>>& previous);
   llvm::Expected<exporter::CacheConfigBuilder> collect(bool max,
                                                        const std::optional<Digest>& final_chain,
@@ -116,17 +115,7 @@ struct BuildCache::Impl {
 
 void BuildCache::Impl::warn(const std::string& msg) {
   std::lock_guard lock(warn_mu);
-  if (mode == ProgressMode::tty) {
-    deferred.push_back(msg);
-  } else if (mode == ProgressMode::rawjson) {
-    nlohmann::json j;
-    j["kind"] = "warning";
-    j["text"] = msg;
-    std::fprintf(stderr, "%s\n",
-                 j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
-  } else {
-    std::fprintf(stderr, "WARNING: %s\n", msg.c_str());
-  }
+  events->warning(msg);
 }
 
 llvm::Expected<registry::Client*> BuildCache::Impl::registry_client() {
@@ -174,11 +163,11 @@ llvm::Error BuildCache::Impl::add_origin(const CacheOrigin& o, cache::ImageStore
 
 llvm::Expected<std::unique_ptr<BuildCache>> BuildCache::open(
     const CacheFlags& flags, const CacheProject& project, solver::ops::SolveContext& ctx,
-    cache::ImageStore& images, std::mutex& images_mu, ProgressMode mode) {
+    cache::ImageStore& images, std::mutex& images_mu, BuildEvents& events) {
   auto impl = std::make_unique<Impl>(ctx);
   impl->flags = flags;
   impl->project = project;
-  impl->mode = mode;
+  impl->events = &events;
   impl->project_id = Digest::of(real_path(project.context) + "\n" + real_path(project.dockerfile));
   for (const auto& spec : flags.cache_to) {
     auto t = parse_cache_to(spec);
@@ -211,11 +200,7 @@ llvm::Expected<std::unique_ptr<BuildCache>> BuildCache::open(
 
 BuildCache::BuildCache(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
-BuildCache::~BuildCache() {
-  for (const auto& msg : impl_->deferred) {
-    std::fprintf(stderr, "WARNING: %s\n", msg.c_str());
-  }
-}
+BuildCache::~BuildCache() = default;
 
 void BuildCache::attach(solver::core::SchedulerOptions& opts,
                         solver::ops::SnapshotCacheStore& local, const llb::Definition& definition,
@@ -234,7 +219,7 @@ void BuildCache::attach(solver::core::SchedulerOptions& opts,
   }
 }
 
-void BuildCache::after_solve(ProgressPrinter& printer) {
+void BuildCache::after_solve() {
   Impl& s = *impl_;
   if (!s.recorder) {
     return;
@@ -267,15 +252,15 @@ void BuildCache::after_solve(ProgressPrinter& printer) {
     }
   }
   s.recorder->add_file_lists(s.records, ran, merged);
-  if (s.flags.explain || s.mode == ProgressMode::rawjson) {
-    s.explain(printer, missed, previous);
+  if (s.flags.explain || s.events->wants_explanations()) {
+    s.explain(missed, previous);
   }
   if (auto err = solver::ops::save_step_history(s.ctx.root, s.project_id, s.records)) {
     s.warn("saving the step history: " + error_message(std::move(err)));
   }
 }
 
-void BuildCache::Impl::explain(ProgressPrinter& printer, const std::set<Digest>& missed,
+void BuildCache::Impl::explain(const std::set<Digest>& missed,
                                const std::vector<std::vector<solver::ops::StepRecord>>& previous) {
   auto read_blob = [this](const Digest& d) -> llvm::Expected<std::string> {
     if (!ctx.content.exists(d) && importer) {
@@ -297,32 +282,7 @@ void BuildCache::Impl::explain(ProgressPrinter& printer, const std::set<Digest>&
     }
   }
   for (const auto& e : explained) {
-    if (mode == ProgressMode::rawjson) {
-      nlohmann::json j;
-      j["time"] = std::chrono::duration_cast<std::chrono::microseconds>(
-                      std::chrono::system_clock::now().time_since_epoch())
-                      .count() /
-                  1e6;
-      j["vertex"] = e.vertex.str();
-      j["name"] = e.name;
-      j["kind"] = "explain";
-      j["reasons"] = e.reasons;
-      std::fprintf(stderr, "%s\n",
-                   j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
-      std::fflush(stderr);
-    } else if (mode == ProgressMode::tty) {
-      printer.note("cache miss: " + e.name, llvm::join(e.reasons, "; "));
-    } else {
-      solver::core::ProgressEvent event;
-      event.kind = solver::core::ProgressKind::log;
-      event.vertex = e.vertex;
-      event.name = e.name;
-      event.time = std::chrono::system_clock::now();
-      for (const auto& r : e.reasons) {
-        event.text = "cache miss: " + r;
-        printer.on_event(event);
-      }
-    }
+    events->cache_miss(e.vertex, e.name, e.reasons);
   }
 }
 
@@ -509,8 +469,7 @@ llvm::Error BuildCache::add_inline(oci::ImageConfig& config,
   return llvm::Error::success();
 }
 
-llvm::Error BuildCache::export_all(const std::optional<Digest>& final_chain,
-                                   ProgressPrinter& printer) {
+llvm::Error BuildCache::export_all(const std::optional<Digest>& final_chain) {
   Impl& s = *impl_;
   for (const auto& t : s.targets) {
     if (t.type == "inline") {
@@ -536,9 +495,9 @@ llvm::Error BuildCache::export_all(const std::optional<Digest>& final_chain,
     if (stats->blobs_removed) {
       detail += ", removed " + std::to_string(stats->blobs_removed) + " old";
     }
-    printer.note("exporting cache to " + where, detail + " in " + took);
+    s.events->note("exporting cache to " + where, detail + " in " + took);
   }
   return llvm::Error::success();
 }
 
-}  // namespace kiln::cli
+}  // namespace kiln::builder

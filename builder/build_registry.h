@@ -12,10 +12,13 @@
 #include <llvm/Support/Error.h>
 
 #include "cache/image_store.h"
-#include "cli/registry_store.h"
+#include "exporter/registry_store.h"
 #include "registry/client.h"
 
-namespace kiln::cli {
+namespace kiln::builder {
+
+using exporter::ContentBlobStore;
+using exporter::RegistryFlags;
 
 /// Pulls base images into a store for one build. Thread-safe; each reference is
 /// pulled at most once per build.
@@ -54,4 +57,4 @@ llvm::Expected<std::vector<BuildPushResult>> push_built(cache::ImageStore& store
                                                         const std::vector<std::string>& names,
                                                         const RegistryFlags& flags);
 
-}  // namespace kiln::cli
+}  // namespace kiln::builder

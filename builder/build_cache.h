@@ -1,6 +1,6 @@
-// The build-cache side of `kiln build`: `--cache-from` imports, `--cache-to`
-// exports and `--explain-cache`, wired between the solver (solver/ops) and the
-// exporter's cache import and export.
+// The build-cache side of a build: `--cache-from` imports, `--cache-to` exports
+// (which step records each one takes: min or max) and `--explain-cache`, wired
+// between the solver (solver/ops) and the exporter's cache import and export.
 #pragma once
 
 #include <functional>
@@ -13,9 +13,9 @@
 
 #include <llvm/Support/Error.h>
 
+#include "builder/build_events.h"
 #include "cache/image_store.h"
-#include "cli/progress.h"
-#include "cli/registry_store.h"
+#include "exporter/registry_store.h"
 #include "llb/definition.h"
 #include "oci/image_config.h"
 #include "solver/core/scheduler.h"
@@ -23,7 +23,10 @@
 #include "solver/ops/op_graph.h"
 #include "solver/ops/solve_context.h"
 
-namespace kiln::cli {
+namespace kiln::builder {
+
+using exporter::ContentBlobStore;
+using exporter::RegistryFlags;
 
 /// The cache flags of `kiln build`.
 struct CacheFlags {
@@ -54,13 +57,11 @@ class BuildCache {
   /// Parses the flags (a UsageError names a bad one) and reads the config of
   /// every `--cache-from` (an unreadable one is a warning, unless
   /// ignore-error=false). `images` resolves plain references (the caller's
-  /// `images_mu` guards it). `mode` decides how warnings and explanations show.
-  static llvm::Expected<std::unique_ptr<BuildCache>> open(const CacheFlags& flags,
-                                                          const CacheProject& project,
-                                                          solver::ops::SolveContext& ctx,
-                                                          cache::ImageStore& images,
-                                                          std::mutex& images_mu, ProgressMode mode);
-  /// Prints the warnings a live tty view kept back.
+  /// `images_mu` guards it). Warnings, explanations and notes go to `events`,
+  /// which must outlive this.
+  static llvm::Expected<std::unique_ptr<BuildCache>> open(
+      const CacheFlags& flags, const CacheProject& project, solver::ops::SolveContext& ctx,
+      cache::ImageStore& images, std::mutex& images_mu, BuildEvents& events);
   ~BuildCache();
 
   /// Hooks the solve: sets `opts.store` (the local index `local`, then the
@@ -70,9 +71,9 @@ class BuildCache {
               const llb::Definition& definition, const solver::ops::OpGraph& graph);
 
   /// After the solve, successful or not: records this build's steps for later
-  /// explanations and, with --explain-cache or rawjson progress, explains each
-  /// step that missed.
-  void after_solve(ProgressPrinter& printer);
+  /// explanations and, with --explain-cache or when the events want them,
+  /// explains each step that missed.
+  void after_solve();
 
   /// With `--cache-to type=inline`: adds the cache of the final image's steps
   /// to its config. `final_chain` is the target's file system.
@@ -81,7 +82,7 @@ class BuildCache {
 
   /// Writes every `--cache-to` other than inline. A failure is a warning
   /// unless that export says ignore-error=false.
-  llvm::Error export_all(const std::optional<Digest>& final_chain, ProgressPrinter& printer);
+  llvm::Error export_all(const std::optional<Digest>& final_chain);
 
   struct Impl;
 
@@ -90,4 +91,4 @@ class BuildCache {
   std::unique_ptr<Impl> impl_;
 };
 
-}  // namespace kiln::cli
+}  // namespace kiln::builder

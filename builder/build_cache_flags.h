@@ -1,5 +1,5 @@
 // Parsing of `kiln build --cache-to` and `--cache-from` values. Internal to
-// cli/build_cache.cpp.
+// builder/build_cache.cpp.
 #pragma once
 
 #include <string>
@@ -8,7 +8,7 @@
 
 #include "cache/compress.h"
 
-namespace kiln::cli {
+namespace kiln::builder {
 
 /// One `--cache-to`.
 struct CacheTarget {
@@ -39,4 +39,4 @@ llvm::Expected<CacheTarget> parse_cache_to(const std::string& spec);
 /// Parses a `--cache-from` value; a UsageError names what is wrong.
 llvm::Expected<CacheOrigin> parse_cache_from(const std::string& spec);
 
-}  // namespace kiln::cli
+}  // namespace kiln::builder
