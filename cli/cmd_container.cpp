@@ -23,7 +23,6 @@ using containers::container_runtime;
 using containers::ContainerPaths;
 using containers::ContainerStatus;
 using containers::ContainerStore;
-using containers::FileLock;
 using containers::LogReadOptions;
 using containers::print_logs;
 

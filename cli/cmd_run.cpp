@@ -22,7 +22,6 @@ using containers::ContainerSpec;
 using containers::ContainerStore;
 using containers::create_container;
 using containers::CreateFlags;
-using containers::FileLock;
 using containers::KillFirst;
 using containers::run_container_session;
 using containers::SessionOptions;

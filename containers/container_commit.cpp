@@ -1,19 +1,15 @@
-// `kiln commit [-a AUTHOR] [-m MESSAGE] [-c CHANGE]... [-p] CONTAINER [REPOSITORY[:TAG]]`:
-// the container's file system changes become a new layer on its image, with the
-// container's configuration, like `docker commit`. Prints the new image ID.
+#include "containers/container_commit.h"
+
 #include <algorithm>
 #include <chrono>
-#include <iostream>
 
 #include <nlohmann/json.hpp>
 
 #include "cache/build_db.h"
+#include "cache/image_store.h"
 #include "cache/layer_blobs.h"
 #include "cache/layer_unpack.h"
 #include "cache/snapshot.h"
-#include "cli/command.h"
-#include "cli/store_open.h"
-#include "containers/container_store.h"
 #include "exporter/image_commit.h"
 #include "oci/image_config.h"
 #include "oci/types.h"
@@ -21,24 +17,9 @@
 #include "support/error.h"
 #include "support/fs.h"
 
-namespace kiln::cli {
-
-using containers::container_runtime;
-using containers::ContainerPaths;
-using containers::ContainerSpec;
-using containers::ContainerStore;
-using containers::PublishedPort;
+namespace kiln::containers {
 
 namespace {
-
-struct CommitFlags {
-  std::string author;
-  std::string message;
-  std::vector<std::string> changes;
-  bool pause = true;
-  std::string container;
-  std::string reference;
-};
 
 // CMD/ENTRYPOINT: exec form (a JSON array) or shell form.
 std::vector<std::string> command_form(llvm::StringRef text) {
@@ -100,7 +81,7 @@ llvm::Error apply_change(oci::ContainerConfig& config, llvm::StringRef change) {
 // settings, the --change instructions and a history entry for the new layer.
 llvm::Expected<oci::ImageConfig> committed_config(const ContainerSpec& spec,
                                                   oci::ImageConfig config,
-                                                  const CommitFlags& flags) {
+                                                  const CommitOptions& flags) {
   oci::ContainerConfig& c = config.config;
   const auto& args = spec.process.args;
   c.entrypoint.assign(args.begin(), args.begin() + spec.entrypoint_size);
@@ -198,7 +179,9 @@ llvm::Expected<Digest> add_snapshot(const cache::SnapshotStore& snapshots,
   return added;
 }
 
-llvm::Expected<int> run_commit(const GlobalOptions& globals, const CommitFlags& flags) {
+}  // namespace
+
+llvm::Expected<Digest> commit_container(llvm::StringRef root, const CommitOptions& flags) {
   std::vector<std::string> names;
   if (!flags.reference.empty()) {
     auto name = cache::normalize_image_name(flags.reference);
@@ -207,7 +190,7 @@ llvm::Expected<int> run_commit(const GlobalOptions& globals, const CommitFlags& 
     }
     names.push_back(*name);
   }
-  auto containers = ContainerStore::open(globals.root);
+  auto containers = ContainerStore::open(root);
   if (!containers) {
     return containers.takeError();
   }
@@ -232,10 +215,10 @@ llvm::Expected<int> run_commit(const GlobalOptions& globals, const CommitFlags& 
   if (!config) {
     return config.takeError();
   }
-  auto images = open_store(globals);
-  auto snapshots = images ? cache::SnapshotStore::open(globals.root)
+  auto images = cache::ImageStore::open(root);
+  auto snapshots = images ? cache::SnapshotStore::open(root)
                           : llvm::Expected<cache::SnapshotStore>(images.takeError());
-  auto db = snapshots ? cache::BuildDb::open(globals.root)
+  auto db = snapshots ? cache::BuildDb::open(root)
                       : llvm::Expected<std::unique_ptr<cache::BuildDb>>(snapshots.takeError());
   if (!db) {
     return db.takeError();
@@ -289,25 +272,7 @@ llvm::Expected<int> run_commit(const GlobalOptions& globals, const CommitFlags& 
   if (!added) {
     return added.takeError();
   }
-  std::cout << assembled->config_digest.str() << "\n";
-  return 0;
+  return assembled->config_digest;
 }
 
-CommandBody setup_commit(CLI::App& sub, const GlobalOptions& globals) {
-  auto flags = std::make_shared<CommitFlags>();
-  sub.add_option("-a,--author", flags->author,
-                 "Author (e.g., \"John Hannibal Smith <hannibal@a-team.com>\")");
-  sub.add_option("-m,--message", flags->message, "Commit message");
-  sub.add_option("-c,--change", flags->changes, "Apply Dockerfile instruction to the created image")
-      ->allow_extra_args(false);
-  sub.add_flag("-p,--pause,!--no-pause", flags->pause, "Pause container during commit");
-  sub.add_option("container", flags->container, "CONTAINER")->required();
-  sub.add_option("reference", flags->reference, "[REPOSITORY[:TAG]]");
-  return [flags, &globals]() { return run_commit(globals, *flags); };
-}
-
-CommandRegistration reg{
-    {"commit", "Create a new image from a container's changes", setup_commit, 24}};
-
-}  // namespace
-}  // namespace kiln::cli
+}  // namespace kiln::containers
