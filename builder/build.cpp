@@ -221,6 +221,11 @@ std::vector<std::string> normalized_tags(const std::vector<std::string>& tags, l
       err = with_context(ref.takeError(), "invalid tag " + quote(t));
       return {};
     }
+    if (!ref->digest.empty()) {
+      // The name would point at a digest the built image does not have.
+      err = make_error("invalid tag " + quote(t) + ": a tag cannot contain a digest");
+      return {};
+    }
     out.push_back(ref->str());
   }
   return out;

@@ -7,10 +7,12 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <deque>
 
 #include <llvm/ADT/StringExtras.h>
 
+#include "cache/context_path.h"
 #include "solver/ops/op_impl.h"
 #include "solver/ops/scoped_mounts.h"
 #include "support/atomic_file.h"
@@ -26,7 +28,32 @@ bool is_local(const llb::Vertex& v, uint32_t input) {
          std::holds_alternative<llb::LocalSource>(v.inputs()[input]->op());
 }
 
-std::string process_text(const std::vector<std::string>& args) { return llvm::join(args, " "); }
+/// The command line of a failed process as its error shows it: the start only
+/// of a huge one (a 10 MB RUN line must not make a 10 MB error).
+std::string process_text(const std::vector<std::string>& args) {
+  constexpr size_t kMaxShown = 1024;
+  std::string text = llvm::join(args, " ");
+  if (text.size() > kMaxShown) {
+    text.resize(kMaxShown);
+    text += "...";
+  }
+  return text;
+}
+
+/// `dir` as an absolute path: the runtime resolves mount sources from its own
+/// working directory (`kiln build .` gives a relative context).
+llvm::Expected<std::string> absolute_dir(const std::string& dir) {
+  if (llvm::StringRef(dir).startswith("/")) {
+    return dir;
+  }
+  char* real = ::realpath(dir.c_str(), nullptr);
+  if (!real) {
+    return make_io_error("resolve", dir, errno);
+  }
+  std::string out = real;
+  ::free(real);
+  return out;
+}
 
 /// A copy of `src` (file or directory, with modes, owners and times) in a temp
 /// dir of `mounts`.
@@ -68,21 +95,14 @@ llvm::Error add_mounts(const SolveContext& ctx, const llb::Vertex& v,
       case llb::MountKind::bind: {
         const core::ResultPtr& in = inputs.at(*m.input);
         std::string host;
+        const bool local_source = dynamic_cast<const LocalResult*>(in.get()) != nullptr;
         if (auto* local = dynamic_cast<const LocalResult*>(in.get())) {
-          host = ctx.locals.at(local->name())->path;
-          ms.access = runtime::Access::read_only;  // never write into the user's files
-          if (!m.readonly) {
-            // BuildKit: a rw bind of a local source is a writable copy, dropped after
-            // the step.
-            auto copy =
-                writable_copy(mounts, fs::join(host, cache::clean_context_path(m.selector)));
-            if (!copy) {
-              return copy.takeError();
-            }
-            ms.source = *copy;
-            ms.access = runtime::Access::read_write;
-            break;
+          auto abs = absolute_dir(ctx.locals.at(local->name())->path);
+          if (!abs) {
+            return abs.takeError();
           }
+          host = *abs;
+          ms.access = runtime::Access::read_only;  // never write into the user's files
         } else {
           auto dir = mounts.mount_snapshot(static_cast<const SnapshotResult&>(*in));
           if (!dir) {
@@ -90,7 +110,23 @@ llvm::Error add_mounts(const SolveContext& ctx, const llb::Vertex& v,
           }
           host = *dir;
         }
-        ms.source = fs::join(host, cache::clean_context_path(m.selector));
+        // As BuildKit: the source's symlinks resolve inside the context (or
+        // stage) root, so the runtime gets a path with none left to follow out.
+        auto source = cache::context_host_path(host, m.selector, cache::FollowLast::yes);
+        if (!source) {
+          return source.takeError();
+        }
+        ms.source = *source;
+        if (local_source && !m.readonly) {
+          // BuildKit: a rw bind of a local source is a writable copy, dropped
+          // after the step.
+          auto copy = writable_copy(mounts, *source);
+          if (!copy) {
+            return copy.takeError();
+          }
+          ms.source = *copy;
+          ms.access = runtime::Access::read_write;
+        }
         break;
       }
       case llb::MountKind::cache: {

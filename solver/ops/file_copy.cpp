@@ -17,6 +17,7 @@
 #include <llvm/ADT/SmallVector.h>
 #include <llvm/ADT/StringExtras.h>
 
+#include "cache/context_path.h"
 #include "runtime/rootfs_path.h"
 #include "runtime/user.h"
 #include "support/error.h"
@@ -117,7 +118,9 @@ struct Copier {
   }
 
   llvm::Error copy_file_data(const std::string& from, const std::string& to, mode_t mode) const {
-    int in = ::open(from.c_str(), O_RDONLY | O_CLOEXEC);
+    // Read through the source root: a link swapped in since the walk saw a
+    // file cannot lead out of it.
+    int in = cache::open_in_root(src.root, from, O_RDONLY | O_NOFOLLOW);
     if (in < 0) {
       return make_io_error("open", from, errno);
     }
@@ -249,9 +252,14 @@ struct Copier {
 
   llvm::Error copy_children(const std::string& from, const std::string& rel,
                             const std::string& dst) {
-    DIR* d = ::opendir(from.c_str());
+    int fd = cache::open_in_root(src.root, from, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
+    DIR* d = fd < 0 ? nullptr : ::fdopendir(fd);
     if (!d) {
-      return make_io_error("open directory", from, errno);
+      int e = errno;
+      if (fd >= 0) {
+        ::close(fd);
+      }
+      return make_io_error("open directory", from, e);
     }
     std::vector<std::pair<std::string, bool>> names;
     while (auto* e = ::readdir(d)) {
@@ -275,6 +283,18 @@ struct Copier {
   }
 };
 
+/// Whether the source path `rel` exists below `root`, its symlinks resolved
+/// inside `root` (a last one is not followed).
+bool exists_in_root(const std::string& root, const std::string& rel) {
+  auto host = cache::context_host_path(root, rel, cache::FollowLast::no);
+  struct stat st {};
+  if (!host) {
+    llvm::consumeError(host.takeError());
+    return false;
+  }
+  return ::lstat(host->c_str(), &st) == 0;
+}
+
 /// Expands one source (wildcards per path component) to relative paths, sorted.
 void glob_into(const std::string& root, const std::vector<std::string>& parts, size_t i,
                const std::string& prefix, const Copier& c, std::vector<std::string>& out) {
@@ -285,13 +305,22 @@ void glob_into(const std::string& root, const std::vector<std::string>& parts, s
   auto join = [&](const std::string& name) { return prefix.empty() ? name : prefix + "/" + name; };
   if (!has_wildcard(parts[i])) {
     std::string next = join(parts[i]);
-    if (fs::exists(root + "/" + next)) {
+    if (exists_in_root(root, next)) {
       glob_into(root, parts, i + 1, next, c, out);
     }
     return;
   }
-  DIR* d = ::opendir((root + "/" + prefix).c_str());
+  auto dir = cache::context_host_path(root, prefix, cache::FollowLast::yes);
+  if (!dir) {
+    llvm::consumeError(dir.takeError());
+    return;
+  }
+  int fd = cache::open_in_root(root, *dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
+  DIR* d = fd < 0 ? nullptr : ::fdopendir(fd);
   if (!d) {
+    if (fd >= 0) {
+      ::close(fd);
+    }
     return;
   }
   std::vector<std::string> names;
@@ -315,7 +344,7 @@ llvm::Expected<std::vector<std::string>> expand_sources(const llb::CopyAction& a
   for (const auto& p : action.src_paths) {
     std::string rel = cache::clean_context_path(p);
     if (!has_wildcard(rel) || !action.allow_wildcard) {
-      if (!rel.empty() && (!fs::exists(c.src.root + "/" + rel) || c.skipped(rel, false))) {
+      if (!rel.empty() && (!exists_in_root(c.src.root, rel) || c.skipped(rel, false))) {
         return make_error("failed to compute cache key: " + quote(rel) + " not found");
       }
       out.push_back(rel);
@@ -329,6 +358,47 @@ llvm::Expected<std::vector<std::string>> expand_sources(const llb::CopyAction& a
     if (out.size() == before && !action.allow_empty_wildcard) {
       return make_error("failed to compute cache key: no files match " + quote(rel));
     }
+  }
+  return out;
+}
+
+/// A copy source found in its root.
+struct ResolvedSource {
+  std::string rel;   ///< relative to the root, without symlinks
+  std::string host;  ///< the root joined with `rel`
+  struct stat st {};
+};
+
+/// Finds the source `rel` in `source.root` as BuildKit does: the root is "/"
+/// for every symlink on the way, and only the source itself, when it is a link,
+/// is followed (inside the root) with `follow` and when its target exists.
+llvm::Expected<ResolvedSource> resolve_source(const CopySource& source, const std::string& rel,
+                                              bool follow) {
+  auto host_of = [&](const std::string& p) {
+    return p.empty() ? source.root : source.root + "/" + p;
+  };
+  ResolvedSource out;
+  auto phys = cache::resolve_context_path(source.root, rel, cache::FollowLast::no);
+  if (!phys) {
+    return phys.takeError();
+  }
+  out.rel = *phys;
+  out.host = host_of(out.rel);
+  if (::lstat(out.host.c_str(), &out.st) != 0) {
+    return make_io_error("stat", out.host, errno);
+  }
+  if (!S_ISLNK(out.st.st_mode) || !follow) {
+    return out;
+  }
+  auto resolved = cache::resolve_context_path(source.root, rel, cache::FollowLast::yes);
+  if (!resolved) {
+    return resolved.takeError();
+  }
+  struct stat st {};
+  if (::lstat(host_of(*resolved).c_str(), &st) == 0) {
+    out.rel = *resolved;
+    out.host = host_of(*resolved);
+    out.st = st;
   }
   return out;
 }
@@ -369,20 +439,12 @@ llvm::Error apply_copy(const CopySource& source, const std::string& rootfs,
       struct stat dst_st {};
       into_dir = ::stat(dest->c_str(), &dst_st) == 0 && S_ISDIR(dst_st.st_mode);
     }
-    std::string from = rel.empty() ? source.root : source.root + "/" + rel;
-    struct stat st {};
-    if (::lstat(from.c_str(), &st) != 0) {
-      return make_io_error("stat", from, errno);
+    auto src = resolve_source(source, rel, action.follow_symlinks);
+    if (!src) {
+      return src.takeError();
     }
-    if (S_ISLNK(st.st_mode) && action.follow_symlinks) {
-      auto resolved = runtime::resolve_in_rootfs(source.root, rel);
-      if (!resolved) {
-        return resolved.takeError();
-      }
-      if (::stat(resolved->c_str(), &st) == 0) {
-        from = *resolved;
-      }
-    }
+    const std::string& from = src->host;
+    const struct stat& st = src->st;
     llvm::StringRef base = llvm::StringRef(rel).rsplit('/').second.empty()
                                ? llvm::StringRef(rel)
                                : llvm::StringRef(rel).rsplit('/').second;
@@ -406,7 +468,7 @@ llvm::Error apply_copy(const CopySource& source, const std::string& rootfs,
       if (auto err = runtime::make_dirs_in_rootfs(rootfs, target_c, uid, gid)) {
         return err;
       }
-      if (auto err = c.copy_children(from, rel, *target)) {
+      if (auto err = c.copy_children(from, src->rel, *target)) {
         return err;
       }
       continue;
@@ -429,7 +491,7 @@ llvm::Error apply_copy(const CopySource& source, const std::string& rootfs,
         continue;
       }
     }
-    if (auto err = c.copy_entry(from, rel, *target)) {
+    if (auto err = c.copy_entry(from, src->rel, *target)) {
       return err;
     }
   }
