@@ -482,6 +482,7 @@ llvm::Expected<int> solve_build(const GlobalOptions& globals, const SolveFlags& 
   runtime::ExecutorOptions exec_opts;
   exec_opts.kind = *kind;
   exec_opts.state_dir = fs::join(globals.root, "tmp/exec");
+  exec_opts.runtime_root = fs::join(globals.root, "runc");  // the store's own containers
   auto executor = runtime::make_oci_executor(exec_opts);
   if (!executor) {
     return executor.takeError();
