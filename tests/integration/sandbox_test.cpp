@@ -11,6 +11,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "tests/integration/build_fixture.h"
 #include "tests/integration/run_fixture.h"
 
 using kiln::testing::RunFixture;
@@ -115,23 +116,15 @@ TEST_CASE("RUN and run have docker's seccomp profile: a user cannot unshare",
 TEST_CASE("run without --network gets a private network namespace",
           "[integration][sandbox][network]") {
   RunFixture f;
-  int port = RunFixture::free_port();
-  // A server on the host's loopback, out of the container's reach.
-  pid_t server = ::fork();
-  if (server == 0) {
-    ::execlp("busybox", "busybox", "nc", "-l", "-p", std::to_string(port).c_str(), "-s",
-             "127.0.0.1", nullptr);
-    ::_exit(127);
-  }
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  std::string probe = "nc 127.0.0.1 " + std::to_string(port) + " </dev/null && echo reached";
-  Output private_net = f.kiln({"run", "--rm", "base:1", "sh", "-c", "ip -o link; " + probe});
+  kiln::testutil::StepCounter server;  // an HTTP server on the host's 127.0.0.1
+  Output private_net =
+      f.kiln({"run", "--rm", "base:1", "sh", "-c", "ip -o link; " + server.hit("private")});
   CHECK(private_net.out.find("1: lo:") == 0);
   CHECK(std::count(private_net.out.begin(), private_net.out.end(), '\n') == 1);
   CHECK(private_net.err.find("Connection refused") != std::string::npos);
-  CHECK(f.ok({"run", "--rm", "--network", "host", "base:1", "sh", "-c", probe}) == "reached\n");
-  ::kill(server, SIGKILL);
-  ::waitpid(server, nullptr, 0);
+  CHECK(server.count("private") == 0);
+  f.ok({"run", "--rm", "--network", "host", "base:1", "sh", "-c", server.hit("host")});
+  CHECK(server.count("host") == 1);
   f.check_clean({});
 }
 
@@ -147,8 +140,8 @@ TEST_CASE("run -it with a stdin that is not a tty fails at once", "[integration]
 TEST_CASE("SIGTERM and SIGINT to a foreground run go to the container",
           "[integration][sandbox][signals]") {
   RunFixture f;
-  std::string log = f.path("run.log");
   for (int signal : {SIGTERM, SIGINT}) {
+    std::string log = f.path("run-" + std::to_string(signal) + ".log");
     pid_t pid = start_kiln(f,
                            {"run", "--rm", "base:1", "sh", "-c",
                             "trap 'echo got $1; exit 3' TERM INT; echo ready; "
