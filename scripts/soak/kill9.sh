@@ -90,19 +90,21 @@ image_ids() {
 
 store_bytes() { du -sb --exclude=store.lock "$1" | cut -f1; }
 
-# One operation of the soak, started in the background; echoes its pid.
+# Starts one operation of the soak in the background, kiln itself (so that the
+# SIGKILL hits kiln, not a shell); sets OP_PID.
 start_op() {
   local root=$1
   case $((RANDOM % 6)) in
-    0) "$KILN" --root "$root" build -q --no-cache -t soak/a:1 "$WORK/ctx-a" ;;
-    1) "$KILN" --root "$root" build -q --no-cache -t soak/b:1 "$WORK/ctx-b" ;;
-    2) "$KILN" --root "$root" load -q -i "$WORK/b.tar" ;;
+    0) "$KILN" --root "$root" build -q --no-cache -t soak/a:1 "$WORK/ctx-a" >/dev/null 2>&1 & ;;
+    1) "$KILN" --root "$root" build -q --no-cache -t soak/b:1 "$WORK/ctx-b" >/dev/null 2>&1 & ;;
+    2) "$KILN" --root "$root" load -q -i "$WORK/b.tar" >/dev/null 2>&1 & ;;
     3) "$KILN" --root "$root" rmi -f "127.0.0.1:$PORT/soak/a:1" >/dev/null 2>&1 || true
-       "$KILN" --root "$root" pull -q "127.0.0.1:$PORT/soak/a:1" ;;
-    4) "$KILN" --root "$root" run --rm soak/a:1 sh -c 'seq 1 100000 > /tmp/x; sleep 30' ;;
-    5) "$KILN" --root "$root" build -q -t soak/a:1 "$WORK/ctx-a" ;;
-  esac >/dev/null 2>&1 &
-  echo $!
+       "$KILN" --root "$root" pull -q "127.0.0.1:$PORT/soak/a:1" >/dev/null 2>&1 & ;;
+    4) "$KILN" --root "$root" run --rm soak/a:1 sh -c 'seq 1 100000 > /tmp/x; sleep 30' \
+         >/dev/null 2>&1 & ;;
+    5) "$KILN" --root "$root" build -q -t soak/a:1 "$WORK/ctx-a" >/dev/null 2>&1 & ;;
+  esac
+  OP_PID=$!
 }
 
 leftovers() {
@@ -146,16 +148,19 @@ main() {
 
   local kills=0 ops=0 start=$SECONDS
   while ((kills < KILLS)); do
-    pid=$(start_op "$soak")
+    start_op "$soak"
     ops=$((ops + 1))
     sleep "$(awk -v r=$RANDOM 'BEGIN { printf "%.2f", r / 32767 * 4 }')"
-    if kill -9 "$pid" 2>/dev/null; then
+    # A SIGKILL counts when it hits a kiln still at work (not exited, not a zombie).
+    state=$(awk '{ print $3 }' "/proc/$OP_PID/stat" 2>/dev/null || echo gone)
+    if [ "$state" != Z ] && [ "$state" != gone ] && kill -9 "$OP_PID" 2>/dev/null; then
       kills=$((kills + 1))
     fi
-    wait "$pid" 2>/dev/null || true
+    wait "$OP_PID" 2>/dev/null || true
   done
   log "$kills SIGKILLs in $ops operations, $((SECONDS - start)) s"
-  log "right after the kills: $(leftovers "$soak")"
+  sleep 2
+  log "2 s after the last kill: $(leftovers "$soak")"
   sleep 11 # reclaim leaves entries younger than 10 s to their possible owner
   # The next kiln on the store reclaims; then what killed `run --rm`s left.
   "$KILN" --root "$soak" images >/dev/null
