@@ -12,6 +12,7 @@
 #include <ctime>
 #include <random>
 
+#include "cache/store_lock.h"
 #include "support/error.h"
 #include "support/fs.h"
 
@@ -45,31 +46,6 @@ llvm::Error write_all(int fd, llvm::StringRef bytes, llvm::StringRef path) {
     left -= static_cast<size_t>(n);
   }
   return llvm::Error::success();
-}
-
-// Removes entries of `dir` whose mtime is older than `stale_seconds`.
-void remove_stale(const std::string& dir, int64_t stale_seconds) {
-  DIR* d = ::opendir(dir.c_str());
-  if (d == nullptr) {
-    return;
-  }
-  std::vector<std::string> stale;
-  time_t now = ::time(nullptr);
-  while (dirent* e = ::readdir(d)) {
-    std::string name = e->d_name;
-    if (name == "." || name == "..") {
-      continue;
-    }
-    std::string path = dir + "/" + name;
-    struct stat st {};
-    if (::lstat(path.c_str(), &st) == 0 && now - st.st_mtime > stale_seconds) {
-      stale.push_back(std::move(path));
-    }
-  }
-  ::closedir(d);
-  for (const std::string& path : stale) {
-    llvm::consumeError(fs::remove_all(path));
-  }
 }
 
 }  // namespace
@@ -165,8 +141,6 @@ llvm::Expected<Digest> BlobIngest::commit(std::optional<Digest> expected,
     discard();
     return make_io_error("sync", path, e);
   }
-  ::close(fd_);
-  fd_ = -1;
   std::string target = blobs_dir_ + "/" + digest.hex();
   // Blobs are immutable: an existing one is as good as ours.
   if (fs::exists(target)) {
@@ -178,6 +152,9 @@ llvm::Expected<Digest> BlobIngest::commit(std::optional<Digest> expected,
     discard();
     return make_io_error("store blob", target, e);
   }
+  // Closed (unlocked) only now: an unlocked temp file may be reclaimed.
+  ::close(fd_);
+  fd_ = -1;
   temp_path_.clear();
   return digest;
 }
@@ -188,7 +165,7 @@ BlobLease::~BlobLease() {
   }
 }
 
-llvm::Expected<ContentStore> ContentStore::open(llvm::StringRef root, int64_t stale_seconds) {
+llvm::Expected<ContentStore> ContentStore::open(llvm::StringRef root) {
   ContentStore store(root.str());
   if (auto err = fs::make_dirs(store.blobs_dir(), 0700)) {
     return err;
@@ -196,7 +173,9 @@ llvm::Expected<ContentStore> ContentStore::open(llvm::StringRef root, int64_t st
   if (auto err = fs::make_dirs(store.tmp_dir(), 0700)) {
     return err;
   }
-  remove_stale(store.tmp_dir(), stale_seconds);
+  if (auto err = use_store(root)) {
+    return err;
+  }
   return store;
 }
 
@@ -213,6 +192,13 @@ llvm::Expected<BlobIngest> ContentStore::begin_ingest() const {
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
   if (fd < 0) {
     return make_io_error("create", path, errno);
+  }
+  // Held until the ingest ends: reclaim_dead() in any process leaves it alone.
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    int e = errno;
+    ::close(fd);
+    ::unlink(path.c_str());
+    return make_io_error("lock", path, e);
   }
   return BlobIngest(blobs_dir(), std::move(path), fd);
 }

@@ -79,9 +79,8 @@ enum class LeaseMode { shared, exclusive };
 class ContentStore {
  public:
   /// Opens the store at `root`, creating blobs/sha256 and tmp/ when missing, and
-  /// removes entries of tmp/ older than `stale_seconds` (other processes may be
-  /// writing the younger ones).
-  static llvm::Expected<ContentStore> open(llvm::StringRef root, int64_t stale_seconds = 3600);
+  /// marks this process as its user, reclaiming what dead users left (use_store()).
+  static llvm::Expected<ContentStore> open(llvm::StringRef root);
 
   /// Starts writing a blob into tmp/.
   llvm::Expected<BlobIngest> begin_ingest() const;

@@ -162,12 +162,14 @@ llvm::Expected<int64_t> parse_rfc3339(llvm::StringRef text) {
   return static_cast<int64_t>(::timegm(&tm)) - offset;
 }
 
-llvm::Expected<std::unique_ptr<ImageStore>> ImageStore::open(llvm::StringRef root) {
+llvm::Expected<std::unique_ptr<ImageStore>> ImageStore::open(llvm::StringRef root,
+                                                             StoreAccess access) {
   auto content = ContentStore::open(root);
   if (!content) {
     return content.takeError();
   }
-  auto db = StoreDb::open((root + "/kiln.db").str());
+  std::string path = (root + "/kiln.db").str();
+  auto db = access == StoreAccess::read_only ? StoreDb::open_read_only(path) : StoreDb::open(path);
   if (!db) {
     return db.takeError();
   }

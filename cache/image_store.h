@@ -49,6 +49,9 @@ struct RemoveResult {
 
 enum class Force { no, yes };
 
+/// Whether a caller of ImageStore::open() writes to the store or only reads.
+enum class StoreAccess { read_write, read_only };
+
 /// Normalizes a user-given name to its full form ("alpine" ->
 /// "docker.io/library/alpine:latest"); fails for text that is not a valid name.
 llvm::Expected<std::string> normalize_image_name(llvm::StringRef text);
@@ -57,8 +60,11 @@ llvm::Expected<std::string> normalize_image_name(llvm::StringRef text);
 /// thread); any number of processes may open the same root at once.
 class ImageStore {
  public:
-  /// Opens (creating) ROOT/kiln.db and the content store, cleaning stale tmp/.
-  static llvm::Expected<std::unique_ptr<ImageStore>> open(llvm::StringRef root);
+  /// Opens (creating) ROOT/kiln.db and the content store (which reclaims what dead
+  /// processes left, see use_store()). With StoreAccess::read_only the caller only
+  /// reads, which works on a full file system too (StoreDb::open_read_only()).
+  static llvm::Expected<std::unique_ptr<ImageStore>> open(
+      llvm::StringRef root, StoreAccess access = StoreAccess::read_write);
 
   const ContentStore& content() const { return content_; }
   StoreDb& db() { return *db_; }

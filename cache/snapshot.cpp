@@ -17,6 +17,7 @@
 #include <tbb/parallel_for.h>
 
 #include "cache/layer_unpack.h"
+#include "cache/store_lock.h"
 #include "support/atomic_file.h"
 #include "support/error.h"
 #include "support/fs.h"
@@ -137,6 +138,9 @@ llvm::Expected<SnapshotStore> SnapshotStore::open(llvm::StringRef root, Snapshot
   auto real = real_path(root);
   if (!real) {
     return real.takeError();
+  }
+  if (auto err = use_store(*real)) {
+    return with_context(std::move(err), "open snapshot store");
   }
   if (llvm::StringRef(*real).find_first_of(":,") != llvm::StringRef::npos) {
     return make_error("open snapshot store: root " + quote(*real) +

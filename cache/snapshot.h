@@ -127,8 +127,8 @@ class SnapshotStore {
   /// container's own lock).
   llvm::Expected<MutableSnapshot> open_mutable(llvm::StringRef dir) const;
 
-  /// Cleans up after processes that died: removes the temp dirs in ROOT/tmp and
-  /// the mutable snapshots ROOT/snapshots/tmp-* that no live process holds (see
+  /// Cleans up after processes that died: removes the mutable snapshots
+  /// ROOT/snapshots/tmp-* that no live process holds (see
   /// DirLock) and whose ctime is at least `min_age_seconds` old (a younger one
   /// may be between mkdtemp() and flock()), unmounting (lazily) an overlay or
   /// bind mount still made from one. Returns how many were removed.

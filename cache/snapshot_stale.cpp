@@ -9,11 +9,11 @@
 #include <cerrno>
 #include <ctime>
 #include <memory>
-#include <sstream>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "cache/mountinfo.h"
 #include "cache/snapshot.h"
 #include "support/error.h"
 #include "support/fs.h"
@@ -21,41 +21,15 @@
 namespace kiln::cache {
 namespace {
 
-/// Undoes the octal escapes (\040 for a space) of /proc/self/mountinfo fields.
-std::string unescape(const std::string& field) {
-  std::string out;
-  for (size_t i = 0; i < field.size(); ++i) {
-    if (field[i] == '\\' && i + 3 < field.size()) {
-      out += static_cast<char>(std::stoi(field.substr(i + 1, 3), nullptr, 8));
-      i += 3;
-    } else {
-      out += field[i];
-    }
-  }
-  return out;
-}
-
 /// Mount points of overlays whose upper dir is in `dir`, or bind mounts of `dir`/rootfs.
 std::vector<std::string> mounts_from(const std::string& dir) {
   std::vector<std::string> out;
-  auto info = fs::read_file("/proc/self/mountinfo");
-  if (!info) {
-    llvm::consumeError(info.takeError());
-    return out;
-  }
-  std::istringstream lines(*info);
-  std::string line;
-  while (std::getline(lines, line)) {
-    std::istringstream fields(line);
-    std::string id, parent, devno, root, mount_point;
-    fields >> id >> parent >> devno >> root >> mount_point;
-    size_t dash = line.find(" - ");
-    std::string tail = dash == std::string::npos ? "" : line.substr(dash + 3);
-    bool overlay = llvm::StringRef(tail).startswith("overlay ") &&
-                   (tail.find("upperdir=" + dir + "/upper,") != std::string::npos ||
-                    tail.find("upperdir=" + dir + "/upper ") != std::string::npos);
-    if (overlay || unescape(root) == dir + "/rootfs") {
-      out.push_back(unescape(mount_point));
+  for (const MountEntry& m : read_mountinfo()) {
+    bool overlay = m.fstype == "overlay" &&
+                   (m.options.find("upperdir=" + dir + "/upper,") != std::string::npos ||
+                    llvm::StringRef(m.options).endswith("upperdir=" + dir + "/upper"));
+    if (overlay || m.root == dir + "/rootfs") {
+      out.push_back(m.point);
     }
   }
   return out;
@@ -132,20 +106,19 @@ DirLock::~DirLock() {
 }
 
 llvm::Expected<unsigned> SnapshotStore::remove_stale(int64_t min_age_seconds) const {
+  return remove_stale_snapshots(root_, min_age_seconds);
+}
+
+llvm::Expected<unsigned> remove_stale_snapshots(const std::string& root, int64_t min_age_seconds) {
   std::vector<std::string> candidates;
-  for (const char* sub : {"/tmp", "/snapshots"}) {
-    std::string parent = root_ + sub;
-    std::unique_ptr<DIR, int (*)(DIR*)> d(::opendir(parent.c_str()), ::closedir);
-    if (!d) {
-      return make_io_error("open directory", parent, errno);
-    }
-    while (struct dirent* ent = ::readdir(d.get())) {
-      llvm::StringRef name(ent->d_name);
-      bool temp =
-          llvm::StringRef(sub) == "/tmp" ? name != "." && name != ".." : name.startswith("tmp-");
-      if (temp) {
-        candidates.push_back(parent + "/" + name.str());
-      }
+  std::string parent = root + "/snapshots";
+  std::unique_ptr<DIR, int (*)(DIR*)> d(::opendir(parent.c_str()), ::closedir);
+  if (!d) {
+    return make_io_error("open directory", parent, errno);
+  }
+  while (struct dirent* ent = ::readdir(d.get())) {
+    if (llvm::StringRef(ent->d_name).startswith("tmp-")) {
+      candidates.push_back(parent + "/" + ent->d_name);
     }
   }
   unsigned removed = 0;

@@ -86,6 +86,40 @@ llvm::Expected<std::unique_ptr<StoreDb>> StoreDb::open(llvm::StringRef path,
   return db;
 }
 
+llvm::Expected<std::unique_ptr<StoreDb>> StoreDb::open_read_only(
+    llvm::StringRef path, llvm::ArrayRef<Migration> migrations) {
+  auto db = open(path, migrations);
+  if (db) {
+    return db;
+  }
+  std::string uri = "file:";
+  for (char c : path) {
+    if (c == '?' || c == '#' || c == '%') {
+      static const char kHex[] = "0123456789abcdef";
+      uri += {'%', kHex[(c >> 4) & 0xf], kHex[c & 0xf]};
+    } else {
+      uri += c;
+    }
+  }
+  uri += "?immutable=1";
+  sqlite3* raw = nullptr;
+  int rc = sqlite3_open_v2(uri.c_str(), &raw,
+                           SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX, nullptr);
+  if (rc != SQLITE_OK) {
+    sqlite3_close(raw);
+    return db;
+  }
+  std::unique_ptr<StoreDb> immutable(new StoreDb(raw, path.str()));
+  auto version = immutable->schema_version();
+  int latest = migrations.empty() ? 0 : migrations.back().version;
+  if (!version || *version != latest) {
+    llvm::consumeError(version ? llvm::Error::success() : version.takeError());
+    return db;
+  }
+  llvm::consumeError(db.takeError());
+  return immutable;
+}
+
 StoreDb::~StoreDb() { sqlite3_close_v2(db_); }
 
 llvm::Error StoreDb::exec(llvm::StringRef sql) {

@@ -68,6 +68,13 @@ class StoreDb {
   static llvm::Expected<std::unique_ptr<StoreDb>> open(
       llvm::StringRef path, llvm::ArrayRef<Migration> migrations = store_migrations(),
       int busy_timeout_ms = 60000);
+  /// Like open() for a caller that only reads; where open() fails (a full or
+  /// read-only file system, on which SQLite cannot set up its WAL index) opens
+  /// `path` immutable instead, seeing what the last checkpoint wrote, and never
+  /// writes. Fails with open()'s error when that fails too, or when the schema is
+  /// not the latest of `migrations`.
+  static llvm::Expected<std::unique_ptr<StoreDb>> open_read_only(
+      llvm::StringRef path, llvm::ArrayRef<Migration> migrations = store_migrations());
   StoreDb(const StoreDb&) = delete;
   StoreDb& operator=(const StoreDb&) = delete;
   ~StoreDb();

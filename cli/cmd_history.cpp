@@ -48,7 +48,7 @@ std::string created_column(const std::string& created, bool human) {
 }
 
 llvm::Expected<int> run_history(const GlobalOptions& globals, const HistoryOptions& options) {
-  auto store = open_store(globals);
+  auto store = open_store_read_only(globals);
   if (!store) {
     return store.takeError();
   }

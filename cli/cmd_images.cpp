@@ -83,7 +83,7 @@ llvm::Expected<int> run_images(const GlobalOptions& globals, const ImagesOptions
     return llvm::make_error<UsageError>("unsupported --format " + quote(options.format) +
                                         " (supported: 'table', 'json')");
   }
-  auto store = open_store(globals);
+  auto store = open_store_read_only(globals);
   if (!store) {
     return store.takeError();
   }

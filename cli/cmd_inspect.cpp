@@ -75,7 +75,7 @@ llvm::Expected<Json> inspect_one(cache::ImageStore& store, const cache::ImageRec
 
 llvm::Expected<int> run_inspect(const GlobalOptions& globals,
                                 const std::vector<std::string>& images) {
-  auto store = open_store(globals);
+  auto store = open_store_read_only(globals);
   if (!store) {
     return store.takeError();
   }

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <iostream>
+#include <iterator>
 #include <optional>
 
 #include "cli/command.h"
@@ -35,9 +36,9 @@ struct RunFlags {
 
 runtime::CancelToken* g_cancel = nullptr;
 
-void on_signal(int) {
+void on_signal(int signal) {
   if (g_cancel) {
-    g_cancel->cancel();
+    g_cancel->forward(signal);
   }
 }
 
@@ -62,25 +63,28 @@ class RawTerminal {
   bool active_ = false;
 };
 
-// Cancels `cancel` on SIGINT/SIGTERM while alive.
-class SignalCancel {
+// Passes SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1 and SIGUSR2 on to the container
+// while alive, like docker's --sig-proxy: the container decides whether to exit.
+class SignalProxy {
  public:
-  explicit SignalCancel(runtime::CancelToken& cancel) {
+  explicit SignalProxy(runtime::CancelToken& cancel) {
     g_cancel = &cancel;
     struct sigaction action {};
     action.sa_handler = on_signal;
-    ::sigaction(SIGINT, &action, &old_int_);
-    ::sigaction(SIGTERM, &action, &old_term_);
+    for (size_t i = 0; i < std::size(kSignals); ++i) {
+      ::sigaction(kSignals[i], &action, &old_[i]);
+    }
   }
-  ~SignalCancel() {
-    ::sigaction(SIGINT, &old_int_, nullptr);
-    ::sigaction(SIGTERM, &old_term_, nullptr);
+  ~SignalProxy() {
+    for (size_t i = 0; i < std::size(kSignals); ++i) {
+      ::sigaction(kSignals[i], &old_[i], nullptr);
+    }
     g_cancel = nullptr;
   }
 
  private:
-  struct sigaction old_int_ {};
-  struct sigaction old_term_ {};
+  static constexpr int kSignals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
+  struct sigaction old_[std::size(kSignals)]{};
 };
 
 llvm::Expected<int> run_foreground(const ContainerStore& store, const ContainerSpec& spec,
@@ -102,7 +106,7 @@ llvm::Expected<int> run_foreground(const ContainerStore& store, const ContainerS
   options.cancel = &cancel;
   llvm::Expected<runtime::ExitStatus> status = runtime::ExitStatus{};
   {
-    SignalCancel signals(cancel);
+    SignalProxy signals(cancel);
     RawTerminal raw(flags.create.tty && flags.create.interactive);
     status = run_container_session(store, spec.id, options);
   }
@@ -140,6 +144,9 @@ llvm::Expected<int> run_detached(const ContainerStore& store, const ContainerSpe
 }
 
 llvm::Expected<int> run_container(const GlobalOptions& globals, const RunFlags& flags) {
+  if (flags.create.tty && flags.create.interactive && !flags.detach && !::isatty(0)) {
+    return make_error("the input device is not a TTY");
+  }
   auto store = ContainerStore::open(globals.root);
   if (!store) {
     return store.takeError();
@@ -164,6 +171,8 @@ CommandBody setup_run(CLI::App& sub, const GlobalOptions& globals) {
   sub.add_option("-u,--user", c.user, "Username or UID (format: <name|uid>[:<group|gid>])");
   one_each(sub.add_option("-v,--volume", c.volumes, "Bind mount a volume (/HOST:/CONTAINER[:ro])"));
   sub.add_option("--network", c.network, "Connect a container to a network (host|none)");
+  one_each(sub.add_option("--security-opt", c.security_opts,
+                          "Security Options (seccomp=unconfined|PROFILE.json)"));
   sub.add_option_function<std::string>(
       "--entrypoint", [flags](const std::string& value) { flags->create.entrypoint = value; },
       "Overwrite the default ENTRYPOINT of the image");

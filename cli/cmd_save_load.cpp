@@ -36,7 +36,7 @@ llvm::Expected<int> run_save(const GlobalOptions& globals, const SaveOptions& op
     return llvm::make_error<UsageError>(
         "cowardly refusing to save to a terminal. Use the -o flag or redirect");
   }
-  auto store = open_store(globals);
+  auto store = open_store_read_only(globals);
   if (!store) {
     return store.takeError();
   }

@@ -12,6 +12,11 @@ llvm::Expected<std::unique_ptr<cache::ImageStore>> open_store(const GlobalOption
   return cache::ImageStore::open(globals.root);
 }
 
+llvm::Expected<std::unique_ptr<cache::ImageStore>> open_store_read_only(
+    const GlobalOptions& globals) {
+  return cache::ImageStore::open(globals.root, cache::StoreAccess::read_only);
+}
+
 std::pair<std::string, std::string> familiar_repo_tag(llvm::StringRef full_name) {
   auto ref = oci::parse_named(full_name);
   if (!ref) {

@@ -18,6 +18,9 @@ namespace kiln::cli {
 
 /// Opens the image store at `globals.root`.
 llvm::Expected<std::unique_ptr<cache::ImageStore>> open_store(const GlobalOptions& globals);
+/// Opens it for a command that only reads (which then works on a full disk too).
+llvm::Expected<std::unique_ptr<cache::ImageStore>> open_store_read_only(
+    const GlobalOptions& globals);
 
 /// The short form docker shows of a full name: {"alpine", "latest"}; names that do
 /// not parse are returned whole with tag "<none>".

@@ -11,6 +11,7 @@
 #include "oci/image_config.h"
 #include "oci/types.h"
 #include "runtime/container_control.h"
+#include "runtime/seccomp.h"
 #include "support/error.h"
 #include "support/fs.h"
 
@@ -113,13 +114,20 @@ llvm::Expected<runtime::ProcessSpec> container_process(const oci::ContainerConfi
   spec.tty = flags.tty;
   std::string network = flags.network;
   if (network.empty()) {
-    network = flags.publish.empty() ? "host" : "none";
+    network = "none";  // never the host's network unless asked (until bridge networks)
   }
   if (network != "host" && network != "none") {
     return llvm::make_error<UsageError>("unsupported network " + quote(flags.network) +
                                         " (expected 'host' or 'none')");
   }
   spec.network = network == "none" ? runtime::NetworkMode::none : runtime::NetworkMode::host;
+  for (llvm::StringRef opt : flags.security_opts) {
+    auto seccomp = runtime::parse_security_opt(opt);
+    if (!seccomp) {
+      return seccomp.takeError();
+    }
+    spec.seccomp = std::move(*seccomp);
+  }
   for (const auto& v : flags.volumes) {
     auto mount = parse_volume(v);
     if (!mount) {

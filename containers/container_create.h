@@ -21,8 +21,10 @@ struct CreateFlags {
   std::string workdir;
   std::string user;
   std::vector<std::string> volumes;
-  /// "" (host, or none when ports are published), "host" or "none".
+  /// "" (a private network namespace, for now the same as "none"), "host" or "none".
   std::string network;
+  /// docker's --security-opt values; kiln knows seccomp=unconfined|PROFILE.json.
+  std::vector<std::string> security_opts;
   std::optional<std::string> entrypoint;
   bool interactive = false;
   bool tty = false;

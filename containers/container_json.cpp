@@ -27,6 +27,11 @@ Json process_to_json(const runtime::ProcessSpec& p) {
             {"hostname", p.hostname},
             {"mounts", mounts},
             {"readonly_rootfs", p.rootfs_access == runtime::Access::read_only}};
+  if (p.seccomp.kind != runtime::Seccomp::Kind::docker_default) {
+    j["seccomp"] = p.seccomp.kind == runtime::Seccomp::Kind::unconfined
+                       ? Json("unconfined")
+                       : Json::parse(p.seccomp.oci_json, nullptr, false);
+  }
   if (p.hosts) {
     j["hosts"] = *p.hosts;
   }
@@ -64,6 +69,11 @@ runtime::ProcessSpec process_from_json(const Json& j) {
   }
   if (j.contains("resolv_conf")) {
     p.resolv_conf = j["resolv_conf"].get<std::string>();
+  }
+  if (j.contains("seccomp")) {
+    p.seccomp = j["seccomp"].is_string()
+                    ? runtime::Seccomp{runtime::Seccomp::Kind::unconfined, ""}
+                    : runtime::Seccomp{runtime::Seccomp::Kind::custom, j["seccomp"].dump()};
   }
   return p;
 }

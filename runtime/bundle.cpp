@@ -6,6 +6,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "runtime/seccomp.h"
+
 namespace kiln::runtime {
 namespace {
 
@@ -13,15 +15,9 @@ using nlohmann::json;
 
 llvm::StringRef env_key(llvm::StringRef entry) { return entry.split('=').first; }
 
-// Docker's default capability set (moby oci/caps/defaults.go).
 json default_capabilities() {
-  static const char* const kCaps[] = {
-      "CAP_CHOWN",   "CAP_DAC_OVERRIDE", "CAP_FSETID",           "CAP_FOWNER",
-      "CAP_MKNOD",   "CAP_NET_RAW",      "CAP_SETGID",           "CAP_SETUID",
-      "CAP_SETFCAP", "CAP_SETPCAP",      "CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT",
-      "CAP_KILL",    "CAP_AUDIT_WRITE"};
   json list = json::array();
-  for (const char* cap : kCaps) {
+  for (const char* cap : docker_capabilities()) {
     list.push_back(cap);
   }
   return {{"bounding", list}, {"effective", list}, {"permitted", list}};
@@ -93,7 +89,7 @@ json linux_section(const ProcessSpec& process) {
   if (process.network == NetworkMode::none) {
     namespaces.push_back({{"type", "network"}});
   }
-  return {
+  json section = {
       {"namespaces", namespaces},
       {"resources", {{"devices", device_rules()}}},
       {"maskedPaths",
@@ -102,9 +98,29 @@ json linux_section(const ProcessSpec& process) {
         "/sys/devices/virtual/powercap"}},
       {"readonlyPaths", {"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"}},
   };
+  switch (process.seccomp.kind) {
+    case Seccomp::Kind::docker_default:
+      section["seccomp"] = json::parse(docker_default_seccomp());
+      break;
+    case Seccomp::Kind::custom:
+      section["seccomp"] = json::parse(process.seccomp.oci_json, nullptr, false);
+      break;
+    case Seccomp::Kind::unconfined:
+      break;
+  }
+  return section;
 }
 
 }  // namespace
+
+llvm::ArrayRef<const char*> docker_capabilities() {
+  static const char* const kCaps[] = {
+      "CAP_CHOWN",   "CAP_DAC_OVERRIDE", "CAP_FSETID",           "CAP_FOWNER",
+      "CAP_MKNOD",   "CAP_NET_RAW",      "CAP_SETGID",           "CAP_SETUID",
+      "CAP_SETFCAP", "CAP_SETPCAP",      "CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT",
+      "CAP_KILL",    "CAP_AUDIT_WRITE"};
+  return kCaps;
+}
 
 uint64_t host_nofile_limit() {
   rlimit current{};

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include <llvm/ADT/ArrayRef.h>
 #include <llvm/ADT/StringRef.h>
 
 #include "runtime/process_spec.h"
@@ -16,6 +17,9 @@ namespace kiln::runtime {
 /// Docker's PATH for containers whose image sets none.
 inline constexpr llvm::StringLiteral kDefaultPath =
     "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+/// Docker's default capability set (moby oci/caps/defaults.go), every container's.
+llvm::ArrayRef<const char*> docker_capabilities();
 
 /// Docker's RLIMIT_NOFILE for containers.
 inline constexpr uint64_t kDefaultNofile = 1048576;

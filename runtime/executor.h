@@ -21,16 +21,26 @@ enum class OutputStream { out, err };
 /// last line may lack its newline. With a tty, all output arrives as `out`.
 using OutputCallback = std::function<void(OutputStream stream, llvm::StringRef line)>;
 
-/// A flag that stops a run: the executor kills the container and cleans up.
-/// `cancel()` is async-signal-safe (for SIGINT/SIGTERM handlers); thread-safe.
+/// A flag that stops a run: the executor kills the container and cleans up. It also
+/// carries signals to pass on to the container's process (docker's --sig-proxy).
+/// `cancel()` and `forward()` are async-signal-safe (for SIGINT/SIGTERM handlers);
+/// thread-safe.
 class CancelToken {
  public:
   void cancel() noexcept { cancelled_.store(true, std::memory_order_relaxed); }
   bool cancelled() const noexcept { return cancelled_.load(std::memory_order_relaxed); }
+  /// Asks the run to send `signal` to the container's first process (within about
+  /// 100 ms); the run goes on. Of signals forwarded before the run takes them,
+  /// the last one is sent.
+  void forward(int signal) noexcept { forwarded_.store(signal, std::memory_order_relaxed); }
+  /// The signal given to forward() and not yet taken, or 0; clears it.
+  int take_forwarded() const noexcept { return forwarded_.exchange(0, std::memory_order_relaxed); }
 
  private:
   std::atomic<bool> cancelled_{false};
+  mutable std::atomic<int> forwarded_{0};
   static_assert(std::atomic<bool>::is_always_lock_free);
+  static_assert(std::atomic<int>::is_always_lock_free);
 };
 
 /// A container that has started: its id and the host pid of its first process.
@@ -95,7 +105,8 @@ struct ExecutorOptions {
   /// The runtime binary; empty: `runc` or `crun` from PATH.
   std::string runtime_binary;
   /// The runtime's own state root (--root); empty: the runtime's default, so that
-  /// `runc list` shows kiln's containers.
+  /// `runc list` shows kiln's containers. A root given here belongs to the
+  /// executors of `state_dir` alone (containers there without a run are deleted).
   std::string runtime_root;
 };
 
@@ -106,6 +117,12 @@ llvm::Expected<RuntimeKind> parse_runtime_kind(llvm::StringRef value);
 /// An executor using the OCI runtime in `options`. Fails when the binary is not
 /// found or the state dir cannot be created. Makes the calling process a child
 /// subreaper (prctl) so that it can wait for container processes.
+///
+/// Each run's container dies with the process that started it: a guard process
+/// deletes it (`delete --force`) when its owner dies, even by SIGKILL. Creating an
+/// executor reclaims the runs under `state_dir` that no living process owns (and
+/// at least 10 s old): deletes their containers and state dirs, and with a
+/// `runtime_root`, every container there without a state dir.
 llvm::Expected<std::unique_ptr<Executor>> make_oci_executor(const ExecutorOptions& options);
 
 }  // namespace kiln::runtime

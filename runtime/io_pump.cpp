@@ -1,6 +1,7 @@
 #include "runtime/io_pump.h"
 
 #include <poll.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -84,6 +85,9 @@ PumpEnd pump_io(const PumpFds& fds, const OutputCallback& callback, const Cancel
   while (!exited || output_open()) {
     if (cancel && cancel->cancelled()) {
       return PumpEnd::cancelled;
+    }
+    if (int signal = cancel && !exited ? cancel->take_forwarded() : 0) {
+      ::syscall(SYS_pidfd_send_signal, fds.process, signal, nullptr, 0);
     }
     std::vector<pollfd> pfds;
     std::vector<Source*> polled;

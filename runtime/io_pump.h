@@ -20,7 +20,8 @@ enum class PumpEnd { exited, cancelled };
 
 /// Streams output to `callback` line by line (or to `fds.stdout_fd`) until the
 /// process exited and its output is drained, or until `cancel` fires (checked every
-/// 100 ms). Never holds more than one partial line per stream in memory.
+/// 100 ms, as are its forwarded signals, sent to `fds.process`). Never holds more
+/// than one partial line per stream in memory.
 PumpEnd pump_io(const PumpFds& fds, const OutputCallback& callback, const CancelToken* cancel);
 
 }  // namespace kiln::runtime

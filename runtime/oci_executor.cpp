@@ -20,6 +20,7 @@
 #include "runtime/executor.h"
 #include "runtime/io_pump.h"
 #include "runtime/rootfs_path.h"
+#include "runtime/run_owner.h"
 #include "runtime/spawn.h"
 #include "runtime/user.h"
 #include "support/error.h"
@@ -27,6 +28,9 @@
 
 namespace kiln::runtime {
 namespace {
+
+// A run's state dir younger than this may not be locked by its owner yet.
+constexpr int64_t kReclaimMinAgeSeconds = 10;
 
 std::string new_container_id() {
   static const char kHex[] = "0123456789abcdef";
@@ -81,7 +85,8 @@ llvm::Error write_state_file(const std::string& path, llvm::StringRef content) {
 class OciExecutor;
 
 // One run's state dir and container; destruction deletes the container (if it was
-// created), removes the mount stubs and the state dir.
+// created), removes the mount stubs and the state dir, then unlocks the dir and
+// releases the guard that would delete the container had this process died.
 class ContainerRun {
  public:
   ContainerRun(const OciExecutor& executor, std::string id, std::string dir)
@@ -94,6 +99,8 @@ class ContainerRun {
   int pid = 0;
   std::vector<std::string> stubs;
   std::string console_dir;  // a temp dir in /tmp for the console socket, if any
+  UniqueFd lock;            // on dir_ while this process owns the run
+  OwnerGuard guard;         // deletes the container if this process dies
 
  private:
   const OciExecutor& executor_;
@@ -114,6 +121,8 @@ class OciExecutor : public Executor {
   // argv for a runtime subcommand: binary, global flags, `args`.
   std::vector<std::string> command(std::vector<std::string> args,
                                    const ContainerRun* run = nullptr) const;
+  // Deletes the containers and state dirs of runs whose owner died.
+  void reclaim() const;
 
  private:
   llvm::Error write_bundle(const RunRequest& request, ContainerRun& run) const;
@@ -325,6 +334,16 @@ llvm::Expected<ExitStatus> OciExecutor::run(const RunRequest& request, const Can
     return err;
   }
   ContainerRun run(*this, id, dir);
+  auto lock = lock_run_dir(dir);
+  if (!lock) {
+    return lock.takeError();
+  }
+  run.lock = std::move(*lock);
+  auto guard = OwnerGuard::start(command({"delete", "--force", id}));
+  if (!guard) {
+    return guard.takeError();
+  }
+  run.guard = std::move(*guard);
   if (auto err = write_bundle(request, run)) {
     return err;
   }
@@ -344,6 +363,16 @@ llvm::Expected<ExitStatus> OciExecutor::run(const RunRequest& request, const Can
     request.on_started(StartedContainer{run.id(), run.pid});
   }
   return wait(request, run, &*out, &*err, &master, cancel);
+}
+
+void OciExecutor::reclaim() const {
+  reclaim_dead_runs(options_.state_dir, options_.runtime_root, kReclaimMinAgeSeconds,
+                    [this](const std::string& id) {
+                      auto result = run_command(command({"delete", "--force", id}));
+                      if (!result) {
+                        llvm::consumeError(result.takeError());
+                      }
+                    });
 }
 
 }  // namespace
@@ -377,7 +406,9 @@ llvm::Expected<std::unique_ptr<Executor>> make_oci_executor(const ExecutorOption
   if (::prctl(PR_SET_CHILD_SUBREAPER, 1) != 0) {
     return make_io_error("become subreaper for", "container processes", errno);
   }
-  return std::make_unique<OciExecutor>(options, std::move(binary));
+  auto executor = std::make_unique<OciExecutor>(options, std::move(binary));
+  executor->reclaim();
+  return executor;
 }
 
 }  // namespace kiln::runtime

@@ -26,6 +26,15 @@ struct MountSpec {
   uint64_t tmpfs_size_bytes = 0;
 };
 
+/// A container's seccomp filter: docker's default profile (the default), none, or
+/// a custom `linux.seccomp` object (JSON text from seccomp_from_profile).
+struct Seccomp {
+  enum class Kind { docker_default, unconfined, custom };
+  Kind kind = Kind::docker_default;
+  std::string oci_json;  ///< Kind::custom only: a valid `linux.seccomp` JSON object
+  bool operator==(const Seccomp&) const = default;
+};
+
 /// The process and sandbox of one container run.
 struct ProcessSpec {
   /// argv; args[0] is looked up in the container's PATH by the runtime. Not empty.
@@ -49,6 +58,7 @@ struct ProcessSpec {
   std::optional<std::string> hosts;
   /// Content of /etc/resolv.conf; nullopt: a copy of the host's.
   std::optional<std::string> resolv_conf;
+  Seccomp seccomp;
 };
 
 }  // namespace kiln::runtime

@@ -152,19 +152,6 @@ TEST_CASE("put_file streams a file in", "[content_store]") {
         "open '" + dir.path() + "/nope': No such file or directory");
 }
 
-TEST_CASE("open removes only stale entries of tmp/", "[content_store]") {
-  kiln::testutil::TempDir dir;
-  open_store(dir.path());
-  kiln::testutil::write_file(dir / "tmp/ingest-old", "old");
-  kiln::testutil::write_file(dir / "tmp/ingest-new", "new");
-  struct utimbuf old_time {};
-  old_time.actime = old_time.modtime = ::time(nullptr) - 7200;
-  REQUIRE(::utime((dir / "tmp/ingest-old").c_str(), &old_time) == 0);
-  open_store(dir.path());
-  CHECK(!kiln::fs::exists(dir / "tmp/ingest-old"));
-  CHECK(kiln::fs::exists(dir / "tmp/ingest-new"));
-}
-
 TEST_CASE("threads writing the same blobs concurrently all succeed", "[content_store]") {
   kiln::testutil::TempDir dir;
   ContentStore store = open_store(dir.path());

@@ -75,7 +75,7 @@ TEST_CASE("kiln.db is created in WAL mode at the latest schema version", "[image
   REQUIRE(static_cast<bool>(check));
   CHECK(*check == "ok");
   CHECK(kiln::testutil::run({"ls", dir.path()}).out ==
-        "blobs\nkiln.db\nkiln.db-shm\nkiln.db-wal\ntmp\n");
+        "blobs\nkiln.db\nkiln.db-shm\nkiln.db-wal\nstore.lock\ntmp\n");
 }
 
 TEST_CASE("migrations run once, in order, and a newer schema is refused", "[image_store]") {

@@ -40,8 +40,10 @@ pid_t spawn(const std::vector<std::string>& argv, const std::string& log) {
   return pid;
 }
 
+// Ctrl-C: `kiln run` passes it on to the container, where Flask exits on SIGINT (as
+// PID 1 it would ignore SIGTERM, as under docker); redis exits on either.
 void stop(pid_t pid) {
-  ::kill(pid, SIGTERM);
+  ::kill(pid, SIGINT);
   for (int i = 0; i < 100; ++i) {
     if (::waitpid(pid, nullptr, WNOHANG) == pid) {
       return;

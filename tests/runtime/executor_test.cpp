@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <fstream>
@@ -152,6 +153,29 @@ TEST_CASE("network none has only lo, up", "[runtime][runc]") {
   f.check_clean();
 }
 
+TEST_CASE("docker's seccomp profile denies unshare to a user", "[runtime][runc][seccomp]") {
+  Fixture f;
+  auto req = f.request({"sh", "-c",
+                        "busybox grep '^Seccomp:' /proc/self/status; busybox unshare -U -r true; "
+                        "echo rc=$?"});
+  req.process.user = "app";
+  CHECK(f.run_ok(req) == rt::ExitStatus{0, 0});
+  CHECK(f.out == "Seccomp:\t2\nrc=1\n");
+  CHECK(f.err == "unshare: unshare(0x10000000): Operation not permitted\n");
+  f.check_clean();
+}
+
+TEST_CASE("seccomp unconfined lets a user unshare", "[runtime][runc][seccomp]") {
+  Fixture f;
+  auto req = f.request(
+      {"sh", "-c", "busybox grep '^Seccomp:' /proc/self/status; busybox unshare -U -r id -u"});
+  req.process.user = "app";
+  req.process.seccomp.kind = rt::Seccomp::Kind::unconfined;
+  CHECK(f.run_ok(req) == rt::ExitStatus{0, 0});
+  CHECK(f.out == "Seccomp:\t0\n0\n");
+  f.check_clean();
+}
+
 TEST_CASE("mount is not allowed", "[runtime][runc]") {
   Fixture f;
   CHECK(f.run_ok(f.request({"mount", "-t", "tmpfs", "tmpfs", "/tmp"})) == rt::ExitStatus{1, 0});
@@ -182,6 +206,56 @@ TEST_CASE("a killed process reports its signal", "[runtime][runc]") {
   CHECK(status == rt::ExitStatus{0, SIGKILL});
   CHECK(status.code() == 137);
   f.check_clean();
+}
+
+TEST_CASE("a container dies with the process that started it", "[runtime][runc][kill9]") {
+  BusyboxRootfs root;
+  std::string state = kiln::fs::join(root.dir(), "state");
+  std::string runc_root = kiln::fs::join(root.dir(), "runc");
+  int started[2];
+  REQUIRE(::pipe(started) == 0);
+  pid_t owner = ::fork();
+  if (owner == 0) {
+    ::close(started[0]);
+    auto executor = rt::make_oci_executor({rt::RuntimeKind::runc, state, "", runc_root});
+    rt::RunRequest req;
+    req.rootfs = root.path();
+    req.process.args = {"sleep", "60"};
+    req.on_started = [&](const rt::StartedContainer& c) {
+      std::string line = std::to_string(c.pid) + "\n";
+      (void)!::write(started[1], line.data(), line.size());
+    };
+    if (executor) {
+      (void)(*executor)->run(req, nullptr);
+    }
+    ::_exit(1);
+  }
+  ::close(started[1]);
+  char buf[32] = {};
+  REQUIRE(::read(started[0], buf, sizeof(buf) - 1) > 0);
+  ::close(started[0]);
+  int container_pid = std::atoi(buf);
+  REQUIRE(container_pid > 0);
+  REQUIRE(::kill(owner, SIGKILL) == 0);
+  REQUIRE(::waitpid(owner, nullptr, 0) == owner);
+  // The guard deletes the container: its process goes, runc forgets it.
+  bool gone = false;
+  for (int i = 0; i < 200 && !gone; ++i) {
+    auto listed = rt::run_command({"/usr/sbin/runc", "--root", runc_root, "list", "-q"});
+    REQUIRE(static_cast<bool>(listed));
+    ::waitpid(container_pid, nullptr, WNOHANG);  // a zombie child, if we are its subreaper
+    gone = ::kill(container_pid, 0) != 0 && listed->output.empty();
+    ::usleep(50000);
+  }
+  CHECK(gone);
+  // The state dir is left to the next executor of `state`, which reclaims it once
+  // it is old enough (a younger one may belong to a live run).
+  CHECK(kiln::fs::exists(state));
+  auto next = rt::make_oci_executor({rt::RuntimeKind::runc, state, "", runc_root});
+  REQUIRE(static_cast<bool>(next));
+  auto ls = rt::run_command({"/bin/sh", "-c", "ls " + state + " | wc -l"});
+  REQUIRE(static_cast<bool>(ls));
+  CHECK(ls->output == "1\n");
 }
 
 TEST_CASE("cancelling kills the container and cleans up", "[runtime][runc]") {

@@ -1,0 +1,122 @@
+#include "runtime/run_owner.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <ctime>
+#include <functional>
+#include <memory>
+
+#include "support/error.h"
+#include "support/fs.h"
+
+namespace kiln::runtime {
+namespace {
+
+// The names of the directories in `dir` (none when it cannot be read).
+std::vector<std::string> subdirs(const std::string& dir) {
+  std::vector<std::string> names;
+  std::unique_ptr<DIR, int (*)(DIR*)> d(::opendir(dir.c_str()), ::closedir);
+  if (!d) {
+    return names;
+  }
+  while (dirent* e = ::readdir(d.get())) {
+    std::string name = e->d_name;
+    if (name != "." && name != ".." && e->d_type == DT_DIR) {
+      names.push_back(std::move(name));
+    }
+  }
+  return names;
+}
+
+}  // namespace
+
+llvm::Expected<OwnerGuard> OwnerGuard::start(const std::vector<std::string>& on_owner_death) {
+  // A socket rather than a pipe: send() can refuse SIGPIPE should the guard be gone.
+  int fds[2];
+  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0) {
+    return make_io_error("create", "socket pair", errno);
+  }
+  UniqueFd theirs(fds[0]);
+  UniqueFd ours(fds[1]);
+  // `read` fails only at end of file: the owner closed its end without a line.
+  std::vector<std::string> argv = {"/bin/sh", "-c", "read line || exec \"$@\"", "kiln-guard"};
+  argv.insert(argv.end(), on_owner_death.begin(), on_owner_death.end());
+  auto pid = spawn_process(argv, theirs.get(), -1, -1);
+  if (!pid) {
+    return pid.takeError();
+  }
+  OwnerGuard guard;
+  guard.pipe_ = std::move(ours);
+  guard.pid_ = *pid;
+  return guard;
+}
+
+OwnerGuard& OwnerGuard::operator=(OwnerGuard&& other) noexcept {
+  if (this != &other) {
+    release();
+    pipe_ = std::move(other.pipe_);
+    pid_ = std::exchange(other.pid_, -1);
+  }
+  return *this;
+}
+
+void OwnerGuard::release() {
+  if (pipe_) {
+    ssize_t written;
+    do {
+      written = ::send(pipe_.get(), "done\n", 5, MSG_NOSIGNAL);
+    } while (written < 0 && errno == EINTR);
+    pipe_.reset();
+  }
+  if (pid_ > 0) {
+    wait_process(pid_);
+    pid_ = -1;
+  }
+}
+
+llvm::Expected<UniqueFd> lock_run_dir(const std::string& dir) {
+  UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!fd) {
+    return make_io_error("open", dir, errno);
+  }
+  while (::flock(fd.get(), LOCK_EX) != 0) {
+    if (errno != EINTR) {
+      return make_io_error("lock", dir, errno);
+    }
+  }
+  return fd;
+}
+
+void reclaim_dead_runs(const std::string& state_dir, const std::string& runtime_root,
+                       int64_t min_age_seconds,
+                       const std::function<void(const std::string& id)>& remove) {
+  for (const std::string& id : subdirs(state_dir)) {
+    std::string dir = fs::join(state_dir, id);
+    struct stat st {};
+    if (::stat(dir.c_str(), &st) != 0 || std::time(nullptr) - st.st_ctime < min_age_seconds) {
+      continue;
+    }
+    UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!fd || ::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
+      continue;  // its owner lives
+    }
+    remove(id);
+    llvm::consumeError(fs::remove_all(dir));
+  }
+  if (runtime_root.empty()) {
+    return;
+  }
+  for (const std::string& id : subdirs(runtime_root)) {
+    if (!fs::exists(fs::join(state_dir, id))) {
+      remove(id);
+    }
+  }
+}
+
+}  // namespace kiln::runtime
