@@ -149,7 +149,17 @@ llvm::Expected<const llb::Vertex*> Lowerer::from_vertex(llvm::StringRef from, So
   if (!st) {
     return st.takeError();
   }
-  assert((*st)->lowered && "dependencies are lowered first");
+  if (!(*st)->lowered) {
+    // Only an ONBUILD trigger of the base image names a stage that was not
+    // collected as a dependency ("ONBUILD COPY --from=src"): lower it now.
+    if ((*st)->lowering) {
+      return error_at(range, "circular dependency detected on stage: " + from.str());
+    }
+    (*st)->reachable = true;
+    if (auto err = lower_stage(**st)) {
+      return std::move(err);
+    }
+  }
   return (*st)->vertex;
 }
 

@@ -109,6 +109,8 @@ class Lowerer {
   /// The file system of a `--from` value: a stage name or index, else an image.
   llvm::Expected<const llb::Vertex*> from_vertex(llvm::StringRef from, SourceRange range);
   llvm::Expected<StageState*> find_from(llvm::StringRef from, SourceRange range);
+  llvm::Error check_defined_before(const StageState& st, const StageState& dep,
+                                   const Command& command, const std::string& ref);
   /// "[name 2/5] " for the next build step of `st`.
   std::string step_prefix(StageState& st);
   llb::VertexMetadata step_meta(StageState& st, std::string text, SourceRange range);

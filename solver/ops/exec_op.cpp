@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <deque>
+#include <map>
 
 #include <llvm/ADT/StringExtras.h>
 
@@ -21,12 +22,6 @@
 
 namespace kiln::solver::ops::detail {
 namespace {
-
-/// True when `input` of `v` is a local directory (its users key on content).
-bool is_local(const llb::Vertex& v, uint32_t input) {
-  return input < v.inputs().size() &&
-         std::holds_alternative<llb::LocalSource>(v.inputs()[input]->op());
-}
 
 /// The command line of a failed process as its error shows it: the start only
 /// of a huge one (a 10 MB RUN line must not make a 10 MB error).
@@ -183,16 +178,32 @@ llvm::Expected<core::CacheMap> exec_cache_map(const SolveContext& ctx, const llb
   core::CacheMap map;
   map.op_digest = op_key_digest(v, ctx);
   map.deps.resize(v.inputs().size());
+  // Like BuildKit's getMountDeps: a bind mount (read-only, or read-write without an
+  // output, which is what a Dockerfile's rw mount is) keys on the content of the
+  // paths it selects, whether the input is the context or a stage; the rootfs input
+  // keys on its cache key.
+  std::map<uint32_t, std::vector<std::string>> selected;
   for (size_t i = 1; i < op.mounts.size(); ++i) {
     const llb::Mount& m = op.mounts[i];
-    if (!m.input || m.kind != llb::MountKind::bind) {
-      continue;
+    if (m.input && *m.input != 0 && m.kind == llb::MountKind::bind) {
+      auto& paths = selected[*m.input];
+      if (!llvm::is_contained(paths, m.selector)) {
+        paths.push_back(m.selector);
+      }
     }
-    core::CacheDep& dep = map.deps[*m.input];
-    dep.selector = Digest::of(m.selector);
-    if (is_local(v, *m.input)) {
-      dep.content = content_of(ctx, {m.selector}, false);
+  }
+  for (auto& [input, paths] : selected) {
+    core::CacheDep& dep = map.deps[input];
+    if (paths.size() == 1) {
+      dep.selector = Digest::of(paths[0]);
+    } else {
+      Sha256 sel;
+      for (const auto& p : paths) {
+        sel.field("path", p);
+      }
+      dep.selector = sel.finish();
     }
+    dep.content = content_of(ctx, std::move(paths), false);
   }
   return map;
 }

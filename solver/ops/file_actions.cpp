@@ -297,9 +297,26 @@ llvm::Expected<bool> unpack_archive(const std::string& archive, const std::strin
                        ": path escapes the destination");
       break;
     }
-    archive_entry_set_pathname(entry, fs::join(dest, name).c_str());
+    // As containerd's Apply (BuildKit's unpacker): the entry's parent directory is
+    // resolved inside `dest`, so an absolute symlink of the base ("/a -> /real")
+    // leads to "/real" under `dest`, never out of it.
+    auto [parent, base] = llvm::StringRef(name).rtrim('/').rsplit('/');
+    if (base.empty()) {
+      std::swap(parent, base);
+    }
+    auto resolved = runtime::resolve_in_rootfs(dest, parent.empty() ? "/" : parent);
+    if (!resolved) {
+      err = resolved.takeError();
+      break;
+    }
+    archive_entry_set_pathname(entry, fs::join(*resolved, base).c_str());
     if (const char* hl = archive_entry_hardlink(entry)) {
-      archive_entry_set_hardlink(entry, fs::join(dest, hl).c_str());
+      auto target = runtime::resolve_in_rootfs(dest, hl);
+      if (!target) {
+        err = target.takeError();
+        break;
+      }
+      archive_entry_set_hardlink(entry, target->c_str());
     }
     if (owner) {
       archive_entry_set_uid(entry, owner->first);

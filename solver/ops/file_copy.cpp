@@ -64,11 +64,26 @@ struct Copier {
   CopyReuse* reuse = nullptr;
   std::string rootfs;
 
+  /// The source path (relative to the source root) that --exclude patterns are
+  /// relative to: the copied directory, or the directory of a copied file.
+  std::string exclude_base;
+
+  /// Left out by the source's own filter (.dockerignore), `rel` from the source root.
+  bool filtered(llvm::StringRef rel, bool is_dir) const {
+    return src.filter && !src.filter(rel, is_dir);
+  }
+
+  /// Left out by the filter or, like BuildKit's copier, by an --exclude pattern
+  /// matched below `exclude_base` ("*.mp3" leaves out dir3/a.mp3 of `COPY dir3 /x`).
   bool skipped(llvm::StringRef rel, bool is_dir) const {
-    if (src.filter && !src.filter(rel, is_dir)) {
+    if (filtered(rel, is_dir)) {
       return true;
     }
-    return excludes && !excludes(rel, is_dir);
+    llvm::StringRef below = rel;
+    if (!exclude_base.empty() && !below.consume_front(exclude_base + "/")) {
+      return false;
+    }
+    return excludes && !excludes(below, is_dir);
   }
 
   /// The permission bits the copy of `st` gets.
@@ -327,7 +342,7 @@ void glob_into(const std::string& root, const std::vector<std::string>& parts, s
   while (auto* e = ::readdir(d)) {
     std::string name = e->d_name;
     if (name != "." && name != ".." && ::fnmatch(parts[i].c_str(), name.c_str(), FNM_PERIOD) == 0 &&
-        !c.skipped(join(name), e->d_type == DT_DIR)) {
+        !c.filtered(join(name), e->d_type == DT_DIR)) {
       names.push_back(name);
     }
   }
@@ -344,7 +359,7 @@ llvm::Expected<std::vector<std::string>> expand_sources(const llb::CopyAction& a
   for (const auto& p : action.src_paths) {
     std::string rel = cache::clean_context_path(p);
     if (!has_wildcard(rel) || !action.allow_wildcard) {
-      if (!rel.empty() && (!exists_in_root(c.src.root, rel) || c.skipped(rel, false))) {
+      if (!rel.empty() && (!exists_in_root(c.src.root, rel) || c.filtered(rel, false))) {
         return make_error("failed to compute cache key: " + quote(rel) + " not found");
       }
       out.push_back(rel);
@@ -425,6 +440,11 @@ llvm::Error apply_copy(const CopySource& source, const std::string& rootfs,
   }
   uint32_t uid = *owner ? (*owner)->first : 0;
   uint32_t gid = *owner ? (*owner)->second : 0;
+  unsigned long long octal = 0;
+  uint32_t parent_mode = 0755;
+  if (!action.chmod.empty() && !llvm::StringRef(action.chmod).getAsInteger(8, octal)) {
+    parent_mode = static_cast<uint32_t>(octal & 07777);
+  }
   for (const auto& rel : *sources) {
     // As BuildKit's copier decides per source: a file goes into the destination
     // only when it ends with '/' or is a directory by now; otherwise it becomes
@@ -445,6 +465,10 @@ llvm::Error apply_copy(const CopySource& source, const std::string& rootfs,
     }
     const std::string& from = src->host;
     const struct stat& st = src->st;
+    size_t slash = rel.rfind('/');
+    c.exclude_base = S_ISDIR(st.st_mode)          ? rel
+                     : slash == std::string::npos ? ""
+                                                  : rel.substr(0, slash);
     llvm::StringRef base = llvm::StringRef(rel).rsplit('/').second.empty()
                                ? llvm::StringRef(rel)
                                : llvm::StringRef(rel).rsplit('/').second;
@@ -456,7 +480,8 @@ llvm::Error apply_copy(const CopySource& source, const std::string& rootfs,
     }
     llvm::StringRef parent_c = llvm::StringRef(target_c).rtrim('/').rsplit('/').first;
     if (!parent_c.empty() && action.create_dest_path) {
-      if (auto err = runtime::make_dirs_in_rootfs(rootfs, parent_c, uid, gid)) {
+      // Current BuildKit gives the parents a COPY creates the --chmod mode too.
+      if (auto err = runtime::make_dirs_in_rootfs(rootfs, parent_c, uid, gid, parent_mode)) {
         return err;
       }
     }

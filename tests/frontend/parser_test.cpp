@@ -103,14 +103,14 @@ TEST_CASE("errors print with file, lines and BuildKit's wording", "[parser]") {
         "   3 | >>> RUNN make all\n"
         "   4 |     COPY . .\n"
         "--------------------\n"
-        "error: unknown instruction 'RUNN' (did you mean 'RUN'?)\n");
+        "error: unknown instruction: RUNN (did you mean RUN?)\n");
   CHECK(printed_error("FROM a\nFOOBARBAZ x\n") ==
         "Dockerfile:2\n"
         "--------------------\n"
         "   1 |     FROM a\n"
         "   2 | >>> FOOBARBAZ x\n"
         "--------------------\n"
-        "error: unknown instruction 'FOOBARBAZ'\n");
+        "error: unknown instruction: FOOBARBAZ\n");
   CHECK(printed_error("") == "Dockerfile\nerror: file with no instructions\n");
   CHECK(printed_error("FROM busybox\n\nENV PATH\n") ==
         "Dockerfile:3\n"
