@@ -5,6 +5,8 @@ namespace kiln::cli {
 void add_registry_flags(CLI::App& sub, RegistryFlags& flags) {
   sub.add_option("--insecure-registry", flags.insecure_registries,
                  "Registry (host:port) that may be reached over plain HTTP");
+  sub.add_option("--registry-mirror", flags.registry_mirrors,
+                 "Mirror to pull docker.io images through (URL or host:port)");
 }
 
 void LayerProgressPrinter::operator()(const registry::BlobProgress& event) {

@@ -18,7 +18,7 @@ using exporter::ContentBlobStore;
 using exporter::make_registry_client;
 using exporter::RegistryFlags;
 
-/// Adds --insecure-registry (repeatable) to `sub`.
+/// Adds --insecure-registry and --registry-mirror (repeatable) to `sub`.
 void add_registry_flags(CLI::App& sub, RegistryFlags& flags);
 
 /// Prints docker's progress lines ("<id>: Pull complete") for layer events, one

@@ -4,6 +4,7 @@
 
 #include <cstdlib>
 
+#include "registry/mirrors.h"
 #include "support/error.h"
 
 namespace kiln::exporter {
@@ -71,6 +72,15 @@ llvm::Expected<std::unique_ptr<registry::BlobReader>> ContentBlobStore::open(
 llvm::Expected<std::unique_ptr<registry::Client>> make_registry_client(
     const RegistryFlags& flags, registry::ClientOptions options) {
   options.insecure_registries = flags.insecure_registries;
+  auto config =
+      registry::load_registry_config(registry::default_config_dir(), flags.registry_mirrors);
+  if (!config) {
+    return config.takeError();
+  }
+  options.mirrors = std::move(config->mirrors);
+  options.insecure_registries.insert(options.insecure_registries.end(),
+                                     config->insecure_registries.begin(),
+                                     config->insecure_registries.end());
   if (const char* env = std::getenv("KILN_INSECURE_REGISTRIES")) {
     llvm::SmallVector<llvm::StringRef, 4> entries;
     llvm::StringRef(env).split(entries, ',', -1, false);

@@ -29,10 +29,12 @@ class ContentBlobStore : public registry::BlobStore {
 /// Registry flags shared by pull, push and login.
 struct RegistryFlags {
   std::vector<std::string> insecure_registries;
+  std::vector<std::string> registry_mirrors;
 };
 
-/// A client for the flags; KILN_INSECURE_REGISTRIES (comma-separated) adds entries
-/// and KILN_REGISTRY_CHUNK_SIZE sets chunked uploads.
+/// A client for the flags and the mirrors and insecure registries configured in
+/// registry::default_config_dir() (registry/mirrors.h); KILN_INSECURE_REGISTRIES
+/// (comma-separated) adds entries and KILN_REGISTRY_CHUNK_SIZE sets chunked uploads.
 llvm::Expected<std::unique_ptr<registry::Client>> make_registry_client(
     const RegistryFlags& flags, registry::ClientOptions options = {});
 
