@@ -159,6 +159,9 @@ TEST_CASE("tag, inspect and history", "[integration][images]") {
   CHECK(history.find("tiny alpha:1\n") != std::string::npos);
   CHECK(kiln_ok(root, {"history", "--format", "{{.ID}} {{.CreatedAt}} {{.Comment}}", "alpha:1"}) ==
         short_id(a) + " 1970-01-01T00:00:00Z tiny alpha:1\n");
+  auto entry = nlohmann::json::parse(kiln_ok(root, {"history", "--format", "json", "alpha:1"}));
+  CHECK(entry["ID"] == short_id(a));
+  CHECK(entry["Comment"] == "tiny alpha:1");
 }
 
 TEST_CASE("load names the images it replaces", "[integration][images]") {
