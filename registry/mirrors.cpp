@@ -99,6 +99,7 @@ namespace {
 struct RegistryEntry {
   std::string prefix, location;
   bool insecure = false;
+  bool digest_only = false;
   std::vector<Mirror> mirrors;
 };
 
@@ -139,6 +140,9 @@ void add_entry(RegistryEntry& entry, RegistryConfig& config) {
     }
   }
   for (Mirror& mirror : entry.mirrors) {
+    if (entry.digest_only) {
+      mirror.pull_from = Mirror::PullFrom::digest_only;
+    }
     if (mirror.insecure) {
       config.insecure_registries.push_back(mirror.domain);
     }
@@ -196,6 +200,8 @@ llvm::Error parse_registries_conf(llvm::StringRef toml, RegistryConfig& config) 
         entry->location = *value;
       } else if (key == "insecure") {
         entry->insecure = *value == "true";
+      } else if (key == "mirror-by-digest-only") {
+        entry->digest_only = *value == "true";
       }
     } else if (table == Table::mirror) {
       Mirror& mirror = entry->mirrors.back();
@@ -204,11 +210,22 @@ llvm::Error parse_registries_conf(llvm::StringRef toml, RegistryConfig& config) 
         if (!parsed) {
           return fail(error_message(parsed.takeError()));
         }
-        bool insecure = mirror.insecure;
+        parsed->insecure = mirror.insecure;
+        parsed->pull_from = mirror.pull_from;
         mirror = std::move(*parsed);
-        mirror.insecure = insecure;
       } else if (key == "insecure") {
         mirror.insecure = *value == "true";
+      } else if (key == "pull-from-mirror") {
+        if (*value == "all") {
+          mirror.pull_from = Mirror::PullFrom::all;
+        } else if (*value == "digest-only") {
+          mirror.pull_from = Mirror::PullFrom::digest_only;
+        } else if (*value == "tag-only") {
+          mirror.pull_from = Mirror::PullFrom::tag_only;
+        } else {
+          return fail("pull-from-mirror " + quote(*value) +
+                      " (expected 'all', 'digest-only' or 'tag-only')");
+        }
       }
     }
   }
