@@ -515,6 +515,34 @@ llvm::Expected<Value> fn_title(Args& args) {
   return Value(*text);
 }
 
+// Go's slice: x[i:j] of a string (bytes) or array with 0 to 2 integer bounds.
+llvm::Expected<Value> fn_slice(Args& args) {
+  if (args.empty() || args.size() > 3) {
+    return make_error("wrong number of args: want 1 to 3 got " + llvm::Twine(args.size()));
+  }
+  const Value& item = args[0];
+  if (!item.is_string() && !item.is_array()) {
+    return make_error("can't slice item of type " + go_type(item));
+  }
+  int64_t size = item.is_string() ? static_cast<int64_t>(item.get_ref<const std::string&>().size())
+                                  : static_cast<int64_t>(item.size());
+  int64_t bounds[2] = {0, size};
+  for (size_t i = 1; i < args.size(); ++i) {
+    if (!args[i].is_number_integer()) {
+      return make_error("cannot index slice/array with " + quote(go_print(args[i])));
+    }
+    bounds[i - 1] = args[i].get<int64_t>();
+  }
+  if (bounds[0] < 0 || bounds[1] > size || bounds[0] > bounds[1]) {
+    return make_error("index out of range: " + llvm::Twine(bounds[0]) + ":" +
+                      llvm::Twine(bounds[1]));
+  }
+  if (item.is_string()) {
+    return Value(item.get_ref<const std::string&>().substr(bounds[0], bounds[1] - bounds[0]));
+  }
+  return Value(Value::array_t(item.begin() + bounds[0], item.begin() + bounds[1]));
+}
+
 // docker's pad: `before` spaces, the value, `after` spaces.
 llvm::Expected<Value> fn_pad(Args& args) {
   if (auto err = arity(args, 3)) {
@@ -553,6 +581,7 @@ Function find_function(const std::string& name) {
       {"not", fn_not},
       {"len", fn_len},
       {"index", fn_index},
+      {"slice", fn_slice},
       {"eq", fn_eq},
       {"ne", ordered<ne_test>},
       {"lt", ordered<lt_test>},
