@@ -143,6 +143,8 @@ TEST_CASE("tag, inspect and history", "[integration][images]") {
                        a}) == "linux/amd64 [\"alpha:1\"]\nlinux/amd64 [\"alpha:1\"]\n");
   CHECK(kiln_ok(root, {"inspect", "--format", "{{range .RootFS.Layers}}{{len .}}{{end}}",
                        "alpha:1"}) == "71\n");
+  // Unlike the list commands, docker's inspect leaves a "\t" escape as it is.
+  CHECK(kiln_ok(root, {"inspect", "-f", "{{.Os}}\\t", "alpha:1"}) == "linux\\t\n");
   Output unknown = kiln::testutil::kiln(root, {"inspect", "-f", "{{nope}}", "alpha:1"});
   CHECK(unknown.exit_code == 1);
   CHECK(unknown.out == "");
