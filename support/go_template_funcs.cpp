@@ -145,8 +145,44 @@ std::string bad_verb(const Spec& spec, const Value& value) {
   return std::string("%!") + spec.verb + "(" + go_type(value) + "=" + go_print(value) + ")";
 }
 
-std::string format_one(const Spec& spec, const Value& value) {
+// %d, %x, %X: integers, and %x/%X of a string's bytes.
+std::string format_integer(const Spec& spec, const Value& value) {
+  char buf[64];
+  if (value.is_number_integer()) {
+    int64_t n = value.get<int64_t>();
+    const char* form = spec.verb == 'd' ? "%lld" : spec.verb == 'x' ? "%llx" : "%llX";
+    std::snprintf(buf, sizeof buf, form, static_cast<long long>(std::llabs(n)));
+    std::string text = std::string(n < 0 ? "-" : spec.plus ? "+" : "") + buf;
+    return pad(spec, text);
+  }
+  if (spec.verb != 'd' && value.is_string()) {
+    std::string text;
+    for (unsigned char c : value.get<std::string>()) {
+      std::snprintf(buf, sizeof buf, spec.verb == 'x' ? "%02x" : "%02X", c);
+      text += buf;
+    }
+    return pad(spec, text);
+  }
+  return bad_verb(spec, value);
+}
+
+// %f, %F, %e, %g of a float.
+std::string format_float(const Spec& spec, const Value& value) {
   char buf[512];
+  if (value.is_number_float()) {
+    std::string form = std::string("%") + (spec.plus ? "+" : "") + "." +
+                       std::to_string(spec.precision < 0 ? 6 : spec.precision) +
+                       (spec.verb == 'F' ? 'f' : spec.verb);
+    if (spec.verb == 'g' && spec.precision < 0) {
+      return pad(spec, go_float(value.get<double>()));
+    }
+    std::snprintf(buf, sizeof buf, form.c_str(), value.get<double>());
+    return pad(spec, buf);
+  }
+  return bad_verb(spec, value);
+}
+
+std::string format_one(const Spec& spec, const Value& value) {
   switch (spec.verb) {
     case 'v':
     case 's':
@@ -174,37 +210,12 @@ std::string format_one(const Spec& spec, const Value& value) {
     case 'd':
     case 'x':
     case 'X':
-      if (value.is_number_integer()) {
-        int64_t n = value.get<int64_t>();
-        const char* form = spec.verb == 'd' ? "%lld" : spec.verb == 'x' ? "%llx" : "%llX";
-        std::snprintf(buf, sizeof buf, form, static_cast<long long>(std::llabs(n)));
-        std::string text = std::string(n < 0 ? "-" : spec.plus ? "+" : "") + buf;
-        return pad(spec, text);
-      }
-      if (spec.verb != 'd' && value.is_string()) {
-        std::string text;
-        for (unsigned char c : value.get<std::string>()) {
-          std::snprintf(buf, sizeof buf, spec.verb == 'x' ? "%02x" : "%02X", c);
-          text += buf;
-        }
-        return pad(spec, text);
-      }
-      return bad_verb(spec, value);
+      return format_integer(spec, value);
     case 'f':
     case 'F':
     case 'e':
     case 'g':
-      if (value.is_number_float()) {
-        std::string form = std::string("%") + (spec.plus ? "+" : "") + "." +
-                           std::to_string(spec.precision < 0 ? 6 : spec.precision) +
-                           (spec.verb == 'F' ? 'f' : spec.verb);
-        if (spec.verb == 'g' && spec.precision < 0) {
-          return pad(spec, go_float(value.get<double>()));
-        }
-        std::snprintf(buf, sizeof buf, form.c_str(), value.get<double>());
-        return pad(spec, buf);
-      }
-      return bad_verb(spec, value);
+      return format_float(spec, value);
     default:
       return std::string("%!") + spec.verb + "(" + go_type(value) + "=" + go_print(value) + ")";
   }
