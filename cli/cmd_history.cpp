@@ -110,8 +110,9 @@ llvm::Expected<int> run_history(const GlobalOptions& globals, const HistoryOptio
     rows.front()[0] = options.no_trunc ? image->config.str() : image->config.short_hex();
     templated.front()["ID"] = rows.front()[0];
   }
-  if (is_template_format(options.format) && !options.quiet) {
-    if (auto err = print_rows(std::cout, options.format, templated, kHistoryHeader)) {
+  if ((is_template_format(options.format) || options.format == "json") && !options.quiet) {
+    std::string format = options.format == "json" ? "{{json .}}" : options.format;
+    if (auto err = print_rows(std::cout, format, templated, kHistoryHeader)) {
       return err;
     }
     return 0;
@@ -133,7 +134,7 @@ CommandBody setup_history(CLI::App& sub, const GlobalOptions& globals) {
   sub.add_flag("-q,--quiet", options->quiet, "Only show image IDs");
   sub.add_option("-H,--human", options->human, "Print sizes and dates in human readable format");
   sub.add_option("--format", options->format,
-                 "Format output: 'table', 'table TEMPLATE' or a Go TEMPLATE");
+                 "Format output: 'table', 'json', 'table TEMPLATE' or a Go TEMPLATE");
   sub.add_option("image", options->image, "IMAGE")->required();
   return [&globals, options]() { return run_history(globals, *options); };
 }

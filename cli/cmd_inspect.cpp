@@ -79,7 +79,8 @@ llvm::Expected<int> run_inspect(const GlobalOptions& globals,
                                 const std::vector<std::string>& images, const std::string& format) {
   std::optional<support::GoTemplate> tmpl;
   if (!format.empty() && format != "json") {
-    auto parsed = support::GoTemplate::parse(support::expand_format_escapes(format));
+    // As docker's inspect: the template as given (list commands expand `\t` first).
+    auto parsed = support::GoTemplate::parse(format);
     if (!parsed) {
       return with_context(parsed.takeError(), "template parsing error");
     }

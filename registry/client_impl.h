@@ -51,9 +51,12 @@ struct Client::Impl {
                                                           llvm::StringRef scope,
                                                           const HttpResponse& unauthorized,
                                                           llvm::StringRef what);
+  /// Which object a pull fetches, for the mirrors' PullFrom.
+  enum class PullKind { manifest_by_tag, manifest_by_digest, blob };
   /// Where to pull repository `repo` from: the repository on each reachable mirror
-  /// of its registry (probing each mirror's /v2/ once), then `repo` itself.
-  std::vector<oci::Reference> pull_sources(const oci::Reference& repo);
+  /// of its registry that serves `kind` (probing each mirror's /v2/ once), then
+  /// `repo` itself.
+  std::vector<oci::Reference> pull_sources(const oci::Reference& repo, PullKind kind);
   /// Sleeps before retry `attempt` (0-based), honouring Retry-After of `response`.
   void backoff(int attempt, const HttpResponse& response);
 };

@@ -6,11 +6,36 @@
 
 namespace kiln::registry {
 
-std::vector<oci::Reference> Client::Impl::pull_sources(const oci::Reference& repo) {
+namespace {
+
+bool serves(const Mirror& mirror, Client::Impl::PullKind kind) {
+  using Kind = Client::Impl::PullKind;
+  switch (mirror.pull_from) {
+    case Mirror::PullFrom::all:
+      return true;
+    case Mirror::PullFrom::digest_only:
+      return kind != Kind::manifest_by_tag;
+    case Mirror::PullFrom::tag_only:
+      return kind != Kind::manifest_by_digest;
+  }
+  return true;
+}
+
+Client::Impl::PullKind manifest_kind(llvm::StringRef reference) {
+  return reference.contains(':') ? Client::Impl::PullKind::manifest_by_digest
+                                 : Client::Impl::PullKind::manifest_by_tag;
+}
+
+}  // namespace
+
+std::vector<oci::Reference> Client::Impl::pull_sources(const oci::Reference& repo, PullKind kind) {
   std::vector<oci::Reference> sources;
   auto it = options.mirrors.find(repo.domain);
   for (size_t i = 0; it != options.mirrors.end() && i < it->second.size(); ++i) {
     const Mirror& mirror = it->second[i];
+    if (!serves(mirror, kind)) {
+      continue;
+    }
     std::optional<bool> known;
     {
       std::lock_guard<std::mutex> guard(mutex);
@@ -50,7 +75,7 @@ std::vector<oci::Reference> Client::Impl::pull_sources(const oci::Reference& rep
 
 llvm::Expected<FetchedManifest> Client::get_manifest(const oci::Reference& repo,
                                                      llvm::StringRef reference) {
-  std::vector<oci::Reference> sources = impl_->pull_sources(repo);
+  std::vector<oci::Reference> sources = impl_->pull_sources(repo, manifest_kind(reference));
   for (size_t i = 0; i + 1 < sources.size(); ++i) {
     llvm::Expected<FetchedManifest> fetched = get_manifest_at(sources[i], reference);
     if (fetched) {
@@ -63,7 +88,7 @@ llvm::Expected<FetchedManifest> Client::get_manifest(const oci::Reference& repo,
 
 llvm::Expected<std::optional<ManifestHead>> Client::head_manifest(const oci::Reference& repo,
                                                                   llvm::StringRef reference) {
-  std::vector<oci::Reference> sources = impl_->pull_sources(repo);
+  std::vector<oci::Reference> sources = impl_->pull_sources(repo, manifest_kind(reference));
   for (size_t i = 0; i + 1 < sources.size(); ++i) {
     llvm::Expected<std::optional<ManifestHead>> head = head_manifest_at(sources[i], reference);
     if (head && *head) {
@@ -78,7 +103,7 @@ llvm::Expected<std::optional<ManifestHead>> Client::head_manifest(const oci::Ref
 
 llvm::Error Client::fetch_blob(const oci::Reference& repo, const oci::Descriptor& blob,
                                BlobStore& store, const ProgressFn& progress) {
-  std::vector<oci::Reference> sources = impl_->pull_sources(repo);
+  std::vector<oci::Reference> sources = impl_->pull_sources(repo, Impl::PullKind::blob);
   for (size_t i = 0; i + 1 < sources.size(); ++i) {
     llvm::Error err = fetch_blob_at(sources[i], blob, store, progress);
     if (!err) {

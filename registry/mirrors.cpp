@@ -99,6 +99,7 @@ namespace {
 struct RegistryEntry {
   std::string prefix, location;
   bool insecure = false;
+  bool digest_only = false;
   std::vector<Mirror> mirrors;
 };
 
@@ -139,12 +140,53 @@ void add_entry(RegistryEntry& entry, RegistryConfig& config) {
     }
   }
   for (Mirror& mirror : entry.mirrors) {
+    if (entry.digest_only) {
+      mirror.pull_from = Mirror::PullFrom::digest_only;
+    }
     if (mirror.insecure) {
       config.insecure_registries.push_back(mirror.domain);
     }
     config.mirrors[domain].push_back(std::move(mirror));
   }
   entry = RegistryEntry();
+}
+
+void set_registry_key(RegistryEntry& entry, llvm::StringRef key, const std::string& value) {
+  if (key == "prefix") {
+    entry.prefix = value;
+  } else if (key == "location") {
+    entry.location = value;
+  } else if (key == "insecure") {
+    entry.insecure = value == "true";
+  } else if (key == "mirror-by-digest-only") {
+    entry.digest_only = value == "true";
+  }
+}
+
+llvm::Error set_mirror_key(Mirror& mirror, llvm::StringRef key, const std::string& value) {
+  if (key == "location") {
+    auto parsed = parse_mirror(value);
+    if (!parsed) {
+      return parsed.takeError();
+    }
+    parsed->insecure = mirror.insecure;
+    parsed->pull_from = mirror.pull_from;
+    mirror = std::move(*parsed);
+  } else if (key == "insecure") {
+    mirror.insecure = value == "true";
+  } else if (key == "pull-from-mirror") {
+    if (value == "all") {
+      mirror.pull_from = Mirror::PullFrom::all;
+    } else if (value == "digest-only") {
+      mirror.pull_from = Mirror::PullFrom::digest_only;
+    } else if (value == "tag-only") {
+      mirror.pull_from = Mirror::PullFrom::tag_only;
+    } else {
+      return make_error("pull-from-mirror " + quote(value) +
+                        " (expected 'all', 'digest-only' or 'tag-only')");
+    }
+  }
+  return llvm::Error::success();
 }
 
 }  // namespace
@@ -190,25 +232,10 @@ llvm::Error parse_registries_conf(llvm::StringRef toml, RegistryConfig& config) 
       return fail(error_message(value.takeError()));
     }
     if (table == Table::registry) {
-      if (key == "prefix") {
-        entry->prefix = *value;
-      } else if (key == "location") {
-        entry->location = *value;
-      } else if (key == "insecure") {
-        entry->insecure = *value == "true";
-      }
+      set_registry_key(*entry, key, *value);
     } else if (table == Table::mirror) {
-      Mirror& mirror = entry->mirrors.back();
-      if (key == "location") {
-        auto parsed = parse_mirror(*value);
-        if (!parsed) {
-          return fail(error_message(parsed.takeError()));
-        }
-        bool insecure = mirror.insecure;
-        mirror = std::move(*parsed);
-        mirror.insecure = insecure;
-      } else if (key == "insecure") {
-        mirror.insecure = *value == "true";
+      if (llvm::Error err = set_mirror_key(entry->mirrors.back(), key, *value)) {
+        return fail(error_message(std::move(err)));
       }
     }
   }

@@ -23,6 +23,11 @@ struct Mirror {
   /// "http", "https", or "" (HTTPS, or probed like an insecure registry).
   std::string scheme;
   bool insecure = false;
+  /// Which manifest pulls use the mirror (registries.conf `pull-from-mirror`, or
+  /// `mirror-by-digest-only` of its registry): all, only by digest, only by tag.
+  /// Blobs, addressed by digest and verified, may come from any mirror.
+  enum class PullFrom { all, digest_only, tag_only };
+  PullFrom pull_from = PullFrom::all;
 
   bool operator==(const Mirror&) const = default;
 };
@@ -48,8 +53,9 @@ std::string default_config_dir();
 llvm::Error parse_daemon_json(llvm::StringRef json, RegistryConfig& config);
 
 /// Adds the settings of registries.conf text `toml` to `config`: each
-/// [[registry]] with `prefix` or `location` (a registry domain) and `insecure`, and
-/// its [[registry.mirror]] entries with `location` and `insecure`. Other tables and
+/// [[registry]] with `prefix` or `location` (a registry domain), `insecure` and
+/// `mirror-by-digest-only`, and its [[registry.mirror]] entries with `location`,
+/// `insecure` and `pull-from-mirror` ("all", "digest-only", "tag-only"). Other tables and
 /// keys are ignored; errors name the line.
 llvm::Error parse_registries_conf(llvm::StringRef toml, RegistryConfig& config);
 

@@ -61,6 +61,13 @@ using Function = llvm::Expected<Value> (*)(std::vector<Value>& args);
 /// `or` are evaluated lazily by the executor and are not listed here.
 Function find_function(const std::string& name);
 
+/// Go's type name of a value in messages: "string", "int", "float64", "bool", ...
+std::string go_type_name(const Value& value);
+/// fmt.Sprintf (args[0] is the format), fmt.Sprint and fmt.Sprintln over values.
+llvm::Expected<Value> go_printf(std::vector<Value>& args);
+llvm::Expected<Value> go_sprint(std::vector<Value>& args);
+llvm::Expected<Value> go_sprintln(std::vector<Value>& args);
+
 /// Go's truth: false, 0, nil, "" and empty arrays and objects are false.
 bool truthy(const Value& value);
 

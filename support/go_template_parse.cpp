@@ -155,6 +155,19 @@ class Lexer {
     return fields;
   }
 
+  // The spelling of the number at pos_ ("-3", "0x1f", "1.5e-3"), consumed.
+  std::string number_text() {
+    size_t end = pos_ + 1;
+    while (end < text_.size() && (is_word(text_[end]) || text_[end] == '.' ||
+                                  ((text_[end] == '-' || text_[end] == '+') &&
+                                   (text_[end - 1] == 'e' || text_[end - 1] == 'E')))) {
+      ++end;
+    }
+    std::string text = text_.slice(pos_, end).str();
+    pos_ = end;
+    return text;
+  }
+
   llvm::Error token(bool spaced) {
     Token tok{Kind::eof, "", {}, spaced, line_};
     char c = text_[pos_];
@@ -192,15 +205,8 @@ class Lexer {
     } else if (std::isdigit(static_cast<unsigned char>(c)) ||
                ((c == '-' || c == '+') && pos_ + 1 < text_.size() &&
                 std::isdigit(static_cast<unsigned char>(text_[pos_ + 1])))) {
-      size_t end = pos_ + 1;
-      while (end < text_.size() && (is_word(text_[end]) || text_[end] == '.' ||
-                                    ((text_[end] == '-' || text_[end] == '+') &&
-                                     (text_[end - 1] == 'e' || text_[end - 1] == 'E')))) {
-        ++end;
-      }
       tok.kind = Kind::number;
-      tok.text = text_.slice(pos_, end).str();
-      pos_ = end;
+      tok.text = number_text();
     } else if (is_word(c)) {
       size_t end = pos_;
       while (end < text_.size() && is_word(text_[end])) {

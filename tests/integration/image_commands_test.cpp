@@ -143,6 +143,8 @@ TEST_CASE("tag, inspect and history", "[integration][images]") {
                        a}) == "linux/amd64 [\"alpha:1\"]\nlinux/amd64 [\"alpha:1\"]\n");
   CHECK(kiln_ok(root, {"inspect", "--format", "{{range .RootFS.Layers}}{{len .}}{{end}}",
                        "alpha:1"}) == "71\n");
+  // Unlike the list commands, docker's inspect leaves a "\t" escape as it is.
+  CHECK(kiln_ok(root, {"inspect", "-f", "{{.Os}}\\t", "alpha:1"}) == "linux\\t\n");
   Output unknown = kiln::testutil::kiln(root, {"inspect", "-f", "{{nope}}", "alpha:1"});
   CHECK(unknown.exit_code == 1);
   CHECK(unknown.out == "");
@@ -159,6 +161,9 @@ TEST_CASE("tag, inspect and history", "[integration][images]") {
   CHECK(history.find("tiny alpha:1\n") != std::string::npos);
   CHECK(kiln_ok(root, {"history", "--format", "{{.ID}} {{.CreatedAt}} {{.Comment}}", "alpha:1"}) ==
         short_id(a) + " 1970-01-01T00:00:00Z tiny alpha:1\n");
+  auto entry = nlohmann::json::parse(kiln_ok(root, {"history", "--format", "json", "alpha:1"}));
+  CHECK(entry["ID"] == short_id(a));
+  CHECK(entry["Comment"] == "tiny alpha:1");
 }
 
 TEST_CASE("load names the images it replaces", "[integration][images]") {

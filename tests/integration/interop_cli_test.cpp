@@ -82,6 +82,21 @@ TEST_CASE("registries.conf mirrors: served by the mirror, else the origin",
   CHECK(ok(kiln_with(dir / "root", dir / "conf",
                      {"images", "--format", "{{.Repository}}:{{.Tag}}"})) ==
         origin.domain() + "/team/app:1\n" + origin.domain() + "/team/only:1\n");
+  // A digest-only mirror serves team/only by digest, not by tag.
+  kiln::testutil::write_file(dir / "digest/registries.conf",
+                             "[[registry]]\nlocation = \"" + origin.domain() +
+                                 "\"\nmirror-by-digest-only = true\n[[registry.mirror]]\n"
+                                 "location = \"" +
+                                 mirror.domain() + "/cache\"\n");
+  Output by_tag = kiln_with(dir / "digest-root", dir / "digest",
+                            {"pull", "-q", origin.domain() + "/team/only:1"});
+  CHECK(by_tag.exit_code == 1);
+  std::string digest =
+      ok(kiln::testutil::run({"skopeo", "inspect", "--tls-verify=false", "--format", "{{.Digest}}",
+                              "docker://" + mirror.domain() + "/cache/team/only:1"}));
+  digest.pop_back();
+  ok(kiln_with(dir / "digest-root", dir / "digest",
+               {"pull", "-q", origin.domain() + "/team/only@" + digest}));
   // Without the mirror team/only does not exist.
   Output missing =
       kiln_with(dir / "other", dir / "no-config", {"pull", "-q", origin.domain() + "/team/only:1"});

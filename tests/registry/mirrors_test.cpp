@@ -71,6 +71,34 @@ insecure = true
         "line 1: [[registry.mirror]] outside a [[registry]]");
 }
 
+TEST_CASE("registries.conf: which pulls a mirror serves", "[mirrors]") {
+  RegistryConfig config;
+  llvm::Error err = kiln::registry::parse_registries_conf(R"(
+[[registry]]
+location = "a.example"
+mirror-by-digest-only = true
+[[registry.mirror]]
+location = "m1.example"
+
+[[registry]]
+location = "b.example"
+[[registry.mirror]]
+pull-from-mirror = "tag-only"
+location = "m2.example"
+)",
+                                                          config);
+  REQUIRE(!err);
+  REQUIRE(config.mirrors["a.example"].size() == 1);
+  CHECK(config.mirrors["a.example"][0].pull_from == Mirror::PullFrom::digest_only);
+  REQUIRE(config.mirrors["b.example"].size() == 1);
+  CHECK(config.mirrors["b.example"][0].pull_from == Mirror::PullFrom::tag_only);
+  RegistryConfig bad;
+  err = kiln::registry::parse_registries_conf(
+      "[[registry]]\nlocation = \"a\"\n[[registry.mirror]]\npull-from-mirror = \"some\"\n", bad);
+  CHECK(kiln::error_message(std::move(err)) ==
+        "line 4: pull-from-mirror 'some' (expected 'all', 'digest-only' or 'tag-only')");
+}
+
 TEST_CASE("configuration files are optional and errors name the file", "[mirrors]") {
   auto none = kiln::registry::load_registry_config("/nonexistent-kiln-config", {"mirror:5000"});
   REQUIRE(static_cast<bool>(none));

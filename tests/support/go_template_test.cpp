@@ -115,6 +115,7 @@ TEST_CASE("builtin functions follow Go", "[go_template]") {
   Json data = Json::parse(R"({"N": 3, "S": "hello", "L": [1, 2], "M": {"k": "v"}})");
   CHECK(render("{{len .S}} {{len .L}} {{len .M}}", data) == "5 2 1");
   CHECK(render("{{index .L 1}}", data) == "2");
+  CHECK(render("{{slice .S 1 3}} {{slice .S 2}} {{slice .L 1}}", data) == "el llo [2]");
   CHECK(render("{{eq .N 1 2 3}} {{ne .S \"x\"}} {{lt .N 4}} {{gt .N 4}} {{le 3 3}} {{ge 2 3}}",
                data) == "true true true false true false");
   CHECK(render("{{and .N .S}} {{or 0 \"\" .S}} {{not .N}}", data) == "hello hello false");
@@ -139,6 +140,8 @@ TEST_CASE("template errors name the line and the problem", "[go_template]") {
         "error: line 1: error calling index: index out of range: 3");
   CHECK(render("{{eq .S 1}}", data) ==
         "error: line 1: error calling eq: incompatible types for comparison");
+  CHECK(render("{{slice .S 2 9}}", data) ==
+        "error: line 1: error calling slice: index out of range: 2:9");
   CHECK(render("{{lt true false}}", data) ==
         "error: line 1: error calling lt: invalid type for comparison");
   CHECK(render("{{break}}", data) == "error: line 1: {{break}} outside {{range}}");
