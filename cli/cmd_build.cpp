@@ -84,6 +84,11 @@ llvm::Expected<BuildInput> load_input(const BuildFlags& flags) {
     return args.takeError();
   }
   input.options.build_args = std::move(*args);
+  for (const auto& bc : flags.solve.build_contexts) {
+    // Malformed values are reported where the solve opens them (build_solve.cpp).
+    auto [name, value] = llvm::StringRef(bc).split('=');
+    input.options.build_contexts[name.str()] = value.str();
+  }
   auto ignore = frontend::load_dockerignore(flags.context, path == "-" ? std::string() : path);
   if (!ignore) {
     return ignore.takeError();

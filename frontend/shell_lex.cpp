@@ -7,6 +7,7 @@
 #include <optional>
 
 #include <llvm/ADT/ScopeExit.h>
+#include <llvm/ADT/SmallVector.h>
 
 #include "frontend/go_text.h"
 #include "support/error.h"
@@ -104,7 +105,9 @@ llvm::Expected<std::vector<GlobToken>> compile_glob(llvm::StringRef pattern) {
 
 /// Steps of glob matching one word may take (`${v//?/x}` on a 1 MB value
 /// tries every start); past it, matching fails instead of running for hours.
-constexpr uint64_t kMaxGlobWork = uint64_t{32} << 20;
+constexpr uint64_t kMaxGlobWork = uint64_t{64} << 20;
+/// What one glob_match_ends call costs beyond its steps (setup, result).
+constexpr uint64_t kGlobCallWork = 16;
 
 llvm::Error glob_too_slow() {
   return make_error("pattern matching in substitution takes more than " +
@@ -127,8 +130,8 @@ std::vector<size_t> glob_match_ends(const std::vector<GlobToken>& glob, llvm::St
   constexpr size_t kRows = 5;
   size_t n = value.size();
   size_t width = glob.size() + 1;
-  std::vector<char> ring(kRows * width, 0);
-  work += kRows * width;
+  llvm::SmallVector<char, 320> ring(kRows * width, 0);
+  work += kGlobCallWork + kRows * width;
   auto row = [&](size_t p) { return ring.data() + (p % kRows) * width; };
   auto close = [&](char* states) {
     for (size_t t = 0; t < glob.size(); ++t) {

@@ -106,7 +106,7 @@ TEST_CASE("pattern substitutions on a large value stay linear or stop", "[lower]
   REQUIRE(!none);
   CHECK(error_message(none.takeError()) ==
         "failed to process \"${W//*y/z}\": pattern matching in substitution takes more than "
-        "33554432 steps");
+        "67108864 steps");
   auto grow = lex.process_word("${W//?/yy}", env);
   REQUIRE(!grow);
   CHECK(error_message(grow.takeError()) ==
@@ -124,7 +124,7 @@ TEST_CASE("a huge pattern against a large value stops at the step limit", "[lowe
   REQUIRE(!prefix);
   CHECK(error_message(prefix.takeError()) ==
         "failed to process \"${W#*${W}${W}}\": pattern matching in substitution takes more "
-        "than 33554432 steps");
+        "than 67108864 steps");
   // A pattern longer than the value cannot match: no start is tried.
   for (const char* word : {"${W%${W}${W}}", "${W//${W}${W}/}"}) {
     INFO(word);

@@ -137,3 +137,25 @@ TEST_CASE("RUN bind mounts work with a relative context path", "[integration][bu
   CHECK(read_file(f.path("out") + "/got") == "relative\n");
   CHECK(read_file(f.path("out") + "/got-rw") == "relative\n");
 }
+
+TEST_CASE("named contexts and stage sources are roots for their symlinks too",
+          "[integration][build][security]") {
+  Boundary b;
+  // --build-context: a second local directory with a link out of it.
+  std::string other = b.f.path("other");
+  write_file(other + "/keep.txt", "other\n");
+  REQUIRE(::symlink(b.host.c_str(), (other + "/out").c_str()) == 0);
+  b.f.file("Dockerfile", "FROM busybox:local\nCOPY --from=other out/secret.txt /s\n");
+  Output o = b.f.build({"--build-context", "other=" + other, "-o", "type=local,dest=" + b.out()});
+  INFO(o.err);
+  CHECK(o.exit_code == 1);
+  CHECK(o.err.find("'out/secret.txt' not found") != std::string::npos);
+  // A stage's own link to an absolute path is that path in the stage.
+  Output stage =
+      b.build("RUN ln -s " + b.host + " /l && mkdir -p " + b.host + " && echo stage > " + b.host +
+              "/secret.txt\n"
+              "FROM busybox:local\nCOPY --from=0 /l/secret.txt /s\n");
+  INFO(stage.err);
+  REQUIRE(stage.exit_code == 0);
+  CHECK(read_file(b.out() + "/s") == "stage\n");
+}
