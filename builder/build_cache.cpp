@@ -34,18 +34,6 @@ std::string real_path(const std::string& path) {
   return out;
 }
 
-std::string layer_media_type(cache::Compression c) {
-  switch (c) {
-    case cache::Compression::gzip:
-      return oci::media_type::kOciLayerGzip.str();
-    case cache::Compression::zstd:
-      return oci::media_type::kOciLayerZstd.str();
-    case cache::Compression::none:
-      return oci::media_type::kOciLayer.str();
-  }
-  return oci::media_type::kOciLayer.str();
-}
-
 std::string human_bytes(uint64_t n) {
   char buf[32];
   if (n >= 1024 * 1024) {
@@ -336,7 +324,7 @@ llvm::Expected<exporter::CacheConfigBuilder> BuildCache::Impl::collect(
         std::vector<exporter::CacheLayer> out;
         for (const auto& l : *layers) {
           exporter::CacheLayer cl;
-          cl.blob.media_type = layer_media_type(l.compression);
+          cl.blob.media_type = oci::layer_media_type(l.compression).str();
           cl.blob.digest = l.blob;
           cl.blob.size = static_cast<int64_t>(l.size);
           cl.diff_id = l.diff_id;

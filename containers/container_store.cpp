@@ -13,6 +13,7 @@
 
 #include "containers/container_json.h"
 #include "runtime/container_control.h"
+#include "support/atomic_file.h"
 #include "support/error.h"
 #include "support/fs.h"
 
@@ -64,31 +65,14 @@ bool is_full_id(llvm::StringRef text) {
 
 // Writes `bytes` to `path` by rename, without fsync.
 llvm::Error write_replace(const std::string& path, llvm::StringRef bytes) {
-  std::string tmp = path + ".tmp-" + random_hex(8);
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) {
-    return make_io_error("create", tmp, errno);
+  auto file = AtomicFile::create(path);
+  if (!file) {
+    return file.takeError();
   }
-  while (!bytes.empty()) {
-    ssize_t n = ::write(fd, bytes.data(), bytes.size());
-    if (n < 0 && errno == EINTR) {
-      continue;
-    }
-    if (n <= 0) {
-      int e = errno;
-      ::close(fd);
-      ::unlink(tmp.c_str());
-      return make_io_error("write", tmp, e);
-    }
-    bytes = bytes.drop_front(static_cast<size_t>(n));
+  if (auto err = file->write(bytes)) {
+    return err;
   }
-  ::close(fd);
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    int e = errno;
-    ::unlink(tmp.c_str());
-    return make_io_error("rename", tmp, e);
-  }
-  return llvm::Error::success();
+  return file->commit(Overwrite::yes, Durable::no);
 }
 
 }  // namespace

@@ -81,56 +81,58 @@ class RecordedEvents : public BuildEvents {
   std::vector<std::string> failed_lines;
 };
 
-struct Build {
-  kiln::frontend::Dockerfile dockerfile;
-  BuildRequest request;
-};
-
-/// A request to build `text` (the Dockerfile) in context `context` into `root`.
-Build make_build(const std::string& root, const std::string& context, const std::string& text,
-                 FakeExecutor& executor) {
-  auto dockerfile = kiln::frontend::parse_dockerfile(text, "Dockerfile");
-  REQUIRE(bool(dockerfile));
-  Build b{std::move(*dockerfile), {}};
-  b.request.root = root;
-  b.request.executor = &executor;
-  b.request.options.context = context;
-  b.request.options.dockerfile_path = context + "/Dockerfile";
-  return b;
-}
-
 constexpr const char* kDockerfile =
     "FROM scratch\n"
     "COPY a.txt /a.txt\n"
     "RUN write /b.txt made-by-run\n";
 
+/// A store, a build context holding a.txt and a Dockerfile, and a fake executor.
+struct Fixture {
+  explicit Fixture(const std::string& text = kDockerfile) : text(text) {
+    write_file(context / "a.txt", "from the context");
+    write_file(context / "Dockerfile", text);
+  }
+
+  /// Builds the Dockerfile with `options` (context and Dockerfile path set here).
+  llvm::Expected<kiln::builder::BuildResult> build(RecordedEvents& events,
+                                                   kiln::builder::BuildOptions options = {}) {
+    auto dockerfile = kiln::frontend::parse_dockerfile(text, "Dockerfile");
+    REQUIRE(bool(dockerfile));
+    BuildRequest request;
+    request.root = root.path();
+    request.dockerfile = &*dockerfile;
+    request.executor = &executor;
+    request.options = std::move(options);
+    request.options.context = context.path();
+    request.options.dockerfile_path = context / "Dockerfile";
+    return kiln::builder::build(request, events);
+  }
+
+  std::string text;
+  TempDir root{"kiln-builder-root-"};
+  TempDir context{"kiln-builder-ctx-"};
+  FakeExecutor executor;
+};
+
 }  // namespace
 
 TEST_CASE("a build runs its steps once, then hits the cache", "[builder]") {
-  TempDir root("kiln-builder-root-");
-  TempDir context("kiln-builder-ctx-");
-  write_file(context / "a.txt", "from the context");
-  write_file(context / "Dockerfile", kDockerfile);
-  FakeExecutor executor;
-
-  Build first = make_build(root.path(), context.path(), kDockerfile, executor);
-  first.request.dockerfile = &first.dockerfile;
-  first.request.options.tags = {"app:1"};
+  Fixture f;
+  kiln::builder::BuildOptions options;
+  options.tags = {"app:1"};
   RecordedEvents events;
-  auto built = kiln::builder::build(first.request, events);
+  auto built = f.build(events, options);
   REQUIRE(bool(built));
-  CHECK(executor.runs == 1);
+  CHECK(f.executor.runs == 1);
   CHECK(events.finished == "success");
   CHECK(events.cached.empty());
   CHECK(events.notes ==
         std::vector<std::string>{"exporting to image", "naming to docker.io/library/app:1"});
 
-  Build second = make_build(root.path(), context.path(), kDockerfile, executor);
-  second.request.dockerfile = &second.dockerfile;
   RecordedEvents again;
-  auto rebuilt = kiln::builder::build(second.request, again);
+  auto rebuilt = f.build(again);
   REQUIRE(bool(rebuilt));
-  CHECK(executor.runs == 1);
+  CHECK(f.executor.runs == 1);
   // The last step hits, so the scheduler does not even look at the ones below it.
   CHECK(again.cached == std::vector<std::string>{"[2/2] RUN write /b.txt made-by-run"});
   CHECK(rebuilt->config_digest == built->config_digest);
@@ -138,35 +140,23 @@ TEST_CASE("a build runs its steps once, then hits the cache", "[builder]") {
 }
 
 TEST_CASE("a build writes a local output with the files of every step", "[builder]") {
-  TempDir root("kiln-builder-root-");
-  TempDir context("kiln-builder-ctx-");
+  Fixture f;
   TempDir out("kiln-builder-out-");
-  write_file(context / "a.txt", "from the context");
-  write_file(context / "Dockerfile", kDockerfile);
-  FakeExecutor executor;
-  Build b = make_build(root.path(), context.path(), kDockerfile, executor);
-  b.request.dockerfile = &b.dockerfile;
-  b.request.options.outputs = {"type=local,dest=" + out / "fs"};
+  kiln::builder::BuildOptions options;
+  options.outputs = {"type=local,dest=" + out / "fs"};
   RecordedEvents events;
-  auto built = kiln::builder::build(b.request, events);
-  REQUIRE(bool(built));
+  REQUIRE(bool(f.build(events, options)));
   CHECK(read_file(out / "fs/a.txt") == "from the context");
   CHECK(read_file(out / "fs/b.txt") == "made-by-run");
 }
 
 TEST_CASE("a failed step reports its last lines and its Dockerfile lines", "[builder]") {
-  TempDir root("kiln-builder-root-");
-  TempDir context("kiln-builder-ctx-");
-  const std::string text =
+  Fixture f(
       "FROM scratch\n"
       "RUN write /x.txt x\n"
-      "RUN fail 3 first-line last-line\n";
-  write_file(context / "Dockerfile", text);
-  FakeExecutor executor;
-  Build b = make_build(root.path(), context.path(), text, executor);
-  b.request.dockerfile = &b.dockerfile;
+      "RUN fail 3 first-line last-line\n");
   RecordedEvents events;
-  auto built = kiln::builder::build(b.request, events);
+  auto built = f.build(events);
   REQUIRE(!built);
   std::string located;
   llvm::handleAllErrors(
@@ -185,20 +175,15 @@ TEST_CASE("a failed step reports its last lines and its Dockerfile lines", "[bui
   CHECK(events.finished == "failure");
   CHECK(events.failed_step == "[2/2] RUN fail 3 first-line last-line");
   CHECK(events.failed_lines == std::vector<std::string>{"first-line", "last-line"});
-  CHECK(executor.runs == 2);
+  CHECK(f.executor.runs == 2);
 }
 
 TEST_CASE("a bad --output is a usage error", "[builder]") {
-  TempDir root("kiln-builder-root-");
-  TempDir context("kiln-builder-ctx-");
-  write_file(context / "a.txt", "a");
-  write_file(context / "Dockerfile", kDockerfile);
-  FakeExecutor executor;
-  Build b = make_build(root.path(), context.path(), kDockerfile, executor);
-  b.request.dockerfile = &b.dockerfile;
-  b.request.options.outputs = {"type=floppy,dest=/tmp/x"};
+  Fixture f;
+  kiln::builder::BuildOptions options;
+  options.outputs = {"type=floppy,dest=/tmp/x"};
   RecordedEvents events;
-  auto built = kiln::builder::build(b.request, events);
+  auto built = f.build(events, options);
   REQUIRE(!built);
   CHECK(kiln::error_message(built.takeError()) ==
         "unsupported output type 'floppy' (choose from image, registry, docker, oci, local, tar)");

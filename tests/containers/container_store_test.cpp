@@ -9,8 +9,10 @@
 #include "cache/image_import.h"
 #include "cache/image_store.h"
 #include "containers/container_create.h"
+#include "containers/container_stop.h"
 #include "containers/container_store.h"
 #include "support/error.h"
+#include "support/fs.h"
 #include "tests/testutil/testutil.h"
 
 namespace {
@@ -149,4 +151,18 @@ TEST_CASE("create_container takes the image's config and docker's flag rules", "
   CHECK(llvm::StringRef(error_of(absent.takeError()))
             .startswith("unable to find image 'nothing:here' locally"));
   REQUIRE(!store->remove(spec->id));
+}
+
+TEST_CASE("a container that nothing runs stops at once and is removed", "[containers]") {
+  TempDir root("kiln-containers-");
+  auto store = ContainerStore::open(root.path());
+  REQUIRE(bool(store));
+  ContainerSpec spec;
+  spec.process.args = {"sh"};
+  REQUIRE(!store->create(spec, "{}"));
+  CHECK(kiln::containers::wait_for_exit(*store, spec.id, 0));
+  REQUIRE(!kiln::containers::stop_container(*store, spec.id, 1));
+  CHECK(kiln::fs::exists(store->paths(spec.id).stop_requested()));
+  REQUIRE(!kiln::containers::remove_container(*store, spec.id, false));
+  CHECK(error_of(store->resolve(spec.id).takeError()) == "no such container: '" + spec.id + "'");
 }
