@@ -151,10 +151,8 @@ COPY --from=base /combined.txt /
   }
 }
 
-// A known gap (kiln-differs): kiln's --parents keeps the whole source path; it has
-// neither the "/./" pivot nor "**". [!shouldfail] turns red once it works.
 TEST_CASE("COPY --parents keeps the path below /./ and matches ** across directories",
-          "[integration][buildkit][!shouldfail]") {
+          "[integration][buildkit]") {
   // BuildKit testCopyRelativeParents.
   BuildFixture f;
   f.file("Dockerfile", R"(FROM busybox:local AS base
