@@ -82,6 +82,14 @@ TEST_CASE("a Dockerfile that is a symlink builds", "[integration][buildkit]") {
   CHECK(out_file(f, "o", "Dockerfile.web").find("ENV foo bar") != std::string::npos);
 }
 
+TEST_CASE("a lowercase dockerfile is read when there is no Dockerfile", "[integration][buildkit]") {
+  // BuildKit testDockerfileLowercase.
+  BuildFixture f;
+  f.file("dockerfile", "FROM scratch\nCOPY dockerfile /lower\n");
+  build_to(f, "o");
+  CHECK(out_file(f, "o", "lower") == "FROM scratch\nCOPY dockerfile /lower\n");
+}
+
 TEST_CASE("ONBUILD triggers run in stages built FROM a stage, with COPY --from",
           "[integration][buildkit]") {
   // BuildKit testOnBuildInheritedStageRun and testOnBuildInheritedStageWithFrom.
