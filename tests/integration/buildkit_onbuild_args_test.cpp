@@ -209,3 +209,34 @@ COPY --from=doubleinputs / /doubleinputs/
   CHECK(has("doubleinputs/out/d/e2/baz"));
   CHECK(has("doubleinputs/out/c/d/e/bar"));
 }
+
+TEST_CASE("--no-cache starts cache mounts empty; the next build sees what it left",
+          "[integration][buildkit]") {
+  // BuildKit testCacheMountModeNoCache.
+  BuildFixture f;
+  f.file("Dockerfile", R"(FROM busybox:local AS base
+ARG FOO=abc
+RUN --mount=type=cache,target=/cache,mode=0773 touch /cache/$FOO && ls -l /cache | wc -l > /out
+FROM scratch
+COPY --from=base /out /
+)");
+  build_to(f, "o1");
+  CHECK(out_file(f, "o1", "out") == "2\n");
+  build_to(f, "o2", {"--no-cache", "--build-arg", "FOO=def"});
+  CHECK(out_file(f, "o2", "out") == "2\n");
+  build_to(f, "o3", {"--build-arg", "FOO=ghi"});
+  CHECK(out_file(f, "o3", "out") == "3\n");
+}
+
+TEST_CASE("a renamed file no longer matches a wildcard COPY: the cached steps are not reused",
+          "[integration][buildkit]") {
+  // BuildKit testWildcardRenameCache.
+  BuildFixture f;
+  f.file("Dockerfile", "FROM busybox:local\nCOPY file* /files/\nRUN ls /files/file1\n");
+  f.file("file1", "foo");
+  f.build_ok({});
+  REQUIRE(::rename(f.path("ctx/file1").c_str(), f.path("ctx/file2").c_str()) == 0);
+  Output o = f.build({});
+  CHECK(o.exit_code == 1);
+  CHECK(o.err.find("ls: /files/file1: No such file or directory") != std::string::npos);
+}
