@@ -240,3 +240,44 @@ TEST_CASE("a renamed file no longer matches a wildcard COPY: the cached steps ar
   CHECK(o.exit_code == 1);
   CHECK(o.err.find("ls: /files/file1: No such file or directory") != std::string::npos);
 }
+
+TEST_CASE("COPY corner cases: empty or '.' destination, unicode names, copying twice",
+          "[integration][buildkit]") {
+  // BuildKit testCopyEmptyDestDir, testCopyLinkEmptyDestDir, testCopyLinkDotDestDir,
+  // testCopyUnicodePath, testCopyOverrideFiles and testCopyVarSubstitution.
+  BuildFixture f;
+  f.file("testfile", "contents0");
+  f.file("test-\xc3\xa4\xc3\xb6\xc3\xbc.txt", "foo");
+  f.file("test-%C3%A4%C3%B6%C3%BC.txt", "bar");
+  f.file("test+aou.txt", "baz");
+  f.file("sub/dir1/dir2/foo", "foo-contents");
+  f.file("files/foo.go", "foo.go-contents");
+  f.file("Dockerfile", R"DF(FROM busybox:local AS base
+WORKDIR /var/www
+ENV empty=""
+COPY testfile $empty
+COPY --link testfile linked/
+COPY --link testfile .
+RUN [ "$(cat testfile)" = "contents0" ] && [ "$(cat linked/testfile)" = "contents0" ]
+FROM scratch
+COPY --from=base /var/www /www
+COPY test-äöü.txt /
+COPY test-%C3%A4%C3%B6%C3%BC.txt /
+COPY test+aou.txt /
+COPY sub sub
+COPY sub sub
+COPY files/foo.go dest/foo.go
+COPY files/foo.go dest/foo.go
+COPY files dest
+ENV FOO testfile
+COPY $FOO baz
+)DF");
+  build_to(f, "o");
+  CHECK(out_file(f, "o", "www/testfile") == "contents0");
+  CHECK(out_file(f, "o", "test-\xc3\xa4\xc3\xb6\xc3\xbc.txt") == "foo");
+  CHECK(out_file(f, "o", "test-%C3%A4%C3%B6%C3%BC.txt") == "bar");
+  CHECK(out_file(f, "o", "test+aou.txt") == "baz");
+  CHECK(out_file(f, "o", "sub/dir1/dir2/foo") == "foo-contents");
+  CHECK(out_file(f, "o", "dest/foo.go") == "foo.go-contents");
+  CHECK(out_file(f, "o", "baz") == "contents0");
+}
