@@ -194,10 +194,22 @@ struct CopyBuilder {
     return llvm::Error::success();
   }
 
+  /// `path` cleaned and absolute; with --parents a "/./" pivot stays, so that the
+  /// copy keeps only the path below it (BuildKit: `COPY --parents a/./b/c /x/`).
+  std::string source_path(const std::string& path) const {
+    size_t mark = cmd.parents ? path.find("/./") : std::string::npos;
+    if (mark == std::string::npos) {
+      return clean_path("/" + path);
+    }
+    std::string head = clean_path("/" + path.substr(0, mark));
+    std::string rest = clean_path("/" + path.substr(mark + 3));
+    return (head == "/" ? "" : head) + "/." + (rest == "/" ? "" : rest);
+  }
+
   /// A source path of the context or of the --from file system.
   void add_path(const std::string& path, const llb::Vertex* from) {
     llb::CopyAction action = base;
-    action.src_paths = {clean_path("/" + path)};
+    action.src_paths = {source_path(path)};
     action.unpack_archives = add && add->unpack.value_or(true);
     action.src_input = input_index(from ? from : l.context());
     if (!from) {

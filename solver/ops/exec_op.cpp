@@ -125,7 +125,8 @@ llvm::Error add_mounts(const SolveContext& ctx, const llb::Vertex& v,
         break;
       }
       case llb::MountKind::cache: {
-        auto dir = mounts.cache_dir(m);
+        bool fresh = ctx.options.no_cache || ignores_cache(v, ctx);
+        auto dir = mounts.cache_dir(m, fresh ? Fresh::yes : Fresh::no);
         if (!dir) {
           return dir.takeError();
         }

@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
 
 #include <llvm/ADT/SmallVector.h>
 #include <llvm/ADT/StringExtras.h>
@@ -310,7 +311,45 @@ bool exists_in_root(const std::string& root, const std::string& rel) {
   return ::lstat(host->c_str(), &st) == 0;
 }
 
-/// Expands one source (wildcards per path component) to relative paths, sorted.
+/// A source of a copy: its path below the source root and, for --parents with a
+/// "/./" pivot, how many leading components the destination path leaves out.
+struct SourcePath {
+  std::string rel;
+  size_t pivot = 0;
+};
+
+/// `rel` without its first `count` components.
+std::string below_pivot(llvm::StringRef rel, size_t count) {
+  for (size_t i = 0; i < count && !rel.empty(); ++i) {
+    rel = rel.split('/').second;
+  }
+  return rel.str();
+}
+
+/// The subdirectories of ROOT/`prefix` that the source filter keeps, sorted.
+std::vector<std::string> subdirs(const std::string& root, const std::string& prefix,
+                                 const Copier& c) {
+  std::vector<std::string> out;
+  DIR* d = ::opendir((root + "/" + prefix).c_str());
+  if (!d) {
+    return out;
+  }
+  while (auto* e = ::readdir(d)) {
+    std::string name = e->d_name;
+    std::string rel = prefix.empty() ? name : prefix + "/" + name;
+    struct stat st {};
+    if (name != "." && name != ".." && ::lstat((root + "/" + rel).c_str(), &st) == 0 &&
+        S_ISDIR(st.st_mode) && !c.filtered(rel, true)) {
+      out.push_back(name);
+    }
+  }
+  ::closedir(d);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+/// Expands one source (wildcards per path component; "**" for any number of
+/// directories) to relative paths.
 void glob_into(const std::string& root, const std::vector<std::string>& parts, size_t i,
                const std::string& prefix, const Copier& c, std::vector<std::string>& out) {
   if (i == parts.size()) {
@@ -318,6 +357,13 @@ void glob_into(const std::string& root, const std::vector<std::string>& parts, s
     return;
   }
   auto join = [&](const std::string& name) { return prefix.empty() ? name : prefix + "/" + name; };
+  if (parts[i] == "**") {
+    glob_into(root, parts, i + 1, prefix, c, out);
+    for (const auto& dir : subdirs(root, prefix, c)) {
+      glob_into(root, parts, i, join(dir), c, out);
+    }
+    return;
+  }
   if (!has_wildcard(parts[i])) {
     std::string next = join(parts[i]);
     if (exists_in_root(root, next)) {
@@ -353,25 +399,40 @@ void glob_into(const std::string& root, const std::vector<std::string>& parts, s
   }
 }
 
-llvm::Expected<std::vector<std::string>> expand_sources(const llb::CopyAction& action,
-                                                        const Copier& c) {
-  std::vector<std::string> out;
+llvm::Expected<std::vector<SourcePath>> expand_sources(const llb::CopyAction& action,
+                                                       const Copier& c) {
+  std::vector<SourcePath> out;
   for (const auto& p : action.src_paths) {
-    std::string rel = cache::clean_context_path(p);
+    // --parents keeps the path below a "/./" pivot (BuildKit's COPY --parents).
+    size_t mark = action.parents ? p.find("/./") : std::string::npos;
+    size_t pivot = 0;
+    std::string pattern = p;
+    if (mark != std::string::npos) {
+      std::string head = cache::clean_context_path(p.substr(0, mark));
+      pivot = head.empty() ? 0 : 1 + std::count(head.begin(), head.end(), '/');
+      pattern = p.substr(0, mark) + "/" + p.substr(mark + 3);
+    }
+    std::string rel = cache::clean_context_path(pattern);
     if (!has_wildcard(rel) || !action.allow_wildcard) {
       if (!rel.empty() && (!exists_in_root(c.src.root, rel) || c.filtered(rel, false))) {
         return make_error("failed to compute cache key: " + quote(rel) + " not found");
       }
-      out.push_back(rel);
+      out.push_back({rel, pivot});
       continue;
     }
     llvm::SmallVector<llvm::StringRef, 8> pieces;
     llvm::StringRef(rel).split(pieces, '/', -1, false);
     std::vector<std::string> parts(pieces.begin(), pieces.end());
-    size_t before = out.size();
-    glob_into(c.src.root, parts, 0, "", c, out);
-    if (out.size() == before && !action.allow_empty_wildcard) {
+    std::vector<std::string> matches;
+    glob_into(c.src.root, parts, 0, "", c, matches);
+    if (matches.empty() && !action.allow_empty_wildcard) {
       return make_error("failed to compute cache key: no files match " + quote(rel));
+    }
+    std::set<std::string> seen;  // "**" can reach a path twice
+    for (auto& m : matches) {
+      if (seen.insert(m).second) {
+        out.push_back({std::move(m), pivot});
+      }
     }
   }
   return out;
@@ -445,7 +506,7 @@ llvm::Error apply_copy(const CopySource& source, const std::string& rootfs,
   if (!action.chmod.empty() && !llvm::StringRef(action.chmod).getAsInteger(8, octal)) {
     parent_mode = static_cast<uint32_t>(octal & 07777);
   }
-  for (const auto& rel : *sources) {
+  for (const auto& [rel, pivot] : *sources) {
     // As BuildKit's copier decides per source: a file goes into the destination
     // only when it ends with '/' or is a directory by now; otherwise it becomes
     // the destination (a wildcard matching one file, `COPY t?o.txt /single`,
@@ -473,8 +534,8 @@ llvm::Error apply_copy(const CopySource& source, const std::string& rootfs,
                                ? llvm::StringRef(rel)
                                : llvm::StringRef(rel).rsplit('/').second;
     std::string target_c = action.dest;
-    if (action.parents && !rel.empty()) {
-      target_c = fs::join(action.dest, rel);
+    if (action.parents && !below_pivot(rel, pivot).empty()) {
+      target_c = fs::join(action.dest, below_pivot(rel, pivot));
     } else if (!S_ISDIR(st.st_mode) && into_dir) {
       target_c = fs::join(action.dest, base);
     }

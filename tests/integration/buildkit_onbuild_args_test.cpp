@@ -82,6 +82,14 @@ TEST_CASE("a Dockerfile that is a symlink builds", "[integration][buildkit]") {
   CHECK(out_file(f, "o", "Dockerfile.web").find("ENV foo bar") != std::string::npos);
 }
 
+TEST_CASE("a lowercase dockerfile is read when there is no Dockerfile", "[integration][buildkit]") {
+  // BuildKit testDockerfileLowercase.
+  BuildFixture f;
+  f.file("dockerfile", "FROM scratch\nCOPY dockerfile /lower\n");
+  build_to(f, "o");
+  CHECK(out_file(f, "o", "lower") == "FROM scratch\nCOPY dockerfile /lower\n");
+}
+
 TEST_CASE("ONBUILD triggers run in stages built FROM a stage, with COPY --from",
           "[integration][buildkit]") {
   // BuildKit testOnBuildInheritedStageRun and testOnBuildInheritedStageWithFrom.
@@ -151,10 +159,8 @@ COPY --from=base /combined.txt /
   }
 }
 
-// A known gap (kiln-differs): kiln's --parents keeps the whole source path; it has
-// neither the "/./" pivot nor "**". [!shouldfail] turns red once it works.
 TEST_CASE("COPY --parents keeps the path below /./ and matches ** across directories",
-          "[integration][buildkit][!shouldfail]") {
+          "[integration][buildkit]") {
   // BuildKit testCopyRelativeParents.
   BuildFixture f;
   f.file("Dockerfile", R"(FROM busybox:local AS base
@@ -202,4 +208,76 @@ COPY --from=doubleinputs / /doubleinputs/
   CHECK(!has("doubleinputs/out/d/e/bay"));
   CHECK(has("doubleinputs/out/d/e2/baz"));
   CHECK(has("doubleinputs/out/c/d/e/bar"));
+}
+
+TEST_CASE("--no-cache starts cache mounts empty; the next build sees what it left",
+          "[integration][buildkit]") {
+  // BuildKit testCacheMountModeNoCache.
+  BuildFixture f;
+  f.file("Dockerfile", R"(FROM busybox:local AS base
+ARG FOO=abc
+RUN --mount=type=cache,target=/cache,mode=0773 touch /cache/$FOO && ls -l /cache | wc -l > /out
+FROM scratch
+COPY --from=base /out /
+)");
+  build_to(f, "o1");
+  CHECK(out_file(f, "o1", "out") == "2\n");
+  build_to(f, "o2", {"--no-cache", "--build-arg", "FOO=def"});
+  CHECK(out_file(f, "o2", "out") == "2\n");
+  build_to(f, "o3", {"--build-arg", "FOO=ghi"});
+  CHECK(out_file(f, "o3", "out") == "3\n");
+}
+
+TEST_CASE("a renamed file no longer matches a wildcard COPY: the cached steps are not reused",
+          "[integration][buildkit]") {
+  // BuildKit testWildcardRenameCache.
+  BuildFixture f;
+  f.file("Dockerfile", "FROM busybox:local\nCOPY file* /files/\nRUN ls /files/file1\n");
+  f.file("file1", "foo");
+  f.build_ok({});
+  REQUIRE(::rename(f.path("ctx/file1").c_str(), f.path("ctx/file2").c_str()) == 0);
+  Output o = f.build({});
+  CHECK(o.exit_code == 1);
+  CHECK(o.err.find("ls: /files/file1: No such file or directory") != std::string::npos);
+}
+
+TEST_CASE("COPY corner cases: empty or '.' destination, unicode names, copying twice",
+          "[integration][buildkit]") {
+  // BuildKit testCopyEmptyDestDir, testCopyLinkEmptyDestDir, testCopyLinkDotDestDir,
+  // testCopyUnicodePath, testCopyOverrideFiles and testCopyVarSubstitution.
+  BuildFixture f;
+  f.file("testfile", "contents0");
+  f.file("test-\xc3\xa4\xc3\xb6\xc3\xbc.txt", "foo");
+  f.file("test-%C3%A4%C3%B6%C3%BC.txt", "bar");
+  f.file("test+aou.txt", "baz");
+  f.file("sub/dir1/dir2/foo", "foo-contents");
+  f.file("files/foo.go", "foo.go-contents");
+  f.file("Dockerfile", R"DF(FROM busybox:local AS base
+WORKDIR /var/www
+ENV empty=""
+COPY testfile $empty
+COPY --link testfile linked/
+COPY --link testfile .
+RUN [ "$(cat testfile)" = "contents0" ] && [ "$(cat linked/testfile)" = "contents0" ]
+FROM scratch
+COPY --from=base /var/www /www
+COPY test-äöü.txt /
+COPY test-%C3%A4%C3%B6%C3%BC.txt /
+COPY test+aou.txt /
+COPY sub sub
+COPY sub sub
+COPY files/foo.go dest/foo.go
+COPY files/foo.go dest/foo.go
+COPY files dest
+ENV FOO testfile
+COPY $FOO baz
+)DF");
+  build_to(f, "o");
+  CHECK(out_file(f, "o", "www/testfile") == "contents0");
+  CHECK(out_file(f, "o", "test-\xc3\xa4\xc3\xb6\xc3\xbc.txt") == "foo");
+  CHECK(out_file(f, "o", "test-%C3%A4%C3%B6%C3%BC.txt") == "bar");
+  CHECK(out_file(f, "o", "test+aou.txt") == "baz");
+  CHECK(out_file(f, "o", "sub/dir1/dir2/foo") == "foo-contents");
+  CHECK(out_file(f, "o", "dest/foo.go") == "foo.go-contents");
+  CHECK(out_file(f, "o", "baz") == "contents0");
 }
