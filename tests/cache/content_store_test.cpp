@@ -111,7 +111,7 @@ TEST_CASE("an existing blob is kept when the same content is committed again", "
   CHECK(kiln::testutil::run({"ls", "-A", dir.path() + "/tmp"}).out == "");
 }
 
-TEST_CASE("missing blobs are named in errors; remove is idempotent", "[content_store]") {
+TEST_CASE("missing blobs are named in errors, remove is idempotent", "[content_store]") {
   kiln::testutil::TempDir dir;
   ContentStore store = open_store(dir.path());
   auto digest = Digest::parse(kHello);

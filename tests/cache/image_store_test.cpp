@@ -158,7 +158,7 @@ TEST_CASE("an ambiguous ID prefix is an error", "[image_store]") {
         "multiple IDs found with provided prefix: '" + prefix + "'");
 }
 
-TEST_CASE("tag moves a name; the old image stays, dangling", "[image_store]") {
+TEST_CASE("tag moves a name, the old image stays, dangling", "[image_store]") {
   kiln::testutil::TempDir dir;
   auto store = open_store(dir.path());
   TestImage one = put_image(*store, "one", "2024-01-01T00:00:00Z");
@@ -193,7 +193,7 @@ TEST_CASE("add fails when a layer blob is missing", "[image_store]") {
   CHECK(list->empty());
 }
 
-TEST_CASE("rmi by name untags; the last name deletes the image and its own blobs",
+TEST_CASE("rmi by name untags, the last name deletes the image and its own blobs",
           "[image_store]") {
   kiln::testutil::TempDir dir;
   auto store = open_store(dir.path());

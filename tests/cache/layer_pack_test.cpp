@@ -207,7 +207,7 @@ TEST_CASE("layer tar: overlay form to OCI entries, sorted, clamped", "[exporter]
   CHECK(raw.substr(raw.size() - 1536, 512) != std::string(512, '\0'));
 }
 
-TEST_CASE("pack_layer: same tree, same digests; gzip -dc hashes to the diff ID", "[exporter]") {
+TEST_CASE("pack_layer: same tree, same digests, gzip -dc hashes to the diff ID", "[exporter]") {
   TempDir tmp;
   testutil::write_file(tmp / "t/big.bin", mixed_data(2 * 1024 * 1024 + 3));
   testutil::write_file(tmp / "t/small.txt", "small\n");

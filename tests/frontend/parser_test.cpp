@@ -240,7 +240,7 @@ TEST_CASE("heredocs: bodies, quoted delimiters, <<-, several per line, ranges", 
   CHECK(kiln::frontend::dump_node(ast->nodes[5]) == "(onbuild (run \"<<X\"))");
 }
 
-TEST_CASE("keywords are case-insensitive; BOM and CRLF are handled", "[parser]") {
+TEST_CASE("keywords are case-insensitive, BOM and CRLF are handled", "[parser]") {
   auto ast = parse_ast(
       "\xEF\xBB\xBF"
       "from a\r\nCoPy --From=b x y\r\n",

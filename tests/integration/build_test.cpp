@@ -135,7 +135,7 @@ CMD ["cat /srv/app/greeting.txt"]
   CHECK(counter.count("run1") == 3);
 }
 
-TEST_CASE("a one-file edit re-runs only the steps that read it; unused stages never run",
+TEST_CASE("a one-file edit re-runs only the steps that read it, unused stages never run",
           "[integration][build]") {
   BuildFixture f;
   StepCounter counter;
@@ -383,7 +383,7 @@ TEST_CASE("Ctrl-C during a RUN stops the build and leaves no mounts or container
   f.build_ok({});
 }
 
-TEST_CASE("an unchanged COPY below a changed step reuses its layer; others apply to the base",
+TEST_CASE("an unchanged COPY below a changed step reuses its layer, others apply to the base",
           "[integration][build]") {
   BuildFixture f;
   StepCounter counter;

@@ -181,7 +181,7 @@ TEST_CASE("load names the images it replaces", "[integration][images]") {
   CHECK(empty.err == "error: load: not a tar archive\n");
 }
 
-TEST_CASE("save of a repository takes all its tags; save by ID takes no name",
+TEST_CASE("save of a repository takes all its tags, and save by ID takes no name",
           "[integration][images]") {
   TempDir dir;
   std::string root = dir / "root";

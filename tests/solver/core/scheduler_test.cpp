@@ -104,7 +104,7 @@ TEST_CASE("two concurrent requests share one execution", "[scheduler]") {
   CHECK(heard(log2) == 1);
 }
 
-TEST_CASE("independent vertices overlap; jobs=1 serializes container work", "[scheduler]") {
+TEST_CASE("independent vertices overlap, jobs=1 serializes container work", "[scheduler]") {
   ExecCounter n;
   FakeVertex p(n, "p", "P");
   FakeVertex q(n, "q", "Q");

@@ -112,7 +112,7 @@ TEST_CASE("changed context files are listed by name", "[explain]") {
         std::vector<std::string>{"files read from the context changed ('src')"});
 }
 
-TEST_CASE("a changed input step or base image is named; a missing result is told apart",
+TEST_CASE("a changed input step or base image is named, a missing result is told apart",
           "[explain]") {
   StepRecord before = step("[builder 3/3] RUN make", "builder", 3, "k1");
   before.inputs = {input("key", "copy1", "[builder 2/3] COPY src /src", "step")};
