@@ -18,6 +18,7 @@
 #include "support/atomic_file.h"
 #include "support/error.h"
 #include "support/fs.h"
+#include "support/shown.h"
 
 namespace kiln::solver::ops::detail {
 namespace {
@@ -31,13 +32,7 @@ bool is_local(const llb::Vertex& v, uint32_t input) {
 /// The command line of a failed process as its error shows it: the start only
 /// of a huge one (a 10 MB RUN line must not make a 10 MB error).
 std::string process_text(const std::vector<std::string>& args) {
-  constexpr size_t kMaxShown = 1024;
-  std::string text = llvm::join(args, " ");
-  if (text.size() > kMaxShown) {
-    text.resize(kMaxShown);
-    text += "...";
-  }
-  return text;
+  return shown_start(llvm::join(args, " "));
 }
 
 /// `dir` as an absolute path: the runtime resolves mount sources from its own
