@@ -190,7 +190,8 @@ struct CopyBuilder {
   }
 
   /// An inline file (COPY <<EOF): made on scratch, then copied.
-  void add_heredoc(const Heredoc& doc) {
+  /// Fails when its expansion passes the Dockerfile's total.
+  llvm::Error add_heredoc(const Heredoc& doc) {
     std::string data = doc.body();
     if (doc.expand) {
       auto v = l.lex_.process_word(data, env_lookup_from_list(st.env));
@@ -198,6 +199,9 @@ struct CopyBuilder {
         data = std::move(*v);
       } else {
         llvm::consumeError(v.takeError());  // BuildKit keeps the text as written.
+      }
+      if (auto err = l.count_expanded(data.size(), cmd.range)) {
+        return err;
       }
     }
     llb::FileOp mk;
@@ -257,7 +261,9 @@ llvm::Error Lowerer::lower_copy(StageState& st, const CopyAddFields& cmd, const 
     }
   }
   for (const Heredoc& doc : cmd.heredocs) {
-    b.add_heredoc(doc);
+    if (auto err = b.add_heredoc(doc)) {
+      return err;
+    }
   }
   st.vertex =
       builder_.add(std::move(b.op), std::move(b.inputs), step_meta(st, describe(cmd), cmd.range));
