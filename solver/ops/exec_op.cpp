@@ -111,11 +111,17 @@ llvm::Error add_mounts(const SolveContext& ctx, const llb::Vertex& v,
         if (!source) {
           return source.takeError();
         }
-        ms.source = *source;
+        // The runtime gets the resolved source bound on a staging dir of ours:
+        // a link swapped into the context after this cannot redirect it.
+        auto held = mounts.stage_in_root(host, *source);
+        if (!held) {
+          return held.takeError();
+        }
+        ms.source = *held;
         if (local_source && !m.readonly) {
           // BuildKit: a rw bind of a local source is a writable copy, dropped
           // after the step.
-          auto copy = writable_copy(mounts, *source);
+          auto copy = writable_copy(mounts, *held);
           if (!copy) {
             return copy.takeError();
           }
