@@ -211,6 +211,7 @@ struct CopyBuilder {
     action.src_paths = {"/" + doc.name};
     action.src_input = input_index(l.builder_.add(std::move(mk), {scratch}));
     op.actions.push_back(std::move(action));
+    return llvm::Error::success();
   }
 
   std::string history() const {

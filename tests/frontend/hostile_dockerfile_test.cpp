@@ -174,3 +174,13 @@ TEST_CASE("FROM names count toward the total expansion limit", "[lower][hostile]
   }
   CHECK(total_error(text) == "Dockerfile:84\n" + std::string(kTotal));
 }
+
+TEST_CASE("heredocs count toward the total expansion limit", "[lower][hostile]") {
+  // 21 doubling ENVs (2 MiB less a byte, plus their names), then 1 MiB and a
+  // newline per heredoc: the 62nd passes 64 MiB.
+  std::string text = "FROM scratch\n" + doubling("ENV");
+  for (int i = 0; i < 100; ++i) {
+    text += "COPY <<EOF /f" + std::to_string(i) + "\n${A21}\nEOF\n";
+  }
+  CHECK(total_error(text) == "Dockerfile:" + std::to_string(23 + 61 * 3) + "\n" + kTotal);
+}
