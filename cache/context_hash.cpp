@@ -129,6 +129,16 @@ llvm::Expected<std::vector<std::string>> ContextHasher::matches(
       }
       return not_found(clean_context_path(source));
     }
+    for (const std::string& rel : *found) {
+      // As BuildKit's checksum, which follows a source that is a link: a link
+      // to a path missing from the context is a source that is not found.
+      struct stat st {};
+      auto phys = present(root_, options_.filter, rel, FollowLast::no, st);
+      if (phys && S_ISLNK(st.st_mode) &&
+          !present(root_, options_.filter, rel, FollowLast::yes, st)) {
+        return not_found(rel);
+      }
+    }
     matches.insert(matches.end(), found->begin(), found->end());
   }
   std::sort(matches.begin(), matches.end());

@@ -16,6 +16,7 @@
 #include "frontend/lower.h"
 #include "support/error.h"
 #include "support/fs.h"
+#include "support/shown.h"
 #include "support/trace.h"
 
 namespace kiln::cli {
@@ -139,7 +140,7 @@ void print_excerpt(std::ostream& os, const std::string& file, const std::string&
     bool marked = i >= range.start_line && i <= range.end_line;
     char num[16];
     snprintf(num, sizeof(num), " %3d | ", i);
-    os << num << (marked ? ">>> " : "    ") << lines[i - 1] << "\n";
+    os << num << (marked ? ">>> " : "    ") << shown_start(lines[i - 1]) << "\n";
   }
   os << "--------------------\n";
 }

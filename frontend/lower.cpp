@@ -120,6 +120,9 @@ llvm::Expected<StageState*> Lowerer::find_from(llvm::StringRef from, SourceRange
   if (!name) {
     return error_at(range, error_message(name.takeError()));
   }
+  if (auto err = count_expanded(name->size(), range)) {
+    return std::move(err);
+  }
   if (is_number(*name)) {
     size_t index = std::stoul(name->substr(0, 9));
     int count = 0;

@@ -219,7 +219,8 @@ struct CopyBuilder {
   }
 
   /// An inline file (COPY <<EOF): made on scratch, then copied.
-  void add_heredoc(const Heredoc& doc) {
+  /// Fails when its expansion passes the Dockerfile's total.
+  llvm::Error add_heredoc(const Heredoc& doc) {
     std::string data = doc.body();
     if (doc.expand) {
       // BuildKit's ExpandRaw: variables expand, quotes stay as written.
@@ -231,6 +232,9 @@ struct CopyBuilder {
       } else {
         llvm::consumeError(v.takeError());  // BuildKit keeps the text as written.
       }
+      if (auto err = l.count_expanded(data.size(), cmd.range)) {
+        return err;
+      }
     }
     llb::FileOp mk;
     mk.actions.push_back(llb::MkfileAction{"/" + doc.name, std::move(data), 0644, {}});
@@ -239,6 +243,7 @@ struct CopyBuilder {
     action.src_paths = {"/" + doc.name};
     action.src_input = input_index(l.builder_.add(std::move(mk), {scratch}));
     op.actions.push_back(std::move(action));
+    return llvm::Error::success();
   }
 
   std::string history() const {
@@ -289,7 +294,9 @@ llvm::Error Lowerer::lower_copy(StageState& st, const CopyAddFields& cmd, const 
     }
   }
   for (const Heredoc& doc : cmd.heredocs) {
-    b.add_heredoc(doc);
+    if (auto err = b.add_heredoc(doc)) {
+      return err;
+    }
   }
   st.vertex =
       builder_.add(std::move(b.op), std::move(b.inputs), step_meta(st, describe(cmd), cmd.range));

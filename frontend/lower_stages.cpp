@@ -80,6 +80,9 @@ llvm::Error Lowerer::setup_global_args(llvm::StringRef target_name) {
         if (!value) {
           return error_at(cmd.range, error_message(value.takeError()));
         }
+        if (auto err = count_expanded(value->size(), cmd.range)) {
+          return err;
+        }
         set_env(global_args_, arg.name, *value);
       }
     }
@@ -101,6 +104,9 @@ llvm::Error Lowerer::setup_stages() {
     auto base = lex_.process_word_with_matches(stage.from.base, env_lookup_from_list(global_args_));
     if (!base) {
       return error_at(stage.from.range, error_message(base.takeError()));
+    }
+    if (auto err = count_expanded(base->result.size(), stage.from.range)) {
+      return err;
     }
     for (const auto& name : base->unmatched) {
       if (!declared_globals_.count(name)) {

@@ -1,4 +1,5 @@
 #include "support/error.h"
+#include "support/shown.h"
 
 #include <cstring>
 
@@ -69,6 +70,14 @@ std::string error_message(llvm::Error err) {
 
 std::string quote(llvm::StringRef value) { return ("'" + value + "'").str(); }
 
+std::string shown_start(llvm::StringRef text) {
+  constexpr size_t kMaxShown = 1024;
+  if (text.size() <= kMaxShown) {
+    return text.str();
+  }
+  return text.take_front(kMaxShown).str() + "...";
+}
+
 std::string format_source_error(const SourceError& err) {
   std::string out;
   llvm::raw_string_ostream os(out);
@@ -103,11 +112,8 @@ std::string format_source_error(const SourceError& err) {
   int width = std::max<int>(4, std::to_string(to).size() + 1);
   for (int line = from; line <= to; ++line) {
     std::string num = std::to_string(line);
-    // A hostile line may be megabytes long: show its start only.
-    constexpr size_t kMaxShown = 1024;
-    llvm::StringRef text = lines[line - 1].rtrim("\r");
     os << std::string(width - num.size(), ' ') << num << " | " << (marked(line) ? ">>> " : "    ")
-       << text.take_front(kMaxShown) << (text.size() > kMaxShown ? "..." : "") << "\n";
+       << shown_start(lines[line - 1].rtrim("\r")) << "\n";
   }
   os << "--------------------\n";
   os << "error: " << err.message() << "\n";

@@ -19,6 +19,7 @@
 #include "support/atomic_file.h"
 #include "support/error.h"
 #include "support/fs.h"
+#include "support/shown.h"
 
 namespace kiln::solver::ops::detail {
 namespace {
@@ -26,13 +27,7 @@ namespace {
 /// The command line of a failed process as its error shows it: the start only
 /// of a huge one (a 10 MB RUN line must not make a 10 MB error).
 std::string process_text(const std::vector<std::string>& args) {
-  constexpr size_t kMaxShown = 1024;
-  std::string text = llvm::join(args, " ");
-  if (text.size() > kMaxShown) {
-    text.resize(kMaxShown);
-    text += "...";
-  }
-  return text;
+  return shown_start(llvm::join(args, " "));
 }
 
 /// `dir` as an absolute path: the runtime resolves mount sources from its own
@@ -111,11 +106,17 @@ llvm::Error add_mounts(const SolveContext& ctx, const llb::Vertex& v,
         if (!source) {
           return source.takeError();
         }
-        ms.source = *source;
+        // The runtime gets the resolved source bound on a staging dir of ours:
+        // a link swapped into the context after this cannot redirect it.
+        auto held = mounts.stage_in_root(host, *source);
+        if (!held) {
+          return held.takeError();
+        }
+        ms.source = *held;
         if (local_source && !m.readonly) {
           // BuildKit: a rw bind of a local source is a writable copy, dropped
           // after the step.
-          auto copy = writable_copy(mounts, *source);
+          auto copy = writable_copy(mounts, *held);
           if (!copy) {
             return copy.takeError();
           }

@@ -447,7 +447,8 @@ struct ResolvedSource {
 
 /// Finds the source `rel` in `source.root` as BuildKit does: the root is "/"
 /// for every symlink on the way, and only the source itself, when it is a link,
-/// is followed (inside the root) with `follow` and when its target exists.
+/// is followed (inside the root) with `follow`; a link to a missing path is
+/// not found.
 llvm::Expected<ResolvedSource> resolve_source(const CopySource& source, const std::string& rel,
                                               bool follow) {
   auto host_of = [&](const std::string& p) {
@@ -471,11 +472,13 @@ llvm::Expected<ResolvedSource> resolve_source(const CopySource& source, const st
     return resolved.takeError();
   }
   struct stat st {};
-  if (::lstat(host_of(*resolved).c_str(), &st) == 0) {
-    out.rel = *resolved;
-    out.host = host_of(*resolved);
-    out.st = st;
+  if (::lstat(host_of(*resolved).c_str(), &st) != 0) {
+    // BuildKit's checksum follows the link and finds nothing.
+    return make_error("failed to compute cache key: " + quote(rel) + " not found");
   }
+  out.rel = *resolved;
+  out.host = host_of(*resolved);
+  out.st = st;
   return out;
 }
 

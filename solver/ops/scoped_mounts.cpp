@@ -2,9 +2,11 @@
 
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cache/context_path.h"
 #include "support/atomic_file.h"
 #include "support/error.h"
 #include "support/fs.h"
@@ -12,6 +14,9 @@
 namespace kiln::solver::ops::detail {
 
 ScopedMounts::~ScopedMounts() {
+  for (const auto& target : staged_) {
+    ::umount2(target.c_str(), MNT_DETACH);
+  }
   for (auto& s : snapshots_) {
     llvm::consumeError(s.drop());
   }
@@ -21,6 +26,40 @@ ScopedMounts::~ScopedMounts() {
   for (auto it = temp_dirs_.rbegin(); it != temp_dirs_.rend(); ++it) {
     llvm::consumeError(fs::remove_all(*it));
   }
+}
+
+llvm::Expected<std::string> ScopedMounts::stage_in_root(llvm::StringRef root,
+                                                        llvm::StringRef path) {
+  std::string shown = (root.rtrim('/') + "/" + path.ltrim('/')).str();
+  int fd = cache::open_in_root(root, path, O_PATH);
+  if (fd < 0) {
+    return make_io_error("open", shown, errno);
+  }
+  struct stat st {};
+  auto dir = ::fstat(fd, &st) == 0
+                 ? temp_dir("bind-src-")
+                 : llvm::Expected<std::string>(make_io_error("stat", shown, errno));
+  std::string target = dir ? (S_ISDIR(st.st_mode) ? *dir : *dir + "/file") : "";
+  if (dir && !S_ISDIR(st.st_mode)) {
+    int f = ::open(target.c_str(), O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+    if (f >= 0) {
+      ::close(f);
+    }
+  }
+  // The descriptor resolves in our mount namespace; the runtime's new one
+  // could not bind it (EINVAL), so the staging dir is bound here instead.
+  std::string fd_path = "/proc/self/fd/" + std::to_string(fd);
+  int rc = dir ? ::mount(fd_path.c_str(), target.c_str(), nullptr, MS_BIND | MS_REC, nullptr) : -1;
+  int e = errno;
+  ::close(fd);
+  if (!dir) {
+    return dir.takeError();
+  }
+  if (rc != 0) {
+    return make_io_error("bind-mount", shown, e);
+  }
+  staged_.push_back(target);
+  return target;
 }
 
 llvm::Expected<std::string> ScopedMounts::temp_dir(llvm::StringRef prefix) {

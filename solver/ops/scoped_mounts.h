@@ -18,8 +18,9 @@ namespace kiln::solver::ops::detail {
 /// Whether a cache mount starts empty (see ScopedMounts::cache_dir()).
 enum class Fresh { no, yes };
 
-/// Set-up of one step. The destructor drops the mounted snapshots, releases the
-/// locks and removes the temp dirs, in that order. Not thread-safe.
+/// Set-up of one step. The destructor unmounts the staged sources, drops the
+/// mounted snapshots, releases the locks and removes the temp dirs, in that order.
+/// Not thread-safe.
 class ScopedMounts {
  public:
   explicit ScopedMounts(const SolveContext& ctx) : ctx_(ctx) {}
@@ -40,6 +41,11 @@ class ScopedMounts {
   /// other builds; `private` takes a fresh directory while another build holds it.
   /// With `fresh` (a step run with --no-cache) the stored contents are dropped first.
   llvm::Expected<std::string> cache_dir(const llb::Mount& m, Fresh fresh = Fresh::no);
+  /// Opens `path` below `root` as an O_PATH descriptor, every symlink resolved
+  /// inside `root` by the kernel (the last one followed), and bind-mounts it on
+  /// a new temp dir (or a file in one), unmounted at the end: the runtime gets
+  /// that path, which a context changed meanwhile cannot redirect.
+  llvm::Expected<std::string> stage_in_root(llvm::StringRef root, llvm::StringRef path);
   /// Writes the secret of `m` to a private file and returns its path; empty when
   /// the secret was not given and is not required.
   llvm::Expected<std::string> secret_file(const llb::Mount& m);
@@ -48,6 +54,7 @@ class ScopedMounts {
   const SolveContext& ctx_;
   std::vector<cache::MutableSnapshot> snapshots_;
   std::vector<int> lock_fds_;
+  std::vector<std::string> staged_;  ///< bind mounts of stage_in_root, undone first
   std::vector<std::string> temp_dirs_;
 };
 

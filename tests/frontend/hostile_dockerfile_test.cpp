@@ -133,3 +133,54 @@ TEST_CASE("a huge pattern against a large value stops at the step limit", "[lowe
     CHECK(*out == big);
   }
 }
+
+namespace {
+
+/// `kind` lines making A1 .. A21 (A21 is 1 MiB) by doubling.
+std::string doubling(const std::string& kind) {
+  std::string text = kind + " A1=x\n";
+  for (int i = 2; i <= 21; ++i) {
+    text += kind + " A" + std::to_string(i) + "=${A" + std::to_string(i - 1) + "}${A" +
+            std::to_string(i - 1) + "}\n";
+  }
+  return text;
+}
+
+/// The "Dockerfile:N" line and the message of a total-limit error.
+std::string total_error(const std::string& text) {
+  std::string err = lower_error(text);
+  return err.substr(0, err.find('\n') + 1) + err.substr(err.find("error: "));
+}
+
+const char* const kTotal =
+    "error: expanded values of the Dockerfile are larger than 67108864 bytes in total\n";
+
+}  // namespace
+
+TEST_CASE("ARG defaults count toward the total expansion limit", "[lower][hostile]") {
+  // 21 doubling ARGs (2 MiB), then 1 MiB each: the 63rd B passes 64 MiB.
+  std::string text = doubling("ARG");
+  for (int i = 0; i < 100; ++i) {
+    text += "ARG B" + std::to_string(i) + "=${A21}\n";
+  }
+  text += "FROM scratch\n";
+  CHECK(total_error(text) == "Dockerfile:84\n" + std::string(kTotal));
+}
+
+TEST_CASE("FROM names count toward the total expansion limit", "[lower][hostile]") {
+  std::string text = doubling("ARG");
+  for (int i = 0; i < 100; ++i) {
+    text += "FROM ${A21}\n";
+  }
+  CHECK(total_error(text) == "Dockerfile:84\n" + std::string(kTotal));
+}
+
+TEST_CASE("heredocs count toward the total expansion limit", "[lower][hostile]") {
+  // 21 doubling ENVs (2 MiB less a byte, plus their names), then 1 MiB and a
+  // newline per heredoc: the 62nd passes 64 MiB.
+  std::string text = "FROM scratch\n" + doubling("ENV");
+  for (int i = 0; i < 100; ++i) {
+    text += "COPY <<EOF /f" + std::to_string(i) + "\n${A21}\nEOF\n";
+  }
+  CHECK(total_error(text) == "Dockerfile:" + std::to_string(23 + 61 * 3) + "\n" + kTotal);
+}

@@ -77,12 +77,28 @@ TEST_CASE("COPY and ADD resolve context symlinks inside the context, never on th
   INFO(wild.err);
   REQUIRE(wild.exit_code == 0);
   CHECK(!exists(b.out() + "/s/secret.txt"));
-  // A link that is itself the source is followed inside the context: its
-  // target does not exist there, so the link is copied as a link.
-  Output o = b.build("COPY etcdir /d/\n");
-  INFO(o.err);
-  REQUIRE(o.exit_code == 0);
-  CHECK(!exists(b.out() + "/d/secret.txt"));
+  // A link that is itself the source is followed inside the context, as
+  // BuildKit's checksum follows it: its target is missing there, so the
+  // source is not found (it was copied as a dangling link).
+  for (const std::string& copy : {"COPY etcdir /d/\n", "COPY etcdi[r] /d/\n"}) {
+    INFO(copy);
+    Output o = b.build(copy);
+    CHECK(o.exit_code == 1);
+    CHECK(o.err.find("error: failed to solve: failed to compute cache key: 'etcdir' not found\n") !=
+          std::string::npos);
+    CHECK(!exists(b.out() + "/d"));
+  }
+}
+
+TEST_CASE("COPY --from of a stage's link to a missing path is not found",
+          "[integration][build][security]") {
+  BuildFixture f;
+  f.file("Dockerfile",
+         "FROM busybox:local AS s\nRUN ln -s /nowhere /l\n"
+         "FROM busybox:local\nCOPY --from=s /l /d\n");
+  Output o = f.build({"-o", "type=local,dest=" + f.path("out")});
+  CHECK(o.exit_code == 1);
+  CHECK(o.err.find("failed to compute cache key: 'l' not found\n") != std::string::npos);
 }
 
 TEST_CASE("a context symlink to an absolute path means that path in the context",
@@ -158,4 +174,39 @@ TEST_CASE("named contexts and stage sources are roots for their symlinks too",
   INFO(stage.err);
   REQUIRE(stage.exit_code == 0);
   CHECK(read_file(b.out() + "/s") == "stage\n");
+}
+
+TEST_CASE("RUN bind mounts reach the runtime through a staging bind mount",
+          "[integration][build][security]") {
+  Boundary b;
+  b.f.file("etc2/app.conf", "in-context\n");
+  REQUIRE(::symlink("/etc2", (b.f.ctx() + "/conf").c_str()) == 0);
+  // A runc that keeps each bundle's config.json, then runs the real one.
+  std::string bin = b.f.path("bin");
+  std::string configs = b.f.path("configs");
+  write_file(
+      bin + "/runc",
+      "#!/bin/sh\nprev=\nfor a; do\n  if [ \"$prev\" = --bundle ]; then cp \"$a/config.json\" '" +
+          configs + "'/$$.json; fi\n  prev=$a\ndone\nexec /usr/sbin/runc \"$@\"\n");
+  REQUIRE(::chmod((bin + "/runc").c_str(), 0755) == 0);
+  REQUIRE(::mkdir(configs.c_str(), 0755) == 0);
+  b.f.file("Dockerfile",
+           "FROM busybox:local\n"
+           "RUN --mount=type=bind,source=conf,target=/m cat /m/app.conf > /ro\n"
+           "RUN --mount=type=bind,source=conf,target=/m,rw sh -c 'cat /m/app.conf > /rw'\n");
+  // PATH set in the shell: an extra PATH in the environment would come last.
+  std::string cmd = "PATH='" + bin + "':$PATH exec '" + KILN_BINARY + "' --root '" + b.f.root() +
+                    "' build --progress=plain -o type=local,dest='" + b.f.path("out") + "' '" +
+                    b.f.ctx() + "'";
+  Output o = kiln::testutil::run({"sh", "-c", cmd});
+  INFO(o.err);
+  REQUIRE(o.exit_code == 0);
+  CHECK(read_file(b.f.path("out") + "/ro") == "in-context\n");
+  CHECK(read_file(b.f.path("out") + "/rw") == "in-context\n");
+  std::string all = kiln::testutil::run({"sh", "-c", "cat '" + configs + "'/*.json"}).out;
+  // The read-only bind's source is kiln's staging dir with the resolved
+  // source bound on it, not a path in the context; it is unmounted after.
+  CHECK(all.find("/tmp/bind-src-") != std::string::npos);
+  CHECK(all.find(b.f.ctx() + "/etc2") == std::string::npos);
+  CHECK(read_file("/proc/self/mountinfo").find("bind-src-") == std::string::npos);
 }

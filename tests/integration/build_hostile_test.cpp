@@ -58,3 +58,13 @@ TEST_CASE("build -t rejects a name with a digest", "[integration][build][hostile
   CHECK(images.out.find("<none>") == std::string::npos);
   CHECK(images.out.find("\na ") == std::string::npos);
 }
+
+TEST_CASE("build --check shows at most 1 KB of a long line", "[integration][build][hostile]") {
+  BuildFixture f;
+  f.file("Dockerfile", "FROM busybox:local\nCMD echo " + std::string(100000, 'x') + "\n");
+  Output o = f.build({"--check"});
+  CHECK(o.exit_code == 1);
+  CHECK(o.out.size() < 4096);
+  std::string shown = "CMD echo " + std::string(100000, 'x');
+  CHECK(o.out.find("   2 | >>> " + shown.substr(0, 1024) + "...\n") != std::string::npos);
+}
