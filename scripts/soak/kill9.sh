@@ -19,6 +19,8 @@ export SOURCE_DATE_EPOCH=0
 log() { echo "soak: $*" >&2; }
 
 setup_work() {
+  # What an interrupted earlier soak may have left mounted.
+  { grep "$WORK/" /proc/self/mountinfo || true; } | awk '{ print $5 }' | sort -r | xargs -r -n1 umount -l
   rm -rf "$WORK"
   mkdir -p "$WORK/rootfs/bin" "$WORK/rootfs/etc" "$WORK/rootfs/tmp" "$WORK/ctx-a" "$WORK/ctx-b"
   cp /bin/busybox "$WORK/rootfs/bin/busybox"
