@@ -482,7 +482,8 @@ llvm::Expected<int> solve_build(const GlobalOptions& globals, const SolveFlags& 
   runtime::ExecutorOptions exec_opts;
   exec_opts.kind = *kind;
   exec_opts.state_dir = fs::join(globals.root, "tmp/exec");
-  exec_opts.runtime_root = fs::join(globals.root, "runc");  // the store's own containers
+  exec_opts.runtime_root = fs::join(globals.root, "runc");  // the store's build containers
+  exec_opts.runtime_root_exclusive = true;
   auto executor = runtime::make_oci_executor(exec_opts);
   if (!executor) {
     return executor.takeError();

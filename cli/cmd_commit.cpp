@@ -240,7 +240,7 @@ llvm::Expected<int> run_commit(const GlobalOptions& globals, const CommitFlags& 
   // docker pauses a running container so that the layer is a consistent copy.
   std::optional<runtime::ContainerControl> paused;
   if (flags.pause && containers->has_runner(*id)) {
-    auto control = runtime::ContainerControl::open(container_runtime());
+    auto control = runtime::ContainerControl::open(container_runtime(containers->root()));
     if (control && !control->pause(*id)) {
       paused = *control;
     } else if (!control) {

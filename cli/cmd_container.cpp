@@ -44,8 +44,8 @@ void request_stop(const ContainerPaths& paths) {
   }
 }
 
-llvm::Expected<runtime::ContainerControl> control() {
-  return runtime::ContainerControl::open(container_runtime());
+llvm::Expected<runtime::ContainerControl> control(const ContainerStore& store) {
+  return runtime::ContainerControl::open(container_runtime(store.root()));
 }
 
 // Stops `id`: its stop signal (or `signal`), then SIGKILL after `timeout_s`.
@@ -58,7 +58,7 @@ llvm::Error stop_container(const ContainerStore& store, const std::string& id, i
   if (!store.has_runner(id)) {
     return llvm::Error::success();
   }
-  auto ctl = control();
+  auto ctl = control(store);
   if (!ctl) {
     return ctl.takeError();
   }
@@ -149,7 +149,7 @@ llvm::Error remove_container(const ContainerStore& store, const std::string& id,
                         "remove");
     }
     request_stop(paths);
-    auto ctl = control();
+    auto ctl = control(store);
     if (!ctl) {
       return ctl.takeError();
     }
@@ -235,7 +235,7 @@ CommandBody setup_kill(CLI::App& sub, const GlobalOptions& globals) {
           if (*number == SIGKILL || *number == SIGTERM || *number == SIGINT || *number == *stop) {
             request_stop(store.paths(id));
           }
-          auto ctl = control();
+          auto ctl = control(store);
           if (!ctl) {
             return ctl.takeError();
           }

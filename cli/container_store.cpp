@@ -146,8 +146,9 @@ llvm::StringRef status_name(ContainerStatus status) {
   return "created";
 }
 
-runtime::ExecutorOptions container_runtime() {
+runtime::ExecutorOptions container_runtime(llvm::StringRef root) {
   runtime::ExecutorOptions options;
+  options.runtime_root = (root + "/containers/.runc").str();
   const char* env = std::getenv("KILN_OCI_RUNTIME");
   auto kind = runtime::parse_runtime_kind(env ? env : "");
   if (kind) {
@@ -402,7 +403,7 @@ bool ContainerStore::has_runner(llvm::StringRef id) const {
 
 llvm::Error ContainerStore::clean_up_lost(llvm::StringRef id, ContainerState& state) const {
   ContainerPaths p = paths(id);
-  auto control = runtime::ContainerControl::open(container_runtime());
+  auto control = runtime::ContainerControl::open(container_runtime(root_));
   if (control) {
     llvm::consumeError(control->remove(id));
   } else {
@@ -445,7 +446,7 @@ llvm::Expected<ContainerState> ContainerStore::current_state(llvm::StringRef id)
 llvm::Error ContainerStore::remove(llvm::StringRef id, KillFirst kill) const {
   ContainerPaths p = paths(id);
   if (kill == KillFirst::yes) {
-    auto control = runtime::ContainerControl::open(container_runtime());
+    auto control = runtime::ContainerControl::open(container_runtime(root_));
     if (!control) {
       return control.takeError();
     }

@@ -146,9 +146,10 @@ struct ContainerPaths {
   std::string stop_requested() const { return file("stop-requested"); }
 };
 
-/// The OCI runtime for containers: KILN_OCI_RUNTIME (runc when unset or invalid),
-/// its default root; state_dir is left empty for the caller.
-runtime::ExecutorOptions container_runtime();
+/// The OCI runtime for the containers of the kiln root `root`: KILN_OCI_RUNTIME
+/// (runc when unset or invalid), with the store's own runtime root
+/// ROOT/containers/.runc; state_dir is left empty for the caller.
+runtime::ExecutorOptions container_runtime(llvm::StringRef root);
 
 /// Unix time now, in nanoseconds.
 int64_t now_ns();

@@ -114,7 +114,8 @@ leftovers() {
   real=$(readlink -f "$root")
   local mounts containers procs temps guards
   mounts=$(grep -c "$real/" /proc/self/mountinfo || true)
-  containers=$(runc --root "$real/runc" list -q 2>/dev/null | wc -l)
+  containers=$( (runc --root "$real/runc" list -q; runc --root "$real/containers/.runc" list -q) \
+    2>/dev/null | wc -l)
   # Container processes: another mount namespace that mounts something of the store.
   procs=0
   local own
@@ -123,7 +124,7 @@ leftovers() {
     [ "$(readlink "$p/ns/mnt" 2>/dev/null)" != "$own" ] || continue
     grep -qs "$real/" "$p/mountinfo" && procs=$((procs + 1))
   done
-  guards=$(pgrep -fc "kiln-guard .*$real/" || true)
+  guards=$(pgrep -fc "$real/.*kiln-guard" || true)
   temps=$( (find "$real/tmp" -mindepth 1; find "$real/snapshots" -maxdepth 1 -name 'tmp-*') |
     wc -l)
   echo "mounts=$mounts runc_containers=$containers container_processes=$procs guards=$guards temp_entries=$temps"
@@ -164,14 +165,16 @@ main() {
   sleep 2
   log "2 s after the last kill: $(leftovers "$soak")"
   sleep 11 # reclaim leaves entries younger than 10 s to their possible owner
-  # The next kiln on the store reclaims; then what killed `run --rm`s left.
+  # The next kiln on the store reclaims; a killed `run --rm` leaves its container
+  # (Exited (255)) with its rootfs mounted until `kiln ps` or `rm` sees it.
   "$KILN" --root "$soak" images >/dev/null
+  log "after one kiln images: $(leftovers "$soak")"
   local stale
   stale=$("$KILN" --root "$soak" ps -aq | wc -l)
   if ((stale > 0)); then
     "$KILN" --root "$soak" rm -f $("$KILN" --root "$soak" ps -aq) >/dev/null
   fi
-  log "after one kiln command: $(leftovers "$soak") (containers of killed runs removed: $stale)"
+  log "after kiln ps and rm -f of the $stale containers of killed runs: $(leftovers "$soak")"
   # Rebuild everything: the same IDs, and no more bytes than a clean store.
   "$KILN" --root "$soak" build -q -t soak/a:1 "$WORK/ctx-a" >/dev/null
   "$KILN" --root "$soak" build -q -t soak/b:1 "$WORK/ctx-b" >/dev/null
