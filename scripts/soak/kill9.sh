@@ -116,13 +116,14 @@ leftovers() {
   mounts=$(grep -c "$real/" /proc/self/mountinfo || true)
   containers=$( (runc --root "$real/runc" list -q; runc --root "$real/containers/.runc" list -q) \
     2>/dev/null | wc -l)
-  # Container processes: another mount namespace that mounts something of the store.
+  # Container processes: another mount namespace whose root is a mount of the store
+  # (others may see the store's mounts through mount propagation).
   procs=0
   local own
   own=$(readlink /proc/self/ns/mnt)
   for p in /proc/[0-9]*; do
     [ "$(readlink "$p/ns/mnt" 2>/dev/null)" != "$own" ] || continue
-    grep -qs "$real/" "$p/mountinfo" && procs=$((procs + 1))
+    awk '$5 == "/"' "$p/mountinfo" 2>/dev/null | grep -qs "$real/" && procs=$((procs + 1))
   done
   guards=$(pgrep -fc "$real/.*kiln-guard" || true)
   temps=$( (find "$real/tmp" -mindepth 1; find "$real/snapshots" -maxdepth 1 -name 'tmp-*') |
