@@ -7,10 +7,12 @@
 #include <llvm/ADT/StringRef.h>
 #include <llvm/Support/Error.h>
 
+#include "oci/media_types.h"
+
 namespace kiln::cache {
 
-/// How a layer blob is compressed.
-enum class Compression { none, gzip, zstd };
+/// How a layer blob is compressed (oci/media_types.h maps it to media types).
+using Compression = oci::Compression;
 
 /// Receives output bytes in order; an error stops the stream.
 using ByteSink = std::function<llvm::Error(llvm::StringRef bytes)>;

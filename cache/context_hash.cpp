@@ -1,17 +1,20 @@
 #include "cache/context_hash.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <fnmatch.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <optional>
 
 #include <llvm/ADT/SmallString.h>
 #include <llvm/Support/Path.h>
 
 #include "cache/context_hash_walk.h"
+#include "cache/context_path.h"
 #include "support/error.h"
 #include "support/fs.h"
 
@@ -44,11 +47,31 @@ bool excluded(const PathFilter& filter, llvm::StringRef rel, bool is_dir) {
   return !filter(rel, is_dir);
 }
 
+/// The context path `rel` with its symlinks resolved inside `root` (the last
+/// one too with `follow`), if it exists and neither it nor what it resolves to
+/// is filtered out; `st` gets its lstat.
+std::optional<std::string> present(const std::string& root, const PathFilter& filter,
+                                   llvm::StringRef rel, FollowLast follow, struct stat& st) {
+  auto phys = resolve_context_path(root, rel, follow);
+  if (!phys) {
+    llvm::consumeError(phys.takeError());
+    return std::nullopt;
+  }
+  std::string abs = phys->empty() ? root : fs::join(root, *phys);
+  if (::lstat(abs.c_str(), &st) != 0 || excluded(filter, rel, S_ISDIR(st.st_mode)) ||
+      (*phys != rel && excluded(filter, *phys, S_ISDIR(st.st_mode)))) {
+    return std::nullopt;
+  }
+  return *phys;
+}
+
 }  // namespace
 
 std::string clean_context_path(llvm::StringRef path) {
+  // One leading slash only: LLVM takes "//name" for a network root name, after
+  // which ".." would not remove "name" ("/a/../b" would clean to "a/b").
   llvm::SmallString<256> p("/");
-  p += path;
+  p += path.ltrim('/');
   llvm::sys::path::remove_dots(p, /*remove_dot_dot=*/true, llvm::sys::path::Style::posix);
   llvm::StringRef out = p.str();
   out = out.ltrim('/');
@@ -76,13 +99,13 @@ ContextHasher::ContextHasher(std::string root, ContextHashOptions options)
 
 llvm::Expected<Digest> ContextHasher::checksum_path(llvm::StringRef path) {
   std::string rel = clean_context_path(path);
-  std::string abs = rel.empty() ? root_ : fs::join(root_, rel);
   struct stat st {};
-  if (::lstat(abs.c_str(), &st) != 0 || excluded(options_.filter, rel, S_ISDIR(st.st_mode))) {
+  auto phys = present(root_, options_.filter, rel, FollowLast::no, st);
+  if (!phys) {
     return not_found(rel);
   }
   detail::Walk walk(root_, options_, stats_);
-  auto index = walk.add_top(rel);
+  auto index = walk.add_top(*phys);
   if (!index) {
     return index.takeError();
   }
@@ -122,7 +145,11 @@ llvm::Expected<Digest> ContextHasher::checksum(llvm::ArrayRef<std::string> sourc
   detail::Walk walk(root_, options_, stats_);
   std::vector<size_t> tops;
   for (const std::string& rel : matches) {
-    auto index = walk.add_top(rel);
+    auto phys = resolve_context_path(root_, rel, FollowLast::no);
+    if (!phys) {
+      return phys.takeError();
+    }
+    auto index = walk.add_top(*phys);
     if (!index) {
       return index.takeError();
     }
@@ -162,7 +189,11 @@ llvm::Expected<std::vector<ContextEntry>> ContextHasher::entries(
   detail::Walk walk(root_, options_, stats_);
   std::vector<size_t> tops;
   for (const std::string& rel : *found) {
-    auto index = walk.add_top(rel);
+    auto phys = resolve_context_path(root_, rel, FollowLast::no);
+    if (!phys) {
+      return phys.takeError();
+    }
+    auto index = walk.add_top(*phys);
     if (!index) {
       return index.takeError();
     }
@@ -192,18 +223,25 @@ llvm::Expected<std::vector<std::string>> ContextHasher::resolve(llvm::StringRef 
   for (llvm::StringRef part : parts) {
     std::vector<std::string> next;
     for (const std::string& dir : current) {
-      std::string abs = dir.empty() ? root_ : fs::join(root_, dir);
+      struct stat st {};
       if (!has_wildcard(part)) {
         std::string rel = join_rel(dir, part);
-        struct stat st {};
-        if (::lstat(fs::join(root_, rel).c_str(), &st) == 0 &&
-            !excluded(options_.filter, rel, S_ISDIR(st.st_mode))) {
+        if (present(root_, options_.filter, rel, FollowLast::no, st)) {
           next.push_back(rel);
         }
         continue;
       }
-      DIR* d = ::opendir(abs.c_str());
+      auto abs = context_host_path(root_, dir, FollowLast::yes);
+      if (!abs) {
+        llvm::consumeError(abs.takeError());
+        continue;
+      }
+      int fd = ::open(abs->c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+      DIR* d = fd < 0 ? nullptr : ::fdopendir(fd);
       if (!d) {
+        if (fd >= 0) {
+          ::close(fd);
+        }
         continue;  // not a directory: nothing below it matches
       }
       std::string pat = part.str();
@@ -213,9 +251,7 @@ llvm::Expected<std::vector<std::string>> ContextHasher::resolve(llvm::StringRef 
           continue;
         }
         std::string rel = join_rel(dir, name);
-        struct stat st {};
-        if (::lstat(fs::join(root_, rel).c_str(), &st) == 0 &&
-            !excluded(options_.filter, rel, S_ISDIR(st.st_mode))) {
+        if (present(root_, options_.filter, rel, FollowLast::no, st)) {
           next.push_back(rel);
         }
       }

@@ -140,7 +140,7 @@ llvm::Error Walk::fill(WalkItem& item, const std::string& rel) {
 }
 
 llvm::Error Walk::fill_children(WalkItem& dir, const std::string& rel) {
-  int fd = ::open(dir.abs.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  int fd = ::open(dir.abs.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   DIR* d = fd < 0 ? nullptr : ::fdopendir(fd);
   if (!d) {
     int e = errno;

@@ -3,8 +3,11 @@
 #include <cstdlib>
 #include <map>
 #include <optional>
+#include <vector>
 
+#include "cache/layer_unpack.h"
 #include "oci/archive_reader.h"
+#include "oci/image_config.h"
 #include "oci/media_types.h"
 #include "oci/reference.h"
 #include "support/error.h"
@@ -15,17 +18,26 @@ namespace {
 
 class IngestWriter : public oci::BlobWriter {
  public:
-  explicit IngestWriter(BlobIngest ingest) : ingest_(std::move(ingest)) {}
+  IngestWriter(BlobIngest ingest, const ContentStore& content, std::vector<Digest>& added)
+      : ingest_(std::move(ingest)), content_(content), added_(added) {}
   llvm::Error write(llvm::StringRef bytes) override { return ingest_.write(bytes); }
   llvm::Error commit(const Digest& digest, int64_t size) override {
+    bool existed = content_.exists(digest);
     auto stored = ingest_.commit(digest, static_cast<uint64_t>(size));
+    if (stored && !existed) {
+      added_.push_back(digest);
+    }
     return stored ? llvm::Error::success() : stored.takeError();
   }
 
  private:
   BlobIngest ingest_;
+  const ContentStore& content_;
+  std::vector<Digest>& added_;
 };
 
+/// Commits blobs to the content store, remembering which ones were new (so a
+/// load rejected after its blobs are in can take them out again).
 class StoreSink : public oci::BlobSink {
  public:
   explicit StoreSink(const ContentStore& content) : content_(content) {}
@@ -34,12 +46,51 @@ class StoreSink : public oci::BlobSink {
     if (!ingest) {
       return ingest.takeError();
     }
-    return std::make_unique<IngestWriter>(std::move(*ingest));
+    return std::make_unique<IngestWriter>(std::move(*ingest), content_, added_);
+  }
+  /// Removes the blobs this sink added (best effort).
+  void remove_added() {
+    for (const Digest& d : added_) {
+      llvm::consumeError(content_.remove(d));
+    }
   }
 
  private:
   const ContentStore& content_;
+  std::vector<Digest> added_;
 };
+
+/// Checks that `image`'s config lists one DiffID per layer and that each layer
+/// blob inflates (within the InflateLimits) to the tar its DiffID names, so a
+/// lying archive fails at load, not at the first run.
+llvm::Error verify_layers(const ContentStore& content, const oci::LoadedImage& image) {
+  std::string context = "image " + quote(Digest::of(image.config_bytes).str());
+  auto config = oci::parse_image_config(image.config_bytes);
+  if (!config) {
+    return with_context(config.takeError(), context + ": config");
+  }
+  auto manifest = oci::parse_manifest(image.manifest_bytes);
+  if (!manifest) {
+    return with_context(manifest.takeError(), context + ": manifest");
+  }
+  if (config->diff_ids.size() != manifest->layers.size()) {
+    return make_error(context + ": config lists " + std::to_string(config->diff_ids.size()) +
+                      " diff IDs for " + std::to_string(manifest->layers.size()) + " layers");
+  }
+  for (size_t i = 0; i < manifest->layers.size(); ++i) {
+    const Digest& blob = manifest->layers[i].digest;
+    std::string layer = context + ": layer " + quote(blob.str());
+    auto diff_id = layer_diff_id(content.blob_path(blob));
+    if (!diff_id) {
+      return with_context(diff_id.takeError(), layer);
+    }
+    if (*diff_id != config->diff_ids[i]) {
+      return make_error(layer + ": diff ID is " + quote(diff_id->str()) + ", the config says " +
+                        quote(config->diff_ids[i].str()));
+    }
+  }
+  return llvm::Error::success();
+}
 
 class StoreSource : public oci::BlobSource {
  public:
@@ -76,6 +127,12 @@ llvm::Expected<std::vector<LoadedRecord>> load_archive(ImageStore& store, int fd
   auto images = oci::read_archive(fd, sink);
   if (!images) {
     return images.takeError();
+  }
+  for (const oci::LoadedImage& image : *images) {
+    if (auto err = verify_layers(store.content(), image)) {
+      sink.remove_added();
+      return err;
+    }
   }
   std::vector<LoadedRecord> out;
   for (const oci::LoadedImage& image : *images) {

@@ -8,7 +8,10 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <condition_variable>
+#include <cstdint>
+#include <cstdlib>
 #include <deque>
 #include <memory>
 #include <mutex>
@@ -41,7 +44,12 @@ llvm::Error archive_error(struct archive* a, const llvm::Twine& what) {
 /// with writing files, and hands the bytes to the tar reader in order.
 class DecompressPipe {
  public:
-  explicit DecompressPipe(struct archive* outer) : outer_(outer), thread_([this] { produce(); }) {}
+  /// Inflates `outer` (of `compressed` bytes) within `limits`.
+  DecompressPipe(struct archive* outer, uint64_t compressed, const InflateLimits& limits)
+      : outer_(outer),
+        budget_(limits.budget(compressed)),
+        too_large_(limits.exceeded(compressed)),
+        thread_([this] { produce(); }) {}
   ~DecompressPipe() {
     {
       std::lock_guard lock(mu_);
@@ -108,7 +116,14 @@ class DecompressPipe {
         return;
       }
       hash_.update(block, size);
+      inflated_ += size;
       std::unique_lock lock(mu_);
+      if (inflated_ > budget_) {
+        error_ = too_large_;
+        done_ = true;
+        data_cv_.notify_all();
+        return;
+      }
       if (size == 0 || draining_) {
         continue;
       }
@@ -126,7 +141,10 @@ class DecompressPipe {
   }
 
   struct archive* outer_;
-  Sha256 hash_;  // producer thread only, until done_
+  const uint64_t budget_;
+  const std::string too_large_;
+  uint64_t inflated_ = 0;  // producer thread only
+  Sha256 hash_;            // producer thread only, until done_
   std::mutex mu_;
   std::condition_variable data_cv_;   // queue_ grew or done_
   std::condition_variable space_cv_;  // queue_ shrank, draining_ or cancel_
@@ -362,12 +380,81 @@ llvm::Expected<ArchivePtr> open_outer(llvm::StringRef blob_path) {
   return outer;
 }
 
+uint64_t file_size(llvm::StringRef path) {
+  struct stat st {};
+  return ::stat(path.str().c_str(), &st) == 0 ? static_cast<uint64_t>(st.st_size) : 0;
+}
+
+uint64_t env_number(const char* name, uint64_t fallback) {
+  const char* text = ::getenv(name);
+  uint64_t value = 0;
+  if (text == nullptr || llvm::StringRef(text).getAsInteger(10, value)) {
+    return fallback;
+  }
+  return value;
+}
+
 }  // namespace
+
+InflateLimits InflateLimits::from_env() {
+  InflateLimits limits;
+  limits.max_ratio = env_number("KILN_LAYER_MAX_RATIO", limits.max_ratio);
+  limits.max_bytes = env_number("KILN_LAYER_MAX_SIZE", limits.max_bytes);
+  return limits;
+}
+
+uint64_t InflateLimits::budget(uint64_t compressed) const {
+  uint64_t out = UINT64_MAX;
+  if (max_ratio != 0) {
+    uint64_t by_ratio = compressed > UINT64_MAX / max_ratio ? UINT64_MAX : compressed * max_ratio;
+    out = std::max(by_ratio, kInflateFloor);
+  }
+  if (max_bytes != 0) {
+    out = std::min(out, max_bytes);
+  }
+  return out;
+}
+
+std::string InflateLimits::exceeded(uint64_t compressed) const {
+  return "layer inflates to more than " + std::to_string(budget(compressed)) +
+         " bytes (limits: KILN_LAYER_MAX_RATIO=" + std::to_string(max_ratio) +
+         " times the compressed size of " + std::to_string(compressed) +
+         " bytes, KILN_LAYER_MAX_SIZE=" + std::to_string(max_bytes) + ")";
+}
 
 void restore_process_umask() { ::umask(kProcessUmask); }
 
+llvm::Expected<Digest> layer_diff_id(llvm::StringRef blob_path, const InflateLimits& limits) {
+  auto outer = open_outer(blob_path);
+  if (!outer) {
+    return outer.takeError();
+  }
+  uint64_t compressed = file_size(blob_path);
+  uint64_t budget = limits.budget(compressed);
+  uint64_t inflated = 0;
+  Sha256 hash;
+  while (true) {
+    const void* block;
+    size_t size;
+    la_int64_t offset;
+    int rc = archive_read_data_block(outer->get(), &block, &size, &offset);
+    if (rc == ARCHIVE_EOF) {
+      return hash.finish();
+    }
+    if (rc < ARCHIVE_WARN) {
+      return archive_error(outer->get(), "decompress");
+    }
+    hash.update(block, size);
+    inflated += size;
+    if (inflated > budget) {
+      return make_error("decompress: " + limits.exceeded(compressed));
+    }
+  }
+}
+
 llvm::Expected<Digest> unpack_layer(llvm::StringRef blob_path, llvm::StringRef dest,
-                                    std::optional<Digest> expected_diff_id) {
+                                    std::optional<Digest> expected_diff_id,
+                                    const InflateLimits& limits) {
   UmaskRestorer umask_restorer;
   auto context = "unpack layer " + quote(blob_path);
   char* real = ::realpath(dest.str().c_str(), nullptr);
@@ -387,7 +474,7 @@ llvm::Expected<Digest> unpack_layer(llvm::StringRef blob_path, llvm::StringRef d
                                                  ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_XATTR |
                                                  ARCHIVE_EXTRACT_SECURE_SYMLINKS |
                                                  ARCHIVE_EXTRACT_SECURE_NODOTDOT);
-  DecompressPipe stream(outer->get());
+  DecompressPipe stream(outer->get(), file_size(blob_path), limits);
   Unpacker unpacker(dest_real);
   llvm::Error err = llvm::Error::success();
   if (archive_read_open(tar.get(), &stream, nullptr, &DecompressPipe::read_cb, nullptr) !=

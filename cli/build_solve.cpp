@@ -1,453 +1,116 @@
 #include "cli/build_solve.h"
 
-#include <fcntl.h>
-#include <pthread.h>
-#include <unistd.h>
-
-#include <csignal>
-#include <cstdlib>
+#include <chrono>
+#include <cstdio>
 #include <iostream>
+#include <memory>
 #include <mutex>
-#include <thread>
+#include <optional>
 
+#include <llvm/ADT/StringExtras.h>
 #include <nlohmann/json.hpp>
 
-#include "cache/image_archive.h"
-#include "cache/layer_tar.h"
-#include "cache/snapshot.h"
-#include "cli/build_registry.h"
 #include "cli/progress.h"
-#include "cli/store_open.h"
-#include "exporter/image_commit.h"
-#include "frontend/dockerignore.h"
-#include "oci/image_config.h"
-#include "oci/reference.h"
-#include "runtime/executor.h"
-#include "solver/core/scheduler.h"
-#include "solver/ops/cache_index.h"
-#include "solver/ops/op_graph.h"
-#include "support/atomic_file.h"
-#include "support/error.h"
-#include "support/fs.h"
-#include "support/trace.h"
 
 namespace kiln::cli {
 namespace {
 
-/// Base images from the local store, for the lowering (configs) and the image
-/// source op (layers). Thread-safe: one store connection under a mutex.
-class StoreImages : public frontend::ImageMetaResolver, public solver::ops::ImageSourceResolver {
+/// A build's events on stderr, as --progress says: a live view on a terminal
+/// (warnings kept back until the end), BuildKit's plain lines, or one JSON
+/// object per line.
+class PrintedEvents : public builder::BuildEvents {
  public:
-  explicit StoreImages(std::unique_ptr<cache::ImageStore> store) : store_(std::move(store)) {}
-
-  llvm::Expected<frontend::ImageMeta> resolve(const std::string& ref, const std::string&) override {
-    std::lock_guard lock(mu_);
-    auto found = find(ref);
-    if (!found) {
-      return found.takeError();
-    }
-    auto config = store_->content().read(found->config);
-    if (!config) {
-      return config.takeError();
-    }
-    return frontend::ImageMeta{std::move(*config), found->manifest};
-  }
-
-  llvm::Expected<solver::ops::StoredImage> stored_image(const std::string& ref,
-                                                        const std::string& platform) override {
-    (void)platform;
-    std::lock_guard lock(mu_);
-    auto found = find(ref);
-    if (!found) {
-      return found.takeError();
-    }
-    auto manifest_json = store_->content().read(found->manifest);
-    auto config_json = manifest_json ? store_->content().read(found->config)
-                                     : llvm::Expected<std::string>(manifest_json.takeError());
-    if (!config_json) {
-      return config_json.takeError();
-    }
-    auto manifest = oci::parse_manifest(*manifest_json);
-    auto config = manifest ? oci::parse_image_config(*config_json)
-                           : llvm::Expected<oci::ImageConfig>(manifest.takeError());
-    if (!config) {
-      return with_context(config.takeError(), "image " + quote(ref));
-    }
-    if (config->diff_ids.size() != manifest->layers.size()) {
-      return make_error("image " + quote(ref) + ": the config lists " +
-                        llvm::Twine(config->diff_ids.size()) + " layers, the manifest " +
-                        llvm::Twine(manifest->layers.size()));
-    }
-    solver::ops::StoredImage out;
-    out.manifest = found->manifest;
-    out.config = found->config;
-    for (size_t i = 0; i < manifest->layers.size(); ++i) {
-      const auto& d = manifest->layers[i];
-      out.layers.push_back({store_->content().blob_path(d.digest), config->diff_ids[i]});
-      out.blob_digests.push_back(d.digest);
-      out.media_types.push_back(d.media_type);
-    }
-    return out;
-  }
-
-  cache::ImageStore& store() { return *store_; }
-  std::mutex& mutex() { return mu_; }
-  /// Pulls what the store lacks (and everything with --pull). Borrowed.
-  void set_puller(BuildPuller* puller) { puller_ = puller; }
-
- private:
-  llvm::Expected<cache::ImageRecord> find(const std::string& ref) {
-    if (puller_ && puller_->always()) {
-      return pull(ref);
-    }
-    auto found = store_->resolve(ref);
-    if (found) {
-      return found;
-    }
-    llvm::consumeError(found.takeError());
-    if (puller_) {
-      return pull(ref);
-    }
-    return make_error("failed to resolve source metadata for " + quote(ref) +
-                      ": not found in the local store (kiln pull or kiln load it first)");
-  }
-
-  llvm::Expected<cache::ImageRecord> pull(const std::string& ref) {
-    auto pulled = puller_->pull(*store_, ref);
-    if (!pulled) {
-      return with_context(pulled.takeError(), "failed to resolve source metadata for " +
-                                                  quote(ref) + ": not in the local store");
-    }
-    return pulled;
-  }
-
-  BuildPuller* puller_ = nullptr;
-
-  std::mutex mu_;
-  std::unique_ptr<cache::ImageStore> store_;
-};
-
-/// The .dockerignore patterns (`<Dockerfile>.dockerignore` first) as a context
-/// filter with Docker's pattern semantics. A directory is kept when it is not
-/// excluded or when a `!` exception may re-include something below it.
-llvm::Expected<cache::PathFilter> context_filter(const std::string& context,
-                                                 const std::string& dockerfile) {
-  auto patterns =
-      frontend::load_dockerignore(context, dockerfile == "-" ? std::string() : dockerfile);
-  if (!patterns) {
-    return patterns.takeError();
-  }
-  if (patterns->empty()) {
-    return cache::PathFilter();
-  }
-  auto matcher = frontend::PatternMatcher::create(*patterns);
-  if (!matcher) {
-    return with_context(matcher.takeError(), ".dockerignore");
-  }
-  auto shared = std::make_shared<frontend::PatternMatcher>(std::move(*matcher));
-  return cache::PathFilter([shared](llvm::StringRef path, bool is_dir) {
-    if (is_dir) {
-      auto d = shared->match_dir(path);
-      return !d.excluded || d.must_descend;
-    }
-    return !shared->matches(path);
-  });
-}
-
-/// Splits "k=v,k2=v2" into a map; a bare word becomes {"type": word} when first.
-std::map<std::string, std::string> parse_csv_kv(llvm::StringRef text) {
-  std::map<std::string, std::string> out;
-  llvm::SmallVector<llvm::StringRef, 8> parts;
-  text.split(parts, ',');
-  for (size_t i = 0; i < parts.size(); ++i) {
-    auto [k, v] = parts[i].split('=');
-    if (!parts[i].contains('=')) {
-      out[i == 0 ? "type" : k.str()] = i == 0 ? k.str() : "";
-    } else {
-      out[k.trim().str()] = v.trim().str();
+  PrintedEvents(const SolveFlags& flags) : flags_(flags) {}
+  /// Prints the warnings a live tty view kept back.
+  ~PrintedEvents() override {
+    for (const auto& msg : deferred_) {
+      std::fprintf(stderr, "WARNING: %s\n", msg.c_str());
     }
   }
-  return out;
-}
 
-llvm::Error add_secrets(const std::vector<std::string>& flags, solver::ops::SolveContext& ctx) {
-  for (const auto& flag : flags) {
-    auto kv = parse_csv_kv(flag);
-    kv.erase("type");
-    std::string id = kv.count("id") ? kv["id"] : "";
-    if (id.empty()) {
-      return llvm::make_error<UsageError>("invalid secret " + quote(flag) + ": missing id=");
+  llvm::Error begin() override {
+    auto mode = parse_progress_mode(flags_.quiet ? "quiet" : flags_.progress, stderr);
+    if (!mode) {
+      return mode.takeError();
     }
-    std::string src = kv.count("src") ? kv["src"] : kv.count("source") ? kv["source"] : "";
-    std::string env = kv.count("env") ? kv["env"] : "";
-    if (src.empty() && env.empty()) {
-      env = id;
-    }
-    if (!src.empty()) {
-      auto data = fs::read_file(src);
-      if (!data) {
-        return with_context(data.takeError(), "secret " + quote(id));
-      }
-      ctx.secrets[id] = {std::move(*data)};
-    } else if (const char* value = std::getenv(env.c_str())) {
-      ctx.secrets[id] = {value};
-    } else {
-      return llvm::make_error<UsageError>("secret " + quote(id) + ": environment variable " +
-                                          quote(env) + " is not set");
-    }
-  }
-  return llvm::Error::success();
-}
-
-/// Blocks SIGINT/SIGTERM in every thread and turns them into a cancel on a
-/// thread of its own (the token's callbacks are not async-signal-safe).
-class SignalCanceller {
- public:
-  explicit SignalCanceller(solver::core::CancelToken token) {
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGUSR2);
-    pthread_sigmask(SIG_BLOCK, &set, &old_);
-    thread_ = std::thread([set, token] {
-      int sig = 0;
-      while (sigwait(&set, &sig) == 0) {
-        if (sig == SIGUSR2) {
-          return;  // our own wake-up at the end
-        }
-        token.cancel();
-      }
-    });
-  }
-  ~SignalCanceller() {
-    pthread_kill(thread_.native_handle(), SIGUSR2);
-    thread_.join();
-    pthread_sigmask(SIG_SETMASK, &old_, nullptr);
-  }
-
- private:
-  sigset_t old_;
-  std::thread thread_;
-};
-
-std::vector<std::string> normalized_tags(const std::vector<std::string>& tags, llvm::Error& err) {
-  std::vector<std::string> out;
-  for (const auto& t : tags) {
-    auto ref = oci::parse_reference(t);
-    if (!ref) {
-      err = with_context(ref.takeError(), "invalid tag " + quote(t));
-      return {};
-    }
-    out.push_back(ref->str());
-  }
-  return out;
-}
-
-struct BuiltImage {
-  exporter::AssembledImage image;
-  std::optional<Digest> chain;
-};
-
-llvm::Error write_local(const cache::SnapshotStore& snapshots, const std::optional<Digest>& chain,
-                        const std::string& dest) {
-  if (auto err = fs::make_dirs(dest)) {
-    return err;
-  }
-  if (!chain) {
+    mode_ = *mode;
+    printer_ = std::make_unique<ProgressPrinter>(mode_, stderr);
     return llvm::Error::success();
   }
-  auto lowers = snapshots.lower_dirs(*chain);
-  if (!lowers) {
-    return lowers.takeError();
+  bool wants_explanations() const override { return mode_ == ProgressMode::rawjson; }
+  void progress(const solver::core::ProgressEvent& event) override { printer_->on_event(event); }
+  void note(const std::string& name, const std::string& detail) override {
+    printer_->note(name, detail);
   }
-  return cache::copy_merged(*lowers, dest);
+  void finish(bool success) override { printer_->finish(success); }
+  void warning(const std::string& msg) override;
+  void cache_miss(const Digest& vertex, const std::string& name,
+                  const std::vector<std::string>& reasons) override;
+  void step_failed(const std::string& description,
+                   const std::vector<std::string>& last_lines) override;
+
+ private:
+  const SolveFlags& flags_;
+  ProgressMode mode_ = ProgressMode::plain;
+  std::unique_ptr<ProgressPrinter> printer_;
+  std::mutex mu_;
+  std::vector<std::string> deferred_;
+};
+
+void PrintedEvents::warning(const std::string& msg) {
+  std::lock_guard lock(mu_);
+  if (mode_ == ProgressMode::tty) {
+    deferred_.push_back(msg);
+  } else if (mode_ == ProgressMode::rawjson) {
+    nlohmann::json j;
+    j["kind"] = "warning";
+    j["text"] = msg;
+    std::fprintf(stderr, "%s\n",
+                 j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+  } else {
+    std::fprintf(stderr, "WARNING: %s\n", msg.c_str());
+  }
 }
 
-llvm::Error write_rootfs_tar(const cache::SnapshotStore& snapshots,
-                             const std::optional<Digest>& chain, const std::string& root,
-                             const std::string& dest) {
-  auto tmp = fs::make_temp_dir(fs::join(root, "tmp"), "export-");
-  if (!tmp) {
-    return tmp.takeError();
-  }
-  llvm::Error err = write_local(snapshots, chain, *tmp + "/fs");
-  if (!err) {
-    int fd = dest == "-" ? 1 : ::open(dest.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) {
-      err = make_io_error("create", dest, errno);
-    } else {
-      err = cache::write_layer_tar(
-          *tmp + "/fs", {}, [fd, &dest](llvm::StringRef bytes) -> llvm::Error {
-            size_t done = 0;
-            while (done < bytes.size()) {
-              ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
-              if (n < 0) {
-                return make_io_error("write", dest, errno);
-              }
-              done += static_cast<size_t>(n);
-            }
-            return llvm::Error::success();
-          });
-      if (fd != 1) {
-        ::close(fd);
-      }
+void PrintedEvents::cache_miss(const Digest& vertex, const std::string& name,
+                               const std::vector<std::string>& reasons) {
+  if (mode_ == ProgressMode::rawjson) {
+    nlohmann::json j;
+    j["time"] = std::chrono::duration_cast<std::chrono::microseconds>(
+                    std::chrono::system_clock::now().time_since_epoch())
+                    .count() /
+                1e6;
+    j["vertex"] = vertex.str();
+    j["name"] = name;
+    j["kind"] = "explain";
+    j["reasons"] = reasons;
+    std::fprintf(stderr, "%s\n",
+                 j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+    std::fflush(stderr);
+  } else if (mode_ == ProgressMode::tty) {
+    printer_->note("cache miss: " + name, llvm::join(reasons, "; "));
+  } else {
+    solver::core::ProgressEvent event;
+    event.kind = solver::core::ProgressKind::log;
+    event.vertex = vertex;
+    event.name = name;
+    event.time = std::chrono::system_clock::now();
+    for (const auto& r : reasons) {
+      event.text = "cache miss: " + r;
+      printer_->on_event(event);
     }
   }
-  llvm::consumeError(fs::remove_all(*tmp));
-  return err;
 }
 
-/// Writes one `--output`.
-llvm::Error write_output(const std::string& spec, StoreImages& images,
-                         const cache::SnapshotStore& snapshots, const std::string& root,
-                         const BuiltImage& built, const std::vector<std::string>& names) {
-  auto kv = parse_csv_kv(spec);
-  if (!llvm::StringRef(spec).contains('=') && !llvm::StringRef(spec).contains(',')) {
-    kv = {{"type", "local"}, {"dest", spec}};  // `-o dir`
-  }
-  std::string type = kv["type"];
-  std::string dest = kv["dest"];
-  if (type == "image" || type == "moby" || type == "registry") {
-    return llvm::Error::success();  // stored anyway; pushes happen in push_outputs()
-  }
-  if (dest.empty()) {
-    return llvm::make_error<UsageError>("output " + quote(spec) + ": dest= is required");
-  }
-  if (type == "local") {
-    return write_local(snapshots, built.chain, dest);
-  }
-  if (type == "tar") {
-    return write_rootfs_tar(snapshots, built.chain, root, dest);
-  }
-  if (type == "docker" || type == "oci") {
-    oci::ArchiveImage ai;
-    for (const auto& n : names) {
-      auto ref = oci::parse_reference(n);
-      if (ref) {
-        ai.names.push_back(*ref);
-      } else {
-        llvm::consumeError(ref.takeError());
-      }
-    }
-    ai.manifest = oci::describe(built.image.manifest.media_type, built.image.manifest_json);
-    auto format = type == "docker" ? oci::ArchiveFormat::docker : oci::ArchiveFormat::oci;
-    std::lock_guard lock(images.mutex());
-    if (kv.count("tar") && kv["tar"] == "false") {
-      return make_error("output " + quote(spec) + ": tar=false is not supported yet");
-    }
-    int fd = dest == "-" ? 1 : ::open(dest.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) {
-      return make_io_error("create", dest, errno);
-    }
-    llvm::Error err = cache::save_archive(images.store(), {ai}, format, fd);
-    if (fd != 1) {
-      ::close(fd);
-    }
-    return err;
-  }
-  return llvm::make_error<UsageError>("unsupported output type " + quote(type) +
-                                      " (choose from image, registry, docker, oci, local, tar)");
-}
-
-/// The names to push: every -t name with --push, and the `name=` of each
-/// `type=image,push=true` or `type=registry` output (comma-separated names too).
-std::vector<std::string> push_names(const SolveFlags& flags, const std::vector<std::string>& tags,
-                                    llvm::Error& err) {
-  std::vector<std::string> out;
-  if (flags.push) {
-    out = tags;
-  }
-  for (const auto& spec : flags.outputs) {
-    auto kv = parse_csv_kv(spec);
-    bool push = kv["type"] == "registry" || ((kv["type"] == "image" || kv["type"] == "moby") &&
-                                             (kv["push"] == "true" || kv["push"] == "1"));
-    if (!push) {
-      continue;
-    }
-    std::vector<std::string> names;
-    llvm::SmallVector<llvm::StringRef, 4> parts;
-    llvm::StringRef(kv["name"]).split(parts, ';', -1, false);
-    for (auto p : parts) {
-      names.push_back(p.str());
-    }
-    auto normalized = normalized_tags(names.empty() ? flags.tags : names, err);
-    if (err) {
-      return {};
-    }
-    for (const auto& n : normalized) {
-      if (std::find(out.begin(), out.end(), n) == out.end()) {
-        out.push_back(n);
-      }
-    }
-  }
-  return out;
-}
-
-std::optional<int64_t> source_date_epoch(const frontend::LowerOptions& lower) {
-  std::string text;
-  auto it = lower.build_args.find("SOURCE_DATE_EPOCH");
-  if (it != lower.build_args.end()) {
-    text = it->second;
-  } else if (const char* env = std::getenv("SOURCE_DATE_EPOCH")) {
-    text = env;
-  }
-  int64_t value = 0;
-  if (text.empty() || llvm::StringRef(text).getAsInteger(10, value)) {
-    return std::nullopt;
-  }
-  return value;
-}
-
-llvm::Error write_metadata(const SolveFlags& flags, const BuiltImage& built,
-                           const std::vector<std::string>& names) {
-  if (!flags.iidfile.empty()) {
-    if (auto err = write_file_atomic(flags.iidfile, built.image.config_digest.str())) {
-      return err;
-    }
-  }
-  if (!flags.metadata_file.empty()) {
-    nlohmann::ordered_json j;
-    j["containerimage.config.digest"] = built.image.config_digest.str();
-    j["containerimage.descriptor"] = {{"mediaType", built.image.manifest.media_type},
-                                      {"digest", built.image.manifest_digest.str()},
-                                      {"size", built.image.manifest_json.size()}};
-    j["containerimage.digest"] = built.image.manifest_digest.str();
-    if (!names.empty()) {
-      j["image.name"] = llvm::join(names, ",");
-    }
-    if (auto err = write_file_atomic(flags.metadata_file, j.dump(2) + "\n")) {
-      return err;
-    }
-  }
-  return llvm::Error::success();
-}
-
-/// BuildKit's report of a failed step: the step's last output lines between
-/// dashes on stderr, then the error located at the step's Dockerfile lines.
-llvm::Error explain_failure(llvm::Error err, const llb::Vertex* v,
-                            const frontend::Dockerfile& dockerfile) {
-  if (!v || err.isA<CancelledError>()) {
-    return err;
-  }
-  std::vector<std::string> lines;
-  std::string message;
-  llvm::handleAllErrors(
-      std::move(err),
-      [&](const ExecError& e) {
-        lines = e.last_lines();
-        message = e.message();
-      },
-      [&](const llvm::ErrorInfoBase& e) { message = e.message(); });
-  std::string block = "------\n > " + v->metadata().description + ":\n";
-  for (const auto& l : lines) {
+/// BuildKit's report of a failed step: its last output lines between dashes.
+void PrintedEvents::step_failed(const std::string& description,
+                                const std::vector<std::string>& last_lines) {
+  std::string block = "------\n > " + description + ":\n";
+  for (const auto& l : last_lines) {
     block += l + "\n";
   }
   block += "------\n";
   std::fputs(block.c_str(), stderr);
-  const auto& ast = dockerfile.ast;
-  return llvm::make_error<SourceError>("failed to solve: " + message, ast.file_name,
-                                       v->metadata().ranges, ast.source);
 }
 
 }  // namespace
@@ -455,237 +118,18 @@ llvm::Error explain_failure(llvm::Error err, const llb::Vertex* v,
 llvm::Expected<int> solve_build(const GlobalOptions& globals, const SolveFlags& flags,
                                 const frontend::Dockerfile& dockerfile,
                                 frontend::LowerOptions lower) {
-  llvm::Error tag_err = llvm::Error::success();
-  std::vector<std::string> names = normalized_tags(flags.tags, tag_err);
-  if (tag_err) {
-    return std::move(tag_err);
+  PrintedEvents events(flags);
+  builder::BuildRequest request;
+  request.root = globals.root;
+  request.dockerfile = &dockerfile;
+  request.lower = std::move(lower);
+  request.options = flags;
+  auto built = builder::build(request, events);
+  if (!built) {
+    return built.takeError();
   }
-  trace("solve_build: start");
-  auto store = open_store(globals);
-  if (!store) {
-    return store.takeError();
-  }
-  StoreImages images(std::move(*store));
-  BuildPuller puller(flags.registry, flags.pull);
-  images.set_puller(&puller);
-  auto snapshots = cache::SnapshotStore::open(globals.root);
-  auto db = snapshots ? cache::BuildDb::open(globals.root)
-                      : llvm::Expected<std::unique_ptr<cache::BuildDb>>(snapshots.takeError());
-  if (!db) {
-    return db.takeError();
-  }
-  auto kind = runtime::parse_runtime_kind(
-      std::getenv("KILN_OCI_RUNTIME") ? std::getenv("KILN_OCI_RUNTIME") : "");
-  if (!kind) {
-    return kind.takeError();
-  }
-  runtime::ExecutorOptions exec_opts;
-  exec_opts.kind = *kind;
-  exec_opts.state_dir = fs::join(globals.root, "tmp/exec");
-  exec_opts.runtime_root = fs::join(globals.root, "runc");  // the store's build containers
-  exec_opts.runtime_root_exclusive = true;
-  auto executor = runtime::make_oci_executor(exec_opts);
-  if (!executor) {
-    return executor.takeError();
-  }
-
-  solver::ops::SolveContext ctx{globals.root,
-                                images.store().content(),
-                                *snapshots,
-                                db->get(),
-                                executor->get(),
-                                &images,
-                                {},
-                                {},
-                                {}};
-  ctx.options.source_date_epoch = source_date_epoch(lower);
-  ctx.options.compression = cache::Compression::none;
-  ctx.options.no_cache_stages.insert(flags.no_cache_filter.begin(), flags.no_cache_filter.end());
-  ctx.options.no_cache = flags.no_cache;
-  if (flags.network == "none") {
-    ctx.options.default_network = runtime::NetworkMode::none;
-  } else if (!flags.network.empty() && flags.network != "host" && flags.network != "default") {
-    return llvm::make_error<UsageError>("unsupported network mode " + quote(flags.network) +
-                                        " (choose from host, none)");
-  }
-  trace("stores open");
-  cache::StatCache stat_cache(fs::join(globals.root, "statcache.bin"));
-  if (auto err = stat_cache.load()) {
-    return err;
-  }
-  trace("stat cache loaded");
-  auto filter = context_filter(flags.context, flags.dockerfile_path);
-  if (!filter) {
-    return filter.takeError();
-  }
-  ctx.locals["context"] =
-      std::make_unique<solver::ops::LocalDir>(flags.context, *filter, &stat_cache);
-  for (const auto& bc : flags.build_contexts) {
-    auto [name, path] = llvm::StringRef(bc).split('=');
-    if (name.empty() || path.empty()) {
-      return llvm::make_error<UsageError>("invalid build context " + quote(bc) +
-                                          " (expected name=path)");
-    }
-    ctx.locals[name.str()] = std::make_unique<solver::ops::LocalDir>(path.str(), nullptr, nullptr);
-  }
-  if (auto err = add_secrets(flags.secrets, ctx)) {
-    return err;
-  }
-
-  lower.resolver = &images;
-  auto lowered = frontend::lower(dockerfile, lower);
-  if (!lowered) {
-    return lowered.takeError();
-  }
-  trace("lowered");
-  auto mode = parse_progress_mode(flags.quiet ? "quiet" : flags.progress, stderr);
-  if (!mode) {
-    return mode.takeError();
-  }
-  ProgressPrinter printer(*mode, stderr);
-  const auto& target = lowered->stages[lowered->target];
-  CacheProject project{flags.context, flags.dockerfile_path, {}, flags.registry};
-  for (const auto& [k, v] : lower.build_args) {
-    project.build_args.insert(k);
-  }
-  auto build_cache =
-      BuildCache::open(flags.cache, project, ctx, images.store(), images.mutex(), *mode);
-  if (!build_cache) {
-    return build_cache.takeError();
-  }
-
-  solver::ops::OpGraph graph(lowered->definition, ctx);
-  solver::ops::SnapshotCacheStore cache_store(**db, *snapshots);
-  solver::ops::FileStepLocks locks(globals.root);
-  solver::core::SchedulerOptions sched_opts;
-  sched_opts.jobs = flags.jobs;
-  sched_opts.store = &cache_store;
-  sched_opts.locks = &locks;
-  sched_opts.lookup =
-      flags.no_cache ? solver::core::CacheLookup::no : solver::core::CacheLookup::yes;
-  // Link layers start while their bases are built, unless the cache comes from
-  // elsewhere (an imported cache has no link layers: each would be made in vain).
-  sched_opts.speculate = flags.cache.cache_from.empty();
-  (*build_cache)->attach(sched_opts, cache_store, lowered->definition, graph);
-  solver::core::CancelToken cancel;
-  std::optional<Digest> failed;  // the first step that failed
-  llvm::Expected<solver::core::Solved> solved = make_error("not solved");
-  {
-    SignalCanceller signals(cancel);
-    solver::core::Scheduler scheduler(sched_opts);
-    solver::core::SolveOptions solve_opts;
-    solve_opts.progress = [&printer, &failed](const solver::core::ProgressEvent& e) {
-      if (e.kind == solver::core::ProgressKind::error && !failed) {
-        failed = e.vertex;
-      }
-      printer.on_event(e);
-    };
-    solve_opts.cancel = &cancel;
-    llvm::consumeError(solved.takeError());
-    trace("solve: start");
-    solved = scheduler.solve(graph.vertex(target.vertex), solve_opts);
-    trace("solve: done");
-  }
-  llvm::consumeError(stat_cache.save());
-  trace("stat cache saved");
-  (*build_cache)->after_solve(printer);
-  if (!solved) {
-    printer.finish(false);
-    const llb::Vertex* v = failed ? lowered->definition.find(*failed) : nullptr;
-    return explain_failure(solved.takeError(), v, dockerfile);
-  }
-  const auto* fs_result = dynamic_cast<const solver::ops::SnapshotResult*>(solved->result.get());
-  if (!fs_result) {
-    printer.finish(false);
-    return make_error("the target stage does not produce a file system");
-  }
-  BuiltImage built;
-  built.chain = fs_result->chain();
-  exporter::ImageAssembly assembly;
-  assembly.chain = built.chain;
-  assembly.config = target.config;
-  for (const auto& l : flags.labels) {
-    auto [k, v] = llvm::StringRef(l).split('=');
-    assembly.config.config.labels[k.str()] = v.str();
-  }
-  llvm::Error push_err = llvm::Error::success();
-  std::vector<std::string> to_push = push_names(flags, names, push_err);
-  if (push_err) {
-    printer.finish(false);
-    return std::move(push_err);
-  }
-  // Built layers are kept uncompressed, like docker's image store; an image that
-  // goes to a registry gets gzip layers (packed once, then reused).
-  assembly.pack.compression = to_push.empty() ? ctx.options.compression : cache::Compression::gzip;
-  assembly.exact_compression = !to_push.empty();
-  assembly.pack.source_date_epoch = ctx.options.source_date_epoch;
-  assembly.source_date_epoch = ctx.options.source_date_epoch;
-  if (auto err = (*build_cache)->add_inline(assembly.config, built.chain, assembly.pack)) {
-    printer.finish(false);
-    return err;
-  }
-  {
-    std::lock_guard lock(images.mutex());
-    auto assembled = exporter::assemble_image(images.store(), *snapshots, **db, assembly);
-    if (!assembled) {
-      printer.finish(false);
-      return assembled.takeError();
-    }
-    built.image = std::move(*assembled);
-    auto lease = images.store().content().lease(cache::LeaseMode::shared);
-    if (!lease) {
-      return lease.takeError();
-    }
-    auto added = images.store().add(built.image.manifest_digest, names);
-    if (!added) {
-      printer.finish(false);
-      return added.takeError();
-    }
-  }
-  trace("image stored");
-  printer.note("exporting to image", "writing image " + built.image.config_digest.str() + " done");
-  for (const auto& n : names) {
-    printer.note("naming to " + n, "");
-  }
-  for (const auto& out : flags.outputs) {
-    if (auto err = write_output(out, images, *snapshots, globals.root, built, names)) {
-      printer.finish(false);
-      return err;
-    }
-  }
-  if (auto err = (*build_cache)->export_all(built.chain, printer)) {
-    printer.finish(false);
-    return err;
-  }
-  if (!to_push.empty()) {
-    // The image is stored under its -t names; an output name= is added too, so a
-    // later `kiln push NAME` finds it.
-    {
-      std::lock_guard lock(images.mutex());
-      auto added = images.store().add(built.image.manifest_digest, to_push);
-      if (!added) {
-        printer.finish(false);
-        return added.takeError();
-      }
-    }
-    auto pushed = push_built(images.store(), built.image.manifest_digest, to_push, flags.registry);
-    if (!pushed) {
-      printer.finish(false);
-      return pushed.takeError();
-    }
-    for (const auto& p : *pushed) {
-      printer.note("pushing manifest for " + p.name,
-                   "pushed " + p.digest.str() + " (" + std::to_string(p.uploaded) +
-                       " blobs uploaded, " + std::to_string(p.existed) + " already there)");
-    }
-  }
-  if (auto err = write_metadata(flags, built, names)) {
-    return err;
-  }
-  printer.finish(true);
-  trace("done");
   if (flags.quiet) {
-    std::cout << built.image.config_digest.str() << "\n";
+    std::cout << built->config_digest.str() << "\n";
   }
   return 0;
 }

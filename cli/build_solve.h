@@ -1,14 +1,12 @@
-// The real `kiln build`: lower the Dockerfile, solve the graph with the
-// scheduler over the store, assemble the image and write the outputs.
+// `kiln build` after its flags are parsed: builder::build() with the progress,
+// warnings and cache explanations printed as --progress says.
 #pragma once
 
-#include <map>
 #include <string>
-#include <vector>
 
 #include <llvm/Support/Error.h>
 
-#include "cli/build_cache.h"
+#include "builder/build.h"
 #include "cli/command.h"
 #include "cli/registry_store.h"
 #include "frontend/instructions.h"
@@ -16,31 +14,12 @@
 
 namespace kiln::cli {
 
+using builder::CacheFlags;
+
 /// What `kiln build` was asked beyond the lowering options.
-struct SolveFlags {
-  std::string context;
-  /// The Dockerfile's path ("-" for stdin), for `<Dockerfile>.dockerignore`.
-  std::string dockerfile_path;
-  std::vector<std::string> tags;
-  bool no_cache = false;
-  std::vector<std::string> no_cache_filter;
+struct SolveFlags : builder::BuildOptions {
   std::string progress = "auto";
   bool quiet = false;
-  std::vector<std::string> outputs;
-  std::string iidfile;
-  std::string metadata_file;
-  std::vector<std::string> labels;
-  std::vector<std::string> secrets;
-  std::vector<std::string> build_contexts;
-  std::string network;
-  unsigned jobs = 0;
-  /// --pull: re-resolve every base image in its registry.
-  bool pull = false;
-  /// --push: upload the image under every -t name.
-  bool push = false;
-  RegistryFlags registry;
-  /// --cache-to, --cache-from, --explain-cache.
-  CacheFlags cache;
 };
 
 /// Builds `dockerfile` with `lower` options into the store of `globals`.

@@ -57,8 +57,16 @@ llvm::Expected<std::map<std::string, std::string>> parse_build_args(
   return out;
 }
 
+// Without -f: CONTEXT/Dockerfile, or a lowercase CONTEXT/dockerfile when that is
+// the only one (as BuildKit, moby/moby#10858).
+std::string default_dockerfile(const std::string& context) {
+  std::string upper = fs::join(context, "Dockerfile");
+  std::string lower = fs::join(context, "dockerfile");
+  return !fs::exists(upper) && fs::exists(lower) ? lower : upper;
+}
+
 llvm::Expected<BuildInput> load_input(const BuildFlags& flags) {
-  std::string path = flags.file.empty() ? fs::join(flags.context, "Dockerfile") : flags.file;
+  std::string path = flags.file.empty() ? default_dockerfile(flags.context) : flags.file;
   std::string text;
   if (path == "-") {
     text.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
@@ -84,6 +92,11 @@ llvm::Expected<BuildInput> load_input(const BuildFlags& flags) {
     return args.takeError();
   }
   input.options.build_args = std::move(*args);
+  for (const auto& bc : flags.solve.build_contexts) {
+    // Malformed values are reported where the solve opens them (build_solve.cpp).
+    auto [name, value] = llvm::StringRef(bc).split('=');
+    input.options.build_contexts[name.str()] = value.str();
+  }
   auto ignore = frontend::load_dockerignore(flags.context, path == "-" ? std::string() : path);
   if (!ignore) {
     return ignore.takeError();
@@ -176,7 +189,7 @@ llvm::Expected<int> run_build(const BuildFlags& flags, const GlobalOptions& glob
   }
   SolveFlags solve = flags.solve;
   solve.context = flags.context;
-  solve.dockerfile_path = flags.file.empty() ? fs::join(flags.context, "Dockerfile") : flags.file;
+  solve.dockerfile_path = flags.file.empty() ? default_dockerfile(flags.context) : flags.file;
   return solve_build(globals, solve, input->dockerfile, std::move(input->options));
 }
 

@@ -10,78 +10,27 @@
 #include <iostream>
 
 #include "cli/command.h"
-#include "cli/container_log.h"
-#include "cli/container_monitor.h"
+#include "cli/monitor_command.h"
 #include "cli/print_error.h"
+#include "containers/container_log.h"
+#include "containers/container_stop.h"
 #include "runtime/container_control.h"
 #include "support/error.h"
 #include "support/fs.h"
 
 namespace kiln::cli {
+
+using containers::container_runtime;
+using containers::ContainerPaths;
+using containers::ContainerStatus;
+using containers::ContainerStore;
+using containers::LogReadOptions;
+using containers::print_logs;
+using containers::remove_container;
+using containers::request_stop;
+using containers::stop_container;
+
 namespace {
-
-constexpr int kPollMs = 10;
-constexpr int kKillWaitMs = 10000;
-
-// Waits up to `timeout_ms` (negative: forever) until nothing runs container `id`.
-bool wait_for_exit(const ContainerStore& store, const std::string& id, int64_t timeout_ms) {
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-  while (store.has_runner(id)) {
-    if (timeout_ms >= 0 && std::chrono::steady_clock::now() >= deadline) {
-      return false;
-    }
-    ::usleep(kPollMs * 1000);
-  }
-  return true;
-}
-
-// Marks the container as stopped by the user, so that its monitor does not
-// restart it.
-void request_stop(const ContainerPaths& paths) {
-  int fd = ::open(paths.stop_requested().c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
-  if (fd >= 0) {
-    ::close(fd);
-  }
-}
-
-llvm::Expected<runtime::ContainerControl> control(const ContainerStore& store) {
-  return runtime::ContainerControl::open(container_runtime(store.root()));
-}
-
-// Stops `id`: its stop signal (or `signal`), then SIGKILL after `timeout_s`.
-llvm::Error stop_container(const ContainerStore& store, const std::string& id, int timeout_s) {
-  auto spec = store.load_spec(id);
-  if (!spec) {
-    return spec.takeError();
-  }
-  request_stop(store.paths(id));
-  if (!store.has_runner(id)) {
-    return llvm::Error::success();
-  }
-  auto ctl = control(store);
-  if (!ctl) {
-    return ctl.takeError();
-  }
-  auto signal = runtime::parse_signal(spec->stop_signal);
-  if (!signal) {
-    return signal.takeError();
-  }
-  auto state = store.load_state(id);
-  if (state && state->status == ContainerStatus::running) {
-    // It may exit meanwhile: the wait below tells.
-    llvm::consumeError(ctl->kill(id, *signal));
-  } else if (!state) {
-    llvm::consumeError(state.takeError());
-  }
-  if (wait_for_exit(store, id, static_cast<int64_t>(timeout_s) * 1000)) {
-    return llvm::Error::success();
-  }
-  llvm::consumeError(ctl->kill(id, SIGKILL));
-  if (!wait_for_exit(store, id, kKillWaitMs)) {
-    return make_error("cannot stop container " + quote(id) + ": it did not exit after SIGKILL");
-  }
-  return llvm::Error::success();
-}
 
 // Starts `id` unless it runs. With `attach`, follows its output until it exits
 // and returns its exit code.
@@ -128,37 +77,6 @@ llvm::Expected<int> start_container(const ContainerStore& store, const std::stri
     return state.takeError();
   }
   return state->exit_code;
-}
-
-// Removes `id`; a running container only with `force` (killed first).
-llvm::Error remove_container(const ContainerStore& store, const std::string& id, bool force) {
-  ContainerPaths paths = store.paths(id);
-  auto op = FileLock::acquire(paths.op_lock());
-  if (!op) {
-    return op.takeError();
-  }
-  if (store.has_runner(id)) {
-    auto spec = store.load_spec(id);
-    std::string name = spec ? spec->name : id;
-    if (!spec) {
-      llvm::consumeError(spec.takeError());
-    }
-    if (!force) {
-      return make_error("cannot remove container \"/" + name +
-                        "\": container is running: stop the container before removing or force "
-                        "remove");
-    }
-    request_stop(paths);
-    auto ctl = control(store);
-    if (!ctl) {
-      return ctl.takeError();
-    }
-    llvm::consumeError(ctl->kill(id, SIGKILL));
-    if (!wait_for_exit(store, id, kKillWaitMs)) {
-      return make_error("cannot remove container \"/" + name + "\": it did not stop");
-    }
-  }
-  return store.remove(id);
 }
 
 // Runs `action` on each of `names`, printing the name on success and the error
@@ -235,7 +153,7 @@ CommandBody setup_kill(CLI::App& sub, const GlobalOptions& globals) {
           if (*number == SIGKILL || *number == SIGTERM || *number == SIGINT || *number == *stop) {
             request_stop(store.paths(id));
           }
-          auto ctl = control(store);
+          auto ctl = containers::control(store);
           if (!ctl) {
             return ctl.takeError();
           }

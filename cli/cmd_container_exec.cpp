@@ -10,13 +10,20 @@
 #include <iostream>
 
 #include "cli/command.h"
-#include "cli/container_log.h"
-#include "cli/container_store.h"
+#include "containers/container_log.h"
+#include "containers/container_store.h"
 #include "runtime/container_control.h"
 #include "runtime/user.h"
 #include "support/error.h"
 
 namespace kiln::cli {
+
+using containers::container_runtime;
+using containers::ContainerStatus;
+using containers::ContainerStore;
+using containers::LogReadOptions;
+using containers::print_logs;
+
 namespace {
 
 struct ExecFlags {

@@ -6,6 +6,7 @@
 
 #include "cli/command.h"
 #include "cli/container_view.h"
+#include "cli/format_rows.h"
 #include "cli/store_open.h"
 #include "support/error.h"
 
@@ -57,13 +58,17 @@ std::string go_quote(const std::string& text) {
   return out + "\"";
 }
 
+// docker's column names of the container fields, for `table` templates.
+const nlohmann::ordered_json kPsHeader = {
+    {"Command", "COMMAND"}, {"CreatedAt", "CREATED AT"}, {"ID", "CONTAINER ID"},
+    {"Image", "IMAGE"},     {"Labels", "LABELS"},        {"LocalVolumes", "LOCAL VOLUMES"},
+    {"Mounts", "MOUNTS"},   {"Names", "NAMES"},          {"Networks", "NETWORKS"},
+    {"Ports", "PORTS"},     {"RunningFor", "CREATED"},   {"Size", "SIZE"},
+    {"State", "STATE"},     {"Status", "STATUS"}};
+
 llvm::Expected<int> run_ps(const GlobalOptions& globals, PsFlags flags) {
   if (flags.format == "{{json .}}") {
     flags.format = "json";
-  }
-  if (!flags.format.empty() && flags.format != "json" && flags.format != "table") {
-    return llvm::make_error<UsageError>("unsupported format " + quote(flags.format) +
-                                        " (expected 'table' or 'json')");
   }
   auto store = ContainerStore::open(globals.root);
   if (!store) {
@@ -74,6 +79,7 @@ llvm::Expected<int> run_ps(const GlobalOptions& globals, PsFlags flags) {
     return views.takeError();
   }
   int64_t now = now_ns();
+  std::vector<nlohmann::ordered_json> templated;
   std::vector<std::vector<std::string>> rows = {
       {"CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES"}};
   for (const ContainerView& v : *views) {
@@ -88,8 +94,8 @@ llvm::Expected<int> run_ps(const GlobalOptions& globals, PsFlags flags) {
     std::string command = command_text(v.spec);
     command = go_quote(flags.no_trunc ? command : ellipsis(command, 20));
     int64_t created = v.spec.created_ns / 1000000000;
-    if (flags.format == "json") {
-      nlohmann::json line = {
+    if (flags.format == "json" || is_template_format(flags.format)) {
+      nlohmann::ordered_json line = {
           {"Command", command},
           {"CreatedAt", go_time_string(created)},
           {"ID", id},
@@ -104,13 +110,21 @@ llvm::Expected<int> run_ps(const GlobalOptions& globals, PsFlags flags) {
           {"Size", "0B"},
           {"State", status_name(v.state.status).str()},
           {"Status", status_text(v.state, now)}};
-      std::cout << line.dump() << "\n";
+      if (flags.format == "json") {
+        std::cout << line.dump() << "\n";
+      } else {
+        templated.push_back(std::move(line));
+      }
       continue;
     }
     rows.push_back({id, v.spec.image, command, since(created), status_text(v.state, now),
                     ports_text(v.spec), v.spec.name});
   }
-  if (!flags.quiet && flags.format != "json") {
+  if (!flags.quiet && is_template_format(flags.format)) {
+    if (auto err = print_rows(std::cout, flags.format, templated, kPsHeader)) {
+      return err;
+    }
+  } else if (!flags.quiet && flags.format != "json") {
     print_table(std::cout, rows);
   }
   return 0;
@@ -122,7 +136,7 @@ CommandBody setup_ps(CLI::App& sub, const GlobalOptions& globals) {
   sub.add_flag("-q,--quiet", flags->quiet, "Only display container IDs");
   sub.add_flag("--no-trunc", flags->no_trunc, "Don't truncate output");
   sub.add_option("--format", flags->format,
-                 "Format output using 'table' or 'json' (also '{{json .}}')");
+                 "Format output: 'table', 'json', 'table TEMPLATE' or a Go TEMPLATE");
   return [flags, &globals]() { return run_ps(globals, *flags); };
 }
 

@@ -2,7 +2,10 @@
 
 #include <iostream>
 
+#include <nlohmann/json.hpp>
+
 #include "cli/command.h"
+#include "cli/format_rows.h"
 #include "cli/store_open.h"
 #include "oci/image_config.h"
 #include "oci/types.h"
@@ -16,7 +19,16 @@ struct HistoryOptions {
   bool no_trunc = false;
   bool quiet = false;
   bool human = true;
+  std::string format;
 };
+
+// docker's column names of the history fields, for `table` templates.
+const nlohmann::ordered_json kHistoryHeader = {{"Comment", "COMMENT"},
+                                               {"CreatedAt", "CREATED AT"},
+                                               {"CreatedBy", "CREATED BY"},
+                                               {"CreatedSince", "CREATED"},
+                                               {"ID", "IMAGE"},
+                                               {"Size", "SIZE"}};
 
 // docker's stringutils.Ellipsis: at most `width` code points, the last one "…".
 std::string ellipsis(const std::string& text, size_t width) {
@@ -71,6 +83,7 @@ llvm::Expected<int> run_history(const GlobalOptions& globals, const HistoryOptio
     return config.takeError();
   }
   std::vector<std::vector<std::string>> rows;
+  std::vector<nlohmann::ordered_json> templated;
   size_t layer = 0;
   for (const oci::HistoryEntry& entry : config->history) {
     int64_t size = 0;
@@ -84,10 +97,25 @@ llvm::Expected<int> run_history(const GlobalOptions& globals, const HistoryOptio
     }
     rows.push_back({"<missing>", created_column(entry.created, options.human), created_by,
                     options.human ? human_size(size) : std::to_string(size), entry.comment});
+    templated.push_back({{"Comment", entry.comment},
+                         {"CreatedAt", entry.created},
+                         {"CreatedBy", created_by},
+                         {"CreatedSince", rows.back()[1]},
+                         {"ID", "<missing>"},
+                         {"Size", rows.back()[3]}});
   }
   std::reverse(rows.begin(), rows.end());
+  std::reverse(templated.begin(), templated.end());
   if (!rows.empty()) {
     rows.front()[0] = options.no_trunc ? image->config.str() : image->config.short_hex();
+    templated.front()["ID"] = rows.front()[0];
+  }
+  if ((is_template_format(options.format) || options.format == "json") && !options.quiet) {
+    std::string format = options.format == "json" ? "{{json .}}" : options.format;
+    if (auto err = print_rows(std::cout, format, templated, kHistoryHeader)) {
+      return err;
+    }
+    return 0;
   }
   if (options.quiet) {
     for (const auto& row : rows) {
@@ -105,6 +133,8 @@ CommandBody setup_history(CLI::App& sub, const GlobalOptions& globals) {
   sub.add_flag("--no-trunc", options->no_trunc, "Don't truncate output");
   sub.add_flag("-q,--quiet", options->quiet, "Only show image IDs");
   sub.add_option("-H,--human", options->human, "Print sizes and dates in human readable format");
+  sub.add_option("--format", options->format,
+                 "Format output: 'table', 'json', 'table TEMPLATE' or a Go TEMPLATE");
   sub.add_option("image", options->image, "IMAGE")->required();
   return [&globals, options]() { return run_history(globals, *options); };
 }

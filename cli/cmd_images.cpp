@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/command.h"
+#include "cli/format_rows.h"
 #include "cli/store_open.h"
 #include "oci/reference.h"
 #include "support/error.h"
@@ -46,6 +47,19 @@ void add_rows(const cache::ImageRecord& image, const ImagesOptions& options,
   }
 }
 
+// docker's column names of the image fields, for `table` templates.
+const nlohmann::ordered_json kImagesHeader = {{"Containers", "CONTAINERS"},
+                                              {"CreatedAt", "CREATED AT"},
+                                              {"CreatedSince", "CREATED"},
+                                              {"Digest", "DIGEST"},
+                                              {"ID", "IMAGE ID"},
+                                              {"Repository", "REPOSITORY"},
+                                              {"SharedSize", "SHARED SIZE"},
+                                              {"Size", "SIZE"},
+                                              {"Tag", "TAG"},
+                                              {"UniqueSize", "UNIQUE SIZE"},
+                                              {"VirtualSize", "VIRTUAL SIZE"}};
+
 bool matches(const Row& row, llvm::StringRef filter) {
   if (filter.empty()) {
     return true;
@@ -63,26 +77,22 @@ bool matches(const Row& row, llvm::StringRef filter) {
   return ref->familiar_name() == row.repository && (tag.empty() || tag == row.tag);
 }
 
-void print_json(const Row& row, const ImagesOptions& options) {
-  nlohmann::json line = {{"Containers", "N/A"},
-                         {"CreatedAt", row.created_at},
-                         {"CreatedSince", row.created_since},
-                         {"Digest", row.repository == "<none>" ? "<none>" : row.digest},
-                         {"ID", row.id},
-                         {"Repository", row.repository},
-                         {"SharedSize", "N/A"},
-                         {"Size", row.size},
-                         {"Tag", row.tag},
-                         {"UniqueSize", "N/A"},
-                         {"VirtualSize", row.size}};
-  std::cout << line.dump() << "\n";
+// docker's imageContext as JSON: `{{json .}}` and the fields of --format templates.
+nlohmann::ordered_json row_json(const Row& row) {
+  return nlohmann::ordered_json{{"Containers", "N/A"},
+                                {"CreatedAt", row.created_at},
+                                {"CreatedSince", row.created_since},
+                                {"Digest", row.repository == "<none>" ? "<none>" : row.digest},
+                                {"ID", row.id},
+                                {"Repository", row.repository},
+                                {"SharedSize", "N/A"},
+                                {"Size", row.size},
+                                {"Tag", row.tag},
+                                {"UniqueSize", "N/A"},
+                                {"VirtualSize", row.size}};
 }
 
 llvm::Expected<int> run_images(const GlobalOptions& globals, const ImagesOptions& options) {
-  if (!options.format.empty() && options.format != "json" && options.format != "table") {
-    return llvm::make_error<UsageError>("unsupported --format " + quote(options.format) +
-                                        " (supported: 'table', 'json')");
-  }
   auto store = open_store_read_only(globals);
   if (!store) {
     return store.takeError();
@@ -94,6 +104,18 @@ llvm::Expected<int> run_images(const GlobalOptions& globals, const ImagesOptions
   std::vector<Row> rows;
   for (const cache::ImageRecord& image : *images) {
     add_rows(image, options, rows);
+  }
+  if (is_template_format(options.format) && !options.quiet) {
+    std::vector<nlohmann::ordered_json> selected;
+    for (const Row& row : rows) {
+      if (matches(row, options.filter)) {
+        selected.push_back(row_json(row));
+      }
+    }
+    if (auto err = print_rows(std::cout, options.format, selected, kImagesHeader)) {
+      return err;
+    }
+    return 0;
   }
   std::vector<std::vector<std::string>> table;
   if (options.digests) {
@@ -108,7 +130,7 @@ llvm::Expected<int> run_images(const GlobalOptions& globals, const ImagesOptions
     if (options.quiet) {
       std::cout << row.id << "\n";
     } else if (options.format == "json") {
-      print_json(row, options);
+      std::cout << row_json(row).dump() << "\n";
     } else if (options.digests) {
       std::string digest = row.repository == "<none>" ? "<none>" : row.digest;
       table.push_back({row.repository, row.tag, digest, row.id, row.created_since, row.size});
@@ -128,7 +150,8 @@ CommandBody setup_images(CLI::App& sub, const GlobalOptions& globals) {
   sub.add_flag("--digests", options->digests, "Show digests");
   sub.add_flag("-a,--all", options->all, "Show all images (intermediate ones too)");
   sub.add_flag("--no-trunc", options->no_trunc, "Don't truncate output");
-  sub.add_option("--format", options->format, "Output format: 'table' or 'json'");
+  sub.add_option("--format", options->format,
+                 "Format output: 'table', 'json', 'table TEMPLATE' or a Go TEMPLATE");
   sub.add_option("repository", options->filter, "REPOSITORY[:TAG] to list");
   return [&globals, options]() { return run_images(globals, *options); };
 }

@@ -1,6 +1,7 @@
 // `kiln inspect IMAGE|CONTAINER...`: a JSON array like `docker inspect`.
 
 #include <iostream>
+#include <optional>
 
 #include <nlohmann/json.hpp>
 
@@ -10,6 +11,7 @@
 #include "cli/store_open.h"
 #include "oci/reference.h"
 #include "support/error.h"
+#include "support/go_template.h"
 
 namespace kiln::cli {
 namespace {
@@ -74,7 +76,16 @@ llvm::Expected<Json> inspect_one(cache::ImageStore& store, const cache::ImageRec
 }
 
 llvm::Expected<int> run_inspect(const GlobalOptions& globals,
-                                const std::vector<std::string>& images) {
+                                const std::vector<std::string>& images, const std::string& format) {
+  std::optional<support::GoTemplate> tmpl;
+  if (!format.empty() && format != "json") {
+    // As docker's inspect: the template as given (list commands expand `\t` first).
+    auto parsed = support::GoTemplate::parse(format);
+    if (!parsed) {
+      return with_context(parsed.takeError(), "template parsing error");
+    }
+    tmpl = std::move(*parsed);
+  }
   auto store = open_store_read_only(globals);
   if (!store) {
     return store.takeError();
@@ -104,7 +115,17 @@ llvm::Expected<int> run_inspect(const GlobalOptions& globals,
     }
     all.push_back(std::move(*json));
   }
-  std::cout << all.dump(4) << "\n";
+  if (!tmpl) {
+    std::cout << all.dump(4) << "\n";
+  }
+  for (size_t i = 0; tmpl && i < all.size(); ++i) {
+    auto line = tmpl->execute(all[i]);
+    if (!line) {
+      errors.push_back(with_context(line.takeError(), "template parsing error"));
+      continue;
+    }
+    std::cout << *line << "\n";
+  }
   std::cout.flush();
   int code = 0;
   for (llvm::Error& err : errors) {
@@ -115,8 +136,10 @@ llvm::Expected<int> run_inspect(const GlobalOptions& globals,
 
 CommandBody setup_inspect(CLI::App& sub, const GlobalOptions& globals) {
   auto images = std::make_shared<std::vector<std::string>>();
+  auto format = std::make_shared<std::string>();
+  sub.add_option("-f,--format", *format, "Format output using a Go template");
   sub.add_option("images", *images, "IMAGE...")->required();
-  return [&globals, images]() { return run_inspect(globals, *images); };
+  return [&globals, images, format]() { return run_inspect(globals, *images, *format); };
 }
 
 CommandRegistration reg{

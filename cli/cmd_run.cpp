@@ -11,13 +11,22 @@
 #include <optional>
 
 #include "cli/command.h"
-#include "cli/container_create.h"
-#include "cli/container_monitor.h"
-#include "cli/container_runner.h"
+#include "cli/monitor_command.h"
 #include "cli/print_error.h"
+#include "containers/container_create.h"
+#include "containers/container_runner.h"
 #include "support/error.h"
 
 namespace kiln::cli {
+
+using containers::ContainerSpec;
+using containers::ContainerStore;
+using containers::create_container;
+using containers::CreateFlags;
+using containers::KillFirst;
+using containers::run_container_session;
+using containers::SessionOptions;
+
 namespace {
 
 struct RunFlags {
@@ -142,7 +151,8 @@ llvm::Expected<int> run_container(const GlobalOptions& globals, const RunFlags& 
   if (!store) {
     return store.takeError();
   }
-  auto spec = create_container(globals, *store, flags.create);
+  auto spec = create_container(*store, flags.create,
+                               [](const std::string& warning) { std::cerr << warning << "\n"; });
   if (!spec) {
     return spec.takeError();
   }

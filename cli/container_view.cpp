@@ -2,13 +2,26 @@
 
 #include <algorithm>
 
-#include "cli/container_log.h"
 #include "cli/store_open.h"
+#include "containers/container_log.h"
 #include "oci/image_config.h"
 #include "support/error.h"
 #include "support/fs.h"
 
 namespace kiln::cli {
+
+using containers::ContainerPaths;
+using containers::ContainerSpec;
+using containers::ContainerState;
+using containers::ContainerStatus;
+using containers::ContainerStore;
+using containers::HealthProbe;
+using containers::HealthState;
+using containers::PublishedPort;
+using containers::RestartPolicy;
+using containers::rfc3339_nano;
+using containers::status_name;
+
 namespace {
 
 using Json = nlohmann::ordered_json;

@@ -8,9 +8,14 @@
 #include <llvm/Support/Error.h>
 #include <nlohmann/json.hpp>
 
-#include "cli/container_store.h"
+#include "containers/container_store.h"
 
 namespace kiln::cli {
+
+using containers::ContainerSpec;
+using containers::ContainerState;
+using containers::ContainerStore;
+using containers::now_ns;
 
 /// A container as read now (its state already reconciled).
 struct ContainerView {

@@ -59,17 +59,7 @@ llvm::Error fingerprint_dir(const std::string& dir, const std::string& rel, Sha2
   return llvm::Error::success();
 }
 
-std::string media_type(cache::Compression c) {
-  switch (c) {
-    case cache::Compression::gzip:
-      return oci::media_type::kOciLayerGzip.str();
-    case cache::Compression::zstd:
-      return oci::media_type::kOciLayerZstd.str();
-    case cache::Compression::none:
-      return oci::media_type::kOciLayer.str();
-  }
-  return oci::media_type::kOciLayer.str();
-}
+std::string media_type(cache::Compression c) { return oci::layer_media_type(c).str(); }
 
 }  // namespace
 

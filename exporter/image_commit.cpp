@@ -32,16 +32,9 @@ std::string rfc3339(int64_t unix_seconds, int64_t nanos) {
 namespace {
 
 std::string layer_media_type(cache::Compression c, MediaTypes types) {
-  bool oci = types == MediaTypes::oci;
-  switch (c) {
-    case cache::Compression::gzip:
-      return (oci ? oci::media_type::kOciLayerGzip : oci::media_type::kDockerLayerGzip).str();
-    case cache::Compression::zstd:
-      return (oci ? oci::media_type::kOciLayerZstd : oci::media_type::kDockerLayerZstd).str();
-    case cache::Compression::none:
-      return (oci ? oci::media_type::kOciLayer : oci::media_type::kDockerLayer).str();
-  }
-  return oci::media_type::kOciLayer.str();
+  return oci::layer_media_type(
+             c, types == MediaTypes::oci ? oci::MediaFamily::oci : oci::MediaFamily::docker)
+      .str();
 }
 
 std::string now_rfc3339() {

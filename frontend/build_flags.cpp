@@ -25,12 +25,7 @@ llvm::Error BuildFlags::parse() {
       for (const auto& [known, flag] : flags_) {
         names.push_back(known);
       }
-      std::string message = "unknown flag: --" + name;
-      std::string near = suggest(name, names, true);
-      if (!near.empty()) {
-        message += " (did you mean " + quote(near) + "?)";
-      }
-      return make_error(message);
+      return make_error(with_suggestion("unknown flag: --" + name, name, names, true));
     }
     Flag& flag = it->second;
     if (flag.used && flag.kind != Kind::strings) {

@@ -24,7 +24,7 @@ class BuildFlags {
   void add_strings(const std::string& name) { flags_[name] = Flag{Kind::strings, false, {}, {}}; }
 
   /// Checks the words against the declared flags. Errors: "unknown flag:
-  /// --chwon (did you mean 'chown'?)", "duplicate flag specified: --from",
+  /// --chwon (did you mean chown?)", "duplicate flag specified: --from",
   /// "missing a value on flag: --from", "expecting boolean value for flag
   /// --link, not: maybe".
   llvm::Error parse();

@@ -299,10 +299,53 @@ llvm::Expected<PatternMatcher> PatternMatcher::create(const std::vector<std::str
     llvm::StringRef(p).split(parts, '/');
     for (llvm::StringRef part : parts) {
       pattern.parts.push_back(part.str());
+      std::vector<Token> tokens;
+      if (part.contains("**")) {
+        pattern.part_tokens.emplace_back();
+      } else if (auto err = compile(part, &tokens)) {
+        llvm::consumeError(std::move(err));  // a bad part failed compile() above
+        pattern.part_tokens.emplace_back();
+      } else {
+        pattern.part_tokens.emplace_back(std::move(tokens));
+      }
     }
     matcher.patterns_.push_back(std::move(pattern));
+    matcher.index_pattern(matcher.patterns_.size() - 1);
   }
   return matcher;
+}
+
+void PatternMatcher::index_pattern(size_t index) {
+  const Pattern& pattern = patterns_[index];
+  if (pattern.exclusion) {
+    exclusions_.push_back(index);
+  }
+  std::string text;
+  size_t t = 0;
+  for (; t < pattern.tokens.size() && pattern.tokens[t].kind == Token::literal; ++t) {
+    text += pattern.tokens[t].c;
+  }
+  if (t == pattern.tokens.size()) {
+    literal_[text] = index;
+    return;
+  }
+  size_t slash = text.find('/');
+  if (slash == std::string::npos) {
+    wild_first_.push_back(index);
+  } else {
+    by_first_[text.substr(0, slash)].push_back(index);
+  }
+}
+
+bool PatternMatcher::pattern_matches(size_t index, llvm::StringRef file) const {
+  const std::vector<Token>& tokens = patterns_[index].tokens;
+  bool match = match_tokens(tokens, file);
+  // A pattern matching a parent directory matches everything below it.
+  for (size_t slash = file.find('/'); !match && slash != llvm::StringRef::npos;
+       slash = file.find('/', slash + 1)) {
+    match = match_tokens(tokens, file.take_front(slash));
+  }
+  return match;
 }
 
 bool PatternMatcher::matches(llvm::StringRef raw_path) const {
@@ -311,22 +354,36 @@ bool PatternMatcher::matches(llvm::StringRef raw_path) const {
     path.erase(0, 1);
   }
   llvm::StringRef file(path);
-  bool matched = false;
-  for (const Pattern& pattern : patterns_) {
-    if (pattern.exclusion != matched) {
-      continue;
+  // The last pattern that matches the path or a parent decides (moby skips a
+  // pattern that could not change the outcome; the result is the same). So
+  // only the candidates above the best plain-text match are tried, newest first.
+  std::optional<size_t> best;
+  for (size_t end = file.find('/');; end = file.find('/', end + 1)) {
+    auto it = literal_.find(file.take_front(end).str());
+    if (it != literal_.end() && (!best || it->second > *best)) {
+      best = it->second;
     }
-    bool match = match_tokens(pattern.tokens, file);
-    // A pattern matching a parent directory matches everything below it.
-    for (size_t slash = file.find('/'); !match && slash != llvm::StringRef::npos;
-         slash = file.find('/', slash + 1)) {
-      match = match_tokens(pattern.tokens, file.take_front(slash));
-    }
-    if (match) {
-      matched = !pattern.exclusion;
+    if (end == llvm::StringRef::npos) {
+      break;
     }
   }
-  return matched;
+  static const std::vector<size_t> kNone;
+  auto first = by_first_.find(file.take_front(file.find('/')).str());
+  const std::vector<size_t>& a = first == by_first_.end() ? kNone : first->second;
+  const std::vector<size_t>& b = wild_first_;
+  size_t i = a.size();
+  size_t j = b.size();
+  while (i > 0 || j > 0) {
+    size_t index = (j == 0 || (i > 0 && a[i - 1] > b[j - 1])) ? a[--i] : b[--j];
+    if (best && index < *best) {
+      break;
+    }
+    if (pattern_matches(index, file)) {
+      best = index;
+      break;
+    }
+  }
+  return best && !patterns_[*best].exclusion;
 }
 
 bool PatternMatcher::could_match_below(const Pattern& pattern, llvm::StringRef dir) {
@@ -336,16 +393,11 @@ bool PatternMatcher::could_match_below(const Pattern& pattern, llvm::StringRef d
     if (i >= pattern.parts.size()) {
       return true;  // the pattern names an ancestor: it re-includes all of dir
     }
-    const std::string& part = pattern.parts[i];
-    if (part.find("**") != std::string::npos) {
+    const auto& tokens = pattern.part_tokens[i];
+    if (!tokens) {
       return true;
     }
-    std::vector<Token> tokens;
-    if (auto err = compile(part, &tokens)) {
-      llvm::consumeError(std::move(err));
-      return true;
-    }
-    if (!match_tokens(tokens, parts[i])) {
+    if (!match_tokens(*tokens, parts[i])) {
       return false;
     }
   }
@@ -360,9 +412,10 @@ PatternMatcher::DirDecision PatternMatcher::match_dir(llvm::StringRef raw_dir) c
   }
   std::string dir = clean_path(raw_dir);
   decision.must_descend = false;
-  for (const Pattern& pattern : patterns_) {
-    if (pattern.exclusion && could_match_below(pattern, dir)) {
+  for (size_t index : exclusions_) {
+    if (could_match_below(patterns_[index], dir)) {
       decision.must_descend = true;
+      break;
     }
   }
   return decision;

@@ -5,7 +5,9 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -65,14 +67,31 @@ class PatternMatcher {
   struct Pattern {
     std::string text;                // cleaned, without '!'
     std::vector<std::string> parts;  // split on '/'
+    /// Each of `parts` compiled; empty when the part holds "**" (any depth).
+    std::vector<std::optional<std::vector<Token>>> part_tokens;
     bool exclusion = false;
     std::vector<Token> tokens;  // compiled `text`
   };
   static llvm::Error compile(llvm::StringRef text, std::vector<Token>* tokens);
   static bool match_tokens(const std::vector<Token>& tokens, llvm::StringRef path);
   static bool could_match_below(const Pattern& pattern, llvm::StringRef dir);
+  /// Whether pattern `index` matches `path` or one of its parent directories.
+  bool pattern_matches(size_t index, llvm::StringRef path) const;
+  /// Files patterns into literal_, by_first_ or wild_first_.
+  void index_pattern(size_t index);
   std::vector<Pattern> patterns_;
   bool has_exclusions_ = false;
+  /// Lookups that keep matches() near-linear in the number of patterns that
+  /// could match a path. The highest index of the patterns that are plain
+  /// text, by that text:
+  std::unordered_map<std::string, size_t> literal_;
+  /// The other patterns by their first path component when it is plain text,
+  /// ascending indexes:
+  std::unordered_map<std::string, std::vector<size_t>> by_first_;
+  /// The patterns whose first component has a wildcard, ascending:
+  std::vector<size_t> wild_first_;
+  /// The `!` patterns, ascending (for match_dir).
+  std::vector<size_t> exclusions_;
 };
 
 }  // namespace kiln::frontend

@@ -122,7 +122,7 @@ llvm::Expected<Command> parse_simple(ParseRequest& req) {
     }
     return with_source(req, std::move(cmd));
   }
-  return make_error("unknown instruction " + quote(req.source.keyword));
+  return make_error("unknown instruction: " + req.source.keyword);
 }
 
 llvm::Expected<Command> parse_arg(ParseRequest& req) {

@@ -321,6 +321,20 @@ std::string suggest(llvm::StringRef value, const std::vector<std::string>& optio
   return best;
 }
 
+std::string with_suggestion(std::string message, llvm::StringRef value,
+                            const std::vector<std::string>& options, bool case_sensitive) {
+  std::string near = suggest(value, options, case_sensitive);
+  if (near.empty()) {
+    return message;
+  }
+  if (!case_sensitive && value == value.lower()) {
+    near = llvm::StringRef(near).lower();
+  } else if (!case_sensitive && value == value.upper()) {
+    near = llvm::StringRef(near).upper();
+  }
+  return message + " (did you mean " + near + "?)";
+}
+
 std::vector<std::string> parse_words(llvm::StringRef rest, char escape) {
   enum { in_spaces, in_word, in_quote } phase = in_spaces;
   std::vector<std::string> words;
@@ -413,12 +427,7 @@ llvm::Expected<Node> node_from_line(llvm::StringRef line, char escape) {
   rest = go_trim_space(rest).str();
   const auto& keywords = instruction_keywords();
   if (std::find(keywords.begin(), keywords.end(), node.keyword) == keywords.end()) {
-    std::string message = "unknown instruction " + quote(written);
-    std::string near = suggest(written, keywords, false);
-    if (!near.empty()) {
-      message += " (did you mean " + quote(llvm::StringRef(near).upper()) + "?)";
-    }
-    return make_error(message);
+    return make_error(with_suggestion("unknown instruction: " + written, written, keywords, false));
   }
   Parsed parsed;
   if (auto err = dispatch(node.keyword, rest, escape, &parsed)) {

@@ -31,4 +31,10 @@ std::vector<std::string> parse_words(llvm::StringRef rest, char escape);
 std::string suggest(llvm::StringRef value, const std::vector<std::string>& options,
                     bool case_sensitive);
 
+/// `message` followed by BuildKit's suggestion text " (did you mean X?)" when one of
+/// `options` is close to `value` (unquoted, as BuildKit prints it; when not
+/// `case_sensitive`, X takes the case of `value` if that is all lower or all upper).
+std::string with_suggestion(std::string message, llvm::StringRef value,
+                            const std::vector<std::string>& options, bool case_sensitive);
+
 }  // namespace kiln::frontend

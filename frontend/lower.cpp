@@ -52,11 +52,23 @@ void Lowerer::lint(llvm::StringRef rule, std::string detail, SourceRange range) 
   opts_.lint->push_back({r->name, r->description, r->url, std::move(detail), range});
 }
 
+llvm::Error Lowerer::count_expanded(size_t bytes, SourceRange range) {
+  expanded_bytes_ += bytes;
+  if (expanded_bytes_ > kMaxExpandedTotal) {
+    return error_at(range, "expanded values of the Dockerfile are larger than " +
+                               std::to_string(kMaxExpandedTotal) + " bytes in total");
+  }
+  return llvm::Error::success();
+}
+
 llvm::Expected<std::string> Lowerer::expand(StageState& st, llvm::StringRef word,
                                             SourceRange range) {
   auto res = lex_.process_word_with_matches(word, env_lookup_from_list(st.env));
   if (!res) {
     return error_at(range, error_message(res.takeError()));
+  }
+  if (auto err = count_expanded(res->result.size(), range)) {
+    return std::move(err);
   }
   for (const auto& name : res->unmatched) {
     bool declared =
@@ -80,6 +92,13 @@ llvm::Expected<std::vector<std::string>> Lowerer::expand_words(StageState& st, l
   auto words = lex_.process_words(word, env_lookup_from_list(st.env));
   if (!words) {
     return error_at(range, error_message(words.takeError()));
+  }
+  size_t size = 0;
+  for (const auto& w : *words) {
+    size += w.size();
+  }
+  if (auto err = count_expanded(size, range)) {
+    return std::move(err);
   }
   return words;
 }
@@ -130,7 +149,17 @@ llvm::Expected<const llb::Vertex*> Lowerer::from_vertex(llvm::StringRef from, So
   if (!st) {
     return st.takeError();
   }
-  assert((*st)->lowered && "dependencies are lowered first");
+  if (!(*st)->lowered) {
+    // Only an ONBUILD trigger of the base image names a stage that was not
+    // collected as a dependency ("ONBUILD COPY --from=src"): lower it now.
+    if ((*st)->lowering) {
+      return error_at(range, "circular dependency detected on stage: " + from.str());
+    }
+    (*st)->reachable = true;
+    if (auto err = lower_stage(**st)) {
+      return std::move(err);
+    }
+  }
   return (*st)->vertex;
 }
 
@@ -145,6 +174,13 @@ std::string Lowerer::step_prefix(StageState& st) {
 
 llb::VertexMetadata Lowerer::step_meta(StageState& st, std::string text, SourceRange range) {
   llb::VertexMetadata meta;
+  // Progress lines and errors show the description: only the start of a huge
+  // instruction (a 10 MB RUN line), which the step's digest does not see.
+  constexpr size_t kMaxDescription = 1024;
+  if (text.size() > kMaxDescription) {
+    text.resize(kMaxDescription);
+    text += "...";
+  }
   meta.description = step_prefix(st) + text;
   meta.ranges = {range};
   meta.progress_group = st.display_name.empty() ? "stage-0" : st.display_name;

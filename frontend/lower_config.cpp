@@ -202,17 +202,15 @@ llvm::Error Lowerer::lower_expose(StageState& st, const ExposeCmd& x) {
       ports.insert(ports.end(), specs->begin(), specs->end());
     }
   }
-  std::sort(ports.begin(), ports.end());
-  ports.erase(std::unique(ports.begin(), ports.end()), ports.end());
-  std::string history = "EXPOSE map[";
-  for (size_t i = 0; i < ports.size(); ++i) {
-    history += (i ? " " : "") + ports[i] + ":{}";
-    if (std::find(config.exposed_ports.begin(), config.exposed_ports.end(), ports[i]) ==
+  // Current BuildKit prints its list of "port/proto" as Go's %v does, in parse order
+  // (the words sorted as strings), ranges expanded, repeats kept ("EXPOSE [53/udp 80/tcp]").
+  for (const std::string& port : ports) {
+    if (std::find(config.exposed_ports.begin(), config.exposed_ports.end(), port) ==
         config.exposed_ports.end()) {
-      config.exposed_ports.push_back(ports[i]);
+      config.exposed_ports.push_back(port);
     }
   }
-  commit_history(st, history + "]", true);
+  commit_history(st, "EXPOSE [" + llvm::join(ports, " ") + "]", true);
   return llvm::Error::success();
 }
 

@@ -121,6 +121,20 @@ struct CopyBuilder {
     return static_cast<uint32_t>(it - inputs.begin());
   }
 
+  /// BuildKit's check of --chmod: an octal number up to 07777; a value that starts
+  /// like a number but is not octal fails the same way; symbolic modes ("u+x") pass.
+  llvm::Error check_chmod(llvm::StringRef chmod) {
+    if (chmod.empty() || !llvm::isDigit(chmod[0])) {
+      return llvm::Error::success();
+    }
+    unsigned long long mode = 0;
+    if (!chmod.getAsInteger(8, mode) && mode <= 07777) {
+      return llvm::Error::success();
+    }
+    return l.error_at(cmd.range, "invalid chmod parameter: '" + chmod.str() +
+                                     "'. it should be octal string and between 0 and 07777");
+  }
+
   /// Expands sources, destination, --chown, --chmod and --exclude into `base`.
   llvm::Error expand_fields() {
     for (const auto& s : cmd.sources) {
@@ -135,6 +149,9 @@ struct CopyBuilder {
     auto chmod = chown ? ex(cmd.chmod) : chown.takeError();
     if (!chmod) {
       return chmod.takeError();
+    }
+    if (auto err = check_chmod(*chmod)) {
+      return err;
     }
     dest = *d;
     chown_text = *chown;
@@ -177,10 +194,22 @@ struct CopyBuilder {
     return llvm::Error::success();
   }
 
+  /// `path` cleaned and absolute; with --parents a "/./" pivot stays, so that the
+  /// copy keeps only the path below it (BuildKit: `COPY --parents a/./b/c /x/`).
+  std::string source_path(const std::string& path) const {
+    size_t mark = cmd.parents ? path.find("/./") : std::string::npos;
+    if (mark == std::string::npos) {
+      return clean_path("/" + path);
+    }
+    std::string head = clean_path("/" + path.substr(0, mark));
+    std::string rest = clean_path("/" + path.substr(mark + 3));
+    return (head == "/" ? "" : head) + "/." + (rest == "/" ? "" : rest);
+  }
+
   /// A source path of the context or of the --from file system.
   void add_path(const std::string& path, const llb::Vertex* from) {
     llb::CopyAction action = base;
-    action.src_paths = {clean_path("/" + path)};
+    action.src_paths = {source_path(path)};
     action.unpack_archives = add && add->unpack.value_or(true);
     action.src_input = input_index(from ? from : l.context());
     if (!from) {
@@ -193,7 +222,10 @@ struct CopyBuilder {
   void add_heredoc(const Heredoc& doc) {
     std::string data = doc.body();
     if (doc.expand) {
-      auto v = l.lex_.process_word(data, env_lookup_from_list(st.env));
+      // BuildKit's ExpandRaw: variables expand, quotes stay as written.
+      ShellLex raw('\\');
+      raw.skip_process_quotes = true;
+      auto v = raw.process_word(data, env_lookup_from_list(st.env));
       if (v) {
         data = std::move(*v);
       } else {

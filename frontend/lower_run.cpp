@@ -10,9 +10,8 @@ namespace kiln::frontend {
 namespace detail {
 namespace {
 
-const char* const kProxyNames[] = {"HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy",
-                                   "FTP_PROXY",  "ftp_proxy",  "NO_PROXY",    "no_proxy",
-                                   "ALL_PROXY",  "all_proxy"};
+const char* const kProxyNames[] = {"HTTP_PROXY", "HTTPS_PROXY", "FTP_PROXY", "NO_PROXY",
+                                   "ALL_PROXY"};
 
 /// BuildKit's runCommandString: "|N K=V ... " before the argv when ARGs are in scope.
 std::string run_command_string(const std::vector<std::string>& args, const StageState& st) {
@@ -38,17 +37,30 @@ std::string run_command_string(const std::vector<std::string>& args, const Stage
   return llvm::join(out, " ");
 }
 
+/// Where BuildKit mounts the script of a `RUN <<EOF` whose body starts with `#!`.
+const char kPipesDir[] = "/dev/pipes/";
+
+/// The one here-document of a `RUN <<EOF` with nothing else on the line, or null.
+const Heredoc* lone_heredoc(const RunCmd& cmd) {
+  llvm::StringRef trimmed = llvm::StringRef(llvm::join(cmd.args, " ")).trim();
+  if (cmd.heredocs.size() == 1 && trimmed.startswith("<<") &&
+      trimmed.find(' ') == llvm::StringRef::npos) {
+    return &cmd.heredocs[0];
+  }
+  return nullptr;
+}
+
 /// The shell-form command line with its here-documents: a lone `<<EOF` runs the
-/// body as the script; otherwise the bodies follow the line for the shell to read.
+/// body as the script (a `#!` body runs as a file under /dev/pipes/, with its
+/// interpreter); otherwise the bodies follow the line for the shell to read.
 std::string shell_line(const RunCmd& cmd) {
   std::string line = llvm::join(cmd.args, " ");
   if (cmd.heredocs.empty()) {
     return line;
   }
-  llvm::StringRef trimmed = llvm::StringRef(line).trim();
-  if (cmd.heredocs.size() == 1 && trimmed.startswith("<<") &&
-      trimmed.find(' ') == llvm::StringRef::npos) {
-    return cmd.heredocs[0].body();
+  if (const Heredoc* doc = lone_heredoc(cmd)) {
+    std::string body = doc->body();
+    return llvm::StringRef(body).startswith("#!") ? kPipesDir + doc->name : body;
   }
   for (const Heredoc& doc : cmd.heredocs) {
     line += "\n" + doc.content + doc.name;
@@ -191,6 +203,22 @@ llvm::Error Lowerer::lower_run(StageState& st, const RunCmd& cmd) {
   root.input = 0;
   x.mounts.push_back(root);
   std::vector<const llb::Vertex*> inputs = {st.vertex};
+  const Heredoc* doc = cmd.prepend_shell ? lone_heredoc(cmd) : nullptr;
+  if (doc && llvm::StringRef(doc->body()).startswith("#!")) {
+    // BuildKit: the script is a 0755 file on scratch, mounted read-only.
+    llb::FileOp mk;
+    mk.actions.push_back(llb::MkfileAction{"/" + doc->name, doc->body(), 0755, {}});
+    llb::VertexMetadata meta;
+    meta.description = "preparing inline document";
+    inputs.push_back(
+        builder_.add(std::move(mk), {builder_.add(llb::ScratchSource{}, {})}, std::move(meta)));
+    llb::Mount script;
+    script.kind = llb::MountKind::bind;
+    script.target = "/dev/pipes";
+    script.input = 1;
+    script.readonly = true;
+    x.mounts.push_back(script);
+  }
   int ssh_count = 0;
   WordExpander expander = [&](llvm::StringRef w) { return expand(st, w, cmd.range); };
   for (const RunMount& written : cmd.mounts) {
@@ -207,10 +235,14 @@ llvm::Error Lowerer::lower_run(StageState& st, const RunCmd& cmd) {
   if (auto err = run_modes(*this, st, cmd, x)) {
     return err;
   }
+  // BuildKit's ProxyEnv: a build arg named like a proxy variable in either case
+  // sets both spellings (HTTP_PROXY and http_proxy) for every RUN.
   for (const char* name : kProxyNames) {
-    auto it = opts_.build_args.find(name);
-    if (it != opts_.build_args.end()) {
-      x.proxy_env[name] = it->second;
+    for (const auto& [key, value] : opts_.build_args) {
+      if (llvm::StringRef(key).equals_insensitive(name)) {
+        x.proxy_env[name] = value;
+        x.proxy_env[llvm::StringRef(name).lower()] = value;
+      }
     }
   }
   std::string history = "RUN " + run_command_string(x.args, st);

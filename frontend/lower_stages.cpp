@@ -6,6 +6,7 @@
 #include <llvm/ADT/STLExtras.h>
 
 #include "frontend/go_text.h"
+#include "frontend/line_parsers.h"
 #include "frontend/lint.h"
 #include "frontend/lower_state.h"
 #include "oci/reference.h"
@@ -138,7 +139,14 @@ llvm::Expected<StageState*> Lowerer::find_target() {
       return stages_[i].get();
     }
   }
-  return make_error("target stage " + go_quote(opts_.target) + " could not be found");
+  std::vector<std::string> names;
+  for (const auto& st : stages_) {
+    if (!st->name.empty()) {
+      names.push_back(st->name);
+    }
+  }
+  return make_error(with_suggestion(
+      "target stage " + go_quote(opts_.target) + " could not be found", opts_.target, names, true));
 }
 
 llvm::Error Lowerer::collect_deps() {
@@ -160,6 +168,27 @@ llvm::Error Lowerer::collect_deps() {
     }
   }
   return llvm::Error::success();
+}
+
+// BuildKit dispatches stages in order, so a COPY --from or RUN --mount from= of the
+// stage itself or of a later one fails.
+llvm::Error Lowerer::check_defined_before(const StageState& st, const StageState& dep,
+                                          const Command& command, const std::string& ref) {
+  if (!dep.stage || dep.index < st.index) {
+    return llvm::Error::success();
+  }
+  SourceRange range = command_source(command).range;
+  if (const auto* run = std::get_if<RunCmd>(&command)) {
+    for (const auto& m : run->mounts) {
+      if (m.from == ref) {
+        return error_at(range, "cannot mount from stage " + go_quote(ref) + " to " +
+                                   go_quote(m.target) +
+                                   ", stage needs to be defined before current command");
+      }
+    }
+  }
+  return error_at(range, "cannot copy from stage " + go_quote(ref) +
+                             ", it needs to be defined before current stage " + go_quote(st.name));
 }
 
 void Lowerer::mark_reachable(StageState& st) {
@@ -185,6 +214,19 @@ llvm::Error Lowerer::lower_stage(StageState& st) {
     }
     if (auto err = lower_stage(*dep)) {
       return err;
+    }
+  }
+  // After the dependencies, so that a cycle is reported as BuildKit does, first.
+  for (size_t i = 0; st.stage && i < st.stage->commands.size(); ++i) {
+    const Command& command = st.stage->commands[i];
+    for (const std::string& ref : from_refs(command)) {
+      auto dep = find_from(ref, command_source(command).range);
+      if (!dep) {
+        return dep.takeError();
+      }
+      if (auto err = check_defined_before(st, **dep, command, ref)) {
+        return err;
+      }
     }
   }
   if (auto err = init_base(st)) {
@@ -349,7 +391,10 @@ llvm::Expected<LowerResult> Lowerer::run() {
   if (df_.stages.empty()) {
     return make_error("dockerfile contains no stages to build");
   }
-  std::string target_name = opts_.target.empty() ? df_.stages.back().from.name : opts_.target;
+  // BuildKit's TARGETSTAGE: the --target, else the last stage's name, else "default".
+  std::string target_name = !opts_.target.empty()                  ? opts_.target
+                            : !df_.stages.back().from.name.empty() ? df_.stages.back().from.name
+                                                                   : "default";
   if (auto err = setup_global_args(target_name)) {
     return err;
   }

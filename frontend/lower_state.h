@@ -100,6 +100,8 @@ class Lowerer {
   void lint(llvm::StringRef rule, std::string detail, SourceRange range);
   /// Expands `word` with the stage's env; reports UndefinedVar.
   llvm::Expected<std::string> expand(StageState& st, llvm::StringRef word, SourceRange range);
+  /// Adds `bytes` to expanded_bytes_; fails at `range` past kMaxExpandedTotal.
+  llvm::Error count_expanded(size_t bytes, SourceRange range);
   llvm::Expected<std::vector<std::string>> expand_words(StageState& st, llvm::StringRef word,
                                                         SourceRange range);
   /// The build context source.
@@ -107,6 +109,8 @@ class Lowerer {
   /// The file system of a `--from` value: a stage name or index, else an image.
   llvm::Expected<const llb::Vertex*> from_vertex(llvm::StringRef from, SourceRange range);
   llvm::Expected<StageState*> find_from(llvm::StringRef from, SourceRange range);
+  llvm::Error check_defined_before(const StageState& st, const StageState& dep,
+                                   const Command& command, const std::string& ref);
   /// "[name 2/5] " for the next build step of `st`.
   std::string step_prefix(StageState& st);
   llb::VertexMetadata step_meta(StageState& st, std::string text, SourceRange range);
@@ -138,6 +142,10 @@ class Lowerer {
   std::set<std::string> used_build_args_;
   std::vector<ContextRead> context_reads_;
   const llb::Vertex* context_ = nullptr;
+  /// Bytes that expand() and expand_words() returned so far (at most
+  /// kMaxExpandedTotal): many lines each expanding a large value cannot add up
+  /// to gigabytes.
+  size_t expanded_bytes_ = 0;
 };
 
 }  // namespace kiln::frontend::detail

@@ -1,5 +1,6 @@
 // `RUN --mount=...` specs, parsed like BuildKit's instructions.parseMount.
 #include <limits>
+#include <optional>
 
 #include "frontend/go_text.h"
 #include "frontend/instructions.h"
@@ -132,6 +133,33 @@ llvm::Error apply_bool(MountParse& st, const std::string& key, const std::string
   return llvm::Error::success();
 }
 
+// docker/go-units' RAMInBytes: a decimal number with an optional binary unit
+// ("64m", "1.5GiB", "512kb").
+std::optional<long long> ram_in_bytes(llvm::StringRef text) {
+  size_t digits = 0;
+  while (digits < text.size() && (llvm::isDigit(text[digits]) || text[digits] == '.')) {
+    ++digits;
+  }
+  double number = 0;
+  if (digits == 0 || text.take_front(digits).getAsDouble(number)) {
+    return std::nullopt;
+  }
+  std::string unit = text.drop_front(digits).lower();
+  static const char* const kUnits[] = {"", "k", "m", "g", "t", "p"};
+  for (int i = 0; i < 6; ++i) {
+    std::string u = kUnits[i];
+    if (unit == u || (!u.empty() && (unit == u + "b" || unit == u + "ib")) ||
+        (u.empty() && unit == "b")) {
+      double bytes = number;
+      for (int j = 0; j < i; ++j) {
+        bytes *= 1024;
+      }
+      return static_cast<long long>(bytes);
+    }
+  }
+  return std::nullopt;
+}
+
 llvm::Error apply_key(MountParse& st, const std::string& key, const std::string& value,
                       const std::string& field) {
   RunMount& m = st.m;
@@ -144,9 +172,8 @@ llvm::Error apply_key(MountParse& st, const std::string& key, const std::string&
         return llvm::Error::success();
       }
     }
-    std::string message = "unsupported mount type " + go_quote(value);
-    std::string near = suggest(value, kTypes, true);
-    return make_error(near.empty() ? message : message + " (did you mean " + quote(near) + "?)");
+    return make_error(
+        with_suggestion("unsupported mount type " + go_quote(value), value, kTypes, true));
   }
   if (key == "from") {
     m.from = value;
@@ -170,7 +197,8 @@ llvm::Error apply_key(MountParse& st, const std::string& key, const std::string&
     } else if (lower == "locked") {
       m.sharing = RunMount::Sharing::locked;
     } else {
-      return make_error("unsupported sharing value " + go_quote(value));
+      return make_error(with_suggestion("unsupported sharing value " + go_quote(value), value,
+                                        {"shared", "private", "locked"}, true));
     }
     st.sharing_set = true;
   } else if (key == "mode" || key == "uid" || key == "gid") {
@@ -180,18 +208,20 @@ llvm::Error apply_key(MountParse& st, const std::string& key, const std::string&
     }
     (key == "mode" ? m.mode : key == "uid" ? m.uid : m.gid) = *n;
   } else if (key == "size") {
-    long long n = 0;
-    if (llvm::StringRef(value).getAsInteger(10, n) || n < 0) {
-      return make_error("invalid value " + value + " for size");
+    if (m.type != RunMount::Type::tmpfs) {
+      return make_error("unexpected key '" + key + "' for mount type '" + type_name(m.type) + "'");
     }
-    m.size_limit = n;
+    auto n = ram_in_bytes(value);
+    if (!n) {
+      return make_error("invalid value for " + key + ": " + value);
+    }
+    m.size_limit = *n;
   } else {
     static const std::vector<std::string> kKeys = {
         "type", "from", "source", "target", "readonly", "id", "sharing",   "required", "mode",
         "uid",  "gid",  "src",    "dst",    "ro",       "rw", "readwrite", "env",      "size"};
-    std::string message = "unexpected key '" + key + "' in '" + field + "'";
-    std::string near = suggest(key, kKeys, true);
-    return make_error(near.empty() ? message : message + " (did you mean " + quote(near) + "?)");
+    return make_error(
+        with_suggestion("unexpected key '" + key + "' in '" + field + "'", key, kKeys, true));
   }
   return llvm::Error::success();
 }
@@ -213,12 +243,12 @@ llvm::Error check_mount(MountParse& st) {
   if (st.ro_auto) {
     m.read_only = !(m.type == RunMount::Type::cache || m.type == RunMount::Type::tmpfs);
   }
-  if (st.sharing_set && m.type != RunMount::Type::cache) {
-    return make_error(std::string("invalid cache sharing set for ") + type_name(m.type) + " mount");
-  }
   if (m.type == RunMount::Type::secret) {
     if (!m.from.empty()) {
       return make_error("secret mount should not have a from");
+    }
+    if (st.sharing_set) {
+      return make_error("secret mount should not define sharing");
     }
     if (m.source.empty() && m.target.empty() && m.id.empty() && m.env.empty()) {
       return make_error("invalid secret mount. one of source, target required");
@@ -232,6 +262,9 @@ llvm::Error check_mount(MountParse& st) {
     if (m.target.empty() && m.env.empty()) {
       m.target = "/run/secrets/" + m.id;
     }
+  }
+  if (st.sharing_set && m.type != RunMount::Type::cache) {
+    return make_error(std::string("invalid cache sharing set for ") + type_name(m.type) + " mount");
   }
   if (m.type == RunMount::Type::ssh && m.id.empty()) {
     m.id = "default";

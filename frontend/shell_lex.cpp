@@ -1,10 +1,13 @@
 #include "frontend/shell_lex.h"
 
+#include <algorithm>
 #include <cctype>
+#include <cstdint>
 #include <map>
 #include <optional>
 
 #include <llvm/ADT/ScopeExit.h>
+#include <llvm/ADT/SmallVector.h>
 
 #include "frontend/go_text.h"
 #include "support/error.h"
@@ -13,6 +16,13 @@ namespace kiln::frontend {
 namespace {
 
 constexpr int kEof = -1;
+
+/// How much of a word an error message quotes.
+constexpr size_t kMaxQuotedWord = 256;
+
+llvm::Error expansion_too_large() {
+  return make_error("expanded value is larger than " + std::to_string(kMaxExpandedWord) + " bytes");
+}
 
 /// Collects the split words while the expanded result is built
 /// (BuildKit's wordsStruct).
@@ -93,24 +103,52 @@ llvm::Expected<std::vector<GlobToken>> compile_glob(llvm::StringRef pattern) {
   return tokens;
 }
 
-/// Ends e (ascending) such that value[start, e) matches the whole glob.
+/// Steps of glob matching one word may take (`${v//?/x}` on a 1 MB value
+/// tries every start); past it, matching fails instead of running for hours.
+constexpr uint64_t kMaxGlobWork = uint64_t{64} << 20;
+/// What one glob_match_ends call costs beyond its steps (setup, result).
+constexpr uint64_t kGlobCallWork = 16;
+
+llvm::Error glob_too_slow() {
+  return make_error("pattern matching in substitution takes more than " +
+                    std::to_string(kMaxGlobWork) + " steps");
+}
+
+/// The fewest bytes a match of `glob` has (one per token but `*`).
+size_t glob_min_length(const std::vector<GlobToken>& glob) {
+  return static_cast<size_t>(std::count_if(
+      glob.begin(), glob.end(), [](const GlobToken& t) { return t.kind != GlobToken::any_run; }));
+}
+
+/// Ends e (ascending) such that value[start, e) matches the whole glob. Adds
+/// the steps taken to `work`; stops early, with no ends, past kMaxGlobWork.
 std::vector<size_t> glob_match_ends(const std::vector<GlobToken>& glob, llvm::StringRef value,
-                                    size_t start) {
-  // reach[p] = set of token positions reachable after consuming value[start, p).
+                                    size_t start, uint64_t& work) {
+  // row(p) = the token positions reachable after consuming value[start, p). A
+  // step consumes at most one UTF-8 rune (4 bytes): five rows in a ring hold
+  // every position still reachable, and matching stops when all are empty.
+  constexpr size_t kRows = 5;
   size_t n = value.size();
-  std::vector<std::vector<char>> reach(n + 2, std::vector<char>(glob.size() + 1, 0));
-  auto close = [&](std::vector<char>& states) {
+  size_t width = glob.size() + 1;
+  llvm::SmallVector<char, 320> ring(kRows * width, 0);
+  work += kGlobCallWork + kRows * width;
+  auto row = [&](size_t p) { return ring.data() + (p % kRows) * width; };
+  auto close = [&](char* states) {
     for (size_t t = 0; t < glob.size(); ++t) {
       if (states[t] && glob[t].kind == GlobToken::any_run) {
         states[t + 1] = 1;
       }
     }
   };
-  reach[start][0] = 1;
-  close(reach[start]);
+  row(start)[0] = 1;
+  close(row(start));
   std::vector<size_t> ends;
   for (size_t p = start; p <= n; ++p) {
-    auto& states = reach[p];
+    work += 2 * width;
+    if (work > kMaxGlobWork) {
+      return {};  // the caller fails with glob_too_slow()
+    }
+    char* states = row(p);
     if (states[glob.size()]) {
       ends.push_back(p);
     }
@@ -120,23 +158,33 @@ std::vector<size_t> glob_match_ends(const std::vector<GlobToken>& glob, llvm::St
     char32_t rune;
     int len = utf8_rune_at(value, p, &rune);
     bool newline = value[p] == '\n';
+    bool live = false;
     for (size_t t = 0; t < glob.size(); ++t) {
       if (!states[t]) {
         continue;
       }
       const GlobToken& tok = glob[t];
       if (tok.kind == GlobToken::literal && value[p] == tok.c) {
-        reach[p + 1][t + 1] = 1;
+        row(p + 1)[t + 1] = 1;
+        live = true;
       } else if (tok.kind == GlobToken::any_one && !newline) {
-        reach[p + len][t + 1] = 1;
+        row(p + len)[t + 1] = 1;
+        live = true;
       } else if (tok.kind == GlobToken::any_run && !newline) {
-        reach[p + len][t] = 1;
+        row(p + len)[t] = 1;
+        live = true;
       }
     }
-    if (len > 1) {
-      close(reach[p + len]);
-    } else {
-      close(reach[p + 1]);
+    close(row(p + (len > 1 ? len : 1)));
+    std::fill(states, states + width, 0);  // this row is reused for p + kRows
+    if (!live) {
+      bool ahead = false;
+      for (size_t d = 1; d < kRows && !ahead; ++d) {
+        ahead = std::find(row(p + d), row(p + d) + width, 1) != row(p + d) + width;
+      }
+      if (!ahead) {
+        break;
+      }
     }
   }
   return ends;
@@ -150,7 +198,10 @@ class WordProcessor {
 
   llvm::Error process(std::string* result, std::vector<std::string>* words) {
     if (auto err = process_stop_on(kEof, raw_escapes_, result, words)) {
-      return make_error("failed to process " + go_quote(src_) + ": " +
+      // A hostile word may be megabytes long: quote only its start.
+      llvm::StringRef shown = src_.size() > kMaxQuotedWord ? src_.take_front(kMaxQuotedWord) : src_;
+      return make_error("failed to process " + go_quote(shown) +
+                        (shown.size() < src_.size() ? "..." : "") + ": " +
                         error_message(std::move(err)));
     }
     return llvm::Error::success();
@@ -177,6 +228,10 @@ class WordProcessor {
   const EnvLookup& env_;
   size_t pos_ = 0;
   bool raw_escapes_;
+  /// `${` nesting of the substitution being read (at most kMaxSubstitutionDepth).
+  int depth_ = 0;
+  /// Glob matching steps taken for this word (at most kMaxGlobWork).
+  uint64_t glob_work_ = 0;
 };
 
 llvm::Error WordProcessor::process_stop_on(int stop, bool raw_escapes, std::string* result,
@@ -202,6 +257,9 @@ llvm::Error WordProcessor::process_stop_on(int stop, bool raw_escapes, std::stri
       auto piece = c == '$' ? dollar() : c == '\'' ? single_quote() : double_quote();
       if (!piece) {
         return piece.takeError();
+      }
+      if (out.size() + piece->size() > kMaxExpandedWord + src_.size()) {
+        return expansion_too_large();
       }
       out += *piece;
       if (c == '$') {
@@ -371,6 +429,12 @@ llvm::Expected<std::string> WordProcessor::dollar() {
     return value.value_or("");
   }
   next();
+  if (depth_ >= kMaxSubstitutionDepth) {
+    return make_error("variable substitutions nested more than " +
+                      std::to_string(kMaxSubstitutionDepth) + " deep");
+  }
+  ++depth_;
+  auto leave = llvm::make_scope_exit([&] { --depth_; });
   int c = peek();
   if (c == kEof) {
     return make_error("syntax error: missing '}'");
@@ -404,8 +468,9 @@ llvm::Expected<std::string> WordProcessor::dollar() {
 }
 
 /// The shortest (or longest, `greedy`) prefix of `value` matching `glob`, or npos.
-size_t match_prefix(const std::vector<GlobToken>& glob, llvm::StringRef value, bool greedy) {
-  auto ends = glob_match_ends(glob, value, 0);
+size_t match_prefix(const std::vector<GlobToken>& glob, llvm::StringRef value, bool greedy,
+                    uint64_t& work) {
+  auto ends = glob_match_ends(glob, value, 0, work);
   if (ends.empty()) {
     return std::string::npos;
   }
@@ -456,13 +521,20 @@ llvm::Expected<std::string> WordProcessor::dollar_modifier(const std::string& na
     return glob.takeError();
   }
   if (op == '#') {
-    size_t end = match_prefix(*glob, val, greedy);
+    size_t end = match_prefix(*glob, val, greedy, glob_work_);
+    if (glob_work_ > kMaxGlobWork) {
+      return glob_too_slow();
+    }
     return end == std::string::npos ? val : val.substr(end);
   }
   // Suffix: the shortest/longest tail that matches the whole pattern.
   size_t best = std::string::npos;
-  for (size_t start = 0; start <= val.size(); ++start) {
-    auto ends = glob_match_ends(*glob, val, start);
+  size_t min_length = glob_min_length(*glob);
+  for (size_t start = 0; start + min_length <= val.size(); ++start) {
+    auto ends = glob_match_ends(*glob, val, start, glob_work_);
+    if (glob_work_ > kMaxGlobWork) {
+      return glob_too_slow();
+    }
     if (!ends.empty() && ends.back() == val.size()) {
       best = start;
       if (greedy) {
@@ -475,17 +547,24 @@ llvm::Expected<std::string> WordProcessor::dollar_modifier(const std::string& na
 
 /// Go's Regexp.ReplaceAllString (or the first match only when `!all`) for a
 /// glob whose stars are greedy: leftmost matches, longest at each start.
-std::string replace_matches(const std::vector<GlobToken>& glob, const std::string& val,
-                            const std::string& replacement, bool all) {
+/// Fails when the result would be larger than kMaxExpandedWord or `work`
+/// passes kMaxGlobWork.
+llvm::Expected<std::string> replace_matches(const std::vector<GlobToken>& glob,
+                                            const std::string& val, const std::string& replacement,
+                                            bool all, uint64_t& work) {
   std::string out;
   size_t search = 0;
   size_t last_end = 0;
+  size_t min_length = glob_min_length(glob);
   bool first = true;
   while (search <= val.size()) {
     size_t start = search;
     std::vector<size_t> ends;
-    for (; start <= val.size(); ++start) {
-      ends = glob_match_ends(glob, val, start);
+    for (; start + min_length <= val.size(); ++start) {
+      ends = glob_match_ends(glob, val, start, work);
+      if (work > kMaxGlobWork) {
+        return glob_too_slow();
+      }
       if (!ends.empty()) {
         break;
       }
@@ -497,6 +576,9 @@ std::string replace_matches(const std::vector<GlobToken>& glob, const std::strin
     out += val.substr(last_end, start - last_end);
     if (end > last_end || start == 0 || first) {
       out += replacement;
+    }
+    if (out.size() > kMaxExpandedWord) {
+      return expansion_too_large();
     }
     first = false;
     last_end = end;
@@ -540,7 +622,7 @@ llvm::Expected<std::string> WordProcessor::dollar_replace(const std::string& nam
   if (!glob) {
     return glob.takeError();
   }
-  return replace_matches(*glob, value.value_or(""), replacement, all);
+  return replace_matches(*glob, value.value_or(""), replacement, all, glob_work_);
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 // ENV values are known.
 #pragma once
 
+#include <cstddef>
 #include <functional>
 #include <optional>
 #include <set>
@@ -14,6 +15,15 @@
 #include <llvm/Support/Error.h>
 
 namespace kiln::frontend {
+
+/// Limits that keep a hostile Dockerfile from exhausting kiln: how deep `${`
+/// may nest, and how much one word may grow by expansion, beyond its own
+/// length (`ENV B=$A$A` doubling).
+/// Past either, processing a word fails with a message naming the limit.
+inline constexpr int kMaxSubstitutionDepth = 100;
+inline constexpr size_t kMaxExpandedWord = size_t{1} << 20;
+/// How many expanded bytes one Dockerfile's lowering may produce in all.
+inline constexpr size_t kMaxExpandedTotal = size_t{64} << 20;
 
 /// Looks a variable up: its value, or nullopt when it is not set. An empty
 /// string means "set but empty".

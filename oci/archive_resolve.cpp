@@ -174,7 +174,8 @@ llvm::Error Resolver::add_manifest(const Descriptor& d, std::vector<Reference> n
 }
 
 // The name an index.json entry carries: containerd's full name, else an OCI ref
-// name that is a whole reference (a bare tag like "latest" names no repository).
+// name that is a whole reference: with a repository path, tag or digest ("app:1" as
+// skopeo writes it, "reg/app"); a bare tag like "latest" names no repository.
 llvm::Expected<std::vector<Reference>> index_names(const Descriptor& d) {
   std::vector<Reference> out;
   std::string name;
@@ -182,13 +183,18 @@ llvm::Expected<std::vector<Reference>> index_names(const Descriptor& d) {
   auto ref = d.annotations.find(annotation::kRefName.str());
   if (full != d.annotations.end()) {
     name = full->second;
-  } else if (ref != d.annotations.end() && llvm::StringRef(ref->second).contains('/')) {
+  } else if (ref != d.annotations.end() &&
+             llvm::StringRef(ref->second).find_first_of("/:@") != llvm::StringRef::npos) {
     name = ref->second;
   }
   if (name.empty()) {
     return out;
   }
   auto parsed = parse_normalized_named(name);
+  if (!parsed && full == d.annotations.end()) {
+    llvm::consumeError(parsed.takeError());  // a ref name that is no reference names nothing
+    return out;
+  }
   if (!parsed) {
     return with_context(parsed.takeError(), "image name " + quote(name));
   }

@@ -256,6 +256,16 @@ llvm::Expected<std::unique_ptr<Client>> Client::create(ClientOptions options) {
     return http.takeError();
   }
   auto impl = std::make_unique<Impl>();
+  for (const auto& [domain, mirrors] : options.mirrors) {
+    for (const Mirror& mirror : mirrors) {
+      if (!mirror.scheme.empty()) {
+        impl->base_urls[mirror.domain] = mirror.scheme + "://" + mirror.domain;
+      }
+      if (mirror.insecure) {
+        options.insecure_registries.push_back(mirror.domain);
+      }
+    }
+  }
   impl->options = std::move(options);
   impl->http = std::move(*http);
   return std::unique_ptr<Client>(new Client(std::move(impl)));
@@ -302,8 +312,8 @@ std::string media_type_field(llvm::StringRef bytes) {
 
 }  // namespace
 
-llvm::Expected<FetchedManifest> Client::get_manifest(const oci::Reference& repo,
-                                                     llvm::StringRef reference) {
+llvm::Expected<FetchedManifest> Client::get_manifest_at(const oci::Reference& repo,
+                                                        llvm::StringRef reference) {
   std::string what = "manifest " + quote(reference);
   auto make = [&]() -> llvm::Expected<HttpRequest> {
     HttpRequest request;
@@ -335,8 +345,8 @@ llvm::Expected<FetchedManifest> Client::get_manifest(const oci::Reference& repo,
   return fetched;
 }
 
-llvm::Expected<std::optional<ManifestHead>> Client::head_manifest(const oci::Reference& repo,
-                                                                  llvm::StringRef reference) {
+llvm::Expected<std::optional<ManifestHead>> Client::head_manifest_at(const oci::Reference& repo,
+                                                                     llvm::StringRef reference) {
   std::string what = "manifest " + quote(reference);
   auto make = [&]() -> llvm::Expected<HttpRequest> {
     HttpRequest request;

@@ -25,6 +25,7 @@
 #include "registry/auth.h"
 #include "registry/blob_store.h"
 #include "registry/http.h"
+#include "registry/mirrors.h"
 #include "support/digest.h"
 
 namespace kiln::registry {
@@ -41,6 +42,11 @@ bool is_insecure_registry(llvm::StringRef domain, const std::vector<std::string>
 struct ClientOptions {
   /// --insecure-registry entries.
   std::vector<std::string> insecure_registries;
+  /// Mirrors by registry domain (registry/mirrors.h). Manifest and blob pulls of a
+  /// repository on that registry try each reachable mirror first (a mirror that
+  /// cannot be reached is skipped for the client's lifetime) and fall back to the
+  /// registry itself, whose error is the one reported. Pushes never use mirrors.
+  std::map<std::string, std::vector<Mirror>> mirrors;
   /// docker's client config with stored credentials (see auth.h).
   std::string docker_config = default_docker_config_path();
   /// Credentials to use instead of the config, by domain (`kiln login` verifying).
@@ -121,6 +127,11 @@ class Client {
   llvm::Expected<bool> push_blob(const oci::Reference& repo, const oci::Descriptor& blob,
                                  const BlobStore& store, llvm::StringRef mount_from = {},
                                  const ProgressFn& progress = {});
+  /// The repository names of registry `domain` from its catalog API
+  /// (GET /v2/_catalog, following Link pages), at most `max` of them (0: all).
+  /// Fails with the registry's status when it has no catalog (HTTP 404) or refuses.
+  llvm::Expected<std::vector<std::string>> list_repositories(llvm::StringRef domain,
+                                                             size_t max = 0);
   /// GET /v2/ with the configured credentials: success when the registry accepts
   /// them (or needs none); AuthError when it refuses.
   llvm::Error check_login(llvm::StringRef domain);
@@ -132,6 +143,13 @@ class Client {
 
  private:
   explicit Client(std::unique_ptr<Impl> impl);
+  // The pulls above at one registry or mirror, without mirrors.
+  llvm::Expected<FetchedManifest> get_manifest_at(const oci::Reference& repo,
+                                                  llvm::StringRef reference);
+  llvm::Expected<std::optional<ManifestHead>> head_manifest_at(const oci::Reference& repo,
+                                                               llvm::StringRef reference);
+  llvm::Error fetch_blob_at(const oci::Reference& repo, const oci::Descriptor& blob,
+                            BlobStore& store, const ProgressFn& progress);
   std::unique_ptr<Impl> impl_;
 };
 

@@ -67,8 +67,8 @@ std::string with_query(llvm::StringRef location, llvm::StringRef query) {
 
 }  // namespace
 
-llvm::Error Client::fetch_blob(const oci::Reference& repo, const oci::Descriptor& blob,
-                               BlobStore& store, const ProgressFn& progress) {
+llvm::Error Client::fetch_blob_at(const oci::Reference& repo, const oci::Descriptor& blob,
+                                  BlobStore& store, const ProgressFn& progress) {
   std::string what = "blob " + quote(blob.digest.str());
   Download download{blob, store, progress, nullptr, Sha256(), 0};
   if (llvm::Error err = download.restart()) {

@@ -27,6 +27,7 @@ struct Client::Impl {
   std::map<std::string, std::string> base_urls;                   // domain -> "https://host:port"
   std::map<std::string, std::string> auth_headers;                // domain + "\n" + scope -> header
   std::map<std::string, std::optional<Credentials>> credentials;  // by domain
+  std::map<std::string, bool> mirror_reachable;                   // mirror domain -> probed
 
   std::atomic<long> requests{0};
   std::atomic<long> retries{0};
@@ -50,6 +51,12 @@ struct Client::Impl {
                                                           llvm::StringRef scope,
                                                           const HttpResponse& unauthorized,
                                                           llvm::StringRef what);
+  /// Which object a pull fetches, for the mirrors' PullFrom.
+  enum class PullKind { manifest_by_tag, manifest_by_digest, blob };
+  /// Where to pull repository `repo` from: the repository on each reachable mirror
+  /// of its registry that serves `kind` (probing each mirror's /v2/ once), then
+  /// `repo` itself.
+  std::vector<oci::Reference> pull_sources(const oci::Reference& repo, PullKind kind);
   /// Sleeps before retry `attempt` (0-based), honouring Retry-After of `response`.
   void backoff(int attempt, const HttpResponse& response);
 };

@@ -129,7 +129,7 @@ llvm::Expected<std::string> resolve_in_rootfs(llvm::StringRef rootfs, llvm::Stri
 }
 
 llvm::Error make_dirs_in_rootfs(llvm::StringRef rootfs, llvm::StringRef path, uint32_t uid,
-                                uint32_t gid) {
+                                uint32_t gid, uint32_t mode) {
   auto parts = resolve_components(rootfs, path);
   if (!parts) {
     return parts.takeError();
@@ -148,6 +148,9 @@ llvm::Error make_dirs_in_rootfs(llvm::StringRef rootfs, llvm::StringRef path, ui
     }
     if (::lchown(dir.c_str(), uid, gid) != 0) {
       return make_io_error("change owner of", dir, errno);
+    }
+    if (mode != 0755 && ::chmod(dir.c_str(), mode) != 0) {
+      return make_io_error("change mode of", dir, errno);
     }
   }
   return llvm::Error::success();

@@ -19,9 +19,10 @@ namespace kiln::runtime {
 llvm::Expected<std::string> resolve_in_rootfs(llvm::StringRef rootfs, llvm::StringRef path);
 
 /// Creates the container directory `path` and its missing parents inside `rootfs`,
-/// mode 0755, owned by `uid`:`gid` (only the directories it creates).
+/// with permission bits `mode` (0755 unless given), owned by `uid`:`gid` (only the
+/// directories it creates).
 llvm::Error make_dirs_in_rootfs(llvm::StringRef rootfs, llvm::StringRef path, uint32_t uid,
-                                uint32_t gid);
+                                uint32_t gid, uint32_t mode = 0755);
 
 /// The host paths of the first missing component of each container path in
 /// `destinations` (the stubs a runtime creates for its mount points), deduplicated.

@@ -131,16 +131,18 @@ llvm::Error apply_groups(llvm::StringRef group_arg, llvm::StringRef user_name,
 
 llvm::Expected<ResolvedUser> resolve_user(llvm::StringRef user, llvm::StringRef passwd_text,
                                           llvm::StringRef group_text) {
-  auto [user_arg, group_arg] = user.split(':');
+  // No USER is root: like current BuildKit, its groups in /etc/group (busybox's
+  // "wheel:x:10:root") become supplementary groups, as for "USER 0".
+  auto [user_arg, group_arg] = (user.empty() ? llvm::StringRef("0") : user).split(':');
   auto passwd = parse_passwd(passwd_text);
   ResolvedUser out;
   std::vector<uint32_t> sgids;
   auto numeric_user = parse_id(user_arg);
   auto numeric_group = parse_id(group_arg);
-  if (user.empty() || (numeric_user && numeric_group)) {
-    // BuildKit's fast path: no lookup for "" (root) and "uid:gid".
-    out.uid = numeric_user.value_or(0);
-    out.gid = numeric_group.value_or(0);
+  if (numeric_user && numeric_group) {
+    // BuildKit's fast path: no lookup for "uid:gid".
+    out.uid = *numeric_user;
+    out.gid = *numeric_group;
   } else {
     std::string user_name;
     auto it = std::find_if(passwd.begin(), passwd.end(), [&](const PasswdEntry& e) {

@@ -42,8 +42,7 @@ llvm::Expected<AtomicFile> AtomicFile::create(llvm::StringRef path, unsigned mod
   if (dir.empty()) {
     dir = ".";
   }
-  std::string tmp =
-      temp_name(tmp_dir.empty() ? dir : tmp_dir, llvm::sys::path::filename(path));
+  std::string tmp = temp_name(tmp_dir.empty() ? dir : tmp_dir, llvm::sys::path::filename(path));
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
   if (fd < 0) {
     return make_io_error("create temp file for", path, errno);
@@ -99,8 +98,8 @@ llvm::Error AtomicFile::write(llvm::StringRef bytes) {
   return llvm::Error::success();
 }
 
-llvm::Error AtomicFile::commit(Overwrite overwrite) {
-  if (::fsync(fd_) != 0) {
+llvm::Error AtomicFile::commit(Overwrite overwrite, Durable durable) {
+  if (durable == Durable::yes && ::fsync(fd_) != 0) {
     return make_io_error("fsync", path_, errno);
   }
   ::close(fd_);
@@ -115,6 +114,9 @@ llvm::Error AtomicFile::commit(Overwrite overwrite) {
     return make_io_error("rename into place", path_, errno);
   }
   temp_path_.clear();
+  if (durable == Durable::no) {
+    return llvm::Error::success();
+  }
   llvm::StringRef dir = llvm::sys::path::parent_path(path_);
   return fsync_dir(dir.empty() ? "." : dir);
 }

@@ -10,6 +10,10 @@ namespace kiln {
 
 enum class Overwrite { yes, no };
 
+/// Whether a commit waits for the disk (fsync of the file and its directory).
+/// `no` is for run-time state that a crash may lose but must never half-write.
+enum class Durable { yes, no };
+
 /// A file being written under a temporary name next to `path`. Move-only. The
 /// destructor removes the temp file unless commit() succeeded; it never commits.
 /// Not thread-safe.
@@ -30,10 +34,11 @@ class AtomicFile {
   llvm::Error write(const void* data, size_t size) {
     return write(llvm::StringRef(static_cast<const char*>(data), size));
   }
-  /// fsyncs, renames to the target and fsyncs the directory. With Overwrite::no an
-  /// existing target is kept and the temp file dropped (success: the content is
-  /// addressed by name, so the existing file is as good).
-  llvm::Error commit(Overwrite overwrite = Overwrite::yes);
+  /// fsyncs, renames to the target and fsyncs the directory (without the fsyncs
+  /// when `durable` is no). With Overwrite::no an existing target is kept and the
+  /// temp file dropped (success: the content is addressed by name, so the existing
+  /// file is as good).
+  llvm::Error commit(Overwrite overwrite = Overwrite::yes, Durable durable = Durable::yes);
 
   /// The file descriptor, for writers that stream (valid until commit).
   int fd() const { return fd_; }

@@ -103,8 +103,11 @@ std::string format_source_error(const SourceError& err) {
   int width = std::max<int>(4, std::to_string(to).size() + 1);
   for (int line = from; line <= to; ++line) {
     std::string num = std::to_string(line);
-    os << std::string(width - num.size(), ' ') << num << " | "
-       << (marked(line) ? ">>> " : "    ") << lines[line - 1].rtrim("\r") << "\n";
+    // A hostile line may be megabytes long: show its start only.
+    constexpr size_t kMaxShown = 1024;
+    llvm::StringRef text = lines[line - 1].rtrim("\r");
+    os << std::string(width - num.size(), ' ') << num << " | " << (marked(line) ? ">>> " : "    ")
+       << text.take_front(kMaxShown) << (text.size() > kMaxShown ? "..." : "") << "\n";
   }
   os << "--------------------\n";
   os << "error: " << err.message() << "\n";

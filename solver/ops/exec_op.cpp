@@ -7,10 +7,13 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <deque>
+#include <map>
 
 #include <llvm/ADT/StringExtras.h>
 
+#include "cache/context_path.h"
 #include "solver/ops/op_impl.h"
 #include "solver/ops/scoped_mounts.h"
 #include "support/atomic_file.h"
@@ -20,13 +23,32 @@
 namespace kiln::solver::ops::detail {
 namespace {
 
-/// True when `input` of `v` is a local directory (its users key on content).
-bool is_local(const llb::Vertex& v, uint32_t input) {
-  return input < v.inputs().size() &&
-         std::holds_alternative<llb::LocalSource>(v.inputs()[input]->op());
+/// The command line of a failed process as its error shows it: the start only
+/// of a huge one (a 10 MB RUN line must not make a 10 MB error).
+std::string process_text(const std::vector<std::string>& args) {
+  constexpr size_t kMaxShown = 1024;
+  std::string text = llvm::join(args, " ");
+  if (text.size() > kMaxShown) {
+    text.resize(kMaxShown);
+    text += "...";
+  }
+  return text;
 }
 
-std::string process_text(const std::vector<std::string>& args) { return llvm::join(args, " "); }
+/// `dir` as an absolute path: the runtime resolves mount sources from its own
+/// working directory (`kiln build .` gives a relative context).
+llvm::Expected<std::string> absolute_dir(const std::string& dir) {
+  if (llvm::StringRef(dir).startswith("/")) {
+    return dir;
+  }
+  char* real = ::realpath(dir.c_str(), nullptr);
+  if (!real) {
+    return make_io_error("resolve", dir, errno);
+  }
+  std::string out = real;
+  ::free(real);
+  return out;
+}
 
 /// A copy of `src` (file or directory, with modes, owners and times) in a temp
 /// dir of `mounts`.
@@ -68,21 +90,14 @@ llvm::Error add_mounts(const SolveContext& ctx, const llb::Vertex& v,
       case llb::MountKind::bind: {
         const core::ResultPtr& in = inputs.at(*m.input);
         std::string host;
+        const bool local_source = dynamic_cast<const LocalResult*>(in.get()) != nullptr;
         if (auto* local = dynamic_cast<const LocalResult*>(in.get())) {
-          host = ctx.locals.at(local->name())->path;
-          ms.access = runtime::Access::read_only;  // never write into the user's files
-          if (!m.readonly) {
-            // BuildKit: a rw bind of a local source is a writable copy, dropped after
-            // the step.
-            auto copy =
-                writable_copy(mounts, fs::join(host, cache::clean_context_path(m.selector)));
-            if (!copy) {
-              return copy.takeError();
-            }
-            ms.source = *copy;
-            ms.access = runtime::Access::read_write;
-            break;
+          auto abs = absolute_dir(ctx.locals.at(local->name())->path);
+          if (!abs) {
+            return abs.takeError();
           }
+          host = *abs;
+          ms.access = runtime::Access::read_only;  // never write into the user's files
         } else {
           auto dir = mounts.mount_snapshot(static_cast<const SnapshotResult&>(*in));
           if (!dir) {
@@ -90,11 +105,28 @@ llvm::Error add_mounts(const SolveContext& ctx, const llb::Vertex& v,
           }
           host = *dir;
         }
-        ms.source = fs::join(host, cache::clean_context_path(m.selector));
+        // As BuildKit: the source's symlinks resolve inside the context (or
+        // stage) root, so the runtime gets a path with none left to follow out.
+        auto source = cache::context_host_path(host, m.selector, cache::FollowLast::yes);
+        if (!source) {
+          return source.takeError();
+        }
+        ms.source = *source;
+        if (local_source && !m.readonly) {
+          // BuildKit: a rw bind of a local source is a writable copy, dropped
+          // after the step.
+          auto copy = writable_copy(mounts, *source);
+          if (!copy) {
+            return copy.takeError();
+          }
+          ms.source = *copy;
+          ms.access = runtime::Access::read_write;
+        }
         break;
       }
       case llb::MountKind::cache: {
-        auto dir = mounts.cache_dir(m);
+        bool fresh = ctx.options.no_cache || ignores_cache(v, ctx);
+        auto dir = mounts.cache_dir(m, fresh ? Fresh::yes : Fresh::no);
         if (!dir) {
           return dir.takeError();
         }
@@ -147,16 +179,32 @@ llvm::Expected<core::CacheMap> exec_cache_map(const SolveContext& ctx, const llb
   core::CacheMap map;
   map.op_digest = op_key_digest(v, ctx);
   map.deps.resize(v.inputs().size());
+  // Like BuildKit's getMountDeps: a bind mount (read-only, or read-write without an
+  // output, which is what a Dockerfile's rw mount is) keys on the content of the
+  // paths it selects, whether the input is the context or a stage; the rootfs input
+  // keys on its cache key.
+  std::map<uint32_t, std::vector<std::string>> selected;
   for (size_t i = 1; i < op.mounts.size(); ++i) {
     const llb::Mount& m = op.mounts[i];
-    if (!m.input || m.kind != llb::MountKind::bind) {
-      continue;
+    if (m.input && *m.input != 0 && m.kind == llb::MountKind::bind) {
+      auto& paths = selected[*m.input];
+      if (!llvm::is_contained(paths, m.selector)) {
+        paths.push_back(m.selector);
+      }
     }
-    core::CacheDep& dep = map.deps[*m.input];
-    dep.selector = Digest::of(m.selector);
-    if (is_local(v, *m.input)) {
-      dep.content = content_of(ctx, {m.selector}, false);
+  }
+  for (auto& [input, paths] : selected) {
+    core::CacheDep& dep = map.deps[input];
+    if (paths.size() == 1) {
+      dep.selector = Digest::of(paths[0]);
+    } else {
+      Sha256 sel;
+      for (const auto& p : paths) {
+        sel.field("path", p);
+      }
+      dep.selector = sel.finish();
     }
+    dep.content = content_of(ctx, std::move(paths), false);
   }
   return map;
 }

@@ -265,6 +265,34 @@ bool is_tar_archive(const std::string& path) {
   return ok;
 }
 
+namespace {
+
+// As containerd's Apply (BuildKit's unpacker): the parent directory of entry
+// `name` (and a hard link's target) is resolved inside `dest`, so an absolute
+// symlink of the base ("/a -> /real") leads to "/real" under `dest`, never out of it.
+llvm::Error place_entry(struct archive_entry* entry, const std::string& dest,
+                        const std::string& name) {
+  auto [parent, base] = llvm::StringRef(name).rtrim('/').rsplit('/');
+  if (base.empty()) {
+    std::swap(parent, base);
+  }
+  auto resolved = runtime::resolve_in_rootfs(dest, parent.empty() ? "/" : parent);
+  if (!resolved) {
+    return resolved.takeError();
+  }
+  archive_entry_set_pathname(entry, fs::join(*resolved, base).c_str());
+  if (const char* hl = archive_entry_hardlink(entry)) {
+    auto target = runtime::resolve_in_rootfs(dest, hl);
+    if (!target) {
+      return target.takeError();
+    }
+    archive_entry_set_hardlink(entry, target->c_str());
+  }
+  return llvm::Error::success();
+}
+
+}  // namespace
+
 llvm::Expected<bool> unpack_archive(const std::string& archive, const std::string& dest,
                                     std::optional<std::pair<uint32_t, uint32_t>> owner) {
   struct archive* a = archive_read_new();
@@ -297,9 +325,9 @@ llvm::Expected<bool> unpack_archive(const std::string& archive, const std::strin
                        ": path escapes the destination");
       break;
     }
-    archive_entry_set_pathname(entry, fs::join(dest, name).c_str());
-    if (const char* hl = archive_entry_hardlink(entry)) {
-      archive_entry_set_hardlink(entry, fs::join(dest, hl).c_str());
+    if (auto placed = place_entry(entry, dest, name)) {
+      err = std::move(placed);
+      break;
     }
     if (owner) {
       archive_entry_set_uid(entry, owner->first);

@@ -13,10 +13,12 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
 
 #include <llvm/ADT/SmallVector.h>
 #include <llvm/ADT/StringExtras.h>
 
+#include "cache/context_path.h"
 #include "runtime/rootfs_path.h"
 #include "runtime/user.h"
 #include "support/error.h"
@@ -63,11 +65,26 @@ struct Copier {
   CopyReuse* reuse = nullptr;
   std::string rootfs;
 
+  /// The source path (relative to the source root) that --exclude patterns are
+  /// relative to: the copied directory, or the directory of a copied file.
+  std::string exclude_base;
+
+  /// Left out by the source's own filter (.dockerignore), `rel` from the source root.
+  bool filtered(llvm::StringRef rel, bool is_dir) const {
+    return src.filter && !src.filter(rel, is_dir);
+  }
+
+  /// Left out by the filter or, like BuildKit's copier, by an --exclude pattern
+  /// matched below `exclude_base` ("*.mp3" leaves out dir3/a.mp3 of `COPY dir3 /x`).
   bool skipped(llvm::StringRef rel, bool is_dir) const {
-    if (src.filter && !src.filter(rel, is_dir)) {
+    if (filtered(rel, is_dir)) {
       return true;
     }
-    return excludes && !excludes(rel, is_dir);
+    llvm::StringRef below = rel;
+    if (!exclude_base.empty() && !below.consume_front(exclude_base + "/")) {
+      return false;
+    }
+    return excludes && !excludes(below, is_dir);
   }
 
   /// The permission bits the copy of `st` gets.
@@ -117,7 +134,9 @@ struct Copier {
   }
 
   llvm::Error copy_file_data(const std::string& from, const std::string& to, mode_t mode) const {
-    int in = ::open(from.c_str(), O_RDONLY | O_CLOEXEC);
+    // Read through the source root: a link swapped in since the walk saw a
+    // file cannot lead out of it.
+    int in = cache::open_in_root(src.root, from, O_RDONLY | O_NOFOLLOW);
     if (in < 0) {
       return make_io_error("open", from, errno);
     }
@@ -249,9 +268,14 @@ struct Copier {
 
   llvm::Error copy_children(const std::string& from, const std::string& rel,
                             const std::string& dst) {
-    DIR* d = ::opendir(from.c_str());
+    int fd = cache::open_in_root(src.root, from, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
+    DIR* d = fd < 0 ? nullptr : ::fdopendir(fd);
     if (!d) {
-      return make_io_error("open directory", from, errno);
+      int e = errno;
+      if (fd >= 0) {
+        ::close(fd);
+      }
+      return make_io_error("open directory", from, e);
     }
     std::vector<std::pair<std::string, bool>> names;
     while (auto* e = ::readdir(d)) {
@@ -275,7 +299,57 @@ struct Copier {
   }
 };
 
-/// Expands one source (wildcards per path component) to relative paths, sorted.
+/// Whether the source path `rel` exists below `root`, its symlinks resolved
+/// inside `root` (a last one is not followed).
+bool exists_in_root(const std::string& root, const std::string& rel) {
+  auto host = cache::context_host_path(root, rel, cache::FollowLast::no);
+  struct stat st {};
+  if (!host) {
+    llvm::consumeError(host.takeError());
+    return false;
+  }
+  return ::lstat(host->c_str(), &st) == 0;
+}
+
+/// A source of a copy: its path below the source root and, for --parents with a
+/// "/./" pivot, how many leading components the destination path leaves out.
+struct SourcePath {
+  std::string rel;
+  size_t pivot = 0;
+};
+
+/// `rel` without its first `count` components.
+std::string below_pivot(llvm::StringRef rel, size_t count) {
+  for (size_t i = 0; i < count && !rel.empty(); ++i) {
+    rel = rel.split('/').second;
+  }
+  return rel.str();
+}
+
+/// The subdirectories of ROOT/`prefix` that the source filter keeps, sorted.
+std::vector<std::string> subdirs(const std::string& root, const std::string& prefix,
+                                 const Copier& c) {
+  std::vector<std::string> out;
+  DIR* d = ::opendir((root + "/" + prefix).c_str());
+  if (!d) {
+    return out;
+  }
+  while (auto* e = ::readdir(d)) {
+    std::string name = e->d_name;
+    std::string rel = prefix.empty() ? name : prefix + "/" + name;
+    struct stat st {};
+    if (name != "." && name != ".." && ::lstat((root + "/" + rel).c_str(), &st) == 0 &&
+        S_ISDIR(st.st_mode) && !c.filtered(rel, true)) {
+      out.push_back(name);
+    }
+  }
+  ::closedir(d);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+/// Expands one source (wildcards per path component; "**" for any number of
+/// directories) to relative paths.
 void glob_into(const std::string& root, const std::vector<std::string>& parts, size_t i,
                const std::string& prefix, const Copier& c, std::vector<std::string>& out) {
   if (i == parts.size()) {
@@ -283,22 +357,38 @@ void glob_into(const std::string& root, const std::vector<std::string>& parts, s
     return;
   }
   auto join = [&](const std::string& name) { return prefix.empty() ? name : prefix + "/" + name; };
+  if (parts[i] == "**") {
+    glob_into(root, parts, i + 1, prefix, c, out);
+    for (const auto& dir : subdirs(root, prefix, c)) {
+      glob_into(root, parts, i, join(dir), c, out);
+    }
+    return;
+  }
   if (!has_wildcard(parts[i])) {
     std::string next = join(parts[i]);
-    if (fs::exists(root + "/" + next)) {
+    if (exists_in_root(root, next)) {
       glob_into(root, parts, i + 1, next, c, out);
     }
     return;
   }
-  DIR* d = ::opendir((root + "/" + prefix).c_str());
+  auto dir = cache::context_host_path(root, prefix, cache::FollowLast::yes);
+  if (!dir) {
+    llvm::consumeError(dir.takeError());
+    return;
+  }
+  int fd = cache::open_in_root(root, *dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
+  DIR* d = fd < 0 ? nullptr : ::fdopendir(fd);
   if (!d) {
+    if (fd >= 0) {
+      ::close(fd);
+    }
     return;
   }
   std::vector<std::string> names;
   while (auto* e = ::readdir(d)) {
     std::string name = e->d_name;
     if (name != "." && name != ".." && ::fnmatch(parts[i].c_str(), name.c_str(), FNM_PERIOD) == 0 &&
-        !c.skipped(join(name), e->d_type == DT_DIR)) {
+        !c.filtered(join(name), e->d_type == DT_DIR)) {
       names.push_back(name);
     }
   }
@@ -309,26 +399,82 @@ void glob_into(const std::string& root, const std::vector<std::string>& parts, s
   }
 }
 
-llvm::Expected<std::vector<std::string>> expand_sources(const llb::CopyAction& action,
-                                                        const Copier& c) {
-  std::vector<std::string> out;
+llvm::Expected<std::vector<SourcePath>> expand_sources(const llb::CopyAction& action,
+                                                       const Copier& c) {
+  std::vector<SourcePath> out;
   for (const auto& p : action.src_paths) {
-    std::string rel = cache::clean_context_path(p);
+    // --parents keeps the path below a "/./" pivot (BuildKit's COPY --parents).
+    size_t mark = action.parents ? p.find("/./") : std::string::npos;
+    size_t pivot = 0;
+    std::string pattern = p;
+    if (mark != std::string::npos) {
+      std::string head = cache::clean_context_path(p.substr(0, mark));
+      pivot = head.empty() ? 0 : 1 + std::count(head.begin(), head.end(), '/');
+      pattern = p.substr(0, mark) + "/" + p.substr(mark + 3);
+    }
+    std::string rel = cache::clean_context_path(pattern);
     if (!has_wildcard(rel) || !action.allow_wildcard) {
-      if (!rel.empty() && (!fs::exists(c.src.root + "/" + rel) || c.skipped(rel, false))) {
+      if (!rel.empty() && (!exists_in_root(c.src.root, rel) || c.filtered(rel, false))) {
         return make_error("failed to compute cache key: " + quote(rel) + " not found");
       }
-      out.push_back(rel);
+      out.push_back({rel, pivot});
       continue;
     }
     llvm::SmallVector<llvm::StringRef, 8> pieces;
     llvm::StringRef(rel).split(pieces, '/', -1, false);
     std::vector<std::string> parts(pieces.begin(), pieces.end());
-    size_t before = out.size();
-    glob_into(c.src.root, parts, 0, "", c, out);
-    if (out.size() == before && !action.allow_empty_wildcard) {
+    std::vector<std::string> matches;
+    glob_into(c.src.root, parts, 0, "", c, matches);
+    if (matches.empty() && !action.allow_empty_wildcard) {
       return make_error("failed to compute cache key: no files match " + quote(rel));
     }
+    std::set<std::string> seen;  // "**" can reach a path twice
+    for (auto& m : matches) {
+      if (seen.insert(m).second) {
+        out.push_back({std::move(m), pivot});
+      }
+    }
+  }
+  return out;
+}
+
+/// A copy source found in its root.
+struct ResolvedSource {
+  std::string rel;   ///< relative to the root, without symlinks
+  std::string host;  ///< the root joined with `rel`
+  struct stat st {};
+};
+
+/// Finds the source `rel` in `source.root` as BuildKit does: the root is "/"
+/// for every symlink on the way, and only the source itself, when it is a link,
+/// is followed (inside the root) with `follow` and when its target exists.
+llvm::Expected<ResolvedSource> resolve_source(const CopySource& source, const std::string& rel,
+                                              bool follow) {
+  auto host_of = [&](const std::string& p) {
+    return p.empty() ? source.root : source.root + "/" + p;
+  };
+  ResolvedSource out;
+  auto phys = cache::resolve_context_path(source.root, rel, cache::FollowLast::no);
+  if (!phys) {
+    return phys.takeError();
+  }
+  out.rel = *phys;
+  out.host = host_of(out.rel);
+  if (::lstat(out.host.c_str(), &out.st) != 0) {
+    return make_io_error("stat", out.host, errno);
+  }
+  if (!S_ISLNK(out.st.st_mode) || !follow) {
+    return out;
+  }
+  auto resolved = cache::resolve_context_path(source.root, rel, cache::FollowLast::yes);
+  if (!resolved) {
+    return resolved.takeError();
+  }
+  struct stat st {};
+  if (::lstat(host_of(*resolved).c_str(), &st) == 0) {
+    out.rel = *resolved;
+    out.host = host_of(*resolved);
+    out.st = st;
   }
   return out;
 }
@@ -355,7 +501,12 @@ llvm::Error apply_copy(const CopySource& source, const std::string& rootfs,
   }
   uint32_t uid = *owner ? (*owner)->first : 0;
   uint32_t gid = *owner ? (*owner)->second : 0;
-  for (const auto& rel : *sources) {
+  unsigned long long octal = 0;
+  uint32_t parent_mode = 0755;
+  if (!action.chmod.empty() && !llvm::StringRef(action.chmod).getAsInteger(8, octal)) {
+    parent_mode = static_cast<uint32_t>(octal & 07777);
+  }
+  for (const auto& [rel, pivot] : *sources) {
     // As BuildKit's copier decides per source: a file goes into the destination
     // only when it ends with '/' or is a directory by now; otherwise it becomes
     // the destination (a wildcard matching one file, `COPY t?o.txt /single`,
@@ -369,32 +520,29 @@ llvm::Error apply_copy(const CopySource& source, const std::string& rootfs,
       struct stat dst_st {};
       into_dir = ::stat(dest->c_str(), &dst_st) == 0 && S_ISDIR(dst_st.st_mode);
     }
-    std::string from = rel.empty() ? source.root : source.root + "/" + rel;
-    struct stat st {};
-    if (::lstat(from.c_str(), &st) != 0) {
-      return make_io_error("stat", from, errno);
+    auto src = resolve_source(source, rel, action.follow_symlinks);
+    if (!src) {
+      return src.takeError();
     }
-    if (S_ISLNK(st.st_mode) && action.follow_symlinks) {
-      auto resolved = runtime::resolve_in_rootfs(source.root, rel);
-      if (!resolved) {
-        return resolved.takeError();
-      }
-      if (::stat(resolved->c_str(), &st) == 0) {
-        from = *resolved;
-      }
-    }
+    const std::string& from = src->host;
+    const struct stat& st = src->st;
+    size_t slash = rel.rfind('/');
+    c.exclude_base = S_ISDIR(st.st_mode)          ? rel
+                     : slash == std::string::npos ? ""
+                                                  : rel.substr(0, slash);
     llvm::StringRef base = llvm::StringRef(rel).rsplit('/').second.empty()
                                ? llvm::StringRef(rel)
                                : llvm::StringRef(rel).rsplit('/').second;
     std::string target_c = action.dest;
-    if (action.parents && !rel.empty()) {
-      target_c = fs::join(action.dest, rel);
+    if (action.parents && !below_pivot(rel, pivot).empty()) {
+      target_c = fs::join(action.dest, below_pivot(rel, pivot));
     } else if (!S_ISDIR(st.st_mode) && into_dir) {
       target_c = fs::join(action.dest, base);
     }
     llvm::StringRef parent_c = llvm::StringRef(target_c).rtrim('/').rsplit('/').first;
     if (!parent_c.empty() && action.create_dest_path) {
-      if (auto err = runtime::make_dirs_in_rootfs(rootfs, parent_c, uid, gid)) {
+      // Current BuildKit gives the parents a COPY creates the --chmod mode too.
+      if (auto err = runtime::make_dirs_in_rootfs(rootfs, parent_c, uid, gid, parent_mode)) {
         return err;
       }
     }
@@ -406,7 +554,7 @@ llvm::Error apply_copy(const CopySource& source, const std::string& rootfs,
       if (auto err = runtime::make_dirs_in_rootfs(rootfs, target_c, uid, gid)) {
         return err;
       }
-      if (auto err = c.copy_children(from, rel, *target)) {
+      if (auto err = c.copy_children(from, src->rel, *target)) {
         return err;
       }
       continue;
@@ -429,7 +577,7 @@ llvm::Error apply_copy(const CopySource& source, const std::string& rootfs,
         continue;
       }
     }
-    if (auto err = c.copy_entry(from, rel, *target)) {
+    if (auto err = c.copy_entry(from, src->rel, *target)) {
       return err;
     }
   }

@@ -65,7 +65,7 @@ void set_owner(const std::string& path, const llb::Mount& m) {
 }
 }  // namespace
 
-llvm::Expected<std::string> ScopedMounts::cache_dir(const llb::Mount& m) {
+llvm::Expected<std::string> ScopedMounts::cache_dir(const llb::Mount& m, Fresh fresh) {
   std::string base = fs::join(ctx_.root, "cache-mounts");
   std::string dir = fs::join(base, Digest::of(m.cache_id).hex());
   if (auto err = fs::make_dirs(base, 0700)) {
@@ -87,13 +87,25 @@ llvm::Expected<std::string> ScopedMounts::cache_dir(const llb::Mount& m) {
     }
     lock_fds_.push_back(fd);
   }
+  if (fresh == Fresh::yes && fs::exists(dir)) {
+    // Like BuildKit, a step run with --no-cache starts from an empty cache mount,
+    // which then is the cache mount the next builds see.
+    auto old = fs::make_temp_dir(base, "old-");
+    if (!old) {
+      return old.takeError();
+    }
+    if (::rename(dir.c_str(), (*old + "/dir").c_str()) != 0 && errno != ENOENT) {
+      return make_io_error("move away cache mount", dir, errno);
+    }
+    llvm::consumeError(fs::remove_all(*old));
+  }
   if (!fs::exists(dir)) {
     auto tmp = fs::make_temp_dir(base, "new-");
     if (!tmp) {
       return tmp.takeError();
     }
     set_owner(*tmp, m);
-    if (ctx_.seed_cache_mount) {
+    if (ctx_.seed_cache_mount && fresh == Fresh::no) {
       auto seeded = ctx_.seed_cache_mount(m.cache_id, *tmp);
       if (!seeded) {
         llvm::consumeError(fs::remove_all(*tmp));

@@ -15,6 +15,9 @@
 
 namespace kiln::solver::ops::detail {
 
+/// Whether a cache mount starts empty (see ScopedMounts::cache_dir()).
+enum class Fresh { no, yes };
+
 /// Set-up of one step. The destructor drops the mounted snapshots, releases the
 /// locks and removes the temp dirs, in that order. Not thread-safe.
 class ScopedMounts {
@@ -35,7 +38,8 @@ class ScopedMounts {
   /// The host directory of cache mount `m` (ROOT/cache-mounts/<sha256(id)>),
   /// created on first use with its owner and mode. `locked` sharing waits for
   /// other builds; `private` takes a fresh directory while another build holds it.
-  llvm::Expected<std::string> cache_dir(const llb::Mount& m);
+  /// With `fresh` (a step run with --no-cache) the stored contents are dropped first.
+  llvm::Expected<std::string> cache_dir(const llb::Mount& m, Fresh fresh = Fresh::no);
   /// Writes the secret of `m` to a private file and returns its path; empty when
   /// the secret was not given and is not required.
   llvm::Expected<std::string> secret_file(const llb::Mount& m);

@@ -139,7 +139,9 @@ llvm::Expected<Digest> mounted_checksum(const SolveContext& ctx, const SnapshotR
 /// rebuild needs no mount (unmounting an overlay can take a quarter second).
 Digest checksum_memo_key(const std::optional<Digest>& chain, const std::vector<std::string>& paths,
                          bool allow_empty) {
-  std::string text = "kiln.snapshot-checksum.v1\n" + (chain ? chain->str() : "scratch") + "\n";
+  // v2: symlinks resolve inside the snapshot (v1 memos may hold checksums of
+  // host files that a link in the snapshot pointed at).
+  std::string text = "kiln.snapshot-checksum.v2\n" + (chain ? chain->str() : "scratch") + "\n";
   text += allow_empty ? "allow-empty\n" : "\n";
   for (const auto& p : paths) {
     text += p + '\0';

@@ -186,6 +186,8 @@ TEST_CASE("context paths stay inside the root", "[context_hash]") {
   CHECK(clean_context_path("./src/") == "src");
   CHECK(clean_context_path("../../etc/passwd") == "etc/passwd");
   CHECK(clean_context_path("a/./b/../c") == "a/c");
+  CHECK(clean_context_path("/a/../b") == "b");
+  CHECK(clean_context_path("//a/../../b") == "b");
 }
 
 TEST_CASE("the stat cache avoids re-reading unchanged files", "[context_hash]") {

@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "support/fs.h"
+#include "tests/testutil/skip.h"
 
 namespace {
 
@@ -42,7 +43,8 @@ std::string slurp(const std::string& path) {
 }  // namespace
 
 TEST_CASE("kiln debug parse prints the BuildKit dump", "[debug_parse]") {
-  std::string dir = KILN_SHARED_DIR "/conformance/buildkit/testfiles/";
+  std::string dir = kiln::testutil::shared_dir() + "/conformance/buildkit/testfiles/";
+  KILN_SKIP_UNLESS_PRESENT(dir);
   for (const char* name : {"lk4d4-the-edge-case-generator", "health", "escape-with-syntax"}) {
     INFO("case: " << name);
     Run r = run("debug parse " + dir + name + "/Dockerfile");
@@ -68,7 +70,7 @@ TEST_CASE("kiln debug parse prints errors with the source excerpt", "[debug_pars
                         "   3 | >>> RUNN make all\n"
                         "   4 |     COPY . .\n"
                         "--------------------\n"
-                        "error: unknown instruction 'RUNN' (did you mean 'RUN'?)\n");
+                        "error: unknown instruction: RUNN (did you mean RUN?)\n");
   {
     std::ofstream out(*tmp + "/Dockerfile");
     out << "FROM a\nCOPY --chwon=1 a b\n";
@@ -81,6 +83,6 @@ TEST_CASE("kiln debug parse prints errors with the source excerpt", "[debug_pars
                             "   1 |     FROM a\n"
                             "   2 | >>> COPY --chwon=1 a b\n"
                             "--------------------\n"
-                            "error: unknown flag: --chwon (did you mean 'chown'?)\n");
+                            "error: unknown flag: --chwon (did you mean chown?)\n");
   REQUIRE(!kiln::fs::remove_all(*tmp));
 }

@@ -119,3 +119,27 @@ TEST_CASE("<Dockerfile>.dockerignore takes precedence over .dockerignore", "[doc
   CHECK(none->empty());
   REQUIRE(!kiln::fs::remove_all(*dir));
 }
+
+TEST_CASE("the pattern index decides like trying every pattern in order", "[dockerignore]") {
+  // Literal, first-component and wildcard-first patterns interleaved with
+  // exceptions; each path's answer must be the last single pattern matching it.
+  std::vector<std::string> patterns = {"a",      "!a/keep", "a/b/*.txt", "*/b",  "!*/b/x.txt",
+                                       "c/**/d", "!c/1/d",  "[ab]*",     "!b/c", "a/b",
+                                       "**/z",   "!z/z",    "a\\*",      "d/e/f"};
+  std::vector<std::string> paths = {
+      "a",     "a/keep", "a/keep/x", "a/b",     "a/b/x.txt", "a/b/y.txt", "q/b/x.txt",
+      "q/b/w", "c/1/d",  "c/2/d",    "c/1/2/d", "b",         "b/c",       "b/c/d",
+      "z",     "z/z",    "y/z",      "a*",      "d/e/f/g",   "d/e",       "other"};
+  auto m = matcher_for(patterns);
+  for (const auto& path : paths) {
+    bool expected = false;
+    for (const auto& p : patterns) {
+      bool exclusion = p[0] == '!';
+      if (matcher_for({exclusion ? p.substr(1) : p}).matches(path)) {
+        expected = !exclusion;
+      }
+    }
+    INFO(path);
+    CHECK(m.matches(path) == expected);
+  }
+}

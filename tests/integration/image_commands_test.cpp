@@ -78,9 +78,16 @@ TEST_CASE("images lists names in docker's aligned columns", "[integration][image
             age + "\",\"Digest\":\"" + line["Digest"].get<std::string>() + "\",\"ID\":\"" +
             short_id(a) + "\",\"Repository\":\"alpha\",\"SharedSize\":\"N/A\",\"Size\":\"" + sa +
             "\",\"Tag\":\"1\",\"UniqueSize\":\"N/A\",\"VirtualSize\":\"" + sa + "\"}");
-  Output bad = kiln::testutil::kiln(root, {"images", "--format", "{{.ID}}"});
+  CHECK(kiln_ok(root, {"images", "--format", "{{.ID}}: {{.Repository}}:{{.Tag}}", "alpha"}) ==
+        short_id(a) + ": alpha:1\n" + short_id(a) + ": alpha:latest\n");
+  CHECK(kiln_ok(root, {"images", "--format", "table {{.Repository}}\\t{{.Tag | upper}}"}) ==
+        "REPOSITORY                       TAG\n"
+        "registry.example.com/team/beta   V2\n"
+        "alpha                            1\n"
+        "alpha                            LATEST\n");
+  Output bad = kiln::testutil::kiln(root, {"images", "--format", "{{.ID"});
   CHECK(bad.exit_code == 1);
-  CHECK(bad.err == "error: unsupported --format '{{.ID}}' (supported: 'table', 'json')\n");
+  CHECK(bad.err == "error: template parsing error: line 1: unclosed action\n");
 }
 
 TEST_CASE("rmi prints Untagged and Deleted lines like docker", "[integration][rmi]") {
@@ -132,6 +139,16 @@ TEST_CASE("tag, inspect and history", "[integration][images]") {
   CHECK(partly.exit_code == 1);
   CHECK(partly.out == "[]\n");
   CHECK(partly.err == "error: no such image: 'nope'\n");
+  CHECK(kiln_ok(root, {"inspect", "-f", "{{.Os}}/{{.Architecture}} {{json .RepoTags}}", "alpha:1",
+                       a}) == "linux/amd64 [\"alpha:1\"]\nlinux/amd64 [\"alpha:1\"]\n");
+  CHECK(kiln_ok(root, {"inspect", "--format", "{{range .RootFS.Layers}}{{len .}}{{end}}",
+                       "alpha:1"}) == "71\n");
+  // Unlike the list commands, docker's inspect leaves a "\t" escape as it is.
+  CHECK(kiln_ok(root, {"inspect", "-f", "{{.Os}}\\t", "alpha:1"}) == "linux\\t\n");
+  Output unknown = kiln::testutil::kiln(root, {"inspect", "-f", "{{nope}}", "alpha:1"});
+  CHECK(unknown.exit_code == 1);
+  CHECK(unknown.out == "");
+  CHECK(unknown.err == "error: template parsing error: line 1: function 'nope' not defined\n");
 
   std::string size = std::to_string(json[0]["Size"].get<int64_t>() - 0);
   std::string age = epoch_age();
@@ -142,6 +159,11 @@ TEST_CASE("tag, inspect and history", "[integration][images]") {
   CHECK(kiln_ok(root, {"history", "-q", "alpha:1"}) == short_id(a) + "\n");
   CHECK(kiln_ok(root, {"history", "-q", "--no-trunc", "alpha:1"}) == a + "\n");
   CHECK(history.find("tiny alpha:1\n") != std::string::npos);
+  CHECK(kiln_ok(root, {"history", "--format", "{{.ID}} {{.CreatedAt}} {{.Comment}}", "alpha:1"}) ==
+        short_id(a) + " 1970-01-01T00:00:00Z tiny alpha:1\n");
+  auto entry = nlohmann::json::parse(kiln_ok(root, {"history", "--format", "json", "alpha:1"}));
+  CHECK(entry["ID"] == short_id(a));
+  CHECK(entry["Comment"] == "tiny alpha:1");
 }
 
 TEST_CASE("load names the images it replaces", "[integration][images]") {

@@ -62,6 +62,11 @@ TEST_CASE("the seed's lifecycle: httpd published on 127.0.0.1, logs, exec, stop,
   CHECK(json["Names"] == "web");
   CHECK(json["State"] == "running");
   CHECK(json["Ports"] == "127.0.0.1:" + std::to_string(port) + "->80/tcp");
+  CHECK(f.ok({"ps", "--format", "{{.Names}} {{.State}} {{.Image | upper}}"}) ==
+        "web running WEB:1\n");
+  CHECK(f.ok({"ps", "--format", "table {{.ID}}\t{{.Names}}"}) ==
+        "CONTAINER ID   NAMES\n" + id.substr(0, 12) + "   web\n");
+  CHECK(f.ok({"inspect", "-f", "{{.State.Running}} {{.Name}}", "web"}) == "true /web\n");
 
   CHECK(RunFixture::eventually([&] { return f.ok({"logs", "web"}) == "starting\n"; }));
   // exec joins the container: its hostname, its files, its exit codes; short IDs work.

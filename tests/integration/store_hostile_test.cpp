@@ -5,6 +5,8 @@
 #include <archive_entry.h>
 #include <sys/stat.h>
 
+#include <algorithm>
+
 #include <catch2/catch.hpp>
 
 #include "support/digest.h"
@@ -243,4 +245,110 @@ TEST_CASE("import reads gzip, xz and zstd tarballs to the same layer", "[integra
   CHECK(diff_ids[0] == diff_ids[1]);
   CHECK(diff_ids[0] == diff_ids[2]);
   CHECK(id.find(diff_ids[0]) != std::string::npos);
+}
+
+namespace {
+
+// A gzip layer: a tar holding one file of `size` zero bytes (a decompression bomb
+// when large: gzip shrinks zeros about 1000 times).
+std::string zero_layer(size_t size) {
+  std::string out;
+  archive* a = archive_write_new();
+  archive_write_set_format_pax_restricted(a);
+  archive_write_add_filter_gzip(a);
+  archive_write_set_filter_option(a, "gzip", "compression-level", "9");
+  archive_write_open(
+      a, &out, nullptr,
+      [](archive*, void* ctx, const void* buf, size_t n) -> la_ssize_t {
+        static_cast<std::string*>(ctx)->append(static_cast<const char*>(buf), n);
+        return static_cast<la_ssize_t>(n);
+      },
+      nullptr);
+  archive_entry* entry = archive_entry_new();
+  archive_entry_set_pathname(entry, "zeros");
+  archive_entry_set_filetype(entry, AE_IFREG);
+  archive_entry_set_perm(entry, 0644);
+  archive_entry_set_size(entry, static_cast<la_int64_t>(size));
+  archive_write_header(a, entry);
+  std::string chunk(1 << 20, '\0');
+  for (size_t done = 0; done < size; done += chunk.size()) {
+    archive_write_data(a, chunk.data(), std::min(chunk.size(), size - done));
+  }
+  archive_entry_free(entry);
+  archive_write_close(a);
+  archive_write_free(a);
+  return out;
+}
+
+// The sha256 of the gunzipped `blob`.
+std::string gunzip_digest(const std::string& blob) {
+  std::string out;
+  archive* a = archive_read_new();
+  archive_read_support_filter_gzip(a);
+  archive_read_support_format_raw(a);
+  archive_read_open_memory(a, blob.data(), blob.size());
+  archive_entry* entry = nullptr;
+  REQUIRE(archive_read_next_header(a, &entry) == ARCHIVE_OK);
+  char buf[65536];
+  la_ssize_t n;
+  while ((n = archive_read_data(a, buf, sizeof(buf))) > 0) {
+    out.append(buf, static_cast<size_t>(n));
+  }
+  archive_read_free(a);
+  return kiln::Digest::of(out).str();
+}
+
+// A legacy docker-archive of one image: `layer` and a config listing `diff_ids`.
+std::vector<Entry> docker_archive(const std::string& layer, const std::string& diff_ids) {
+  std::string config = R"({"architecture":"amd64","os":"linux","rootfs":{"type":"layers",)"
+                       R"("diff_ids":[)" +
+                       diff_ids + "]}}";
+  return {{"manifest.json", 'f',
+           R"([{"Config":"config.json","RepoTags":["evil:1"],"Layers":["layer.tar.gz"]}])"},
+          {"config.json", 'f', config},
+          {"layer.tar.gz", 'f', layer}};
+}
+
+}  // namespace
+
+TEST_CASE("load checks the config's diff IDs against the layers", "[integration][hostile]") {
+  Fixture f;
+  std::string layer = zero_layer(1000);
+  std::string real = gunzip_digest(layer);
+  std::string wrong = "sha256:" + std::string(64, 'b');
+  auto lying = docker_archive(layer, "\"" + wrong + "\"");
+  std::string config_id = kiln::Digest::of(lying[1].data).str();
+  std::string layer_id = kiln::Digest::of(layer).str();
+  CHECK(f.load_error(lying) == "error: load: image '" + config_id + "': layer '" + layer_id +
+                                   "': diff ID is '" + real + "', the config says '" + wrong +
+                                   "'\n");
+  auto short_list = docker_archive(layer, "");
+  CHECK(f.load_error(short_list) ==
+        "error: load: manifest.json: image 0: config has 0 diff_ids for 1 layers\n");
+  // The same archive with the right diff ID loads.
+  Output o =
+      kiln::testutil::kiln(f.root, {"load"}, write_tar(docker_archive(layer, "\"" + real + "\"")));
+  INFO(o.err);
+  CHECK(o.exit_code == 0);
+}
+
+TEST_CASE("load stops a layer that inflates past the limits", "[integration][hostile]") {
+  Fixture f;
+  std::string bomb = zero_layer(size_t{300} << 20);
+  REQUIRE(bomb.size() < (1 << 20));
+  std::string real = gunzip_digest(bomb);
+  auto archive = docker_archive(bomb, "\"" + real + "\"");
+  std::string config_id = kiln::Digest::of(archive[1].data).str();
+  CHECK(f.load_error(archive) ==
+        "error: load: image '" + config_id + "': layer '" + kiln::Digest::of(bomb).str() +
+            "': decompress: layer inflates to more than 67108864 bytes (limits: "
+            "KILN_LAYER_MAX_RATIO=200 times the compressed size of " +
+            std::to_string(bomb.size()) + " bytes, KILN_LAYER_MAX_SIZE=0)\n");
+  // The limits are the user's to raise.
+  std::string tar = f.dir / "bomb.tar";
+  kiln::testutil::write_file(tar, write_tar(archive));
+  Output o =
+      run({KILN_BINARY, "--root", f.root, "load", "-i", tar}, "", {"KILN_LAYER_MAX_RATIO=0"});
+  INFO(o.err);
+  CHECK(o.exit_code == 0);
 }

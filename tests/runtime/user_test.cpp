@@ -65,3 +65,17 @@ TEST_CASE("blank lines and short records are skipped", "[runtime][user]") {
   REQUIRE(static_cast<bool>(resolved));
   CHECK(*resolved == ResolvedUser{7, 8, {8, 9}, "/h"});
 }
+
+TEST_CASE("no user is root with root's member groups, like USER 0", "[runtime][user]") {
+  const char passwd[] = "root:x:0:0:root:/root:/bin/sh\n";
+  const char group[] = "root:x:0:\nwheel:x:10:root\n";
+  auto none = resolve_user("", passwd, group);
+  REQUIRE(static_cast<bool>(none));
+  CHECK(*none == ResolvedUser{0, 0, {0, 10}, "/root"});
+  auto zero = resolve_user("0", passwd, group);
+  REQUIRE(static_cast<bool>(zero));
+  CHECK(*zero == ResolvedUser{0, 0, {0, 10}, "/root"});
+  auto explicit_group = resolve_user("0:0", passwd, group);
+  REQUIRE(static_cast<bool>(explicit_group));
+  CHECK(*explicit_group == ResolvedUser{0, 0, {0}, "/root"});
+}

@@ -1,0 +1,575 @@
+#include "builder/build.h"
+
+#include <pthread.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <cstdlib>
+#include <mutex>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "builder/build_registry.h"
+#include "cache/image_store.h"
+#include "cache/snapshot.h"
+#include "exporter/image_commit.h"
+#include "exporter/outputs.h"
+#include "frontend/dockerignore.h"
+#include "oci/image_config.h"
+#include "oci/reference.h"
+#include "runtime/executor.h"
+#include "solver/core/scheduler.h"
+#include "solver/ops/cache_index.h"
+#include "solver/ops/op_graph.h"
+#include "support/atomic_file.h"
+#include "support/error.h"
+#include "support/fs.h"
+#include "support/trace.h"
+
+namespace kiln::builder {
+namespace {
+
+using exporter::parse_csv_kv;
+
+/// Base images from the local store, for the lowering (configs) and the image
+/// source op (layers). Thread-safe: one store connection under a mutex.
+class StoreImages : public frontend::ImageMetaResolver, public solver::ops::ImageSourceResolver {
+ public:
+  explicit StoreImages(std::unique_ptr<cache::ImageStore> store) : store_(std::move(store)) {}
+
+  llvm::Expected<frontend::ImageMeta> resolve(const std::string& ref, const std::string&) override {
+    std::lock_guard lock(mu_);
+    auto found = find(ref);
+    if (!found) {
+      return found.takeError();
+    }
+    auto config = store_->content().read(found->config);
+    if (!config) {
+      return config.takeError();
+    }
+    return frontend::ImageMeta{std::move(*config), found->manifest};
+  }
+
+  llvm::Expected<solver::ops::StoredImage> stored_image(const std::string& ref,
+                                                        const std::string& platform) override {
+    (void)platform;
+    std::lock_guard lock(mu_);
+    auto found = find(ref);
+    if (!found) {
+      return found.takeError();
+    }
+    auto manifest_json = store_->content().read(found->manifest);
+    auto config_json = manifest_json ? store_->content().read(found->config)
+                                     : llvm::Expected<std::string>(manifest_json.takeError());
+    if (!config_json) {
+      return config_json.takeError();
+    }
+    auto manifest = oci::parse_manifest(*manifest_json);
+    auto config = manifest ? oci::parse_image_config(*config_json)
+                           : llvm::Expected<oci::ImageConfig>(manifest.takeError());
+    if (!config) {
+      return with_context(config.takeError(), "image " + quote(ref));
+    }
+    if (config->diff_ids.size() != manifest->layers.size()) {
+      return make_error("image " + quote(ref) + ": the config lists " +
+                        llvm::Twine(config->diff_ids.size()) + " layers, the manifest " +
+                        llvm::Twine(manifest->layers.size()));
+    }
+    solver::ops::StoredImage out;
+    out.manifest = found->manifest;
+    out.config = found->config;
+    for (size_t i = 0; i < manifest->layers.size(); ++i) {
+      const auto& d = manifest->layers[i];
+      out.layers.push_back({store_->content().blob_path(d.digest), config->diff_ids[i]});
+      out.blob_digests.push_back(d.digest);
+      out.media_types.push_back(d.media_type);
+    }
+    return out;
+  }
+
+  cache::ImageStore& store() { return *store_; }
+  std::mutex& mutex() { return mu_; }
+  /// Pulls what the store lacks (and everything with --pull). Borrowed.
+  void set_puller(BuildPuller* puller) { puller_ = puller; }
+
+ private:
+  llvm::Expected<cache::ImageRecord> find(const std::string& ref) {
+    if (puller_ && puller_->always()) {
+      return pull(ref);
+    }
+    auto found = store_->resolve(ref);
+    if (found) {
+      return found;
+    }
+    llvm::consumeError(found.takeError());
+    if (puller_) {
+      return pull(ref);
+    }
+    return make_error("failed to resolve source metadata for " + quote(ref) +
+                      ": not found in the local store (kiln pull or kiln load it first)");
+  }
+
+  llvm::Expected<cache::ImageRecord> pull(const std::string& ref) {
+    auto pulled = puller_->pull(*store_, ref);
+    if (!pulled) {
+      return with_context(pulled.takeError(), "failed to resolve source metadata for " +
+                                                  quote(ref) + ": not in the local store");
+    }
+    return pulled;
+  }
+
+  BuildPuller* puller_ = nullptr;
+
+  std::mutex mu_;
+  std::unique_ptr<cache::ImageStore> store_;
+};
+
+/// The .dockerignore patterns (`<Dockerfile>.dockerignore` first) as a context
+/// filter with Docker's pattern semantics. A directory is kept when it is not
+/// excluded or when a `!` exception may re-include something below it.
+llvm::Expected<cache::PathFilter> context_filter(const std::string& context,
+                                                 const std::string& dockerfile) {
+  auto patterns =
+      frontend::load_dockerignore(context, dockerfile == "-" ? std::string() : dockerfile);
+  if (!patterns) {
+    return patterns.takeError();
+  }
+  if (patterns->empty()) {
+    return cache::PathFilter();
+  }
+  auto matcher = frontend::PatternMatcher::create(*patterns);
+  if (!matcher) {
+    return with_context(matcher.takeError(), ".dockerignore");
+  }
+  auto shared = std::make_shared<frontend::PatternMatcher>(std::move(*matcher));
+  return cache::PathFilter([shared](llvm::StringRef path, bool is_dir) {
+    if (is_dir) {
+      auto d = shared->match_dir(path);
+      return !d.excluded || d.must_descend;
+    }
+    return !shared->matches(path);
+  });
+}
+
+llvm::Error add_secrets(const std::vector<std::string>& flags, solver::ops::SolveContext& ctx) {
+  for (const auto& flag : flags) {
+    auto kv = parse_csv_kv(flag);
+    kv.erase("type");
+    std::string id = kv.count("id") ? kv["id"] : "";
+    if (id.empty()) {
+      return llvm::make_error<UsageError>("invalid secret " + quote(flag) + ": missing id=");
+    }
+    std::string src = kv.count("src") ? kv["src"] : kv.count("source") ? kv["source"] : "";
+    std::string env = kv.count("env") ? kv["env"] : "";
+    if (src.empty() && env.empty()) {
+      env = id;
+    }
+    if (!src.empty()) {
+      auto data = fs::read_file(src);
+      if (!data) {
+        return with_context(data.takeError(), "secret " + quote(id));
+      }
+      ctx.secrets[id] = {std::move(*data)};
+    } else if (const char* value = std::getenv(env.c_str())) {
+      ctx.secrets[id] = {value};
+    } else {
+      return llvm::make_error<UsageError>("secret " + quote(id) + ": environment variable " +
+                                          quote(env) + " is not set");
+    }
+  }
+  return llvm::Error::success();
+}
+
+/// Blocks SIGINT/SIGTERM in every thread and turns them into a cancel on a
+/// thread of its own (the token's callbacks are not async-signal-safe).
+class SignalCanceller {
+ public:
+  explicit SignalCanceller(solver::core::CancelToken token) {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGUSR2);
+    pthread_sigmask(SIG_BLOCK, &set, &old_);
+    thread_ = std::thread([set, token] {
+      int sig = 0;
+      while (sigwait(&set, &sig) == 0) {
+        if (sig == SIGUSR2) {
+          return;  // our own wake-up at the end
+        }
+        token.cancel();
+      }
+    });
+  }
+  ~SignalCanceller() {
+    pthread_kill(thread_.native_handle(), SIGUSR2);
+    thread_.join();
+    pthread_sigmask(SIG_SETMASK, &old_, nullptr);
+  }
+
+ private:
+  sigset_t old_;
+  std::thread thread_;
+};
+
+std::vector<std::string> normalized_tags(const std::vector<std::string>& tags, llvm::Error& err) {
+  std::vector<std::string> out;
+  for (const auto& t : tags) {
+    auto ref = oci::parse_reference(t);
+    if (!ref) {
+      err = with_context(ref.takeError(), "invalid tag " + quote(t));
+      return {};
+    }
+    if (!ref->digest.empty()) {
+      // The name would point at a digest the built image does not have.
+      err = make_error("invalid tag " + quote(t) + ": a tag cannot contain a digest");
+      return {};
+    }
+    out.push_back(ref->str());
+  }
+  return out;
+}
+
+struct BuiltImage {
+  exporter::AssembledImage image;
+  std::optional<Digest> chain;
+};
+
+/// The names to push: every -t name with --push, and the `name=` of each
+/// `type=image,push=true` or `type=registry` output (comma-separated names too).
+std::vector<std::string> push_names(const BuildOptions& flags, const std::vector<std::string>& tags,
+                                    llvm::Error& err) {
+  std::vector<std::string> out;
+  if (flags.push) {
+    out = tags;
+  }
+  for (const auto& spec : flags.outputs) {
+    auto kv = parse_csv_kv(spec);
+    bool push = kv["type"] == "registry" || ((kv["type"] == "image" || kv["type"] == "moby") &&
+                                             (kv["push"] == "true" || kv["push"] == "1"));
+    if (!push) {
+      continue;
+    }
+    std::vector<std::string> names;
+    llvm::SmallVector<llvm::StringRef, 4> parts;
+    llvm::StringRef(kv["name"]).split(parts, ';', -1, false);
+    for (auto p : parts) {
+      names.push_back(p.str());
+    }
+    auto normalized = normalized_tags(names.empty() ? flags.tags : names, err);
+    if (err) {
+      return {};
+    }
+    for (const auto& n : normalized) {
+      if (std::find(out.begin(), out.end(), n) == out.end()) {
+        out.push_back(n);
+      }
+    }
+  }
+  return out;
+}
+
+/// The OCI runtime KILN_OCI_RUNTIME names (runc when unset), its bundles under
+/// ROOT/tmp/exec.
+llvm::Expected<std::unique_ptr<runtime::Executor>> oci_executor(const std::string& root) {
+  auto kind = runtime::parse_runtime_kind(
+      std::getenv("KILN_OCI_RUNTIME") ? std::getenv("KILN_OCI_RUNTIME") : "");
+  if (!kind) {
+    return kind.takeError();
+  }
+  runtime::ExecutorOptions exec_opts;
+  exec_opts.kind = *kind;
+  exec_opts.state_dir = fs::join(root, "tmp/exec");
+  exec_opts.runtime_root = fs::join(root, "runc");  // the store's build containers
+  exec_opts.runtime_root_exclusive = true;
+  return runtime::make_oci_executor(exec_opts);
+}
+
+std::optional<int64_t> source_date_epoch(const frontend::LowerOptions& lower) {
+  std::string text;
+  auto it = lower.build_args.find("SOURCE_DATE_EPOCH");
+  if (it != lower.build_args.end()) {
+    text = it->second;
+  } else if (const char* env = std::getenv("SOURCE_DATE_EPOCH")) {
+    text = env;
+  }
+  int64_t value = 0;
+  if (text.empty() || llvm::StringRef(text).getAsInteger(10, value)) {
+    return std::nullopt;
+  }
+  return value;
+}
+
+llvm::Error write_metadata(const BuildOptions& flags, const BuiltImage& built,
+                           const std::vector<std::string>& names) {
+  if (!flags.iidfile.empty()) {
+    if (auto err = write_file_atomic(flags.iidfile, built.image.config_digest.str())) {
+      return err;
+    }
+  }
+  if (!flags.metadata_file.empty()) {
+    nlohmann::ordered_json j;
+    j["containerimage.config.digest"] = built.image.config_digest.str();
+    j["containerimage.descriptor"] = {{"mediaType", built.image.manifest.media_type},
+                                      {"digest", built.image.manifest_digest.str()},
+                                      {"size", built.image.manifest_json.size()}};
+    j["containerimage.digest"] = built.image.manifest_digest.str();
+    if (!names.empty()) {
+      j["image.name"] = llvm::join(names, ",");
+    }
+    if (auto err = write_file_atomic(flags.metadata_file, j.dump(2) + "\n")) {
+      return err;
+    }
+  }
+  return llvm::Error::success();
+}
+
+/// BuildKit's report of a failed step: the step's last output lines (an event),
+/// then the error located at the step's Dockerfile lines.
+llvm::Error explain_failure(llvm::Error err, const llb::Vertex* v,
+                            const frontend::Dockerfile& dockerfile, BuildEvents& events) {
+  if (!v || err.isA<CancelledError>()) {
+    return err;
+  }
+  std::vector<std::string> lines;
+  std::string message;
+  llvm::handleAllErrors(
+      std::move(err),
+      [&](const ExecError& e) {
+        lines = e.last_lines();
+        message = e.message();
+      },
+      [&](const llvm::ErrorInfoBase& e) { message = e.message(); });
+  events.step_failed(v->metadata().description, lines);
+  const auto& ast = dockerfile.ast;
+  return llvm::make_error<SourceError>("failed to solve: " + message, ast.file_name,
+                                       v->metadata().ranges, ast.source);
+}
+
+}  // namespace
+
+llvm::Expected<BuildResult> build(const BuildRequest& request, BuildEvents& events) {
+  const BuildOptions& flags = request.options;
+  const frontend::Dockerfile& dockerfile = *request.dockerfile;
+  frontend::LowerOptions lower = request.lower;
+  llvm::Error tag_err = llvm::Error::success();
+  std::vector<std::string> names = normalized_tags(flags.tags, tag_err);
+  if (tag_err) {
+    return std::move(tag_err);
+  }
+  trace("solve_build: start");
+  auto store = cache::ImageStore::open(request.root);
+  if (!store) {
+    return store.takeError();
+  }
+  StoreImages images(std::move(*store));
+  BuildPuller puller(flags.registry, flags.pull);
+  images.set_puller(&puller);
+  auto snapshots = cache::SnapshotStore::open(request.root);
+  auto db = snapshots ? cache::BuildDb::open(request.root)
+                      : llvm::Expected<std::unique_ptr<cache::BuildDb>>(snapshots.takeError());
+  if (!db) {
+    return db.takeError();
+  }
+  std::unique_ptr<runtime::Executor> own_executor;
+  if (!request.executor) {
+    auto made = oci_executor(request.root);
+    if (!made) {
+      return made.takeError();
+    }
+    own_executor = std::move(*made);
+  }
+  runtime::Executor* executor = request.executor ? request.executor : own_executor.get();
+
+  solver::ops::SolveContext ctx{
+      request.root, images.store().content(), *snapshots, db->get(), executor, &images, {}, {}, {}};
+  ctx.options.source_date_epoch = source_date_epoch(lower);
+  ctx.options.compression = cache::Compression::none;
+  ctx.options.no_cache_stages.insert(flags.no_cache_filter.begin(), flags.no_cache_filter.end());
+  ctx.options.no_cache = flags.no_cache;
+  if (flags.network == "none") {
+    ctx.options.default_network = runtime::NetworkMode::none;
+  } else if (!flags.network.empty() && flags.network != "host" && flags.network != "default") {
+    return llvm::make_error<UsageError>("unsupported network mode " + quote(flags.network) +
+                                        " (choose from host, none)");
+  }
+  trace("stores open");
+  cache::StatCache stat_cache(fs::join(request.root, "statcache.bin"));
+  if (auto err = stat_cache.load()) {
+    return err;
+  }
+  trace("stat cache loaded");
+  auto filter = context_filter(flags.context, flags.dockerfile_path);
+  if (!filter) {
+    return filter.takeError();
+  }
+  ctx.locals["context"] =
+      std::make_unique<solver::ops::LocalDir>(flags.context, *filter, &stat_cache);
+  for (const auto& bc : flags.build_contexts) {
+    auto [name, path] = llvm::StringRef(bc).split('=');
+    if (name.empty() || path.empty()) {
+      return llvm::make_error<UsageError>("invalid build context " + quote(bc) +
+                                          " (expected name=path)");
+    }
+    ctx.locals[name.str()] = std::make_unique<solver::ops::LocalDir>(path.str(), nullptr, nullptr);
+  }
+  if (auto err = add_secrets(flags.secrets, ctx)) {
+    return err;
+  }
+
+  lower.resolver = &images;
+  auto lowered = frontend::lower(dockerfile, lower);
+  if (!lowered) {
+    return lowered.takeError();
+  }
+  trace("lowered");
+  if (auto err = events.begin()) {
+    return err;
+  }
+  const auto& target = lowered->stages[lowered->target];
+  CacheProject project{flags.context, flags.dockerfile_path, {}, flags.registry};
+  for (const auto& [k, v] : lower.build_args) {
+    project.build_args.insert(k);
+  }
+  auto build_cache =
+      BuildCache::open(flags.cache, project, ctx, images.store(), images.mutex(), events);
+  if (!build_cache) {
+    return build_cache.takeError();
+  }
+
+  solver::ops::OpGraph graph(lowered->definition, ctx);
+  solver::ops::SnapshotCacheStore cache_store(**db, *snapshots);
+  solver::ops::FileStepLocks locks(request.root);
+  solver::core::SchedulerOptions sched_opts;
+  sched_opts.jobs = flags.jobs;
+  sched_opts.store = &cache_store;
+  sched_opts.locks = &locks;
+  sched_opts.lookup =
+      flags.no_cache ? solver::core::CacheLookup::no : solver::core::CacheLookup::yes;
+  // Link layers start while their bases are built, unless the cache comes from
+  // elsewhere (an imported cache has no link layers: each would be made in vain).
+  sched_opts.speculate = flags.cache.cache_from.empty();
+  (*build_cache)->attach(sched_opts, cache_store, lowered->definition, graph);
+  solver::core::CancelToken cancel;
+  std::optional<Digest> failed;  // the first step that failed
+  llvm::Expected<solver::core::Solved> solved = make_error("not solved");
+  {
+    SignalCanceller signals(cancel);
+    solver::core::Scheduler scheduler(sched_opts);
+    solver::core::SolveOptions solve_opts;
+    solve_opts.progress = [&events, &failed](const solver::core::ProgressEvent& e) {
+      if (e.kind == solver::core::ProgressKind::error && !failed) {
+        failed = e.vertex;
+      }
+      events.progress(e);
+    };
+    solve_opts.cancel = &cancel;
+    llvm::consumeError(solved.takeError());
+    trace("solve: start");
+    solved = scheduler.solve(graph.vertex(target.vertex), solve_opts);
+    trace("solve: done");
+  }
+  llvm::consumeError(stat_cache.save());
+  trace("stat cache saved");
+  (*build_cache)->after_solve();
+  if (!solved) {
+    events.finish(false);
+    const llb::Vertex* v = failed ? lowered->definition.find(*failed) : nullptr;
+    return explain_failure(solved.takeError(), v, dockerfile, events);
+  }
+  const auto* fs_result = dynamic_cast<const solver::ops::SnapshotResult*>(solved->result.get());
+  if (!fs_result) {
+    events.finish(false);
+    return make_error("the target stage does not produce a file system");
+  }
+  BuiltImage built;
+  built.chain = fs_result->chain();
+  exporter::ImageAssembly assembly;
+  assembly.chain = built.chain;
+  assembly.config = target.config;
+  for (const auto& l : flags.labels) {
+    auto [k, v] = llvm::StringRef(l).split('=');
+    assembly.config.config.labels[k.str()] = v.str();
+  }
+  llvm::Error push_err = llvm::Error::success();
+  std::vector<std::string> to_push = push_names(flags, names, push_err);
+  if (push_err) {
+    events.finish(false);
+    return std::move(push_err);
+  }
+  // Built layers are kept uncompressed, like docker's image store; an image that
+  // goes to a registry gets gzip layers (packed once, then reused).
+  assembly.pack.compression = to_push.empty() ? ctx.options.compression : cache::Compression::gzip;
+  assembly.exact_compression = !to_push.empty();
+  assembly.pack.source_date_epoch = ctx.options.source_date_epoch;
+  assembly.source_date_epoch = ctx.options.source_date_epoch;
+  if (auto err = (*build_cache)->add_inline(assembly.config, built.chain, assembly.pack)) {
+    events.finish(false);
+    return err;
+  }
+  {
+    std::lock_guard lock(images.mutex());
+    auto assembled = exporter::assemble_image(images.store(), *snapshots, **db, assembly);
+    if (!assembled) {
+      events.finish(false);
+      return assembled.takeError();
+    }
+    built.image = std::move(*assembled);
+    auto lease = images.store().content().lease(cache::LeaseMode::shared);
+    if (!lease) {
+      return lease.takeError();
+    }
+    auto added = images.store().add(built.image.manifest_digest, names);
+    if (!added) {
+      events.finish(false);
+      return added.takeError();
+    }
+  }
+  trace("image stored");
+  events.note("exporting to image", "writing image " + built.image.config_digest.str() + " done");
+  for (const auto& n : names) {
+    events.note("naming to " + n, "");
+  }
+  for (const auto& out : flags.outputs) {
+    if (auto err = exporter::write_output(out, images.store(), images.mutex(), *snapshots,
+                                          request.root, built.image, built.chain, names)) {
+      events.finish(false);
+      return err;
+    }
+  }
+  if (auto err = (*build_cache)->export_all(built.chain)) {
+    events.finish(false);
+    return err;
+  }
+  if (!to_push.empty()) {
+    // The image is stored under its -t names; an output name= is added too, so a
+    // later `kiln push NAME` finds it.
+    {
+      std::lock_guard lock(images.mutex());
+      auto added = images.store().add(built.image.manifest_digest, to_push);
+      if (!added) {
+        events.finish(false);
+        return added.takeError();
+      }
+    }
+    auto pushed = push_built(images.store(), built.image.manifest_digest, to_push, flags.registry);
+    if (!pushed) {
+      events.finish(false);
+      return pushed.takeError();
+    }
+    for (const auto& p : *pushed) {
+      events.note("pushing manifest for " + p.name,
+                  "pushed " + p.digest.str() + " (" + std::to_string(p.uploaded) +
+                      " blobs uploaded, " + std::to_string(p.existed) + " already there)");
+    }
+  }
+  if (auto err = write_metadata(flags, built, names)) {
+    return err;
+  }
+  events.finish(true);
+  trace("done");
+  return BuildResult{built.image.config_digest, built.image.manifest_digest};
+}
+
+}  // namespace kiln::builder

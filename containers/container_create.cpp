@@ -1,0 +1,341 @@
+#include "containers/container_create.h"
+
+#include <arpa/inet.h>
+
+#include <cstdlib>
+
+#include <llvm/ADT/StringExtras.h>
+
+#include "cache/image_store.h"
+#include "cache/snapshot.h"
+#include "oci/image_config.h"
+#include "oci/types.h"
+#include "runtime/container_control.h"
+#include "runtime/seccomp.h"
+#include "support/error.h"
+#include "support/fs.h"
+
+namespace kiln::containers {
+namespace {
+
+// Sets `value` ("K=V", or "K" taken from kiln's environment when set) in `env`.
+void set_env(std::vector<std::string>& env, llvm::StringRef value) {
+  std::string entry = value.str();
+  if (!value.contains('=')) {
+    const char* host = std::getenv(entry.c_str());
+    if (!host) {
+      return;
+    }
+    entry += "=" + std::string(host);
+  }
+  llvm::StringRef key = llvm::StringRef(entry).split('=').first;
+  for (auto& existing : env) {
+    if (llvm::StringRef(existing).split('=').first == key) {
+      existing = entry;
+      return;
+    }
+  }
+  env.push_back(entry);
+}
+
+llvm::Error add_env_file(std::vector<std::string>& env, const std::string& path) {
+  auto text = fs::read_file(path);
+  if (!text) {
+    return with_context(text.takeError(), "--env-file");
+  }
+  llvm::SmallVector<llvm::StringRef, 32> lines;
+  llvm::StringRef(*text).split(lines, '\n');
+  for (llvm::StringRef line : lines) {
+    line = line.ltrim().rtrim("\r");
+    if (!line.empty() && !line.startswith("#")) {
+      set_env(env, line);
+    }
+  }
+  return llvm::Error::success();
+}
+
+// -v HOST:CTR[:ro|rw]; the host path must be absolute and is created when missing.
+llvm::Expected<runtime::MountSpec> parse_volume(llvm::StringRef text) {
+  llvm::SmallVector<llvm::StringRef, 3> parts;
+  text.split(parts, ':');
+  if (parts.size() < 2 || parts.size() > 3 || !parts[0].startswith("/") ||
+      !parts[1].startswith("/") || (parts.size() == 3 && parts[2] != "ro" && parts[2] != "rw")) {
+    return llvm::make_error<UsageError>("invalid volume " + quote(text) +
+                                        " (expected /HOST:/CONTAINER[:ro])");
+  }
+  if (auto err = fs::make_dirs(parts[0])) {
+    return err;
+  }
+  runtime::MountSpec mount;
+  mount.source = parts[0].str();
+  mount.destination = parts[1].str();
+  mount.access = parts.size() == 3 && parts[2] == "ro" ? runtime::Access::read_only
+                                                       : runtime::Access::read_write;
+  return mount;
+}
+
+// The process docker would run for `image` with `flags`; sets `entrypoint_size`.
+llvm::Expected<runtime::ProcessSpec> container_process(const oci::ContainerConfig& image,
+                                                       const CreateFlags& flags,
+                                                       size_t& entrypoint_size) {
+  runtime::ProcessSpec spec;
+  std::vector<std::string> command(flags.image_and_command.begin() + 1,
+                                   flags.image_and_command.end());
+  std::vector<std::string> entrypoint = image.entrypoint;
+  std::vector<std::string> cmd = image.cmd;
+  if (flags.entrypoint) {
+    // docker: --entrypoint replaces the image's entrypoint and drops its Cmd.
+    entrypoint = flags.entrypoint->empty() ? std::vector<std::string>{}
+                                           : std::vector<std::string>{*flags.entrypoint};
+    cmd.clear();
+  }
+  if (!command.empty()) {
+    cmd = command;
+  }
+  spec.args = entrypoint;
+  spec.args.insert(spec.args.end(), cmd.begin(), cmd.end());
+  entrypoint_size = entrypoint.size();
+  if (spec.args.empty()) {
+    return llvm::make_error<UsageError>("no command specified");
+  }
+  spec.env = image.env;
+  for (const auto& file : flags.env_files) {
+    if (auto err = add_env_file(spec.env, file)) {
+      return err;
+    }
+  }
+  for (const auto& e : flags.env) {
+    set_env(spec.env, e);
+  }
+  spec.cwd = !flags.workdir.empty()       ? flags.workdir
+             : !image.working_dir.empty() ? image.working_dir
+                                          : "/";
+  spec.user = !flags.user.empty() ? flags.user : image.user;
+  spec.tty = flags.tty;
+  std::string network = flags.network;
+  if (network.empty()) {
+    network = "none";  // never the host's network unless asked (until bridge networks)
+  }
+  if (network != "host" && network != "none") {
+    return llvm::make_error<UsageError>("unsupported network " + quote(flags.network) +
+                                        " (expected 'host' or 'none')");
+  }
+  spec.network = network == "none" ? runtime::NetworkMode::none : runtime::NetworkMode::host;
+  for (llvm::StringRef opt : flags.security_opts) {
+    auto seccomp = runtime::parse_security_opt(opt);
+    if (!seccomp) {
+      return seccomp.takeError();
+    }
+    spec.seccomp = std::move(*seccomp);
+  }
+  for (const auto& v : flags.volumes) {
+    auto mount = parse_volume(v);
+    if (!mount) {
+      return mount.takeError();
+    }
+    spec.mounts.push_back(std::move(*mount));
+  }
+  return spec;
+}
+
+// The image's config (parsed and as bytes) and its layers as blobs to unpack.
+struct ImageLayers {
+  std::string image_id;
+  std::string config_json;
+  oci::ImageConfig config;
+  std::vector<cache::LayerBlob> layers;
+};
+
+llvm::Expected<ImageLayers> load_image(llvm::StringRef root, llvm::StringRef ref) {
+  auto store = cache::ImageStore::open(root);
+  if (!store) {
+    return store.takeError();
+  }
+  auto record = (*store)->resolve(ref);
+  if (!record) {
+    return with_context(record.takeError(), "unable to find image " + quote(ref) + " locally");
+  }
+  const cache::ContentStore& content = (*store)->content();
+  auto manifest_json = content.read(record->manifest);
+  if (!manifest_json) {
+    return manifest_json.takeError();
+  }
+  auto config_json = content.read(record->config);
+  if (!config_json) {
+    return config_json.takeError();
+  }
+  auto manifest = oci::parse_manifest(*manifest_json);
+  if (!manifest) {
+    return manifest.takeError();
+  }
+  auto config = oci::parse_image_config(*config_json);
+  if (!config) {
+    return config.takeError();
+  }
+  if (config->diff_ids.size() != manifest->layers.size()) {
+    return make_error("image " + quote(ref) + ": the config and the manifest differ in layers");
+  }
+  ImageLayers out{record->config.str(), std::move(*config_json), std::move(*config), {}};
+  for (size_t i = 0; i < manifest->layers.size(); ++i) {
+    out.layers.push_back({content.blob_path(manifest->layers[i].digest), out.config.diff_ids[i]});
+  }
+  return out;
+}
+
+bool is_loopback(llvm::StringRef ip) {
+  in_addr addr{};
+  return ::inet_pton(AF_INET, ip.str().c_str(), &addr) == 1 && (ntohl(addr.s_addr) >> 24) == 127;
+}
+
+llvm::Expected<int64_t> parse_log_max_size(const std::vector<std::string>& opts) {
+  int64_t size = 10 * 1024 * 1024;
+  for (llvm::StringRef opt : opts) {
+    auto [key, value] = opt.split('=');
+    if (key != "max-size") {
+      return llvm::make_error<UsageError>("unknown log opt " + quote(key) + " (expected max-size)");
+    }
+    int64_t multiplier = 1;
+    std::string lower = value.lower();
+    llvm::StringRef number = lower;
+    if (number.consume_back("k") || number.consume_back("kb")) {
+      multiplier = 1024;
+    } else if (number.consume_back("m") || number.consume_back("mb")) {
+      multiplier = 1024 * 1024;
+    } else if (number.consume_back("g") || number.consume_back("gb")) {
+      multiplier = 1024 * 1024 * 1024;
+    }
+    if (number.getAsInteger(10, size) || size <= 0) {
+      return llvm::make_error<UsageError>("invalid max-size " + quote(value));
+    }
+    size *= multiplier;
+  }
+  return size;
+}
+
+// The spec of a new container from `flags` and the image.
+llvm::Expected<ContainerSpec> make_spec(const CreateFlags& flags, const ImageLayers& image,
+                                        const WarningFn& warn) {
+  ContainerSpec spec;
+  spec.name = flags.name;
+  spec.image = flags.image_and_command.front();
+  spec.image_id = image.image_id;
+  spec.created_ns = now_ns();
+  auto process = container_process(image.config.config, flags, spec.entrypoint_size);
+  if (!process) {
+    return process.takeError();
+  }
+  spec.process = std::move(*process);
+  for (const auto& p : flags.publish) {
+    auto port = parse_publish(p);
+    if (!port) {
+      return port.takeError();
+    }
+    spec.ports.push_back(*port);
+  }
+  if (!spec.ports.empty() && spec.process.network == runtime::NetworkMode::host) {
+    warn("WARNING: Published ports are discarded when using host network mode");
+    spec.ports.clear();
+  }
+  auto restart = parse_restart_policy(flags.restart);
+  if (!restart) {
+    return restart.takeError();
+  }
+  spec.restart = *restart;
+  spec.auto_remove = flags.auto_remove;
+  if (spec.auto_remove && spec.restart.mode != RestartPolicy::Mode::no) {
+    return llvm::make_error<UsageError>(
+        "conflicting options: cannot specify both --restart and --rm");
+  }
+  std::string signal = !flags.stop_signal.empty()                 ? flags.stop_signal
+                       : !image.config.config.stop_signal.empty() ? image.config.config.stop_signal
+                                                                  : "SIGTERM";
+  if (auto number = runtime::parse_signal(signal); !number) {
+    return number.takeError();
+  }
+  spec.stop_signal = signal;
+  spec.stop_timeout = flags.stop_timeout.value_or(10);
+  const auto& health = image.config.config.healthcheck;
+  if (health && !flags.no_healthcheck && !health->test.empty() && health->test[0] != "NONE") {
+    spec.healthcheck = *health;
+  }
+  spec.interactive = flags.interactive;
+  auto log_size = parse_log_max_size(flags.log_opts);
+  if (!log_size) {
+    return log_size.takeError();
+  }
+  spec.log_max_size = *log_size;
+  return spec;
+}
+
+}  // namespace
+
+llvm::Expected<PublishedPort> parse_publish(llvm::StringRef text) {
+  auto invalid = [&](const std::string& why) {
+    return llvm::make_error<UsageError>("invalid publish " + quote(text) + ": " + why);
+  };
+  llvm::StringRef spec = text;
+  if (spec.consume_back("/udp") || spec.consume_back("/sctp")) {
+    return invalid("only tcp ports can be published");
+  }
+  spec.consume_back("/tcp");
+  llvm::SmallVector<llvm::StringRef, 3> parts;
+  spec.split(parts, ':');
+  PublishedPort port;
+  if (parts.size() == 3) {
+    port.host_ip = parts[0].str();
+    parts.erase(parts.begin());
+  }
+  if (parts.size() != 2) {
+    return invalid("expected [127.0.0.1:]HOST_PORT:CONTAINER_PORT");
+  }
+  if (!is_loopback(port.host_ip)) {
+    return invalid("kiln publishes ports on loopback addresses (127.x.x.x) only");
+  }
+  unsigned host = 0;
+  unsigned container = 0;
+  if (parts[0].getAsInteger(10, host) || host == 0 || host > 65535 ||
+      parts[1].getAsInteger(10, container) || container == 0 || container > 65535) {
+    return invalid("ports must be numbers from 1 to 65535");
+  }
+  port.host_port = static_cast<uint16_t>(host);
+  port.container_port = static_cast<uint16_t>(container);
+  return port;
+}
+
+llvm::Expected<ContainerSpec> create_container(const ContainerStore& store,
+                                               const CreateFlags& flags, const WarningFn& warn) {
+  auto image = load_image(store.root(), flags.image_and_command.front());
+  if (!image) {
+    return image.takeError();
+  }
+  auto spec = make_spec(flags, *image, warn);
+  if (!spec) {
+    return spec.takeError();
+  }
+  auto snapshots = cache::SnapshotStore::open(store.root());
+  if (!snapshots) {
+    return snapshots.takeError();
+  }
+  std::optional<Digest> top;
+  if (!image->layers.empty()) {
+    auto chain = snapshots->unpack_chain(image->layers);
+    if (!chain) {
+      return chain.takeError();
+    }
+    top = chain->back();
+  }
+  auto snapshot = snapshots->create_mutable(top);
+  if (!snapshot) {
+    return snapshot.takeError();
+  }
+  if (auto err = store.create(*spec, image->config_json)) {
+    return err;
+  }
+  if (auto err = snapshot->persist(store.paths(spec->id).snapshot())) {
+    llvm::consumeError(store.remove(spec->id, KillFirst::no));
+    return err;
+  }
+  return spec;
+}
+
+}  // namespace kiln::containers

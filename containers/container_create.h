@@ -1,0 +1,57 @@
+// Creating a container from a stored image (the first half of `kiln run`):
+// docker's rules for the process (Entrypoint/Cmd/Env/WorkingDir/User and the
+// flags that override them), the container's record and its snapshot.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <llvm/Support/Error.h>
+
+#include "containers/container_store.h"
+
+namespace kiln::containers {
+
+/// `kiln run`'s container options.
+struct CreateFlags {
+  std::vector<std::string> env;
+  std::vector<std::string> env_files;
+  std::string workdir;
+  std::string user;
+  std::vector<std::string> volumes;
+  /// "" (a private network namespace, for now the same as "none"), "host" or "none".
+  std::string network;
+  /// docker's --security-opt values; kiln knows seccomp=unconfined|PROFILE.json.
+  std::vector<std::string> security_opts;
+  std::optional<std::string> entrypoint;
+  bool interactive = false;
+  bool tty = false;
+  std::string name;
+  bool auto_remove = false;
+  std::string restart = "no";
+  std::vector<std::string> publish;
+  std::string stop_signal;
+  std::optional<int> stop_timeout;
+  bool no_healthcheck = false;
+  std::vector<std::string> log_opts;
+  /// IMAGE [COMMAND [ARG...]]
+  std::vector<std::string> image_and_command;
+};
+
+/// Parses -p [IP:]HOST_PORT:CONTAINER_PORT[/tcp]; IP must be a loopback address
+/// (127.0.0.1 when omitted). Fails with a UsageError.
+llvm::Expected<PublishedPort> parse_publish(llvm::StringRef text);
+
+/// Called with each of docker's warnings ("WARNING: ..."), in order, for the
+/// caller to print.
+using WarningFn = std::function<void(const std::string& warning)>;
+
+/// Creates the container in `store` from an image of the same kiln root (record
+/// and snapshot on the image's layers, unpacking them when needed) and returns its
+/// spec; docker's warnings go to `warn`.
+llvm::Expected<ContainerSpec> create_container(const ContainerStore& store,
+                                               const CreateFlags& flags, const WarningFn& warn);
+
+}  // namespace kiln::containers

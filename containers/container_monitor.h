@@ -1,0 +1,41 @@
+// A detached container's monitor: a process of its own (kiln's hidden
+// `kiln container-monitor ID` command, whose argv cli/ hands in), started in a new
+// session by a double fork, that holds the container's monitor.lock and runs it
+// (see container_runner.h) for as long as it runs.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <llvm/Support/Error.h>
+
+#include "containers/container_store.h"
+
+namespace kiln::containers {
+
+/// How starting a detached container went.
+struct MonitorStart {
+  /// Empty when the container runs; else why it could not be started.
+  std::string error;
+  /// docker's exit code for `error` (125, 126, 127).
+  int code = 0;
+};
+
+/// Starts a monitor for container `id` (which nothing runs: the caller holds its
+/// op.lock and checked) by running `argv` (argv[0] an absolute path; a command
+/// that calls run_monitor() for the same root and `id`) and waits until the
+/// container's process runs or could not be started. Fails only when the
+/// monitor itself could not be started.
+llvm::Expected<MonitorStart> start_monitor(const ContainerStore& store, const std::string& id,
+                                           const std::vector<std::string>& argv);
+
+/// The body of a monitor process started by start_monitor(): takes the
+/// container's monitor.lock, runs it until it ends for good (reporting on the
+/// ready fd when its process runs or could not be started), removes it if it was
+/// started with --rm. Hands an error of the run, as text, to `log_error` (the
+/// monitor's stderr is its monitor.log). Returns the process's exit code.
+int run_monitor(llvm::StringRef root, const std::string& id,
+                const std::function<void(const std::string& message)>& log_error);
+
+}  // namespace kiln::containers
