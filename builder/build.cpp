@@ -281,7 +281,8 @@ llvm::Expected<std::unique_ptr<runtime::Executor>> oci_executor(const std::strin
   runtime::ExecutorOptions exec_opts;
   exec_opts.kind = *kind;
   exec_opts.state_dir = fs::join(root, "tmp/exec");
-  exec_opts.runtime_root = fs::join(root, "runc");  // the store's own containers
+  exec_opts.runtime_root = fs::join(root, "runc");  // the store's build containers
+  exec_opts.runtime_root_exclusive = true;
   return runtime::make_oci_executor(exec_opts);
 }
 

@@ -153,7 +153,7 @@ CommandBody setup_kill(CLI::App& sub, const GlobalOptions& globals) {
           if (*number == SIGKILL || *number == SIGTERM || *number == SIGINT || *number == *stop) {
             request_stop(store.paths(id));
           }
-          auto ctl = containers::control();
+          auto ctl = containers::control(store);
           if (!ctl) {
             return ctl.takeError();
           }

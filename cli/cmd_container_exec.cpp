@@ -88,7 +88,7 @@ llvm::Expected<int> run_exec(const GlobalOptions& globals, const ExecFlags& flag
     }
     request.user = *user;
   }
-  auto control = runtime::ContainerControl::open(container_runtime());
+  auto control = runtime::ContainerControl::open(container_runtime(store->root()));
   if (!control) {
     return control.takeError();
   }

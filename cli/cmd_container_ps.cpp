@@ -74,6 +74,11 @@ llvm::Expected<int> run_ps(const GlobalOptions& globals, PsFlags flags) {
   if (!store) {
     return store.takeError();
   }
+  // docker never lists a --rm container that has ended; one whose runner died is
+  // removed here (best effort).
+  if (auto removed = store->reclaim_lost(); !removed) {
+    llvm::consumeError(removed.takeError());
+  }
   auto views = list_containers(*store);
   if (!views) {
     return views.takeError();

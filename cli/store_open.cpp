@@ -4,17 +4,33 @@
 #include <cstdio>
 #include <ctime>
 
+#include "containers/container_store.h"
 #include "oci/reference.h"
 
 namespace kiln::cli {
 
+namespace {
+
+// Opened (under the store lock, use_store()), the store is rid of the containers
+// a kill -9 left behind: mounted, or --rm ones not removed.
+llvm::Expected<std::unique_ptr<cache::ImageStore>> reclaimed(
+    llvm::Expected<std::unique_ptr<cache::ImageStore>> store, llvm::StringRef root) {
+  if (store) {
+    containers::reclaim_lost_containers(root);
+  }
+  return store;
+}
+
+}  // namespace
+
 llvm::Expected<std::unique_ptr<cache::ImageStore>> open_store(const GlobalOptions& globals) {
-  return cache::ImageStore::open(globals.root);
+  return reclaimed(cache::ImageStore::open(globals.root), globals.root);
 }
 
 llvm::Expected<std::unique_ptr<cache::ImageStore>> open_store_read_only(
     const GlobalOptions& globals) {
-  return cache::ImageStore::open(globals.root, cache::StoreAccess::read_only);
+  return reclaimed(cache::ImageStore::open(globals.root, cache::StoreAccess::read_only),
+                   globals.root);
 }
 
 std::pair<std::string, std::string> familiar_repo_tag(llvm::StringRef full_name) {

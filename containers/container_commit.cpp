@@ -230,7 +230,7 @@ llvm::Expected<Digest> commit_container(llvm::StringRef root, const CommitOption
   // docker pauses a running container so that the layer is a consistent copy.
   std::optional<runtime::ContainerControl> paused;
   if (flags.pause && containers->has_runner(*id)) {
-    auto control = runtime::ContainerControl::open(container_runtime());
+    auto control = runtime::ContainerControl::open(container_runtime(containers->root()));
     if (control && !control->pause(*id)) {
       paused = *control;
     } else if (!control) {

@@ -230,7 +230,7 @@ class Session {
       return forwarders.takeError();
     }
     forwarders_ = std::move(*forwarders);
-    runtime::ExecutorOptions exec_options = container_runtime();
+    runtime::ExecutorOptions exec_options = container_runtime(store_.root());
     exec_options.state_dir = paths_.runtime_state();
     auto executor = runtime::make_oci_executor(exec_options);
     if (!executor) {

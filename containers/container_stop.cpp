@@ -34,8 +34,8 @@ void request_stop(const ContainerPaths& paths) {
   }
 }
 
-llvm::Expected<runtime::ContainerControl> control() {
-  return runtime::ContainerControl::open(container_runtime());
+llvm::Expected<runtime::ContainerControl> control(const ContainerStore& store) {
+  return runtime::ContainerControl::open(container_runtime(store.root()));
 }
 
 llvm::Error stop_container(const ContainerStore& store, const std::string& id, int timeout_s) {
@@ -47,7 +47,7 @@ llvm::Error stop_container(const ContainerStore& store, const std::string& id, i
   if (!store.has_runner(id)) {
     return llvm::Error::success();
   }
-  auto ctl = control();
+  auto ctl = control(store);
   if (!ctl) {
     return ctl.takeError();
   }
@@ -90,7 +90,7 @@ llvm::Error remove_container(const ContainerStore& store, const std::string& id,
                         "remove");
     }
     request_stop(paths);
-    auto ctl = control();
+    auto ctl = control(store);
     if (!ctl) {
       return ctl.takeError();
     }

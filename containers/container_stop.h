@@ -22,8 +22,8 @@ bool wait_for_exit(const ContainerStore& store, const std::string& id, int64_t t
 /// restart it. Best effort.
 void request_stop(const ContainerPaths& paths);
 
-/// The OCI runtime's control of containers (container_runtime()).
-llvm::Expected<runtime::ContainerControl> control();
+/// The OCI runtime's control of the containers of `store` (container_runtime()).
+llvm::Expected<runtime::ContainerControl> control(const ContainerStore& store);
 
 /// Stops `id`: its stop signal, then SIGKILL after `timeout_s` seconds; returns
 /// once nothing runs it. Fails when it did not exit after SIGKILL.

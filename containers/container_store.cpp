@@ -130,8 +130,9 @@ llvm::StringRef status_name(ContainerStatus status) {
   return "created";
 }
 
-runtime::ExecutorOptions container_runtime() {
+runtime::ExecutorOptions container_runtime(llvm::StringRef root) {
   runtime::ExecutorOptions options;
+  options.runtime_root = (root + "/containers/.runc").str();
   const char* env = std::getenv("KILN_OCI_RUNTIME");
   auto kind = runtime::parse_runtime_kind(env ? env : "");
   if (kind) {
@@ -337,7 +338,7 @@ bool ContainerStore::has_runner(llvm::StringRef id) const {
 
 llvm::Error ContainerStore::clean_up_lost(llvm::StringRef id, ContainerState& state) const {
   ContainerPaths p = paths(id);
-  auto control = runtime::ContainerControl::open(container_runtime());
+  auto control = runtime::ContainerControl::open(container_runtime(root_));
   if (control) {
     llvm::consumeError(control->remove(id));
   } else {
@@ -377,10 +378,72 @@ llvm::Expected<ContainerState> ContainerStore::current_state(llvm::StringRef id)
   return state;
 }
 
+llvm::Expected<unsigned> ContainerStore::reclaim_lost() const {
+  auto ids = this->ids();
+  if (!ids) {
+    return ids.takeError();
+  }
+  unsigned removed = 0;
+  for (const std::string& id : *ids) {
+    if (has_runner(id)) {
+      continue;
+    }
+    // A start or removal in progress holds the op lock: left to it.
+    auto op = FileLock::try_acquire(paths(id).op_lock());
+    if (!op || !*op) {
+      llvm::consumeError(op.takeError());
+      continue;
+    }
+    auto state = load_state(id);
+    auto spec = state ? load_spec(id) : llvm::Expected<ContainerSpec>(state.takeError());
+    if (!spec || has_runner(id)) {
+      llvm::consumeError(spec.takeError());
+      continue;
+    }
+    if (state->running()) {
+      if (auto err = clean_up_lost(id, *state)) {
+        return err;
+      }
+    }
+    // A created one may be about to start (a foreground run takes no op lock).
+    if (spec->auto_remove && state->status != ContainerStatus::created) {
+      if (auto err = remove(id, KillFirst::no)) {
+        return err;
+      }
+      ++removed;
+    }
+  }
+  return removed;
+}
+
+void reclaim_lost_containers(llvm::StringRef root) {
+  std::string dir = (root + "/containers").str();
+  DIR* d = ::opendir(dir.c_str());
+  if (!d) {
+    return;
+  }
+  bool any = false;
+  while (dirent* e = ::readdir(d)) {
+    if (e->d_name[0] != '.') {
+      any = true;
+      break;
+    }
+  }
+  ::closedir(d);
+  if (!any) {
+    return;
+  }
+  auto store = ContainerStore::open(root);
+  auto removed = store ? store->reclaim_lost() : llvm::Expected<unsigned>(store.takeError());
+  if (!removed) {
+    llvm::consumeError(removed.takeError());
+  }
+}
+
 llvm::Error ContainerStore::remove(llvm::StringRef id, KillFirst kill) const {
   ContainerPaths p = paths(id);
   if (kill == KillFirst::yes) {
-    auto control = runtime::ContainerControl::open(container_runtime());
+    auto control = runtime::ContainerControl::open(container_runtime(root_));
     if (!control) {
       return control.takeError();
     }

@@ -127,9 +127,10 @@ struct ContainerPaths {
   std::string stop_requested() const { return file("stop-requested"); }
 };
 
-/// The OCI runtime for containers: KILN_OCI_RUNTIME (runc when unset or invalid),
-/// its default root; state_dir is left empty for the caller.
-runtime::ExecutorOptions container_runtime();
+/// The OCI runtime for the containers of the kiln root `root`: KILN_OCI_RUNTIME
+/// (runc when unset or invalid), with the store's own runtime root
+/// ROOT/containers/.runc; state_dir is left empty for the caller.
+runtime::ExecutorOptions container_runtime(llvm::StringRef root);
 
 /// Unix time now, in nanoseconds.
 int64_t now_ns();
@@ -175,6 +176,12 @@ class ContainerStore {
   /// directory and the name. Missing parts are fine.
   llvm::Error remove(llvm::StringRef id, KillFirst kill = KillFirst::yes) const;
 
+  /// Cleans up after the containers whose runner died (kill -9): each recorded as
+  /// running with no runner is cleaned up as in current_state(), and each --rm
+  /// one that nothing runs and that has started is removed, as its runner would
+  /// have. Skips a container whose op.lock is held. Returns how many were removed.
+  llvm::Expected<unsigned> reclaim_lost() const;
+
  private:
   explicit ContainerStore(std::string root) : root_(std::move(root)) {}
   std::string names_dir() const { return root_ + "/containers/.names"; }
@@ -183,6 +190,10 @@ class ContainerStore {
 
   std::string root_;  // the kiln root
 };
+
+/// ContainerStore::reclaim_lost() for the kiln root `root`, when it has any
+/// container (otherwise one readdir); best effort, for every open of the store.
+void reclaim_lost_containers(llvm::StringRef root);
 
 /// Unmounts the container's rootfs if mounted (lazily when busy); best effort.
 void unmount_rootfs(const ContainerPaths& paths);

@@ -105,9 +105,11 @@ struct ExecutorOptions {
   /// The runtime binary; empty: `runc` or `crun` from PATH.
   std::string runtime_binary;
   /// The runtime's own state root (--root); empty: the runtime's default, so that
-  /// `runc list` shows kiln's containers. A root given here belongs to the
-  /// executors of `state_dir` alone (containers there without a run are deleted).
+  /// `runc list` shows kiln's containers.
   std::string runtime_root;
+  /// True when `runtime_root` holds only containers of runs under `state_dir`:
+  /// then a container there without a state dir is an orphan, deleted on reclaim.
+  bool runtime_root_exclusive = false;
 };
 
 /// The runtime named by `value` ("runc", "crun"; "" is runc), e.g. from the
@@ -121,8 +123,8 @@ llvm::Expected<RuntimeKind> parse_runtime_kind(llvm::StringRef value);
 /// Each run's container dies with the process that started it: a guard process
 /// deletes it (`delete --force`) when its owner dies, even by SIGKILL. Creating an
 /// executor reclaims the runs under `state_dir` that no living process owns (and
-/// at least 10 s old): deletes their containers and state dirs, and with a
-/// `runtime_root`, every container there without a state dir.
+/// at least 10 s old): deletes their containers and state dirs, and with an
+/// exclusive `runtime_root`, every container there without a state dir.
 llvm::Expected<std::unique_ptr<Executor>> make_oci_executor(const ExecutorOptions& options);
 
 }  // namespace kiln::runtime

@@ -339,7 +339,7 @@ llvm::Expected<ExitStatus> OciExecutor::run(const RunRequest& request, const Can
     return lock.takeError();
   }
   run.lock = std::move(*lock);
-  auto guard = OwnerGuard::start(command({"delete", "--force", id}));
+  auto guard = OwnerGuard::start(command({"state", id}), command({"delete", "--force", id}));
   if (!guard) {
     return guard.takeError();
   }
@@ -359,6 +359,7 @@ llvm::Expected<ExitStatus> OciExecutor::run(const RunRequest& request, const Can
   if (auto e = create(request, run, &*out, &*err, &master)) {
     return e;
   }
+  run.guard.started(run.pid);
   if (request.on_started) {
     request.on_started(StartedContainer{run.id(), run.pid});
   }
@@ -366,8 +367,9 @@ llvm::Expected<ExitStatus> OciExecutor::run(const RunRequest& request, const Can
 }
 
 void OciExecutor::reclaim() const {
-  reclaim_dead_runs(options_.state_dir, options_.runtime_root, kReclaimMinAgeSeconds,
-                    [this](const std::string& id) {
+  reclaim_dead_runs(options_.state_dir,
+                    options_.runtime_root_exclusive ? options_.runtime_root : "",
+                    kReclaimMinAgeSeconds, [this](const std::string& id) {
                       auto result = run_command(command({"delete", "--force", id}));
                       if (!result) {
                         llvm::consumeError(result.takeError());

@@ -34,9 +34,23 @@ std::vector<std::string> subdirs(const std::string& dir) {
   return names;
 }
 
+// `argv` as shell words, each in single quotes.
+std::string shell_words(const std::vector<std::string>& argv) {
+  std::string out;
+  for (const std::string& arg : argv) {
+    out += out.empty() ? "'" : " '";
+    for (char c : arg) {
+      out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    }
+    out += "'";
+  }
+  return out;
+}
+
 }  // namespace
 
-llvm::Expected<OwnerGuard> OwnerGuard::start(const std::vector<std::string>& on_owner_death) {
+llvm::Expected<OwnerGuard> OwnerGuard::start(const std::vector<std::string>& state_argv,
+                                             const std::vector<std::string>& delete_argv) {
   // A socket rather than a pipe: send() can refuse SIGPIPE should the guard be gone.
   int fds[2];
   if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0) {
@@ -44,10 +58,15 @@ llvm::Expected<OwnerGuard> OwnerGuard::start(const std::vector<std::string>& on_
   }
   UniqueFd theirs(fds[0]);
   UniqueFd ours(fds[1]);
-  // `read` fails only at end of file: the owner closed its end without a line.
-  std::vector<std::string> argv = {"/bin/sh", "-c", "read line || exec \"$@\"", "kiln-guard"};
-  argv.insert(argv.end(), on_owner_death.begin(), on_owner_death.end());
-  auto pid = spawn_process(argv, theirs.get(), -1, -1);
+  // Lines: the container's pid once it runs, "done" at release. At end of file
+  // (the owner died) the container is deleted, unless it is not the one started
+  // then (a later run under the same name).
+  std::string script =
+      "p=; while read -r l; do [ \"$l\" = done ] && exit 0; p=$l; done; "
+      "if [ -n \"$p\" ]; then " +
+      shell_words(state_argv) + " 2>/dev/null | grep -q \"\\\"pid\\\": $p,\" || exit 0; fi; exec " +
+      shell_words(delete_argv);
+  auto pid = spawn_process({"/bin/sh", "-c", script, "kiln-guard"}, theirs.get(), -1, -1);
   if (!pid) {
     return pid.takeError();
   }
@@ -64,6 +83,13 @@ OwnerGuard& OwnerGuard::operator=(OwnerGuard&& other) noexcept {
     pid_ = std::exchange(other.pid_, -1);
   }
   return *this;
+}
+
+void OwnerGuard::started(int container_pid) {
+  if (pipe_) {
+    std::string line = std::to_string(container_pid) + "\n";
+    (void)!::send(pipe_.get(), line.data(), line.size(), MSG_NOSIGNAL);
+  }
 }
 
 void OwnerGuard::release() {

@@ -18,18 +18,23 @@
 namespace kiln::runtime {
 
 /// A child process (`/bin/sh`, in its own process group) that waits on a socket
-/// and runs `on_owner_death` (an argv, e.g. the runtime's `delete --force ID`) when
-/// the socket's other end, held only by this process, closes without release():
-/// when this process dies. Move-only; destruction releases it.
+/// and runs `delete_argv` (the runtime's `delete --force ID`) when the socket's
+/// other end, held only by this process, closes without release(): when this
+/// process dies. After started(PID) it deletes only when `state_argv` (the
+/// runtime's `state ID`) still shows that pid: a name may be reused by a later
+/// run. Move-only; destruction releases it.
 class OwnerGuard {
  public:
   /// Starts the guard. Fails when the shell cannot be started.
-  static llvm::Expected<OwnerGuard> start(const std::vector<std::string>& on_owner_death);
+  static llvm::Expected<OwnerGuard> start(const std::vector<std::string>& state_argv,
+                                          const std::vector<std::string>& delete_argv);
   OwnerGuard() = default;
   OwnerGuard(OwnerGuard&& other) noexcept
       : pipe_(std::move(other.pipe_)), pid_(std::exchange(other.pid_, -1)) {}
   OwnerGuard& operator=(OwnerGuard&& other) noexcept;
   ~OwnerGuard() { release(); }
+  /// Tells the guard the pid of the container's first process.
+  void started(int container_pid);
   /// Tells the guard to exit without running its command, and reaps it.
   void release();
 

@@ -19,6 +19,8 @@ export SOURCE_DATE_EPOCH=0
 log() { echo "soak: $*" >&2; }
 
 setup_work() {
+  # What an interrupted earlier soak may have left mounted.
+  { grep "$WORK/" /proc/self/mountinfo || true; } | awk '{ print $5 }' | sort -r | xargs -r -n1 umount -l
   rm -rf "$WORK"
   mkdir -p "$WORK/rootfs/bin" "$WORK/rootfs/etc" "$WORK/rootfs/tmp" "$WORK/ctx-a" "$WORK/ctx-b"
   cp /bin/busybox "$WORK/rootfs/bin/busybox"
@@ -112,16 +114,18 @@ leftovers() {
   real=$(readlink -f "$root")
   local mounts containers procs temps guards
   mounts=$(grep -c "$real/" /proc/self/mountinfo || true)
-  containers=$(runc --root "$real/runc" list -q 2>/dev/null | wc -l)
-  # Container processes: another mount namespace that mounts something of the store.
+  containers=$( (runc --root "$real/runc" list -q; runc --root "$real/containers/.runc" list -q) \
+    2>/dev/null | wc -l)
+  # Container processes: another mount namespace whose root is a mount of the store
+  # (others may see the store's mounts through mount propagation).
   procs=0
   local own
   own=$(readlink /proc/self/ns/mnt)
   for p in /proc/[0-9]*; do
     [ "$(readlink "$p/ns/mnt" 2>/dev/null)" != "$own" ] || continue
-    grep -qs "$real/" "$p/mountinfo" && procs=$((procs + 1))
+    awk '$5 == "/"' "$p/mountinfo" 2>/dev/null | grep -qs "$real/" && procs=$((procs + 1))
   done
-  guards=$(pgrep -fc "kiln-guard .*$real/" || true)
+  guards=$(pgrep -fc "$real/.*kiln-guard" || true)
   temps=$( (find "$real/tmp" -mindepth 1; find "$real/snapshots" -maxdepth 1 -name 'tmp-*') |
     wc -l)
   echo "mounts=$mounts runc_containers=$containers container_processes=$procs guards=$guards temp_entries=$temps"
@@ -162,14 +166,16 @@ main() {
   sleep 2
   log "2 s after the last kill: $(leftovers "$soak")"
   sleep 11 # reclaim leaves entries younger than 10 s to their possible owner
-  # The next kiln on the store reclaims; then what killed `run --rm`s left.
+  # The next kiln on the store reclaims; a killed `run --rm` leaves its container
+  # (Exited (255)) with its rootfs mounted until `kiln ps` or `rm` sees it.
   "$KILN" --root "$soak" images >/dev/null
+  log "after one kiln images: $(leftovers "$soak")"
   local stale
   stale=$("$KILN" --root "$soak" ps -aq | wc -l)
   if ((stale > 0)); then
     "$KILN" --root "$soak" rm -f $("$KILN" --root "$soak" ps -aq) >/dev/null
   fi
-  log "after one kiln command: $(leftovers "$soak") (containers of killed runs removed: $stale)"
+  log "after kiln ps and rm -f of the $stale containers of killed runs: $(leftovers "$soak")"
   # Rebuild everything: the same IDs, and no more bytes than a clean store.
   "$KILN" --root "$soak" build -q -t soak/a:1 "$WORK/ctx-a" >/dev/null
   "$KILN" --root "$soak" build -q -t soak/b:1 "$WORK/ctx-b" >/dev/null

@@ -67,7 +67,7 @@ class RunFixture {
   }
   /// The runtime's containers whose ID is a container of this store.
   std::vector<std::string> runtime_containers(const std::vector<std::string>& ids) const {
-    Output list = testutil::run({"runc", "list", "-q"});
+    Output list = testutil::run({"runc", "--root", root_ + "/containers/.runc", "list", "-q"});
     std::vector<std::string> out;
     for (const auto& id : ids) {
       if (list.out.find(id) != std::string::npos) {

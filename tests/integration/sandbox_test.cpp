@@ -181,6 +181,39 @@ TEST_CASE("a build killed with SIGKILL leaves nothing the next kiln does not rec
   f.check_clean({});
 }
 
+// The container directories of the store (not .names or .runc).
+static std::vector<std::string> container_dirs(const RunFixture& f) {
+  std::vector<std::string> out;
+  for (const auto& e : std::filesystem::directory_iterator(f.root() + "/containers")) {
+    if (e.path().filename().string()[0] != '.') {
+      out.push_back(e.path().filename().string());
+    }
+  }
+  return out;
+}
+
+TEST_CASE("a kiln run --rm killed with SIGKILL is removed by the next kiln",
+          "[integration][sandbox][kill9]") {
+  RunFixture f;
+  std::string log = f.path("run.log");
+  pid_t pid = start_kiln(f, {"run", "--rm", "base:1", "sh", "-c", "echo ready; sleep 45"}, log);
+  REQUIRE(RunFixture::eventually(
+      [&] { return kiln::testutil::read_file(log).find("ready") != std::string::npos; }, 30));
+  ::kill(pid, SIGKILL);
+  wait_exit_code(pid);
+  CHECK(RunFixture::eventually([&] { return processes_in(f.root()) == 0; }));
+  CHECK(RunFixture::eventually([&] {
+    return kiln::testutil::run({"runc", "--root", f.root() + "/containers/.runc", "list", "-q"})
+               .out == "";
+  }));
+  CHECK(!f.store_mounts().empty());  // its rootfs, until the next kiln
+  CHECK(container_dirs(f).size() == 1);
+  f.ok({"images"});
+  CHECK(f.store_mounts().empty());
+  CHECK(container_dirs(f).empty());
+  f.check_clean({});
+}
+
 TEST_CASE("images, inspect and save work on a full disk", "[integration][sandbox][full]") {
   RunFixture f;
   std::string root = f.path("full");

@@ -217,7 +217,7 @@ TEST_CASE("a container dies with the process that started it", "[runtime][runc][
   pid_t owner = ::fork();
   if (owner == 0) {
     ::close(started[0]);
-    auto executor = rt::make_oci_executor({rt::RuntimeKind::runc, state, "", runc_root});
+    auto executor = rt::make_oci_executor({rt::RuntimeKind::runc, state, "", runc_root, true});
     rt::RunRequest req;
     req.rootfs = root.path();
     req.process.args = {"sleep", "60"};
@@ -251,7 +251,7 @@ TEST_CASE("a container dies with the process that started it", "[runtime][runc][
   // The state dir is left to the next executor of `state`, which reclaims it once
   // it is old enough (a younger one may belong to a live run).
   CHECK(kiln::fs::exists(state));
-  auto next = rt::make_oci_executor({rt::RuntimeKind::runc, state, "", runc_root});
+  auto next = rt::make_oci_executor({rt::RuntimeKind::runc, state, "", runc_root, true});
   REQUIRE(static_cast<bool>(next));
   auto ls = rt::run_command({"/bin/sh", "-c", "ls " + state + " | wc -l"});
   REQUIRE(static_cast<bool>(ls));
