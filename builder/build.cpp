@@ -411,7 +411,17 @@ llvm::Expected<BuildResult> build(const BuildRequest& request, BuildEvents& even
       return llvm::make_error<UsageError>("invalid build context " + quote(bc) +
                                           " (expected name=path)");
     }
-    ctx.locals[name.str()] = std::make_unique<solver::ops::LocalDir>(path.str(), nullptr, nullptr);
+    // A directory's own .dockerignore applies to it, as BuildKit's named local contexts.
+    cache::PathFilter named_filter;
+    if (!path.startswith("docker-image://")) {
+      auto f = context_filter(path.str(), "");
+      if (!f) {
+        return with_context(f.takeError(), "build context " + quote(name));
+      }
+      named_filter = std::move(*f);
+    }
+    ctx.locals[name.str()] =
+        std::make_unique<solver::ops::LocalDir>(path.str(), std::move(named_filter), nullptr);
   }
   if (auto err = add_secrets(flags.secrets, ctx)) {
     return err;
