@@ -200,7 +200,7 @@ COPY --from=${SRC} /which /
   CHECK(out_file(f, "o2", "which") == "second\n");
 }
 
-TEST_CASE("heredocs: COPY expands unquoted bodies and keeps quotes; RUN runs #! bodies",
+TEST_CASE("heredocs: COPY expands unquoted bodies and keeps quotes, RUN runs #! bodies",
           "[integration][buildkit]") {
   // BuildKit testHeredocVarSubstitution, testRunShebangHeredoc, testHeredocIndent,
   // testRunComplexHeredoc, testRunFakeHeredoc, testCopyHeredoc.
