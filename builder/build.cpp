@@ -286,17 +286,36 @@ llvm::Expected<std::unique_ptr<runtime::Executor>> oci_executor(const std::strin
   return runtime::make_oci_executor(exec_opts);
 }
 
-std::optional<int64_t> source_date_epoch(const frontend::LowerOptions& lower) {
-  std::string text;
+/// SOURCE_DATE_EPOCH: a --build-arg, else the environment, else the default of a global
+/// `ARG SOURCE_DATE_EPOCH=` of the Dockerfile (as BuildKit). A value that is not a
+/// number fails, except from the environment, which is then ignored.
+llvm::Expected<std::optional<int64_t>> source_date_epoch(const frontend::LowerOptions& lower,
+                                                         const frontend::Dockerfile& dockerfile) {
+  std::optional<std::string> text;
   auto it = lower.build_args.find("SOURCE_DATE_EPOCH");
   if (it != lower.build_args.end()) {
     text = it->second;
   } else if (const char* env = std::getenv("SOURCE_DATE_EPOCH")) {
-    text = env;
+    int64_t value = 0;
+    if (*env == 0 || llvm::StringRef(env).getAsInteger(10, value)) {
+      return std::nullopt;
+    }
+    return value;
+  } else {
+    for (const auto& meta : dockerfile.meta_args) {
+      for (const auto& def : meta.args) {
+        if (def.name == "SOURCE_DATE_EPOCH") {
+          text = def.default_value;
+        }
+      }
+    }
+  }
+  if (!text || text->empty()) {
+    return std::nullopt;
   }
   int64_t value = 0;
-  if (text.empty() || llvm::StringRef(text).getAsInteger(10, value)) {
-    return std::nullopt;
+  if (llvm::StringRef(*text).getAsInteger(10, value)) {
+    return make_error("invalid SOURCE_DATE_EPOCH " + quote(*text));
   }
   return value;
 }
@@ -384,7 +403,11 @@ llvm::Expected<BuildResult> build(const BuildRequest& request, BuildEvents& even
 
   solver::ops::SolveContext ctx{
       request.root, images.store().content(), *snapshots, db->get(), executor, &images, {}, {}, {}};
-  ctx.options.source_date_epoch = source_date_epoch(lower);
+  auto epoch = source_date_epoch(lower, dockerfile);
+  if (!epoch) {
+    return epoch.takeError();
+  }
+  ctx.options.source_date_epoch = *epoch;
   ctx.options.compression = cache::Compression::none;
   ctx.options.no_cache_stages.insert(flags.no_cache_filter.begin(), flags.no_cache_filter.end());
   ctx.options.no_cache = flags.no_cache;
@@ -412,7 +435,17 @@ llvm::Expected<BuildResult> build(const BuildRequest& request, BuildEvents& even
       return llvm::make_error<UsageError>("invalid build context " + quote(bc) +
                                           " (expected name=path)");
     }
-    ctx.locals[name.str()] = std::make_unique<solver::ops::LocalDir>(path.str(), nullptr, nullptr);
+    // A directory's own .dockerignore applies to it, as BuildKit's named local contexts.
+    cache::PathFilter named_filter;
+    if (!path.startswith("docker-image://")) {
+      auto f = context_filter(path.str(), "");
+      if (!f) {
+        return with_context(f.takeError(), "build context " + quote(name));
+      }
+      named_filter = std::move(*f);
+    }
+    ctx.locals[name.str()] =
+        std::make_unique<solver::ops::LocalDir>(path.str(), std::move(named_filter), nullptr);
   }
   if (auto err = add_secrets(flags.secrets, ctx)) {
     return err;

@@ -105,6 +105,7 @@ struct CopyBuilder {
   std::vector<std::string> sources;
   std::string dest;
   std::string chown_text;  ///< expanded --chown, for the history
+  std::string checksum;    ///< expanded ADD --checksum
   llb::CopyAction base;
   std::vector<const llb::Vertex*> inputs;
   llb::FileOp op;
@@ -147,9 +148,11 @@ struct CopyBuilder {
     auto d = ex(cmd.dest);
     auto chown = d ? ex(cmd.chown) : d.takeError();
     auto chmod = chown ? ex(cmd.chmod) : chown.takeError();
-    if (!chmod) {
-      return chmod.takeError();
+    auto sum = chmod ? ex(add ? add->checksum : "") : chmod.takeError();
+    if (!sum) {
+      return sum.takeError();
     }
+    checksum = *sum;
     if (auto err = check_chmod(*chmod)) {
       return err;
     }
@@ -172,13 +175,27 @@ struct CopyBuilder {
     return llvm::Error::success();
   }
 
+  /// BuildKit's checks of ADD --checksum: one source, and that one a URL or git.
+  llvm::Error check_checksum() {
+    if (checksum.empty()) {
+      return llvm::Error::success();
+    }
+    if (sources.size() + cmd.heredocs.size() != 1) {
+      return l.error_at(cmd.range, "checksum can't be specified for multiple sources");
+    }
+    if (sources.empty() || (!is_url(sources[0]) && !is_git(sources[0]))) {
+      return l.error_at(cmd.range, "checksum requires HTTP(S) or Git sources");
+    }
+    return llvm::Error::success();
+  }
+
   /// ADD of a URL: an http source, copied in under its file name.
   llvm::Error add_url(const std::string& url) {
     llb::HttpSource http;
     http.url = url;
     http.filename = url_file_name(url);
-    if (!add->checksum.empty()) {
-      auto digest = Digest::parse(add->checksum);
+    if (!checksum.empty()) {
+      auto digest = Digest::parse(checksum);
       if (!digest) {
         return l.error_at(cmd.range, error_message(digest.takeError()));
       }
@@ -271,6 +288,9 @@ struct CopyBuilder {
 llvm::Error Lowerer::lower_copy(StageState& st, const CopyAddFields& cmd, const AddCmd* add) {
   CopyBuilder b(*this, st, cmd, add);
   if (auto err = b.expand_fields()) {
+    return err;
+  }
+  if (auto err = b.check_checksum()) {
     return err;
   }
   const llb::Vertex* from = nullptr;

@@ -120,8 +120,12 @@ llvm::Error Lowerer::setup_stages() {
       return error_at(stage.from.range, "base name (" + stage.from.base + ") should not be blank");
     }
     st->base = base->result;
+    st->replaced = !st->name.empty() && opts_.build_contexts.count(st->name);
+    if (st->replaced) {
+      st->base = st->name;
+    }
     for (auto& prev : stages_) {
-      if (!prev->name.empty() && prev->name == llvm::StringRef(st->base).lower()) {
+      if (!st->replaced && !prev->name.empty() && prev->name == llvm::StringRef(st->base).lower()) {
         st->base_stage = prev.get();
       }
     }
@@ -129,7 +133,9 @@ llvm::Error Lowerer::setup_stages() {
       st->display_name = st->name.empty() ? "stage-" + std::to_string(i) : st->name;
     }
     st->cmd_total = (st->base_stage || st->base == "scratch") ? 0 : 1;
-    st->cmd_total += std::count_if(stage.commands.begin(), stage.commands.end(), counts_as_step);
+    st->cmd_total +=
+        st->replaced ? 0
+                     : std::count_if(stage.commands.begin(), stage.commands.end(), counts_as_step);
     stages_.push_back(std::move(st));
   }
   return llvm::Error::success();
@@ -162,6 +168,9 @@ llvm::Error Lowerer::collect_deps() {
       st->deps.push_back(st->base_stage);
     }
     for (const Command& command : st->stage->commands) {
+      if (st->replaced) {
+        break;
+      }
       for (const std::string& ref : from_refs(command)) {
         auto dep = find_from(ref, command_source(command).range);
         if (!dep) {
@@ -223,7 +232,7 @@ llvm::Error Lowerer::lower_stage(StageState& st) {
     }
   }
   // After the dependencies, so that a cycle is reported as BuildKit does, first.
-  for (size_t i = 0; st.stage && i < st.stage->commands.size(); ++i) {
+  for (size_t i = 0; st.stage && !st.replaced && i < st.stage->commands.size(); ++i) {
     const Command& command = st.stage->commands[i];
     for (const std::string& ref : from_refs(command)) {
       auto dep = find_from(ref, command_source(command).range);
@@ -238,7 +247,7 @@ llvm::Error Lowerer::lower_stage(StageState& st) {
   if (auto err = init_base(st)) {
     return err;
   }
-  if (st.stage) {
+  if (st.stage && !st.replaced) {
     if (auto err = run_onbuild(st)) {
       return err;
     }
@@ -281,6 +290,12 @@ llvm::Error Lowerer::init_base(StageState& st) {
       return init_local_context(st);
     }
     base = value.str();
+    if (base == "scratch") {
+      st.image = empty_image();
+      st.vertex = builder_.add(llb::ScratchSource{}, {});
+      apply_base_config(st);
+      return llvm::Error::success();
+    }
   }
   return init_image(st, base, range);
 }

@@ -28,6 +28,9 @@ struct StageState {
   /// The expanded base name (image reference, stage name or "scratch").
   std::string base;
   StageState* base_stage = nullptr;
+  /// A --build-context of the stage's name stands for the whole stage (its FROM and
+  /// instructions are not used), as BuildKit's named contexts.
+  bool replaced = false;
   /// Stages this one reads from (base, COPY --from, RUN --mount from=), in the
   /// order they are first referred to (a vector, so lowering order never depends
   /// on pointer values).

@@ -210,7 +210,7 @@ COPY --from=doubleinputs / /doubleinputs/
   CHECK(has("doubleinputs/out/c/d/e/bar"));
 }
 
-TEST_CASE("a --no-cache build starts cache mounts empty and the next build sees what it left",
+TEST_CASE("a --no-cache build starts cache mounts empty, the next build sees what it left",
           "[integration][buildkit]") {
   // BuildKit testCacheMountModeNoCache.
   BuildFixture f;
