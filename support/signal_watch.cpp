@@ -1,70 +1,87 @@
 #include "support/signal_watch.h"
 
+#include <fcntl.h>
 #include <poll.h>
-#include <pthread.h>
-#include <sys/eventfd.h>
-#include <sys/signalfd.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
-#include <cstdint>
 
 namespace kiln {
 namespace {
 
-// Reads one signal from the non-blocking signalfd; 0 when none is pending.
-int read_signal(int fd) {
-  signalfd_siginfo info{};
-  ssize_t n = ::read(fd, &info, sizeof(info));
-  return n == static_cast<ssize_t>(sizeof(info)) ? static_cast<int>(info.ssi_signo) : 0;
+// The write end of the live watch's pipe (one watch at a time; a nested one
+// takes over until it ends).
+std::atomic<int> g_write_fd{-1};
+
+// Any thread may take the signal: the handler only writes its number to the pipe.
+void on_signal_handler(int signal) {
+  int saved = errno;
+  unsigned char byte = static_cast<unsigned char>(signal);
+  int fd = g_write_fd.load(std::memory_order_relaxed);
+  if (fd >= 0) {
+    ssize_t n = ::write(fd, &byte, 1);
+    (void)n;
+  }
+  errno = saved;
 }
 
 }  // namespace
 
 SignalWatch::SignalWatch(std::initializer_list<int> signals,
-                         std::function<void(int signal)> on_signal) {
-  sigemptyset(&set_);
-  for (int s : signals) {
-    sigaddset(&set_, s);
+                         std::function<void(int signal)> on_signal)
+    : signals_(signals) {
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC | O_NONBLOCK) != 0) {
+    return;
   }
-  pthread_sigmask(SIG_BLOCK, &set_, &old_);
-  signal_fd_ = ::signalfd(-1, &set_, SFD_NONBLOCK | SFD_CLOEXEC);
-  stop_fd_ = ::eventfd(0, EFD_CLOEXEC);
-  if (signal_fd_ < 0 || stop_fd_ < 0) {
-    return;  // the signals stay blocked: they cannot kill the work, nor reach it
+  read_fd_ = fds[0];
+  write_fd_ = fds[1];
+  old_write_fd_ = g_write_fd.exchange(write_fd_);
+  old_.resize(signals_.size());
+  struct sigaction action {};
+  action.sa_handler = on_signal_handler;
+  action.sa_flags = SA_RESTART;
+  sigemptyset(&action.sa_mask);
+  for (size_t i = 0; i < signals_.size(); ++i) {
+    ::sigaction(signals_[i], &action, &old_[i]);
   }
   thread_ = std::thread([this, on_signal = std::move(on_signal)] {
-    pollfd fds[2] = {{signal_fd_, POLLIN, 0}, {stop_fd_, POLLIN, 0}};
+    pollfd fd{read_fd_, POLLIN, 0};
     while (true) {
-      if (::poll(fds, 2, -1) < 0 && errno != EINTR) {
+      if (::poll(&fd, 1, -1) < 0 && errno != EINTR) {
         return;
       }
-      if (fds[1].revents != 0) {
-        return;
+      unsigned char byte = 0;
+      ssize_t n = ::read(read_fd_, &byte, 1);
+      if (n == 0) {
+        return;  // the write end closed: the watch ends
       }
-      while (int s = read_signal(signal_fd_)) {
-        on_signal(s);
+      if (n == 1) {
+        if (byte == 0) {
+          return;  // the destructor's wake-up
+        }
+        on_signal(byte);
       }
     }
   });
 }
 
 SignalWatch::~SignalWatch() {
-  if (thread_.joinable()) {
-    uint64_t one = 1;
-    ssize_t n = ::write(stop_fd_, &one, sizeof(one));
-    (void)n;
-    thread_.join();
+  if (read_fd_ < 0) {
+    return;
   }
-  if (signal_fd_ >= 0) {
-    while (read_signal(signal_fd_) != 0) {
-    }
-    ::close(signal_fd_);
+  for (size_t i = 0; i < signals_.size(); ++i) {
+    ::sigaction(signals_[i], &old_[i], nullptr);
   }
-  if (stop_fd_ >= 0) {
-    ::close(stop_fd_);
+  g_write_fd.store(old_write_fd_);
+  unsigned char stop = 0;
+  while (::write(write_fd_, &stop, 1) < 0 && errno == EAGAIN) {
+    ::usleep(1000);  // the pipe is full of signals: let the thread drain it
   }
-  pthread_sigmask(SIG_SETMASK, &old_, nullptr);
+  thread_.join();
+  ::close(write_fd_);
+  ::close(read_fd_);
 }
 
 }  // namespace kiln

@@ -4,17 +4,19 @@
 #include <functional>
 #include <initializer_list>
 #include <thread>
+#include <vector>
 
 #include <signal.h>
 
 namespace kiln {
 
-/// While alive, blocks `signals` in the calling thread (and so in the threads it
-/// starts later) and calls `on_signal` with each one that arrives, on a thread of
-/// its own: the callback need not be async-signal-safe (it may cancel a
-/// CancelToken). The destructor stops the thread, drops signals still pending and
-/// restores the signal mask. Processes spawned through runtime/spawn get an empty
-/// mask. Not copyable or movable.
+/// While alive, handles `signals` (in whichever thread the kernel picks) by
+/// writing their number to a pipe, and calls `on_signal` with each one on a
+/// thread of its own: the callback need not be async-signal-safe (it may cancel
+/// a CancelToken). The destructor restores the previous handlers and stops the
+/// thread. Handlers reset to the default on exec, so spawned processes see
+/// nothing of it. One watch at a time (a nested one takes over until it ends).
+/// Not copyable or movable.
 class SignalWatch {
  public:
   SignalWatch(std::initializer_list<int> signals, std::function<void(int signal)> on_signal);
@@ -23,10 +25,11 @@ class SignalWatch {
   SignalWatch& operator=(const SignalWatch&) = delete;
 
  private:
-  sigset_t set_{};
-  sigset_t old_{};
-  int signal_fd_ = -1;
-  int stop_fd_ = -1;
+  std::vector<int> signals_;
+  std::vector<struct sigaction> old_;
+  int read_fd_ = -1;
+  int write_fd_ = -1;
+  int old_write_fd_ = -1;
   std::thread thread_;
 };
 
