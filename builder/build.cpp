@@ -1,12 +1,10 @@
 #include "builder/build.h"
 
-#include <pthread.h>
 #include <unistd.h>
 
 #include <csignal>
 #include <cstdlib>
 #include <mutex>
-#include <thread>
 
 #include <nlohmann/json.hpp>
 
@@ -25,6 +23,7 @@
 #include "support/atomic_file.h"
 #include "support/error.h"
 #include "support/fs.h"
+#include "support/signal_watch.h"
 #include "support/trace.h"
 
 namespace kiln::builder {
@@ -180,38 +179,6 @@ llvm::Error add_secrets(const std::vector<std::string>& flags, solver::ops::Solv
   }
   return llvm::Error::success();
 }
-
-/// Blocks SIGINT/SIGTERM in every thread and turns them into a cancel on a
-/// thread of its own (the token's callbacks are not async-signal-safe).
-class SignalCanceller {
- public:
-  explicit SignalCanceller(solver::core::CancelToken token) {
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGUSR2);
-    pthread_sigmask(SIG_BLOCK, &set, &old_);
-    thread_ = std::thread([set, token] {
-      int sig = 0;
-      while (sigwait(&set, &sig) == 0) {
-        if (sig == SIGUSR2) {
-          return;  // our own wake-up at the end
-        }
-        token.cancel();
-      }
-    });
-  }
-  ~SignalCanceller() {
-    pthread_kill(thread_.native_handle(), SIGUSR2);
-    thread_.join();
-    pthread_sigmask(SIG_SETMASK, &old_, nullptr);
-  }
-
- private:
-  sigset_t old_;
-  std::thread thread_;
-};
 
 std::vector<std::string> normalized_tags(const std::vector<std::string>& tags, llvm::Error& err) {
   std::vector<std::string> out;
@@ -488,7 +455,8 @@ llvm::Expected<BuildResult> build(const BuildRequest& request, BuildEvents& even
   std::optional<Digest> failed;  // the first step that failed
   llvm::Expected<solver::core::Solved> solved = make_error("not solved");
   {
-    SignalCanceller signals(cancel);
+    // SIGINT and SIGTERM cancel the solve (each step's container is killed).
+    SignalWatch signals({SIGINT, SIGTERM}, [&cancel](int) { cancel.cancel(); });
     solver::core::Scheduler scheduler(sched_opts);
     solver::core::SolveOptions solve_opts;
     solve_opts.progress = [&events, &failed](const solver::core::ProgressEvent& e) {

@@ -16,6 +16,7 @@
 #include "containers/container_create.h"
 #include "containers/container_runner.h"
 #include "support/error.h"
+#include "support/signal_watch.h"
 
 namespace kiln::cli {
 
@@ -33,14 +34,6 @@ struct RunFlags {
   CreateFlags create;
   bool detach = false;
 };
-
-runtime::CancelToken* g_cancel = nullptr;
-
-void on_signal(int signal) {
-  if (g_cancel) {
-    g_cancel->forward(signal);
-  }
-}
 
 // Puts stdin in raw mode for `kiln run -it` while alive.
 class RawTerminal {
@@ -63,30 +56,6 @@ class RawTerminal {
   bool active_ = false;
 };
 
-// Passes SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1 and SIGUSR2 on to the container
-// while alive, like docker's --sig-proxy: the container decides whether to exit.
-class SignalProxy {
- public:
-  explicit SignalProxy(runtime::CancelToken& cancel) {
-    g_cancel = &cancel;
-    struct sigaction action {};
-    action.sa_handler = on_signal;
-    for (size_t i = 0; i < std::size(kSignals); ++i) {
-      ::sigaction(kSignals[i], &action, &old_[i]);
-    }
-  }
-  ~SignalProxy() {
-    for (size_t i = 0; i < std::size(kSignals); ++i) {
-      ::sigaction(kSignals[i], &old_[i], nullptr);
-    }
-    g_cancel = nullptr;
-  }
-
- private:
-  static constexpr int kSignals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
-  struct sigaction old_[std::size(kSignals)]{};
-};
-
 llvm::Expected<int> run_foreground(const ContainerStore& store, const ContainerSpec& spec,
                                    const RunFlags& flags) {
   auto lock = FileLock::acquire(store.paths(spec.id).monitor_lock());
@@ -106,7 +75,10 @@ llvm::Expected<int> run_foreground(const ContainerStore& store, const ContainerS
   options.cancel = &cancel;
   llvm::Expected<runtime::ExitStatus> status = runtime::ExitStatus{};
   {
-    SignalProxy signals(cancel);
+    // Passes these signals on to the container, like docker's --sig-proxy: the
+    // container decides whether to exit.
+    SignalWatch signals({SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2},
+                        [&cancel](int signal) { cancel.forward(signal); });
     RawTerminal raw(flags.create.tty && flags.create.interactive);
     status = run_container_session(store, spec.id, options);
   }

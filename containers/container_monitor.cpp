@@ -12,20 +12,13 @@
 #include "containers/container_runner.h"
 #include "support/error.h"
 #include "support/fs.h"
+#include "support/signal_watch.h"
 
 namespace kiln::containers {
 namespace {
 
 // The fd on which the monitor reports "ok" or "error CODE MESSAGE", then closes.
 constexpr int kReadyFd = 3;
-
-runtime::CancelToken* g_monitor_cancel = nullptr;
-
-void on_monitor_signal(int) {
-  if (g_monitor_cancel) {
-    g_monitor_cancel->cancel();
-  }
-}
 
 void write_all(int fd, const std::string& text) {
   llvm::StringRef data = text;
@@ -64,11 +57,7 @@ int run_monitor(llvm::StringRef root, const std::string& id,
     ready = -1;
   };
   runtime::CancelToken cancel;
-  g_monitor_cancel = &cancel;
-  struct sigaction action {};
-  action.sa_handler = on_monitor_signal;
-  ::sigaction(SIGTERM, &action, nullptr);
-  ::sigaction(SIGINT, &action, nullptr);
+  SignalWatch signals({SIGTERM, SIGINT}, [&cancel](int) { cancel.cancel(); });
   ::signal(SIGHUP, SIG_IGN);
   ::signal(SIGPIPE, SIG_IGN);
   auto store = ContainerStore::open(root);

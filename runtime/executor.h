@@ -10,6 +10,7 @@
 #include <llvm/Support/Error.h>
 
 #include "runtime/process_spec.h"
+#include "support/cancel.h"
 
 namespace kiln::runtime {
 
@@ -21,27 +22,10 @@ enum class OutputStream { out, err };
 /// last line may lack its newline. With a tty, all output arrives as `out`.
 using OutputCallback = std::function<void(OutputStream stream, llvm::StringRef line)>;
 
-/// A flag that stops a run: the executor kills the container and cleans up. It also
-/// carries signals to pass on to the container's process (docker's --sig-proxy).
-/// `cancel()` and `forward()` are async-signal-safe (for SIGINT/SIGTERM handlers);
-/// thread-safe.
-class CancelToken {
- public:
-  void cancel() noexcept { cancelled_.store(true, std::memory_order_relaxed); }
-  bool cancelled() const noexcept { return cancelled_.load(std::memory_order_relaxed); }
-  /// Asks the run to send `signal` to the container's first process (within about
-  /// 100 ms); the run goes on. Of signals forwarded before the run takes them,
-  /// the last one is sent.
-  void forward(int signal) noexcept { forwarded_.store(signal, std::memory_order_relaxed); }
-  /// The signal given to forward() and not yet taken, or 0; clears it.
-  int take_forwarded() const noexcept { return forwarded_.exchange(0, std::memory_order_relaxed); }
-
- private:
-  std::atomic<bool> cancelled_{false};
-  mutable std::atomic<int> forwarded_{0};
-  static_assert(std::atomic<bool>::is_always_lock_free);
-  static_assert(std::atomic<int>::is_always_lock_free);
-};
+/// What stops a run (the executor kills the container and cleans up) and carries
+/// signals to pass on to the container's first process (docker's --sig-proxy):
+/// support's one token.
+using kiln::CancelToken;
 
 /// A container that has started: its id and the host pid of its first process.
 struct StartedContainer {

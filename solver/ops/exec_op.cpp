@@ -249,10 +249,7 @@ llvm::Expected<core::ResultPtr> exec_run(const SolveContext& ctx, const llb::Ver
       last.pop_front();
     }
   };
-  runtime::CancelToken cancel;
-  uint64_t cb = ec.cancel().on_cancel([&cancel] { cancel.cancel(); });
-  auto status = ctx.executor->run(req, &cancel);
-  ec.cancel().remove_callback(cb);
+  auto status = ctx.executor->run(req, &ec.cancel());
   if (!status) {
     return status.takeError();
   }

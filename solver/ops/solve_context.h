@@ -50,8 +50,9 @@ struct Secret {
   std::string data;
 };
 
-/// Options of one build that change what the ops produce.
-struct SolveOptions {
+/// Options of one build that change what the ops produce (the scheduler's own
+/// are solver::core::SolveOptions).
+struct OpOptions {
   /// Clamp file times in layers to this (SOURCE_DATE_EPOCH); enters the keys of
   /// the steps that make layers.
   std::optional<int64_t> source_date_epoch;
@@ -100,7 +101,7 @@ struct SolveContext {
   ImageSourceResolver* images = nullptr;
   std::map<std::string, std::unique_ptr<LocalDir>> locals;
   std::map<std::string, Secret> secrets;
-  SolveOptions options;
+  OpOptions options;
   /// Optional: seeds cache mounts this store does not have yet.
   CacheMountSeeder seed_cache_mount;
 };

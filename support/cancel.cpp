@@ -1,13 +1,14 @@
-#include "solver/core/cancel.h"
+#include "support/cancel.h"
 
 #include <atomic>
 #include <map>
 #include <mutex>
 
-namespace kiln::solver::core {
+namespace kiln {
 
 struct CancelToken::State {
   std::atomic<bool> cancelled{false};
+  std::atomic<int> forwarded{0};
   std::mutex mu;
   uint64_t next_id = 1;
   std::map<uint64_t, std::function<void()>> callbacks;
@@ -44,4 +45,12 @@ void CancelToken::remove_callback(uint64_t id) const {
   state_->callbacks.erase(id);
 }
 
-}  // namespace kiln::solver::core
+void CancelToken::forward(int signal) const {
+  state_->forwarded.store(signal, std::memory_order_relaxed);
+}
+
+int CancelToken::take_forwarded() const {
+  return state_->forwarded.exchange(0, std::memory_order_relaxed);
+}
+
+}  // namespace kiln
