@@ -187,6 +187,10 @@ TEST_CASE("a SIGKILLed monitor leaves an exited container that rm cleans up",
       RunFixture::trim(f.ok({"run", "-d", "--name", "again", "base:1", "sleep", "60"}));
   REQUIRE(::kill(std::stoi(monitor_pid(f, again)), SIGKILL) == 0);
   REQUIRE(RunFixture::eventually([&] { return monitor_pid(f, again).empty(); }));
+  // The dead monitor's owner guard deletes its runc container by ID; a start under
+  // the same ID before it has done so can lose its new container to it (a known
+  // race: the guard's check and delete are not atomic with a start), so wait.
+  REQUIRE(RunFixture::eventually([&] { return f.runtime_containers({again}).empty(); }));
   CHECK(f.ok({"start", "again"}) == "again\n");
   CHECK(inspect(f, "again")["State"]["Running"] == true);
   CHECK(f.runtime_containers({again}).size() == 1);
