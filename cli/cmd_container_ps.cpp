@@ -9,6 +9,7 @@
 #include "cli/format_rows.h"
 #include "cli/store_open.h"
 #include "support/error.h"
+#include "support/go_template.h"
 
 namespace kiln::cli {
 namespace {
@@ -32,30 +33,6 @@ std::string ellipsis(const std::string& text, size_t max) {
     return text;
   }
   return text.substr(0, starts[max - 1]) + "…";
-}
-
-// Go's strconv.Quote for the printable ASCII and UTF-8 text commands hold.
-std::string go_quote(const std::string& text) {
-  std::string out = "\"";
-  for (char c : text) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out + "\"";
 }
 
 // docker's column names of the container fields, for `table` templates.
@@ -97,7 +74,7 @@ llvm::Expected<int> run_ps(const GlobalOptions& globals, PsFlags flags) {
       continue;
     }
     std::string command = command_text(v.spec);
-    command = go_quote(flags.no_trunc ? command : ellipsis(command, 20));
+    command = support::go_quote(flags.no_trunc ? command : ellipsis(command, 20));
     int64_t created = v.spec.created_ns / 1000000000;
     if (flags.format == "json" || is_template_format(flags.format)) {
       nlohmann::ordered_json line = {

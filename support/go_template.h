@@ -48,6 +48,10 @@ class GoTemplate {
 /// Go's `fmt.Sprint` of one value of the tree (what `{{.X}}` prints).
 std::string go_print(const nlohmann::ordered_json& value);
 
+/// Go's `strconv.Quote` of UTF-8 text: quotes, backslashes and control bytes escaped
+/// (`\n`, `\t`, `\r`, else `\xNN`); other bytes as they are.
+std::string go_quote(const std::string& text);
+
 /// docker's template preprocessing: the literal two-character escapes `\t` and `\n`
 /// become a tab and a newline (shells pass them unexpanded).
 std::string expand_format_escapes(llvm::StringRef format);

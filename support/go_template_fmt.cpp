@@ -78,39 +78,6 @@ std::string go_type(const Value& value) {
   }
 }
 
-// strconv.Quote for UTF-8 text: escapes quotes, backslashes and control bytes.
-std::string go_quote(const std::string& text) {
-  std::string out = "\"";
-  for (unsigned char c : text) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      default:
-        if (c < 0x20 || c == 0x7f) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\x%02x", c);
-          out += buf;
-        } else {
-          out += static_cast<char>(c);
-        }
-    }
-  }
-  return out + "\"";
-}
-
 size_t code_points(const std::string& text) {
   return static_cast<size_t>(std::count_if(text.begin(), text.end(), [](char c) {
     return (static_cast<unsigned char>(c) & 0xC0) != 0x80;
@@ -202,7 +169,7 @@ std::string format_one(const Spec& spec, const Value& value) {
       }
       return pad(spec, go_print(value));
     case 'q':
-      return value.is_string() ? pad(spec, go_quote(value.get<std::string>()))
+      return value.is_string() ? pad(spec, support::go_quote(value.get<std::string>()))
                                : bad_verb(spec, value);
     case 't':
       return value.is_boolean() ? pad(spec, value.get<bool>() ? "true" : "false")
@@ -308,6 +275,38 @@ llvm::Expected<Value> go_sprint(std::vector<Value>& args) { return fn_print(args
 llvm::Expected<Value> go_sprintln(std::vector<Value>& args) { return fn_println(args); }
 
 }  // namespace go_template_detail
+
+std::string go_quote(const std::string& text) {
+  std::string out = "\"";
+  for (unsigned char c : text) {
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      default:
+        if (c < 0x20 || c == 0x7f) {
+          char buf[8];
+          std::snprintf(buf, sizeof buf, "\\x%02x", c);
+          out += buf;
+        } else {
+          out += static_cast<char>(c);
+        }
+    }
+  }
+  return out + "\"";
+}
 
 std::string go_print(const nlohmann::ordered_json& value) {
   using go_template_detail::Value;
