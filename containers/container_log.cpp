@@ -20,19 +20,6 @@ namespace {
 
 constexpr int kFollowPollMs = 50;
 
-void write_all(int fd, llvm::StringRef data) {
-  while (!data.empty()) {
-    ssize_t n = ::write(fd, data.data(), data.size());
-    if (n < 0 && errno == EINTR) {
-      continue;
-    }
-    if (n <= 0) {
-      return;
-    }
-    data = data.drop_front(static_cast<size_t>(n));
-  }
-}
-
 // Prints one json-file line; lines that do not parse are skipped.
 void emit(llvm::StringRef line, bool timestamps) {
   auto entry = nlohmann::json::parse(line.begin(), line.end(), nullptr, false);
@@ -43,7 +30,7 @@ void emit(llvm::StringRef line, bool timestamps) {
   if (timestamps) {
     text = entry.value("time", "") + " " + text;
   }
-  write_all(entry.value("stream", "stdout") == "stderr" ? 2 : 1, text);
+  fs::write_all(entry.value("stream", "stdout") == "stderr" ? 2 : 1, text);
 }
 
 // The complete lines of a log file's text (a partial last line is left out).
@@ -191,7 +178,7 @@ void LogWriter::append(runtime::OutputStream stream, llvm::StringRef line) {
                           {"stream", stream == runtime::OutputStream::err ? "stderr" : "stdout"},
                           {"time", rfc3339_nano(now_ns())}};
   std::string text = entry.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
-  write_all(fd_, text);
+  fs::write_all(fd_, text);
   size_ += static_cast<int64_t>(text.size());
 }
 

@@ -20,20 +20,6 @@ namespace {
 // The fd on which the monitor reports "ok" or "error CODE MESSAGE", then closes.
 constexpr int kReadyFd = 3;
 
-void write_all(int fd, const std::string& text) {
-  llvm::StringRef data = text;
-  while (!data.empty()) {
-    ssize_t n = ::write(fd, data.data(), data.size());
-    if (n < 0 && errno == EINTR) {
-      continue;
-    }
-    if (n <= 0) {
-      return;
-    }
-    data = data.drop_front(static_cast<size_t>(n));
-  }
-}
-
 // `fd` moved to a number of at least 10 (close-on-exec), so that dup2 into 0-3
 // in the child cannot clobber another source fd.
 int high_fd(int fd) {
@@ -52,7 +38,7 @@ int run_monitor(llvm::StringRef root, const std::string& id,
     if (ready < 0) {
       return;
     }
-    write_all(ready, error.empty() ? "ok\n" : "error " + std::to_string(code) + " " + error);
+    fs::write_all(ready, error.empty() ? "ok\n" : "error " + std::to_string(code) + " " + error);
     ::close(ready);
     ready = -1;
   };

@@ -8,26 +8,12 @@
 #include <vector>
 
 #include "runtime/spawn.h"
+#include "support/fs.h"
 
 namespace kiln::runtime {
 namespace {
 
 constexpr int kPollMs = 100;
-
-bool write_all(int fd, const char* data, size_t size) {
-  while (size > 0) {
-    ssize_t n = ::write(fd, data, size);
-    if (n < 0 && errno == EINTR) {
-      continue;
-    }
-    if (n <= 0) {
-      return false;
-    }
-    data += n;
-    size -= static_cast<size_t>(n);
-  }
-  return true;
-}
 
 // One readable source: where its bytes go and whether it is still open.
 struct Source {
@@ -49,7 +35,8 @@ void read_once(Source& src, std::vector<char>& buf) {
   }
   if (src.splitter) {
     src.splitter->feed(llvm::StringRef(buf.data(), static_cast<size_t>(n)));
-  } else if (src.sink >= 0 && !write_all(src.sink, buf.data(), static_cast<size_t>(n))) {
+  } else if (src.sink >= 0 &&
+             !fs::write_all(src.sink, llvm::StringRef(buf.data(), static_cast<size_t>(n)))) {
     src.sink = -1;  // the reader went away: keep draining, drop the bytes
   }
 }

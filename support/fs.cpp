@@ -121,4 +121,18 @@ llvm::Expected<std::string> make_temp_dir(llvm::StringRef parent, llvm::StringRe
   return std::string(buf.data());
 }
 
+bool write_all(int fd, llvm::StringRef data) {
+  while (!data.empty()) {
+    ssize_t n = ::write(fd, data.data(), data.size());
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    if (n <= 0) {
+      return false;
+    }
+    data = data.drop_front(static_cast<size_t>(n));
+  }
+  return true;
+}
+
 }  // namespace kiln::fs

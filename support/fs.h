@@ -19,6 +19,9 @@ llvm::Error remove_all(llvm::StringRef path);
 bool exists(llvm::StringRef path);
 /// Joins path components with '/'.
 std::string join(llvm::StringRef a, llvm::StringRef b);
+/// Writes all of `data` to `fd`, retrying short writes and EINTR. Returns false
+/// (errno set) when a write fails or writes nothing. Thread-safe per fd.
+bool write_all(int fd, llvm::StringRef data);
 /// A new empty directory under `parent` named `prefix` + random suffix.
 llvm::Expected<std::string> make_temp_dir(llvm::StringRef parent, llvm::StringRef prefix);
 
