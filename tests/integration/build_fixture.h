@@ -19,6 +19,7 @@
 #include <vector>
 
 #include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
 
 #include "tests/testutil/testutil.h"
 
@@ -139,5 +140,26 @@ class BuildFixture {
  private:
   TempDir dir_{"kiln-build-test-"};
 };
+
+/// `kiln build -o type=local,dest=OUT ARGS...` in `f`, required to succeed.
+inline void build_to(const BuildFixture& f, const std::string& out,
+                     std::vector<std::string> args = {}) {
+  args.insert(args.begin(), {"-o", "type=local,dest=" + f.path(out)});
+  f.build_ok(args);
+}
+
+/// A file of a rootfs written by build_to() into OUT.
+inline std::string out_file(const BuildFixture& f, const std::string& out, const std::string& rel) {
+  return read_file(f.path(out) + "/" + rel);
+}
+
+/// `kiln inspect REF` in `f`'s store, required to succeed: the image's object.
+inline nlohmann::json inspect(const BuildFixture& f, const std::string& ref) {
+  Output o = kiln(f.root(), {"inspect", ref});
+  INFO(o.err);
+  REQUIRE(o.exit_code == 0);
+  auto j = nlohmann::json::parse(o.out);
+  return j.is_array() ? j[0] : j;
+}
 
 }  // namespace kiln::testutil

@@ -23,21 +23,8 @@ using kiln::testutil::StepCounter;
 
 namespace {
 
-nlohmann::json inspect(const BuildFixture& f, const std::string& ref) {
-  Output o = kiln::testutil::kiln(f.root(), {"inspect", ref});
-  INFO(o.err);
-  REQUIRE(o.exit_code == 0);
-  auto j = nlohmann::json::parse(o.out);
-  return j.is_array() ? j[0] : j;
-}
-
 std::string image_id(const BuildFixture& f, const std::string& ref) {
   return inspect(f, ref)["Id"].get<std::string>();
-}
-
-// A file of an image's rootfs written with `-o type=local,dest=DIR`.
-std::string local_file(const BuildFixture& f, const std::string& out, const std::string& rel) {
-  return kiln::testutil::read_file(f.path(out) + "/" + rel);
 }
 
 bool exists(const std::string& path) {
@@ -112,10 +99,10 @@ CMD ["cat /srv/app/greeting.txt"]
   CHECK(cfg["Cmd"] == nlohmann::json({"cat /srv/app/greeting.txt"}));
 
   f.build_ok({"-o", "type=local,dest=" + f.path("out"), "--build-arg", "GREETING=hi"});
-  CHECK(local_file(f, "out", "srv/app/greeting.txt") == "hi\n");
-  CHECK(local_file(f, "out", "srv/app/app.txt") == "app\n");
-  CHECK(local_file(f, "out", "opt/added.txt") == "app\n");
-  CHECK(local_file(f, "out", "srv/app/heredoc.txt") == "from-heredoc\n");
+  CHECK(out_file(f, "out", "srv/app/greeting.txt") == "hi\n");
+  CHECK(out_file(f, "out", "srv/app/app.txt") == "app\n");
+  CHECK(out_file(f, "out", "opt/added.txt") == "app\n");
+  CHECK(out_file(f, "out", "srv/app/heredoc.txt") == "from-heredoc\n");
 
   // The same build again: every step from the cache, nothing runs, same image.
   std::string id = image_id(f, "demo:1");
@@ -186,8 +173,8 @@ TEST_CASE("independent stages run at the same time", "[integration][build]") {
   f.file("Dockerfile", stage("one") + stage("two") +
                            "FROM busybox:local\nCOPY --from=one /one /\nCOPY --from=two /two /\n");
   f.build_ok({"-o", "type=local,dest=" + f.path("out")});
-  CHECK(local_file(f, "out", "one") == "one\n");
-  CHECK(local_file(f, "out", "two") == "two\n");
+  CHECK(out_file(f, "out", "one") == "one\n");
+  CHECK(out_file(f, "out", "two") == "two\n");
   auto s1 = counter.times("one-start"), e1 = counter.times("one-end");
   auto s2 = counter.times("two-start"), e2 = counter.times("two-end");
   REQUIRE(s1.size() == 1);
@@ -213,16 +200,16 @@ RUN --mount=type=bind,source=data,target=/ctx cat /ctx/input.txt > /ctx-copy.txt
 RUN --mount=type=tmpfs,target=/scratch sh -c 'echo temp > /scratch/t && cat /scratch/t > /tmpfs-ok'
 )");
   f.build_ok({"-o", "type=local,dest=" + f.path("out1")});
-  CHECK(local_file(f, "out1", "count") == "1\n");
-  CHECK(local_file(f, "out1", "copied.txt") == "from-stage\n");
-  CHECK(local_file(f, "out1", "ctx-copy.txt") == "from-context\n");
-  CHECK(local_file(f, "out1", "tmpfs-ok") == "temp\n");
+  CHECK(out_file(f, "out1", "count") == "1\n");
+  CHECK(out_file(f, "out1", "copied.txt") == "from-stage\n");
+  CHECK(out_file(f, "out1", "ctx-copy.txt") == "from-context\n");
+  CHECK(out_file(f, "out1", "tmpfs-ok") == "temp\n");
   CHECK(!exists(f.path("out1") + "/scratch/t"));
   CHECK(!exists(f.path("out1") + "/cache/log"));
   // The cache mount keeps its contents across builds (the RUN runs again because
   // BUST changes; --no-cache would start it empty, as BuildKit does).
   f.build_ok({"--build-arg", "BUST=2", "-o", "type=local,dest=" + f.path("out2")});
-  CHECK(local_file(f, "out2", "count") == "2\n");
+  CHECK(out_file(f, "out2", "count") == "2\n");
 }
 
 TEST_CASE("secrets are readable in RUN and absent from layers and history",
@@ -256,8 +243,8 @@ RUN --mount=type=secret,id=envtok,env=TOKEN sh -c 'test "${#TOKEN}" -eq 14 && ec
   args = {"-o", "type=local,dest=" + f.path("out")};
   args.insert(args.end(), secrets.begin(), secrets.end());
   f.build_ok(args, {"KILN_TEST_TOKEN=env-s3cr3t-42x"});
-  CHECK(local_file(f, "out", "checked") == "ok\n");
-  CHECK(local_file(f, "out", "checked-env") == "ok\n");
+  CHECK(out_file(f, "out", "checked") == "ok\n");
+  CHECK(out_file(f, "out", "checked-env") == "ok\n");
   CHECK(!exists(f.path("out") + "/run/secrets/token"));
 }
 
@@ -406,9 +393,9 @@ TEST_CASE("an unchanged COPY below a changed step reuses its layer, others apply
   CHECK(l1[2] == l2[2]);  // COPY big.bin: the same layer over a new base
   CHECK(l1[3] == l2[3]);  // COPY src
   // The result is what copying into the base gives; /etc keeps the base's files.
-  CHECK(local_file(f, "out2", "all") == "a\nb\nc\n2\n");
-  CHECK(local_file(f, "out2", "app/big.bin").size() == 200000);
-  std::string etc = local_file(f, "out2", "etc.list");
+  CHECK(out_file(f, "out2", "all") == "a\nb\nc\n2\n");
+  CHECK(out_file(f, "out2", "app/big.bin").size() == 200000);
+  std::string etc = out_file(f, "out2", "etc.list");
   CHECK(etc.find("passwd") != std::string::npos);
   CHECK(etc.find("conf") != std::string::npos);
   struct stat st {};
@@ -450,9 +437,9 @@ TEST_CASE("a COPY of an edited directory shares the unchanged files of its last 
   Output o =
       f.build_ok({"-t", "inc:2", "-o", "type=local,dest=" + f.path("out")}, {"KILN_TRACE=1"});
   CHECK(o.err.find("(19 files shared with the last one)") != std::string::npos);
-  CHECK(local_file(f, "out", "seen") == "file 0\nFILE 7\n");
-  CHECK(local_file(f, "out", "app/src/f7") == "FILE 7\n");
-  CHECK(local_file(f, "out", "app/src/f19") == "file 19\n");
+  CHECK(out_file(f, "out", "seen") == "file 0\nFILE 7\n");
+  CHECK(out_file(f, "out", "app/src/f7") == "FILE 7\n");
+  CHECK(out_file(f, "out", "app/src/f19") == "file 19\n");
 
   // The first image keeps its own files.
   Output first =

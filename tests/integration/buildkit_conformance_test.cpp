@@ -16,27 +16,9 @@ using kiln::testutil::run;
 
 namespace {
 
-std::string out_file(const BuildFixture& f, const std::string& out, const std::string& rel) {
-  return kiln::testutil::read_file(f.path(out) + "/" + rel);
-}
-
 bool exists(const std::string& path) {
   struct stat st {};
   return ::lstat(path.c_str(), &st) == 0;
-}
-
-/// `kiln build -o type=local,dest=OUT ARGS...`, required to succeed.
-void build_to(const BuildFixture& f, const std::string& out, std::vector<std::string> args = {}) {
-  args.insert(args.begin(), {"-o", "type=local,dest=" + f.path(out)});
-  f.build_ok(args);
-}
-
-nlohmann::json inspect(const BuildFixture& f, const std::string& ref) {
-  Output o = kiln::testutil::kiln(f.root(), {"inspect", ref});
-  INFO(o.err);
-  REQUIRE(o.exit_code == 0);
-  auto j = nlohmann::json::parse(o.out);
-  return j.is_array() ? j[0] : j;
 }
 
 /// The entries (`tar -tv` names) of the last layer of image `ref`.

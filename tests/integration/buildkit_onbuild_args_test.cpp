@@ -13,19 +13,6 @@ using kiln::testutil::BuildFixture;
 using kiln::testutil::Output;
 using kiln::testutil::run;
 
-namespace {
-
-std::string out_file(const BuildFixture& f, const std::string& out, const std::string& rel) {
-  return kiln::testutil::read_file(f.path(out) + "/" + rel);
-}
-
-void build_to(const BuildFixture& f, const std::string& out, std::vector<std::string> args = {}) {
-  args.insert(args.begin(), {"-o", "type=local,dest=" + f.path(out)});
-  f.build_ok(args);
-}
-
-}  // namespace
-
 TEST_CASE("ARG and ENV edge cases: defaults, trims, empty values, % in values",
           "[integration][buildkit]") {
   // BuildKit testDefaultEnvWithArgs, testEmptyStringArgInEnv, testEnvEmptyFormatting,
