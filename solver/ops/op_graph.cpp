@@ -1,6 +1,8 @@
 #include "solver/ops/op_graph.h"
 
 #include <cassert>
+#include <mutex>
+#include <utility>
 
 #include "solver/ops/op_impl.h"
 #include "support/error.h"
@@ -74,6 +76,9 @@ class OpVertex : public core::Vertex {
       return detail::file_cache_map(ctx_, v_);
     }
     core::CacheMap map;
+    if (auto* http = std::get_if<llb::HttpSource>(&v_.op())) {
+      return http_cache_map(*http);
+    }
     map.op_digest = op_key_digest(v_, ctx_);
     return map;
   }
@@ -101,8 +106,19 @@ class OpVertex : public core::Vertex {
       return std::make_shared<const SnapshotResult>(std::nullopt);
     }
     if (auto* http = std::get_if<llb::HttpSource>(&op)) {
-      return make_error("ADD from a URL (" + quote(http->url) +
-                        ") is not supported by this kiln yet");
+      std::shared_ptr<detail::HttpDownload> download;
+      {
+        std::lock_guard<std::mutex> lock(http_mu_);
+        download = std::exchange(http_download_, nullptr);
+      }
+      if (!download) {
+        auto fetched = detail::download_http(ctx_, *http, &ec.cancel());
+        if (!fetched) {
+          return fetched.takeError();
+        }
+        download = std::move(*fetched);
+      }
+      return detail::exec_http(ctx_, *http, *download);
     }
     if (std::holds_alternative<llb::ExecOp>(op)) {
       return detail::exec_run(ctx_, v_, ec, inputs);
@@ -110,10 +126,30 @@ class OpVertex : public core::Vertex {
     return detail::exec_file(ctx_, v_, ec, inputs);
   }
 
+  // As BuildKit does, the key of an http source is its content: without ADD
+  // --checksum the file is downloaded here and kept for exec().
+  llvm::Expected<core::CacheMap> http_cache_map(const llb::HttpSource& http) const {
+    core::CacheMap map;
+    if (http.checksum) {
+      map.op_digest = detail::http_cache_key(http, *http.checksum, std::nullopt);
+      return map;
+    }
+    auto download = detail::download_http(ctx_, http, nullptr);
+    if (!download) {
+      return download.takeError();
+    }
+    map.op_digest = detail::http_cache_key(http, (*download)->digest, (*download)->mtime);
+    std::lock_guard<std::mutex> lock(http_mu_);
+    http_download_ = std::move(*download);
+    return map;
+  }
+
   const llb::Vertex& v_;
   const SolveContext& ctx_;
   std::vector<const core::Vertex*> inputs_;
   std::unique_ptr<LinkLayerVertex> helper_;
+  mutable std::mutex http_mu_;
+  mutable std::shared_ptr<detail::HttpDownload> http_download_;
 };
 
 }  // namespace

@@ -1,6 +1,8 @@
 // Internal to solver/ops: the per-kind cache maps and execs behind OpVertex.
 #pragma once
 
+#include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -30,6 +32,28 @@ core::ContentDigestFn content_of(const SolveContext& ctx, std::vector<std::strin
 // source_ops.cpp
 llvm::Expected<core::ResultPtr> exec_image(const SolveContext& ctx, const llb::ImageSource& op);
 llvm::Expected<core::ResultPtr> exec_local(const SolveContext& ctx, const llb::LocalSource& op);
+
+// http_source.cpp
+/// A file downloaded for ADD from a URL, waiting under ROOT/tmp (removed with
+/// this object when no step took it).
+struct HttpDownload {
+  ~HttpDownload();
+  std::string dir;
+  std::string file;
+  Digest digest;
+  /// The server's Last-Modified, in Unix seconds.
+  std::optional<int64_t> mtime;
+};
+/// Downloads `op.url` (checked against `op.checksum` when set). `cancel` may be null.
+llvm::Expected<std::shared_ptr<HttpDownload>> download_http(const SolveContext& ctx,
+                                                            const llb::HttpSource& op,
+                                                            const CancelToken* cancel);
+/// The cache key of the http source: its content, file name, mode and time.
+Digest http_cache_key(const llb::HttpSource& op, const Digest& content,
+                      std::optional<int64_t> mtime);
+/// Lays `download` as the one file of a new snapshot on scratch.
+llvm::Expected<core::ResultPtr> exec_http(const SolveContext& ctx, const llb::HttpSource& op,
+                                          const HttpDownload& download);
 
 // exec_op.cpp
 llvm::Expected<core::CacheMap> exec_cache_map(const SolveContext& ctx, const llb::Vertex& v);

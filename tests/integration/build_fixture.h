@@ -57,6 +57,18 @@ class StepCounter {
     std::lock_guard lock(mu_);
     return static_cast<int>(times_[name].size());
   }
+  /// Answers GET `name` with `status`, `headers` (lines "Name: value") and `body`
+  /// from now on (else "200 OK" and "ok").
+  void respond(const std::string& name, const std::string& body,
+               const std::vector<std::string>& headers = {}, int status = 200) {
+    std::string reply = "HTTP/1.0 " + std::to_string(status) +
+                        " X\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
+    for (const auto& h : headers) {
+      reply += h + "\r\n";
+    }
+    std::lock_guard lock(mu_);
+    replies_[name] = reply + "\r\n" + body;
+  }
   /// Times of the requests for `name`, oldest first.
   std::vector<std::chrono::steady_clock::time_point> times(const std::string& name) {
     std::lock_guard lock(mu_);
@@ -85,13 +97,23 @@ class StepCounter {
       }
       auto sp = req.find(' ');
       auto sp2 = req.find(' ', sp + 1);
+      std::string reply = "HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok";
       if (sp != std::string::npos && sp2 != std::string::npos) {
         std::string path = req.substr(sp + 2, sp2 - sp - 2);
         std::lock_guard lock(mu_);
         times_[path].push_back(std::chrono::steady_clock::now());
+        if (auto it = replies_.find(path); it != replies_.end()) {
+          reply = it->second;
+        }
       }
-      const char reply[] = "HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok";
-      (void)!::write(c, reply, sizeof(reply) - 1);
+      size_t sent = 0;
+      while (sent < reply.size()) {
+        ssize_t n = ::write(c, reply.data() + sent, reply.size() - sent);
+        if (n <= 0) {
+          break;
+        }
+        sent += static_cast<size_t>(n);
+      }
       ::close(c);
     }
   }
@@ -101,6 +123,7 @@ class StepCounter {
   std::atomic<bool> stop_{false};
   std::mutex mu_;
   std::map<std::string, std::vector<std::chrono::steady_clock::time_point>> times_;
+  std::map<std::string, std::string> replies_;
   std::thread thread_;
 };
 
