@@ -68,21 +68,15 @@ std::string default_dockerfile(const std::string& context) {
 
 llvm::Expected<BuildInput> load_input(const BuildFlags& flags) {
   std::string path = flags.file.empty() ? default_dockerfile(flags.context) : flags.file;
-  std::string text;
-  if (path == "-") {
-    text.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
-  } else {
-    auto read = fs::read_file(path);
-    if (!read) {
-      return read.takeError();
-    }
-    text = std::move(*read);
+  auto text = frontend::read_dockerfile(path);
+  if (!text) {
+    return text.takeError();
   }
   std::string name = path == "-" ? "Dockerfile" : llvm::StringRef(path).rsplit('/').second.str();
   if (name.empty()) {
     name = path;
   }
-  auto dockerfile = frontend::parse_dockerfile(text, name);
+  auto dockerfile = frontend::parse_dockerfile(*text, name);
   if (!dockerfile) {
     return dockerfile.takeError();
   }

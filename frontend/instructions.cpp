@@ -286,6 +286,9 @@ llvm::Expected<Command> parse_command(const Ast& ast, const Node& node) {
 }
 
 llvm::Expected<Dockerfile> parse_dockerfile(llvm::StringRef text, llvm::StringRef file_name) {
+  if (text.size() > kMaxDockerfileSize) {
+    return make_error(dockerfile_too_large(file_name));
+  }
   auto ast = parse_ast(text, file_name);
   if (!ast) {
     return ast.takeError();

@@ -240,8 +240,18 @@ llvm::Expected<Command> parse_command(const Ast& ast, const Node& node);
 /// Converts a FROM node.
 llvm::Expected<FromCmd> parse_from(const Ast& ast, const Node& node);
 
+/// The largest Dockerfile read (BuildKit's limit: 16 MiB).
+constexpr size_t kMaxDockerfileSize = size_t{16} << 20;
+
+/// Reads the Dockerfile at `path` ("-": standard input), refusing one larger than
+/// kMaxDockerfileSize before reading past it (`-f /dev/zero` ends, too).
+llvm::Expected<std::string> read_dockerfile(llvm::StringRef path);
+/// The error text for a Dockerfile `path` over the limit.
+std::string dockerfile_too_large(llvm::StringRef path);
+
 /// Parses `text` (the contents of `file_name`) into stages: parse_ast, then each
-/// node's command. Fails on the first error, as a SourceError with the lines.
+/// node's command. Fails on the first error, as a SourceError with the lines, and
+/// on text larger than kMaxDockerfileSize.
 llvm::Expected<Dockerfile> parse_dockerfile(llvm::StringRef text, llvm::StringRef file_name);
 
 /// Expands one word (used for mount values); null means "no expansion".

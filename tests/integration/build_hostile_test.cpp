@@ -68,3 +68,34 @@ TEST_CASE("build --check shows at most 1 KB of a long line", "[integration][buil
   std::string shown = "CMD echo " + std::string(100000, 'x');
   CHECK(o.out.find("   2 | >>> " + shown.substr(0, 1024) + "...\n") != std::string::npos);
 }
+
+TEST_CASE("a Dockerfile over 16 MiB is refused, also from /dev/zero and standard input",
+          "[integration][build][hostile]") {
+  // BuildKit testDockerfileTooLarge: comment lines padded past the 16 MiB read limit.
+  BuildFixture f;
+  std::string line = "# " + std::string(4096, 'x') + "\n";
+  std::string text = "FROM busybox:local\n";
+  while (text.size() <= (17u << 20)) {
+    text += line;
+  }
+  f.file("Dockerfile", text);
+  Output o = f.build({});
+  CHECK(o.exit_code == 1);
+  CHECK_THAT(o.err, Catch::Contains("Dockerfile exceeds maximum allowed size of 16777216 bytes: " +
+                                    f.ctx() + "/Dockerfile"));
+  // An endless file ends at the limit rather than filling memory.
+  Output zero = f.build({"-f", "/dev/zero"});
+  CHECK(zero.exit_code == 1);
+  CHECK_THAT(zero.err, Catch::Contains("Dockerfile exceeds maximum allowed size"));
+  Output piped =
+      kiln::testutil::run({KILN_BINARY, "--root", f.root(), "build", "-f", "-", f.ctx()}, text);
+  CHECK(piped.exit_code == 1);
+  CHECK_THAT(piped.err,
+             Catch::Contains("Dockerfile exceeds maximum allowed size of 16777216 bytes: "
+                             "standard input"));
+  // Exactly at the limit is still read (and parsed): 19 + (16 MiB - 20) + 1 bytes.
+  f.file("Dockerfile", "FROM busybox:local\n" + std::string((16u << 20) - 20, '#') + "\n");
+  Output ok = f.build({});
+  INFO(ok.err.substr(0, 500));
+  CHECK(ok.exit_code == 0);
+}
