@@ -259,6 +259,15 @@ struct Copier {
       if (auto err = copy_file_data(from, dst, st.st_mode)) {
         return err;
       }
+    } else if (S_ISSOCK(st.st_mode)) {
+      // A socket is copied as an empty regular file, as BuildKit's file sync does.
+      int fd = ::open(dst.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+      if (fd < 0) {
+        return make_io_error("create", dst, errno);
+      }
+      ::close(fd);
+      st.st_mode = S_IFREG | (st.st_mode & 07777);
+      st.st_size = 0;
     } else if (::mknod(dst.c_str(), st.st_mode, st.st_rdev) != 0) {
       return make_io_error("create node", dst, errno);
     }

@@ -3,6 +3,13 @@
 // busybox base with kiln's own Dockerfiles. tests/integration/BUILDKIT_TESTS.md maps each
 // BuildKit test to the test here (or elsewhere) that covers it.
 
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <algorithm>
+
 #include <catch2/catch.hpp>
 
 #include "tests/integration/build_fixture.h"
@@ -130,4 +137,30 @@ TEST_CASE("a global ARG SOURCE_DATE_EPOCH default sets the image time, a --build
   Output bad = f.build({});
   CHECK(bad.exit_code == 1);
   CHECK(bad.err.find("error: invalid SOURCE_DATE_EPOCH 'not-a-timestamp'\n") != std::string::npos);
+}
+
+TEST_CASE("a socket in the context is copied as an empty regular file", "[integration][buildkit]") {
+  // BuildKit testCopySocket.
+  BuildFixture f;
+  f.file("Dockerfile", "FROM scratch\nCOPY . /\n");
+  int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  REQUIRE(fd >= 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::string path = f.ctx() + "/socket.sock";
+  REQUIRE(path.size() < sizeof(addr.sun_path));
+  std::copy(path.begin(), path.end(), addr.sun_path);
+  REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0);
+  ::close(fd);
+  ::chmod(path.c_str(), 0600);
+  f.build_ok({"-o", "type=local,dest=" + f.path("out")});
+  struct stat st {};
+  REQUIRE(::lstat(f.path("out/socket.sock").c_str(), &st) == 0);
+  CHECK(S_ISREG(st.st_mode));
+  CHECK(st.st_size == 0);
+  CHECK((st.st_mode & 07777) == 0600);
+  // And in the image's layer too (not dropped by the layer tar).
+  f.build_ok({"-t", "sock:1", "-o", "type=tar,dest=" + f.path("img.tar")});
+  CHECK(run({"sh", "-c", "tar -tvf " + f.path("img.tar") + " | grep socket.sock"})
+            .out.find("-rw-------") == 0);
 }
