@@ -1,0 +1,104 @@
+// build(): one build under the store's shared lease (so that no collection
+// removes what it uses), its retry after evicting unused cache when a step
+// runs out of space, and the automatic collection after it (cache/gc_config.h).
+#include <llvm/ADT/StringExtras.h>
+
+#include "builder/build_attempt.h"
+#include "cache/gc_config.h"
+#include "cache/gc_lock.h"
+#include "support/error.h"
+#include "support/fs.h"
+#include "support/trace.h"
+
+namespace kiln::builder {
+namespace {
+
+/// Everything unused goes, least recently used first, whatever the policies
+/// say; what this process's build has made so far stays (chains_in_use()).
+llvm::Error evict_unused(const std::string& root) {
+  auto lease = cache::StoreLease::acquire_exclusive(root);
+  if (!lease) {
+    return lease.takeError();
+  }
+  auto images = cache::ImageStore::open(root);
+  if (!images) {
+    return images.takeError();
+  }
+  cache::GcPolicy policy;
+  policy.all = true;
+  return cache::collect_garbage(**images, policy).takeError();
+}
+
+/// The automatic collection after a build (throttled: cheap when nothing is due).
+void collect_after_build(const std::string& root, BuildEvents& events) {
+  auto lease = cache::StoreLease::acquire_exclusive(root);
+  if (!lease) {
+    events.warning("garbage collection: " + error_message(lease.takeError()));
+    return;
+  }
+  auto images = cache::ImageStore::open(root);
+  if (!images) {
+    events.warning("garbage collection: " + error_message(images.takeError()));
+    return;
+  }
+  auto report = cache::run_auto_gc(**images);
+  if (!report) {
+    events.warning("garbage collection: " + error_message(report.takeError()));
+    return;
+  }
+  if (report->over_cap) {
+    events.warning("the store at " + quote(root) + " uses " +
+                   std::to_string(report->report.total_after) + " bytes, above its maxUsedSpace (" +
+                   std::to_string(report->hard_cap) +
+                   " bytes): images, containers and running builds use the rest");
+  }
+}
+
+}  // namespace
+
+bool mentions_enospc(const std::string& message, const std::vector<std::string>& lines) {
+  auto says = [](llvm::StringRef text) {
+    return text.contains_insensitive("no space left on device");
+  };
+  return says(message) || std::any_of(lines.begin(), lines.end(), says);
+}
+
+llvm::Expected<BuildResult> build(const BuildRequest& request, BuildEvents& events) {
+  if (auto err = fs::make_dirs(request.root, 0700)) {
+    return err;
+  }
+  std::optional<llvm::Expected<BuildResult>> result;
+  {
+    auto lease = cache::StoreLease::acquire_shared(request.root);
+    if (!lease) {
+      return lease.takeError();
+    }
+    trace("store lease taken");
+    BuildAttempt attempt;
+    attempt.last_try = false;
+    result.emplace(build_in_store(request, events, attempt));
+    if (!*result && attempt.out_of_space) {
+      llvm::consumeError(result->takeError());
+      lease->release();
+      if (auto err = evict_unused(request.root)) {
+        cache::forget_chains_in_use();
+        return err;
+      }
+      auto again = cache::StoreLease::acquire_shared(request.root);
+      if (!again) {
+        cache::forget_chains_in_use();
+        return again.takeError();
+      }
+      *lease = std::move(*again);
+      attempt = BuildAttempt{};
+      result.emplace(build_in_store(request, events, attempt));
+    }
+    cache::forget_chains_in_use();
+  }
+  if (*result) {
+    collect_after_build(request.root, events);
+  }
+  return std::move(*result);
+}
+
+}  // namespace kiln::builder
