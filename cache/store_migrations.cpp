@@ -64,6 +64,7 @@ CREATE TABLE cache_keys (
 //     singly-linked entries and its multiply-linked files as "ino:bytes,...");
 //     a row whose inode differs from the directory's is measured again.
 //   config_chains: the layer chain IDs of an image config, space-separated.
+//   layer_sizes: the uncompressed size of a layer (its tar), by DiffID.
 constexpr const char* kGcV3 = R"sql(
 ALTER TABLE cache_keys ADD COLUMN last_used INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE cache_keys ADD COLUMN use_count INTEGER NOT NULL DEFAULT 0;
@@ -80,6 +81,10 @@ CREATE TABLE snapshot_usage (
 CREATE TABLE config_chains (
   config TEXT PRIMARY KEY,
   chains TEXT NOT NULL
+);
+CREATE TABLE layer_sizes (
+  diff_id TEXT PRIMARY KEY,
+  size INTEGER NOT NULL
 );
 )sql";
 
