@@ -164,6 +164,12 @@ llvm::Expected<int> run_df(const GlobalOptions& globals, const DfFlags& flags) {
     rows.push_back(row_json(row));
   }
   std::string format = flags.format.empty() ? "table" : flags.format;
+  if (format == "json") {
+    for (const auto& row : rows) {
+      std::cout << row.dump() << "\n";
+    }
+    return 0;
+  }
   if (format == "table") {
     std::vector<std::vector<std::string>> table{{"TYPE", "TOTAL", "ACTIVE", "SIZE", "RECLAIMABLE"}};
     for (const auto& row : report->rows) {
