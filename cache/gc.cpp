@@ -362,6 +362,7 @@ llvm::Expected<GcReport> collect_garbage(ImageStore& images, const GcPolicy& pol
   if (!after) {
     return after.takeError();
   }
+  drop_dangling_rows(images, *after);
   report.total_after = after->total;
   return report;
 }
