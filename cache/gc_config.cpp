@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -111,6 +112,15 @@ llvm::Expected<GcPolicy> parse_policy(const toml::table& t, const Limits& defaul
     }
   }
   return p;
+}
+
+/// Bytes in use on the file system of `path` (by anyone).
+llvm::Expected<int64_t> fs_used_bytes(const std::string& path) {
+  struct statvfs st {};
+  if (::statvfs(path.c_str(), &st) != 0) {
+    return make_io_error("statvfs", path, errno);
+  }
+  return static_cast<int64_t>(st.f_blocks - st.f_bfree) * static_cast<int64_t>(st.f_frsize);
 }
 
 int64_t mtime_of(const std::string& path) {
@@ -287,21 +297,34 @@ llvm::Expected<AutoGcReport> run_auto_gc(ImageStore& images) {
   if (!config->enabled) {
     return out;
   }
-  auto usage = measure_store(images);
-  if (!usage) {
-    return usage.takeError();
-  }
-  bool over = false;
   bool timed = false;
+  int64_t tightest = 0;  // the smallest maxUsedSpace of the policies without type filters
+  bool low_free = false;
   for (const GcPolicy& p : config->policies) {
-    over = over ||
-           (p.max_used_space > 0 && usage->total > p.max_used_space && p.filters.types.empty()) ||
-           (p.min_free_space > 0 && space->first < p.min_free_space);
     timed = timed || p.keep_duration > 0 || p.filters.until || !p.filters.types.empty();
+    if (p.max_used_space > 0 && p.filters.types.empty() &&
+        (tightest == 0 || p.max_used_space < tightest)) {
+      tightest = p.max_used_space;
+    }
+    low_free = low_free || (p.min_free_space > 0 && space->first < p.min_free_space);
   }
   std::string stamp = fs::join(root, "gc.last");
   int64_t now = std::time(nullptr);
   bool timed_due = timed && now - mtime_of(stamp) >= kTimedInterval;
+  // The store is part of its file system: when all that the file system holds
+  // is within the limits, so is the store, and nothing needs measuring.
+  auto fs_used = fs_used_bytes(root);
+  if (!fs_used) {
+    return fs_used.takeError();
+  }
+  if (!timed_due && !low_free && (tightest == 0 || *fs_used <= tightest)) {
+    return out;
+  }
+  auto usage = measure_store(images);
+  if (!usage) {
+    return usage.takeError();
+  }
+  bool over = low_free || (tightest > 0 && usage->total > tightest);
   if (!over && !timed_due) {
     out.report.total_before = out.report.total_after = usage->total;
     return out;

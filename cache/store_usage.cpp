@@ -587,11 +587,11 @@ void measure_cache_dirs(const std::string& root, dev_t dev, Seen& seen, StoreUsa
 
 }  // namespace
 
-void add_with_ancestors(const StoreUsage& usage, const Digest& snapshot, std::set<Digest>& out) {
-  std::map<Digest, const SnapshotUsage*> by_chain;
-  for (const SnapshotUsage& s : usage.snapshots) {
-    by_chain[s.chain] = &s;
-  }
+namespace {
+
+using SnapshotIndex = std::map<Digest, const SnapshotUsage*>;
+
+void add_ancestors(const SnapshotIndex& by_chain, const Digest& snapshot, std::set<Digest>& out) {
   std::vector<Digest> todo{snapshot};
   while (!todo.empty()) {
     Digest d = todo.back();
@@ -609,6 +609,16 @@ void add_with_ancestors(const StoreUsage& usage, const Digest& snapshot, std::se
       }
     }
   }
+}
+
+}  // namespace
+
+void add_with_ancestors(const StoreUsage& usage, const Digest& snapshot, std::set<Digest>& out) {
+  SnapshotIndex by_chain;
+  for (const SnapshotUsage& s : usage.snapshots) {
+    by_chain[s.chain] = &s;
+  }
+  add_ancestors(by_chain, snapshot, out);
 }
 
 int64_t disk_usage(llvm::StringRef path, std::set<std::pair<uint64_t, uint64_t>>& seen) {
@@ -647,6 +657,10 @@ llvm::Expected<StoreUsage> measure_store(ImageStore& images, StoreAccess access)
   for (SnapshotUsage& s : usage.snapshots) {
     snap_by_chain[s.chain] = &s;
   }
+  SnapshotIndex index;
+  for (const SnapshotUsage& s : usage.snapshots) {
+    index[s.chain] = &s;
+  }
   for (const ContainerUsage& c : usage.containers) {
     for (const Digest& chain : c.chains) {
       auto it = snap_by_chain.find(chain);
@@ -660,12 +674,12 @@ llvm::Expected<StoreUsage> measure_store(ImageStore& images, StoreAccess access)
       }
     }
     if (!c.chains.empty()) {
-      add_with_ancestors(usage, c.chains.back(), usage.container_chains);
+      add_ancestors(index, c.chains.back(), usage.container_chains);
     }
   }
   for (const ImageUsage& image : usage.images) {
     if (!image.chains.empty()) {
-      add_with_ancestors(usage, image.chains.back(), usage.image_chains);
+      add_ancestors(index, image.chains.back(), usage.image_chains);
     }
   }
   // Everything else at the top: kiln.db, locks, the stat cache, tmp/, runc/.
