@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <map>
 #include <memory>
+#include <unordered_map>
 
 #include "cache/snapshot.h"
 #include "oci/image_config.h"
@@ -314,7 +315,7 @@ llvm::Error measure_snapshots(StoreDb& db, StoreAccess access, const std::string
 
 llvm::Error measure_blobs(ImageStore& images, const std::string& root, dev_t dev, Seen& seen,
                           StoreUsage& usage) {
-  std::map<std::string, int> refs;
+  std::unordered_map<std::string, int> refs;
   auto st = images.db().prepare("SELECT blob, COUNT(*) FROM blob_refs GROUP BY blob");
   if (!st) {
     return st.takeError();
@@ -459,7 +460,7 @@ llvm::Error measure_images(ImageStore& images, StoreAccess access, StoreUsage& u
     }
     known[st->text(0)] = st->text(1);
   }
-  std::map<std::string, std::vector<std::string>> blobs_of;
+  std::unordered_map<std::string, std::vector<std::string>> blobs_of;
   auto refs = images.db().prepare("SELECT manifest, blob FROM blob_refs");
   if (!refs) {
     return refs.takeError();
@@ -474,7 +475,7 @@ llvm::Error measure_images(ImageStore& images, StoreAccess access, StoreUsage& u
     }
     blobs_of[refs->text(0)].push_back(refs->text(1));
   }
-  std::map<std::string, const BlobUsage*> blob_by_digest;
+  std::unordered_map<std::string, const BlobUsage*> blob_by_digest;
   for (const BlobUsage& b : usage.blobs) {
     blob_by_digest[b.digest.str()] = &b;
   }
