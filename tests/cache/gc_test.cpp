@@ -168,6 +168,14 @@ TEST_CASE("a collection removes the least recently used leaves first and keeps w
   CHECK(s.has(a));
   CHECK(s.has(d));
 
+  // A filter by ID takes only that record (d has no dependents; a has one).
+  GcPolicy by_id;
+  by_id.filters.ids = {cache_record_id(a).substr(0, 6)};
+  auto none = collect_garbage(s.images(), by_id);
+  REQUIRE(static_cast<bool>(none));
+  CHECK(none->removed.empty());
+  CHECK(s.has(a));
+
   // A chain this process uses stays with its ancestors, whatever the policy.
   note_chain_in_use(d);
   auto third = collect_garbage(s.images(), GcPolicy{});

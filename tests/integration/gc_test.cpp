@@ -3,6 +3,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <nlohmann/json.hpp>
+
 #include "cache/image_store.h"
 #include "cache/store_usage.h"
 #include "tests/integration/gc_fixture.h"
@@ -95,7 +97,7 @@ TEST_CASE("builder prune removes exactly what no image or container uses, and sa
   Output second = s.kiln({"builder", "prune", "-f"});
   require_ok(second);
   CHECK(kiln::testutil::reclaimed(second.out) < 65536);
-  // -a takes the cache of the image too (it is rebuilt from its blobs), never the container's.
+  // -a takes cache mounts and history too, never what an image or container lies on.
   Output all = s.kiln({"builder", "prune", "-a", "-f"});
   require_ok(all);
   require_ok(s.kiln({"start", "user"}));
@@ -164,4 +166,35 @@ TEST_CASE("images shows the uncompressed size of imported and built images alike
   require_ok(images);
   int64_t shown = kiln::testutil::parse_human(images.out.substr(0, images.out.find('\n')));
   CHECK(std::abs(shown - tar) <= tar / 100);
+}
+
+TEST_CASE("system check finds a corrupt blob and --repair removes it and what needs it",
+          "[integration][gc][check]") {
+  GcStore s;
+  require_ok(s.build(s.context("c", random_layer("c", 1)), {"-t", "c:1"}));
+  Output clean = s.kiln({"system", "check", "--deep"});
+  INFO(clean.out);
+  CHECK(clean.exit_code == 0);
+  CHECK(clean.out.find(": no problems\n") != std::string::npos);
+  // Corrupt the layer blob of c:1's RUN step.
+  auto inspect = nlohmann::json::parse(s.kiln({"inspect", "c:1"}).out);
+  std::string diff_id = inspect[0]["RootFS"]["Layers"].back().get<std::string>();
+  std::string blob = s.root() + "/blobs/sha256/" + diff_id.substr(7);
+  kiln::testutil::write_file(blob, "not a layer");
+  Output found = s.kiln({"system", "check"});
+  CHECK(found.exit_code == 1);
+  CHECK(found.out.find("blob " + diff_id + ": content does not match its digest\n") !=
+        std::string::npos);
+  CHECK(found.out.find("(run with --repair to fix)") != std::string::npos);
+  Output repaired = s.kiln({"system", "check", "--repair"});
+  INFO(repaired.out);
+  CHECK(repaired.exit_code == 0);
+  CHECK(repaired.out.find("blob " + diff_id + ": content does not match its digest (repaired)") !=
+        std::string::npos);
+  CHECK(repaired.out.find("its blob " + diff_id + " is missing (repaired)") != std::string::npos);
+  CHECK(s.kiln({"system", "check"}).exit_code == 0);
+  CHECK(s.kiln({"inspect", "c:1"}).exit_code != 0);
+  // The build makes it again.
+  require_ok(s.build(s.context("c", random_layer("c", 1)), {"-t", "c:1"}));
+  require_ok(s.kiln({"run", "--rm", "c:1", "test", "-s", "/data-c"}));
 }
