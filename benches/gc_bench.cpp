@@ -151,17 +151,19 @@ void make_store(const std::string& root, int count, int layers) {
 
 double auto_gc_ms(const std::string& root) {
   std::vector<double> times;
-  for (int i = 0; i < 20; ++i) {
+  for (int i = -1; i < 20; ++i) {  // the first runs the time-based policies: not counted
     double start = now();
     {
       auto lease = must(cache::StoreLease::acquire_exclusive(root), "lease");
       auto images = must(cache::ImageStore::open(root), "open store");
       auto report = must(cache::run_auto_gc(*images), "auto gc");
-      if (report.ran) {
+      if (report.ran && i >= 0) {
         std::fprintf(stderr, "gc_bench: the collection ran (store over its limits?)\n");
       }
     }
-    times.push_back((now() - start) * 1000);
+    if (i >= 0) {
+      times.push_back((now() - start) * 1000);
+    }
   }
   return median(times);
 }

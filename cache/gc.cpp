@@ -319,7 +319,7 @@ llvm::Expected<GcReport> collect_garbage(ImageStore& images, const GcPolicy& pol
   Collector collector(images, policy, report);
   const std::string& root = images.content().root();
   bool limited = policy.max_used_space > 0 || policy.min_free_space > 0;
-  for (int round = 0; round < 8; ++round) {
+  for (int round = 0; round < 10000; ++round) {  // until under the limits or stuck
     auto usage = measure_store(images);
     if (!usage) {
       return usage.takeError();

@@ -60,7 +60,8 @@ void fill_rows(DiskUsageReport& report) {
     report.build_cache.push_back(
         {d.id.substr(0, 12), d.type, d.size, d.last_used, d.last_used, 0, false, false});
   }
-  report.build_cache.push_back({"metadata", "internal", s.internal, 0, 0, 0, true, true});
+  // kiln.db, locks, the stat cache, temp files: in use, never removed.
+  report.build_cache.push_back({"metadata", "internal", s.internal, 0, 0, 0, false, true});
   images.size = image_bytes;
   images.reclaimable = std::max<int64_t>(0, image_bytes - image_active_bytes);
   for (const auto& c : report.containers) {
