@@ -15,7 +15,7 @@ namespace {
 
 /// Everything unused goes, least recently used first, whatever the policies
 /// say; what this process's build has made so far stays (chains_in_use()).
-llvm::Error evict_unused(const std::string& root) {
+llvm::Expected<cache::GcReport> evict_unused(const std::string& root) {
   auto lease = cache::StoreLease::acquire_exclusive(root);
   if (!lease) {
     return lease.takeError();
@@ -26,7 +26,7 @@ llvm::Error evict_unused(const std::string& root) {
   }
   cache::GcPolicy policy;
   policy.all = true;
-  return cache::collect_garbage(**images, policy).takeError();
+  return cache::collect_garbage(**images, policy);
 }
 
 /// The automatic collection after a build (throttled: cheap when nothing is due).
@@ -80,10 +80,15 @@ llvm::Expected<BuildResult> build(const BuildRequest& request, BuildEvents& even
     if (!*result && attempt.out_of_space) {
       llvm::consumeError(result->takeError());
       lease->release();
-      if (auto err = evict_unused(request.root)) {
+      auto evicted = evict_unused(request.root);
+      if (!evicted) {
         cache::forget_chains_in_use();
-        return err;
+        return evicted.takeError();
       }
+      events.warning("a step ran out of space in the store at " + quote(request.root) +
+                     ": evicted " + std::to_string(evicted->removed.size()) +
+                     " unused build cache records (" + std::to_string(evicted->reclaimed()) +
+                     " bytes) and ran the build again");
       auto again = cache::StoreLease::acquire_shared(request.root);
       if (!again) {
         cache::forget_chains_in_use();

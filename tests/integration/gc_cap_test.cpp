@@ -66,6 +66,7 @@ TEST_CASE("a build on a nearly full file system evicts unused cache and succeeds
       s.build(s.context("new", "FROM busybox:local\nRUN head -c 80000000 /dev/urandom > /new\n"),
               {"-t", "new:1"});
   require_ok(o);
+  CHECK(o.err.find("a step ran out of space in the store at") != std::string::npos);
   require_ok(s.kiln({"run", "--rm", "new:1", "test", "-s", "/new"}));
   // With nothing left to evict, the step fails and says which one and why.
   Output full =
