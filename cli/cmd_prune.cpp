@@ -157,11 +157,29 @@ llvm::Expected<int> run_image_prune(const GlobalOptions& globals, const ImagePru
   return 0;
 }
 
-llvm::Expected<int> run_container_prune(const GlobalOptions& globals, bool force) {
-  if (!force && !confirm("WARNING! This will remove all stopped containers.\n")) {
+struct ContainerPruneFlags {
+  bool force = false;
+  std::vector<std::string> filters;
+};
+
+llvm::Expected<int> run_container_prune(const GlobalOptions& globals,
+                                        const ContainerPruneFlags& f) {
+  std::optional<int64_t> until;
+  for (const auto& text : f.filters) {
+    auto [key, value] = llvm::StringRef(text).split('=');
+    if (key != "until") {
+      return llvm::make_error<UsageError>("invalid filter " + quote(key) + " (choose from until)");
+    }
+    auto d = cache::parse_duration(value);
+    if (!d) {
+      return llvm::make_error<UsageError>(error_message(d.takeError()));
+    }
+    until = *d;
+  }
+  if (!f.force && !confirm("WARNING! This will remove all stopped containers.\n")) {
     return 0;
   }
-  auto report = containers::prune_containers(globals.root);
+  auto report = containers::prune_containers(globals.root, until);
   if (!report) {
     return report.takeError();
   }
@@ -196,10 +214,11 @@ CommandBody setup_image(CLI::App& sub, const GlobalOptions& globals) {
 
 CommandBody setup_container(CLI::App& sub, const GlobalOptions& globals) {
   sub.require_subcommand(1);
-  auto force = std::make_shared<bool>(false);
+  auto f = std::make_shared<ContainerPruneFlags>();
   CLI::App* prune = sub.add_subcommand("prune", "Remove all stopped containers");
-  prune->add_flag("-f,--force", *force, "Do not prompt for confirmation");
-  return [&globals, force]() { return run_container_prune(globals, *force); };
+  prune->add_flag("-f,--force", f->force, "Do not prompt for confirmation");
+  prune->add_option("--filter", f->filters, "Provide filter values (e.g. \"until=24h\")");
+  return [&globals, f]() { return run_container_prune(globals, *f); };
 }
 
 CommandRegistration builder_reg{{"builder", "Manage builds (prune)", setup_builder, 81}};
