@@ -30,16 +30,32 @@ llvm::Expected<cache::GcReport> evict_unused(const std::string& root) {
 }
 
 /// The automatic collection after a build (throttled: cheap when nothing is due).
+/// While other builds run, a collection would wait for them all: it is left to
+/// the last build to end, unless the store is above its hard cap.
 void collect_after_build(const std::string& root, BuildEvents& events) {
-  auto lease = cache::StoreLease::acquire_exclusive(root);
-  if (!lease) {
-    events.warning("garbage collection: " + error_message(lease.takeError()));
-    return;
-  }
   auto images = cache::ImageStore::open(root);
   if (!images) {
     events.warning("garbage collection: " + error_message(images.takeError()));
     return;
+  }
+  auto free = cache::StoreLease::try_exclusive(root);
+  if (!free) {
+    events.warning("garbage collection: " + error_message(free.takeError()));
+    return;
+  }
+  std::optional<cache::StoreLease> lease = std::move(*free);
+  if (!lease) {
+    auto over = cache::over_hard_cap(**images);
+    if (!over || !*over) {
+      llvm::consumeError(over ? llvm::Error::success() : over.takeError());
+      return;
+    }
+    auto wait = cache::StoreLease::acquire_exclusive(root);
+    if (!wait) {
+      events.warning("garbage collection: " + error_message(wait.takeError()));
+      return;
+    }
+    lease.emplace(std::move(*wait));
   }
   auto report = cache::run_auto_gc(**images);
   if (!report) {

@@ -282,6 +282,33 @@ llvm::Expected<GcConfig> load_gc_config(llvm::StringRef root, int64_t fs_size) {
   return config;
 }
 
+llvm::Expected<bool> over_hard_cap(ImageStore& images) {
+  const std::string& root = images.content().root();
+  auto space = fs_space(root);
+  if (!space) {
+    return space.takeError();
+  }
+  auto config = load_gc_config(root, space->second);
+  if (!config) {
+    return config.takeError();
+  }
+  if (!config->enabled || config->hard_cap == 0) {
+    return false;
+  }
+  auto fs_used = fs_used_bytes(root);
+  if (!fs_used) {
+    return fs_used.takeError();
+  }
+  if (*fs_used <= config->hard_cap) {
+    return false;
+  }
+  auto usage = measure_store(images, StoreAccess::read_only);
+  if (!usage) {
+    return usage.takeError();
+  }
+  return usage->total > config->hard_cap;
+}
+
 llvm::Expected<AutoGcReport> run_auto_gc(ImageStore& images) {
   AutoGcReport out;
   const std::string& root = images.content().root();

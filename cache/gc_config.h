@@ -68,6 +68,11 @@ struct AutoGcReport {
   bool over_cap = false;
 };
 
+/// Whether the store of `images` is above the hard cap of ROOT/store.toml (false
+/// without one, or when GC is disabled). Cheap when the whole file system is
+/// below the cap; takes no lease (measuring is safe beside builds).
+llvm::Expected<bool> over_hard_cap(ImageStore& images);
+
 /// The collection after a build: runs the policies of ROOT/store.toml over the
 /// store of `images`. The caller holds the exclusive StoreLease. Cheap when
 /// nothing is to be done (one measure of the store, which remembers sizes).

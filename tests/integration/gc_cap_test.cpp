@@ -126,3 +126,23 @@ TEST_CASE("prunes running beside 5 builds: every build succeeds and system check
   INFO(check.out);
   CHECK(check.exit_code == 0);
 }
+
+TEST_CASE("a build beside a longer one ends without waiting for it to collect",
+          "[integration][gc]") {
+  GcStore s;
+  std::atomic<bool> long_done{false};
+  std::string slow = s.context("slow", "FROM busybox:local\nRUN sleep 8\n");
+  std::string quick = s.context("quick", "FROM busybox:local\nRUN echo quick > /q\n");
+  std::thread other([&] {
+    Output o = s.build(slow, {"-t", "slow:1"});
+    INFO(o.err);
+    CHECK(o.exit_code == 0);
+    long_done = true;
+  });
+  std::this_thread::sleep_for(std::chrono::seconds(2));  // the slow build holds the store
+  Output o = s.build(quick, {"-t", "quick:1"});
+  bool waited = long_done;
+  other.join();
+  require_ok(o);
+  CHECK_FALSE(waited);
+}
