@@ -59,6 +59,9 @@ TEST_CASE("system df adds up to du of the store", "[integration][gc]") {
   auto usage = kiln::cache::measure_store(**images, kiln::cache::StoreAccess::read_only);
   REQUIRE(static_cast<bool>(usage));
   CHECK(usage->total == du_bytes(s.root()));
+  Output tmpl = s.kiln({"system", "df", "--format", "{{.Type}}: {{.TotalCount}} {{.Active}}"});
+  require_ok(tmpl);
+  CHECK(tmpl.out == "Images: 2 1\nContainers: 1 0\nLocal Volumes: 0 0\nBuild Cache: 4 1\n");
   Output verbose = s.kiln({"system", "df", "-v"});
   require_ok(verbose);
   CHECK(verbose.out.find("CACHE ID       CACHE TYPE   SIZE      CREATED") != std::string::npos);
