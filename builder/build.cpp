@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "builder/build_attempt.h"
 #include "builder/build_registry.h"
 #include "cache/image_store.h"
 #include "cache/snapshot.h"
@@ -314,7 +315,8 @@ llvm::Error write_metadata(const BuildOptions& flags, const BuiltImage& built,
 /// BuildKit's report of a failed step: the step's last output lines (an event),
 /// then the error located at the step's Dockerfile lines.
 llvm::Error explain_failure(llvm::Error err, const llb::Vertex* v,
-                            const frontend::Dockerfile& dockerfile, BuildEvents& events) {
+                            const frontend::Dockerfile& dockerfile, BuildEvents& events,
+                            BuildAttempt& attempt) {
   if (!v || err.isA<CancelledError>()) {
     return err;
   }
@@ -327,6 +329,14 @@ llvm::Error explain_failure(llvm::Error err, const llb::Vertex* v,
         message = e.message();
       },
       [&](const llvm::ErrorInfoBase& e) { message = e.message(); });
+  attempt.out_of_space = mentions_enospc(message, lines);
+  if (attempt.out_of_space && !attempt.last_try) {
+    return make_error(message);  // evicted and retried by build()
+  }
+  if (attempt.out_of_space) {
+    message = "step " + quote(v->metadata().description) + ": " + message +
+              " (the store's file system is full, even after evicting unused build cache)";
+  }
   events.step_failed(v->metadata().description, lines);
   const auto& ast = dockerfile.ast;
   return llvm::make_error<SourceError>("failed to solve: " + message, ast.file_name,
@@ -335,7 +345,8 @@ llvm::Error explain_failure(llvm::Error err, const llb::Vertex* v,
 
 }  // namespace
 
-llvm::Expected<BuildResult> build(const BuildRequest& request, BuildEvents& events) {
+llvm::Expected<BuildResult> build_in_store(const BuildRequest& request, BuildEvents& events,
+                                           BuildAttempt& attempt) {
   const BuildOptions& flags = request.options;
   const frontend::Dockerfile& dockerfile = *request.dockerfile;
   frontend::LowerOptions lower = request.lower;
@@ -477,7 +488,7 @@ llvm::Expected<BuildResult> build(const BuildRequest& request, BuildEvents& even
   if (!solved) {
     events.finish(false);
     const llb::Vertex* v = failed ? lowered->definition.find(*failed) : nullptr;
-    return explain_failure(solved.takeError(), v, dockerfile, events);
+    return explain_failure(solved.takeError(), v, dockerfile, events, attempt);
   }
   const auto* fs_result = dynamic_cast<const solver::ops::SnapshotResult*>(solved->result.get());
   if (!fs_result) {

@@ -82,6 +82,14 @@ llvm::Expected<std::optional<CachedStep>> BuildDb::load_key(const Digest& key) {
   }
   CachedStep step;
   std::string chain = st->text(0);
+  // Accounting for garbage collection: when the record was last used, how often.
+  if (auto touch = db_->prepare(
+          "UPDATE cache_keys SET last_used = ?1, use_count = use_count + 1 WHERE key = ?2")) {
+    llvm::consumeError(
+        touch->bind(1, static_cast<int64_t>(std::time(nullptr))).bind(2, key.str()).run());
+  } else {
+    llvm::consumeError(touch.takeError());
+  }
   if (!chain.empty()) {
     auto d = Digest::parse(chain);
     if (!d) {

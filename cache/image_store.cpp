@@ -443,6 +443,14 @@ llvm::Error ImageStore::collect(llvm::ArrayRef<Digest> candidates) {
       if (auto err = content_.remove(blob)) {
         return err;
       }
+      // A layer record of the build tables that names it would dangle.
+      auto layer = db_->prepare("DELETE FROM layer_blobs WHERE blob = ?1");
+      if (!layer) {
+        return layer.takeError();
+      }
+      if (auto err = layer->bind(1, blob.str()).run()) {
+        return err;
+      }
     }
   }
   return llvm::Error::success();

@@ -57,9 +57,41 @@ CREATE TABLE cache_keys (
 );
 )sql";
 
+// Version 3: accounting and garbage collection (cache/store_usage.cpp, cache/gc.cpp).
+//   cache_keys gains when a build last used the record and how often.
+//   snapshot_usage: what measuring an immutable snapshot found (its directory's
+//     inode, parent and link base chain IDs or "", created time, disk usage of
+//     singly-linked entries and its multiply-linked files as "ino:bytes,...");
+//     a row whose inode differs from the directory's is measured again.
+//   config_chains: the layer chain IDs of an image config, space-separated.
+//   layer_sizes: the uncompressed size of a layer (its tar), by DiffID.
+constexpr const char* kGcV3 = R"sql(
+ALTER TABLE cache_keys ADD COLUMN last_used INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE cache_keys ADD COLUMN use_count INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX cache_keys_chain ON cache_keys(chain);
+CREATE TABLE snapshot_usage (
+  chain TEXT PRIMARY KEY,
+  ino INTEGER NOT NULL,
+  parent TEXT NOT NULL,
+  link TEXT NOT NULL,
+  created INTEGER NOT NULL,
+  size INTEGER NOT NULL,
+  shared TEXT NOT NULL
+);
+CREATE TABLE config_chains (
+  config TEXT PRIMARY KEY,
+  chains TEXT NOT NULL
+);
+CREATE TABLE layer_sizes (
+  diff_id TEXT PRIMARY KEY,
+  size INTEGER NOT NULL
+);
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, kImagesV1},
     {2, kSolverV2},
+    {3, kGcV3},
 };
 
 }  // namespace

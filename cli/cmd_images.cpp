@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "cache/image_size.h"
 #include "cli/command.h"
 #include "cli/format_rows.h"
 #include "cli/store_open.h"
@@ -102,7 +103,13 @@ llvm::Expected<int> run_images(const GlobalOptions& globals, const ImagesOptions
     return images.takeError();
   }
   std::vector<Row> rows;
-  for (const cache::ImageRecord& image : *images) {
+  for (cache::ImageRecord& image : *images) {
+    // SIZE: the layers uncompressed, whatever the store keeps them as.
+    auto size = cache::uncompressed_size(**store, image);
+    if (!size) {
+      return size.takeError();
+    }
+    image.size = *size;
     add_rows(image, options, rows);
   }
   if (is_template_format(options.format) && !options.quiet) {

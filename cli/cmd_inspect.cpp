@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "cache/image_size.h"
 #include "cli/command.h"
 #include "cli/container_view.h"
 #include "cli/print_error.h"
@@ -108,6 +109,13 @@ llvm::Expected<int> run_inspect(const GlobalOptions& globals,
       errors.push_back(image.takeError());
       continue;
     }
+    // Size: the layers uncompressed, as `kiln images` shows it.
+    auto size = cache::uncompressed_size(**store, *image);
+    if (!size) {
+      errors.push_back(size.takeError());
+      continue;
+    }
+    image->size = *size;
     auto json = inspect_one(**store, *image);
     if (!json) {
       errors.push_back(json.takeError());

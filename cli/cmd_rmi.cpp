@@ -1,10 +1,12 @@
-// `kiln rmi [-f] IMAGE...`: untag and delete images, like `docker rmi`.
+// `kiln rmi [-f] IMAGE...`: untag and delete images, like `docker rmi` (refusing
+// an image a container uses unless forced; NAME@DIGEST untags NAME's names on DIGEST).
 
 #include <iostream>
 
 #include "cli/command.h"
 #include "cli/print_error.h"
 #include "cli/store_open.h"
+#include "containers/image_remove.h"
 
 namespace kiln::cli {
 namespace {
@@ -17,7 +19,8 @@ llvm::Expected<int> run_rmi(const GlobalOptions& globals, const std::vector<std:
   }
   int code = 0;
   for (const std::string& text : images) {
-    auto removed = (*store)->remove(text, force ? cache::Force::yes : cache::Force::no);
+    auto removed = containers::remove_image(**store, globals.root, text,
+                                            force ? cache::Force::yes : cache::Force::no);
     if (!removed) {
       std::cout.flush();
       code = print_error(removed.takeError(), std::cerr);

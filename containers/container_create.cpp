@@ -6,6 +6,7 @@
 
 #include <llvm/ADT/StringExtras.h>
 
+#include "cache/gc_lock.h"
 #include "cache/image_store.h"
 #include "cache/snapshot.h"
 #include "oci/image_config.h"
@@ -315,6 +316,12 @@ llvm::Expected<ContainerSpec> create_container(const ContainerStore& store,
   auto snapshots = cache::SnapshotStore::open(store.root());
   if (!snapshots) {
     return snapshots.takeError();
+  }
+  // Until the container exists (and so keeps its image's snapshots), no garbage
+  // collection may remove the snapshots it is made on.
+  auto lease = cache::StoreLease::acquire_shared(store.root());
+  if (!lease) {
+    return lease.takeError();
   }
   std::optional<Digest> top;
   if (!image->layers.empty()) {

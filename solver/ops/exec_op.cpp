@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -256,6 +257,13 @@ llvm::Expected<core::ResultPtr> exec_run(const SolveContext& ctx, const llb::Ver
   if (status->code() != 0) {
     std::string what = status->signal ? "signal: " + std::to_string(status->signal)
                                       : "exit code: " + std::to_string(status->exit_code);
+    // A write into a full overlay may show as EIO in the step; say what it was, so
+    // that the build can evict unused cache and try again (builder/build_gc.cpp).
+    struct statvfs fs {};
+    if (::statvfs(ctx.root.c_str(), &fs) == 0 &&
+        static_cast<uint64_t>(fs.f_bavail) * fs.f_frsize < (uint64_t{16} << 20)) {
+      what += " (no space left on device: the store's file system is full)";
+    }
     return llvm::make_error<ExecError>(
         "process \"" + process_text(op.args) + "\" did not complete successfully: " + what,
         v.metadata().description, status->code(),

@@ -9,6 +9,7 @@
 #include <llvm/ADT/StringRef.h>
 
 #include "cache/context_hash.h"
+#include "cache/gc_lock.h"
 #include "solver/core/vertex.h"
 #include "support/digest.h"
 
@@ -18,7 +19,13 @@ namespace kiln::solver::ops {
 /// system of `scratch`).
 class SnapshotResult : public core::Result {
  public:
-  explicit SnapshotResult(std::optional<Digest> chain) : chain_(std::move(chain)) {}
+  /// Notes `chain` as used by this process (cache::note_chain_in_use()), so that
+  /// a collection this process runs keeps it.
+  explicit SnapshotResult(std::optional<Digest> chain) : chain_(std::move(chain)) {
+    if (chain_) {
+      cache::note_chain_in_use(*chain_);
+    }
+  }
   const std::optional<Digest>& chain() const { return chain_; }
 
  private:

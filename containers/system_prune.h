@@ -1,0 +1,93 @@
+// The store as a whole, for `kiln system df`, `kiln builder|image|container|
+// system prune`: the accounting of cache/store_usage.h joined with what the
+// containers are doing, and the prunes, each under the store's exclusive
+// StoreLease (it waits for running builds) and each reporting the space it
+// truly reclaimed (the store measured before and after).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <llvm/ADT/StringRef.h>
+#include <llvm/Support/Error.h>
+
+#include "cache/gc.h"
+#include "cache/store_usage.h"
+#include "containers/container_store.h"
+
+namespace kiln::containers {
+
+/// One of `system df`'s rows: docker's TYPE TOTAL ACTIVE SIZE RECLAIMABLE.
+struct UsageRow {
+  std::string type;
+  int64_t total = 0;
+  int64_t active = 0;
+  int64_t size = 0;
+  int64_t reclaimable = 0;
+};
+
+/// A container with its state and size.
+struct ContainerDiskUsage {
+  ContainerSpec spec;
+  ContainerState state;
+  int64_t size = 0;
+};
+
+/// A build cache record as `system df -v` lists it.
+struct CacheRecordUsage {
+  std::string id;
+  std::string type;  ///< "regular", "exec.cachemount", "internal"
+  int64_t size = 0;
+  int64_t created = 0;
+  /// 0: never used by a build after it was made.
+  int64_t last_used = 0;
+  int64_t usage_count = 0;
+  bool shared = false;
+  bool in_use = false;
+};
+
+/// Everything `system df` shows.
+struct DiskUsageReport {
+  cache::StoreUsage store;
+  std::vector<ContainerDiskUsage> containers;
+  std::vector<cache::VolumeUsage> volumes;
+  std::vector<CacheRecordUsage> build_cache;
+  /// Images, Containers, Local Volumes, Build Cache; their sizes add up to
+  /// the store's total (its du).
+  std::vector<UsageRow> rows;
+};
+
+/// Measures the store at `root` (kiln.db remembers what it learns unless the
+/// store is read-only).
+llvm::Expected<DiskUsageReport> system_disk_usage(llvm::StringRef root);
+
+/// `kiln builder prune`: runs `policy` (cache::collect_garbage()).
+llvm::Expected<cache::GcReport> prune_build_cache(llvm::StringRef root,
+                                                  const cache::GcPolicy& policy);
+/// `kiln image prune`.
+llvm::Expected<cache::ImagePruneReport> prune_images(llvm::StringRef root,
+                                                     const cache::ImagePruneOptions& options);
+
+struct ContainerPruneReport {
+  std::vector<std::string> deleted;
+  int64_t reclaimed = 0;
+};
+/// `kiln container prune`: removes every container that is not running (and,
+/// with `until`, created at least that many seconds ago).
+llvm::Expected<ContainerPruneReport> prune_containers(llvm::StringRef root,
+                                                      std::optional<int64_t> until = std::nullopt);
+
+struct SystemPruneReport {
+  ContainerPruneReport containers;
+  std::vector<std::string> volumes;
+  cache::ImagePruneReport images;
+  cache::GcReport build_cache;
+  int64_t reclaimed = 0;
+};
+/// `kiln system prune [-a] [--volumes]`: stopped containers, unused volumes
+/// (with `volumes`), dangling images (every unused one with `all`), and the
+/// build cache (all of it with `all`).
+llvm::Expected<SystemPruneReport> prune_system(llvm::StringRef root, bool all, bool volumes);
+
+}  // namespace kiln::containers
