@@ -162,6 +162,13 @@ llvm::Expected<oci::ArchiveImage> archive_entry(ImageStore& store, const Digest&
   if (!bytes) {
     return bytes.takeError();
   }
+  if (auto index = oci::parse_index(*bytes); index && oci::is_index(index->media_type)) {
+    oci::ArchiveImage entry;  // a multi-platform image built here (image_index.h)
+    entry.manifest = oci::describe(index->media_type, *bytes);
+    return entry;
+  } else if (!index) {
+    llvm::consumeError(index.takeError());
+  }
   auto manifest = oci::parse_manifest(*bytes);
   if (!manifest) {
     return with_context(manifest.takeError(), "manifest " + quote(digest.str()));
@@ -244,6 +251,7 @@ llvm::Error save_archive(ImageStore& store, llvm::ArrayRef<oci::ArchiveImage> im
   StoreSource source(store.content());
   oci::WriteOptions options;
   options.format = format;
+  options.all_platforms = true;  // the store holds every platform of its indexes
   if (const char* epoch = std::getenv("SOURCE_DATE_EPOCH"); epoch && *epoch) {
     int64_t value = 0;
     if (llvm::StringRef(epoch).getAsInteger(10, value)) {

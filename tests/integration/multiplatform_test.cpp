@@ -1,0 +1,216 @@
+// Multi-platform builds with real containers: RUN under qemu-user-static through
+// binfmt_misc, the image index in the store, in archives and in a registry, pull
+// and run of one platform, and the cross-compilation pattern running its
+// build-platform steps once.
+
+#include <glob.h>
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include "support/digest.h"
+#include "tests/integration/multiplatform_fixture.h"
+#include "tests/registry/registry_fixture.h"
+
+using kiln::testing::LocalRegistry;
+using kiln::testutil::MultiPlatformFixture;
+using kiln::testutil::Output;
+using kiln::testutil::read_file;
+using nlohmann::json;
+
+namespace {
+
+Output kiln_ok(const std::string& root, const std::vector<std::string>& args) {
+  Output o = kiln::testutil::kiln(root, args);
+  INFO("kiln " << args.front() << ": " << o.err);
+  REQUIRE(o.exit_code == 0);
+  return o;
+}
+
+/// `kiln run --rm --platform P IMAGE cat FILE` in `root`.
+std::string run_cat(const std::string& root, const std::string& platform, const std::string& image,
+                    const std::string& file) {
+  return kiln_ok(root, {"run", "--rm", "--platform", platform, image, "cat", file}).out;
+}
+
+/// The platforms ("linux/arm64") of an index's manifests, in order.
+std::vector<std::string> index_platforms(const json& index) {
+  std::vector<std::string> out;
+  for (const auto& m : index["manifests"]) {
+    std::string p = m["platform"]["os"].get<std::string>() + "/" +
+                    m["platform"]["architecture"].get<std::string>();
+    if (m["platform"].contains("variant")) {
+      p += "/" + m["platform"]["variant"].get<std::string>();
+    }
+    out.push_back(p);
+  }
+  return out;
+}
+
+std::vector<std::string> glob_paths(const std::string& pattern) {
+  glob_t g{};
+  std::vector<std::string> out;
+  if (::glob(pattern.c_str(), 0, nullptr, &g) == 0) {
+    out.assign(g.gl_pathv, g.gl_pathv + g.gl_pathc);
+  }
+  ::globfree(&g);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("a two-platform build runs RUN natively and under qemu into one image index",
+          "[integration][multiplatform]") {
+  MultiPlatformFixture f;
+  f.file("Dockerfile", "FROM base:multi\nRUN uname -m > /arch\n");
+  f.build_ok({"--platform", "linux/amd64,linux/arm64", "-t", "app:multi", "--metadata-file",
+              f.path("meta.json")});
+  auto meta = json::parse(read_file(f.path("meta.json")));
+  CHECK(meta["containerimage.descriptor"]["mediaType"] ==
+        "application/vnd.oci.image.index.v1+json");
+
+  // Each platform's layer holds what its RUN saw.
+  CHECK(run_cat(f.root(), "linux/amd64", "app:multi", "/arch") == "x86_64\n");
+  CHECK(run_cat(f.root(), "linux/arm64", "app:multi", "/arch") == "aarch64\n");
+  Output missing = kiln::testutil::kiln(
+      f.root(), {"run", "--rm", "--platform", "linux/s390x", "app:multi", "true"});
+  CHECK(missing.exit_code != 0);
+  CHECK(missing.err.find("has no manifest for platform 'linux/s390x' (it has linux/amd64, "
+                         "linux/arm64)") != std::string::npos);
+
+  // inspect shows the platforms and each image's config platform.
+  json j = kiln::testutil::inspect(f, "app:multi");
+  REQUIRE(j["Manifests"].size() == 2);
+  CHECK(j["Manifests"][0]["Platform"] == "linux/amd64");
+  CHECK(j["Manifests"][1]["Platform"] == "linux/arm64");
+  CHECK(j["Architecture"] == "amd64");  // the host's, as docker shows it
+  json arm =
+      json::parse(kiln_ok(f.root(), {"inspect", "--platform", "linux/arm64", "app:multi"}).out);
+  CHECK(arm[0]["Architecture"] == "arm64");
+  CHECK(arm[0]["Os"] == "linux");
+
+  // kiln images --tree lists the index with its platforms.
+  std::string tree = kiln_ok(f.root(), {"images", "--tree"}).out;
+  CHECK(tree.find("app:multi") != std::string::npos);
+  CHECK(tree.find("linux/amd64") != std::string::npos);
+  CHECK(tree.find("linux/arm64") != std::string::npos);
+
+  // The OCI layout holds the index with both manifests, with their platforms.
+  kiln_ok(f.root(), {"save", "--format", "oci", "-o", f.path("app.tar"), "app:multi"});
+  std::string out;
+  REQUIRE(kiln::testing::run_command("mkdir -p " + f.path("layout") + " && tar -xf " +
+                                     f.path("app.tar") + " -C " + f.path("layout")) == 0);
+  json top = json::parse(read_file(f.path("layout/index.json")));
+  REQUIRE(top["manifests"].size() == 1);
+  CHECK(top["manifests"][0]["mediaType"] == "application/vnd.oci.image.index.v1+json");
+  std::string index_digest = top["manifests"][0]["digest"];
+  json index = json::parse(read_file(f.path("layout/blobs/sha256/" + index_digest.substr(7))));
+  CHECK(index_platforms(index) == std::vector<std::string>{"linux/amd64", "linux/arm64"});
+  for (const auto& m : index["manifests"]) {
+    std::string d = m["digest"];
+    json manifest = json::parse(read_file(f.path("layout/blobs/sha256/" + d.substr(7))));
+    std::string c = manifest["config"]["digest"];
+    json config = json::parse(read_file(f.path("layout/blobs/sha256/" + c.substr(7))));
+    CHECK(config["architecture"] == m["platform"]["architecture"]);
+    for (const auto& layer : manifest["layers"]) {
+      std::string l = layer["digest"];
+      CHECK(::access(f.path("layout/blobs/sha256/" + l.substr(7)).c_str(), F_OK) == 0);
+    }
+  }
+  // The docker archive has every platform's blobs too; manifest.json names the host's.
+  kiln_ok(f.root(), {"save", "-o", f.path("docker.tar"), "app:multi"});
+  REQUIRE(kiln::testing::run_command("tar -xOf " + f.path("docker.tar") + " manifest.json", &out) ==
+          0);
+  json docker_manifest = json::parse(out);
+  REQUIRE(docker_manifest.size() == 1);
+  CHECK(docker_manifest[0]["RepoTags"][0] == "app:multi");
+}
+
+TEST_CASE("a pushed image index is what skopeo sees and pull --platform takes one platform",
+          "[integration][multiplatform][registry]") {
+  LocalRegistry registry;
+  std::string reg = registry.domain();
+  MultiPlatformFixture f;
+  f.file("Dockerfile", "FROM base:multi\nRUN uname -m > /arch\n");
+  f.build_ok({"--platform", "linux/amd64,linux/arm64", "--push", "-t", reg + "/app:multi"});
+
+  std::string out;
+  REQUIRE(kiln::testing::run_command(
+              "skopeo inspect --raw --tls-verify=false docker://" + reg + "/app:multi", &out) == 0);
+  std::string raw = out;
+  json index = json::parse(out);
+  CHECK(index["mediaType"] == "application/vnd.oci.image.index.v1+json");
+  CHECK(index_platforms(index) == std::vector<std::string>{"linux/amd64", "linux/arm64"});
+  for (const char* arch : {"amd64", "arm64"}) {
+    REQUIRE(kiln::testing::run_command(std::string("skopeo inspect --tls-verify=false ") +
+                                           "--override-os linux --override-arch " + arch +
+                                           " --format '{{.Architecture}} {{.Os}} {{len .Layers}}' "
+                                           "docker://" +
+                                           reg + "/app:multi",
+                                       &out) == 0);
+    CHECK(out == std::string(arch) + " linux 2\n");
+  }
+
+  kiln::testutil::TempDir fresh;
+  Output pulled = kiln_ok(fresh.path(), {"pull", "--platform", "linux/arm64", reg + "/app:multi"});
+  // The Digest line is the index's, as docker's.
+  CHECK(pulled.out.find("Digest: " + kiln::Digest::of(raw).str()) != std::string::npos);
+  json j = json::parse(kiln_ok(fresh.path(), {"inspect", reg + "/app:multi"}).out);
+  CHECK(j[0]["Architecture"] == "arm64");
+  CHECK(run_cat(fresh.path(), "linux/arm64", reg + "/app:multi", "/arch") == "aarch64\n");
+}
+
+TEST_CASE("the cross-compilation pattern runs its build-platform steps once",
+          "[integration][multiplatform]") {
+  MultiPlatformFixture f;
+  f.file("Dockerfile",
+         "FROM --platform=$BUILDPLATFORM base:multi AS build\n"
+         "RUN --mount=type=cache,target=/cache echo prepared >> /cache/prepare-runs && "
+         "uname -m > /build-arch\n"
+         "ARG TARGETOS TARGETARCH\n"
+         "RUN echo \"tool for $TARGETOS/$TARGETARCH on $(cat /build-arch)\" > /out\n"
+         "FROM base:multi\n"
+         "COPY --from=build /out /out\n"
+         "RUN uname -m >> /out\n");
+  Output o = f.build_ok({"--platform", "linux/amd64,linux/arm64", "-t", "cross:1"});
+  auto runs = glob_paths(f.root() + "/cache-mounts/*/prepare-runs");
+  REQUIRE(runs.size() == 1);
+  CHECK(read_file(runs[0]) == "prepared\n");  // one run for both platforms
+  CHECK(run_cat(f.root(), "linux/amd64", "cross:1", "/out") ==
+        "tool for linux/amd64 on x86_64\nx86_64\n");
+  CHECK(run_cat(f.root(), "linux/arm64", "cross:1", "/out") ==
+        "tool for linux/arm64 on x86_64\naarch64\n");
+  // Progress names the build stage's steps with the build platform.
+  CHECK(o.err.find("[linux/amd64 build 2/3] RUN --mount=type=cache") != std::string::npos);
+  CHECK(o.err.find("[linux/arm64 build") == std::string::npos);
+}
+
+TEST_CASE("a build for one other platform makes that platform's image",
+          "[integration][multiplatform]") {
+  MultiPlatformFixture f;
+  f.file("Dockerfile",
+         "FROM base:multi\nARG TARGETPLATFORM\nRUN echo $TARGETPLATFORM $(uname -m) > /p\n");
+  f.build_ok({"--platform", "linux/arm64", "-t", "one:arm"});
+  json j = kiln::testutil::inspect(f, "one:arm");
+  CHECK(j["Architecture"] == "arm64");
+  CHECK(!j.contains("Manifests"));
+  CHECK(run_cat(f.root(), "linux/arm64", "one:arm", "/p") == "linux/arm64 aarch64\n");
+}
+
+TEST_CASE("a RUN for a platform without an emulator is refused, naming the fix",
+          "[integration][multiplatform]") {
+  MultiPlatformFixture f;
+  f.file("Dockerfile", "FROM base:multi\nRUN uname -m > /arch\n");
+  // Turn the arm64 handler off for this build; `kiln setup binfmt` turns it on again.
+  REQUIRE(kiln::testing::run_command("echo 0 > /proc/sys/fs/binfmt_misc/qemu-aarch64") == 0);
+  Output o = f.build({"--platform", "linux/amd64,linux/arm64", "-t", "app:refused"});
+  kiln::testutil::require_binfmt();
+  CHECK(o.exit_code != 0);
+  CHECK(o.err.find("platform 'linux/arm64' needs an emulator: binfmt_misc handler "
+                   "'qemu-aarch64' is disabled (run 'kiln setup binfmt' as root") !=
+        std::string::npos);
+  Output images = kiln::testutil::kiln(f.root(), {"images", "-q", "app:refused"});
+  CHECK(images.out.empty());  // nothing was stored
+  // With the emulator back, the same build works.
+  f.build_ok({"--platform", "linux/amd64,linux/arm64", "-t", "app:refused"});
+}
