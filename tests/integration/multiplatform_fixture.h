@@ -2,7 +2,8 @@
 // (`kiln setup binfmt`), and `base:multi`, an image index of busybox for
 // linux/amd64 (the host's /bin/busybox) and linux/arm64 (Debian's busybox-static
 // for arm64, which scripts/test-bases puts in $KILN_TEST_CACHE, default
-// /var/cache/kiln-test), built by kiln itself from the context.
+// /var/cache/kiln-test), built by kiln itself from the context (which keeps
+// rootfs-amd64, rootfs-arm64 and rootfs-arm, .dockerignored after).
 #pragma once
 
 #include <sys/stat.h>
@@ -59,6 +60,9 @@ class MultiPlatformFixture : public BuildFixture {
     REQUIRE(::access(arm64.c_str(), X_OK) == 0);
     make_busybox_rootfs_from(ctx() + "/rootfs-amd64", "/bin/busybox");
     make_busybox_rootfs_from(ctx() + "/rootfs-arm64", arm64);
+    std::string armhf = test_cache_dir() + "/busybox-armhf/bin/busybox";
+    REQUIRE(::access(armhf.c_str(), X_OK) == 0);
+    make_busybox_rootfs_from(ctx() + "/rootfs-arm", armhf);  // TARGETARCH of linux/arm/v7
     file("Dockerfile", "FROM scratch\nARG TARGETARCH\nCOPY rootfs-${TARGETARCH}/ /\n");
     build_ok({"--platform", "linux/amd64,linux/arm64", "-t", "base:multi"});
     write_file(ctx() + "/.dockerignore", "rootfs-*\n");

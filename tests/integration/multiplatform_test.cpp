@@ -89,6 +89,11 @@ TEST_CASE("a two-platform build runs RUN natively and under qemu into one image 
   CHECK(arm[0]["Architecture"] == "arm64");
   CHECK(arm[0]["Os"] == "linux");
 
+  // history shows one platform's (the host's by default, or --platform's).
+  std::string history = kiln_ok(f.root(), {"history", "--no-trunc", "app:multi"}).out;
+  CHECK(history.find("RUN /bin/sh -c uname -m > /arch") != std::string::npos);
+  kiln_ok(f.root(), {"history", "--platform", "linux/arm64", "app:multi"});
+
   // kiln images --tree lists the index with its platforms.
   std::string tree = kiln_ok(f.root(), {"images", "--tree"}).out;
   CHECK(tree.find("app:multi") != std::string::npos);
@@ -213,4 +218,26 @@ TEST_CASE("a RUN for a platform without an emulator is refused, naming the fix",
   CHECK(images.out.empty());  // nothing was stored
   // With the emulator back, the same build works.
   f.build_ok({"--platform", "linux/amd64,linux/arm64", "-t", "app:refused"});
+}
+
+TEST_CASE("three platforms with a variant: linux/arm/v7 runs as armv7l",
+          "[integration][multiplatform]") {
+  MultiPlatformFixture f;
+  f.file("Dockerfile",
+         "FROM scratch\nARG TARGETARCH\nCOPY rootfs-${TARGETARCH}/ /\nRUN uname -m > /arch\n");
+  f.file(".dockerignore", "");
+  f.build_ok({"--platform", "linux/amd64,linux/arm64,linux/arm/v7", "-t", "three:1", "-o",
+              "type=local,dest=" + f.path("out")});
+  // A local output has a directory per platform, as BuildKit's.
+  CHECK(read_file(f.path("out/linux_arm_v7/arch")) == "armv7l\n");
+  CHECK(read_file(f.path("out/linux_amd64/arch")) == "x86_64\n");
+  CHECK(run_cat(f.root(), "linux/arm/v7", "three:1", "/arch") == "armv7l\n");
+  CHECK(run_cat(f.root(), "linux/arm64", "three:1", "/arch") == "aarch64\n");
+  json arm =
+      json::parse(kiln_ok(f.root(), {"inspect", "--platform", "linux/arm/v7", "three:1"}).out);
+  CHECK(arm[0]["Architecture"] == "arm");
+  CHECK(arm[0]["Variant"] == "v7");
+  json j = kiln::testutil::inspect(f, "three:1");
+  REQUIRE(j["Manifests"].size() == 3);
+  CHECK(j["Manifests"][2]["Platform"] == "linux/arm/v7");
 }
