@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <map>
 
@@ -125,10 +126,12 @@ bool runs_natively(llvm::StringRef platform) {
   return arch == host || (host == "amd64" && arch == "386") || (host == "arm64" && arch == "arm");
 }
 
-llvm::Error check_platform_runnable(llvm::StringRef platform, llvm::StringRef binfmt_dir) {
+llvm::Error check_platform_runnable(llvm::StringRef platform, llvm::StringRef dir_arg) {
   if (runs_natively(platform)) {
     return llvm::Error::success();
   }
+  const char* env = std::getenv("KILN_BINFMT_DIR");
+  llvm::StringRef binfmt_dir = !dir_arg.empty() ? dir_arg : env && *env ? env : kBinfmtDir;
   std::string qemu = qemu_arch(arch_of(platform));
   if (qemu.empty()) {
     return make_error("platform " + quote(platform) + ": kiln knows no emulator for it");

@@ -28,9 +28,10 @@ bool runs_natively(llvm::StringRef platform);
 /// Succeeds when binaries of `platform` can run: natively, or through an enabled
 /// binfmt_misc handler `qemu-<arch>` in `binfmt_dir` with the fix-binary flag (F),
 /// which a container needs (its root has no emulator). Otherwise an error that
-/// names the platform and says to run `kiln setup binfmt`.
-llvm::Error check_platform_runnable(llvm::StringRef platform,
-                                    llvm::StringRef binfmt_dir = kBinfmtDir);
+/// names the platform and says to run `kiln setup binfmt`. An empty `binfmt_dir`
+/// is `$KILN_BINFMT_DIR` when set (tests point it at a directory of their own), else
+/// kBinfmtDir.
+llvm::Error check_platform_runnable(llvm::StringRef platform, llvm::StringRef binfmt_dir = "");
 
 /// What `register_emulators` did for one handler.
 struct BinfmtRegistration {

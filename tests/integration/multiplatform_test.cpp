@@ -206,17 +206,29 @@ TEST_CASE("a RUN for a platform without an emulator is refused, naming the fix",
           "[integration][multiplatform]") {
   MultiPlatformFixture f;
   f.file("Dockerfile", "FROM base:multi\nRUN uname -m > /arch\n");
-  // Turn the arm64 handler off for this build; `kiln setup binfmt` turns it on again.
-  REQUIRE(kiln::testing::run_command("echo 0 > /proc/sys/fs/binfmt_misc/qemu-aarch64") == 0);
-  Output o = f.build({"--platform", "linux/amd64,linux/arm64", "-t", "app:refused"});
-  kiln::testutil::require_binfmt();
+  // kiln looks for handlers in KILN_BINFMT_DIR: one with none registered (the real
+  // one is shared by every test running at the time).
+  kiln::testutil::TempDir binfmt;
+  kiln::testutil::write_file(binfmt.path() + "/status", "enabled\n");
+  Output o = f.build({"--platform", "linux/amd64,linux/arm64", "-t", "app:refused"},
+                     {"KILN_BINFMT_DIR=" + binfmt.path()});
   CHECK(o.exit_code != 0);
-  CHECK(o.err.find("platform 'linux/arm64' needs an emulator: binfmt_misc handler "
-                   "'qemu-aarch64' is disabled (run 'kiln setup binfmt' as root") !=
-        std::string::npos);
+  CHECK(o.err.find("platform 'linux/arm64' needs an emulator: no binfmt_misc handler "
+                   "'qemu-aarch64' is registered in '" +
+                   binfmt.path() + "' (run 'kiln setup binfmt' as root") != std::string::npos);
+  CHECK(o.err.find("Dockerfile:2") != std::string::npos);
   Output images = kiln::testutil::kiln(f.root(), {"images", "-q", "app:refused"});
   CHECK(images.out.empty());  // nothing was stored
-  // With the emulator back, the same build works.
+  // A handler without the fix-binary flag would run nothing inside a container.
+  kiln::testutil::write_file(binfmt.path() + "/qemu-aarch64",
+                             "enabled\ninterpreter /usr/libexec/qemu-binfmt/aarch64-binfmt-P\n"
+                             "flags: P\n");
+  o = kiln::testutil::run({KILN_BINARY, "--root", f.root(), "run", "--rm", "--platform",
+                           "linux/arm64", "base:multi", "true"},
+                          "", {"KILN_BINFMT_DIR=" + binfmt.path()});
+  CHECK(o.exit_code != 0);
+  CHECK(o.err.find("lacks the fix-binary flag (F)") != std::string::npos);
+  // With the machine's emulators, the same build works.
   f.build_ok({"--platform", "linux/amd64,linux/arm64", "-t", "app:refused"});
 }
 
