@@ -163,6 +163,16 @@ TEST_CASE("a pushed image index is what skopeo sees and pull --platform takes on
   json j = json::parse(kiln_ok(fresh.path(), {"inspect", reg + "/app:multi"}).out);
   CHECK(j[0]["Architecture"] == "arm64");
   CHECK(run_cat(fresh.path(), "linux/arm64", reg + "/app:multi", "/arch") == "aarch64\n");
+
+  // A two-platform build FROM that index in a store that has neither platform pulls
+  // each platform's image; the name stays the host's.
+  MultiPlatformFixture g;
+  g.file("Dockerfile", "FROM " + reg + "/app:multi\nRUN uname -m >> /arch\n");
+  g.build_ok({"--platform", "linux/amd64,linux/arm64", "-t", "again:1"});
+  CHECK(run_cat(g.root(), "linux/arm64", "again:1", "/arch") == "aarch64\naarch64\n");
+  CHECK(run_cat(g.root(), "linux/amd64", "again:1", "/arch") == "x86_64\nx86_64\n");
+  json named = json::parse(kiln_ok(g.root(), {"inspect", reg + "/app:multi"}).out);
+  CHECK(named[0]["Architecture"] == "amd64");
 }
 
 TEST_CASE("the cross-compilation pattern runs its build-platform steps once",
