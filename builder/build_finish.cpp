@@ -101,9 +101,13 @@ llvm::Expected<BuildResult> finish_platforms(
   llvm::Error err = llvm::Error::success();
   std::vector<std::string> to_push = push_names(flags, names, err);
   PlatformsExport input{store, store_mu,     snapshots, db, {}, !to_push.empty(),
-                        epoch, flags.labels, names};
+                        epoch, flags.labels, names,     {}};
   input.pack.compression = to_push.empty() ? cache::Compression::none : cache::Compression::gzip;
   input.pack.source_date_epoch = epoch;
+  input.add_inline = [&build_cache](oci::ImageConfig& config, const std::optional<Digest>& chain,
+                                    const cache::PackOptions& pack) {
+    return build_cache.add_inline(config, chain, pack);
+  };
   auto index = err ? llvm::Expected<BuiltIndex>(std::move(err))
                    : store_platform_images(input, lowered, solved);
   if (!index) {

@@ -124,12 +124,7 @@ llvm::Expected<BuiltIndex> store_platform_images(const PlatformsExport& input,
   oci::Index index;
   index.media_type = oci::media_type::kOciIndex.str();
   BuiltIndex out;
-  std::lock_guard lock(input.store_mu);
-  // Blobs written here are unreferenced until add_index: hold them against a GC.
-  auto lease = input.store.content().lease(cache::LeaseMode::shared);
-  if (!lease) {
-    return lease.takeError();
-  }
+  std::vector<exporter::ImageAssembly> assemblies;
   for (size_t i = 0; i < lowered.platforms.size(); ++i) {
     const frontend::PlatformStages& p = lowered.platforms[i];
     const auto* fs = dynamic_cast<const solver::ops::SnapshotResult*>(solved.at(i).result.get());
@@ -148,7 +143,22 @@ llvm::Expected<BuiltIndex> store_platform_images(const PlatformsExport& input,
     assembly.exact_compression = input.exact_compression;
     assembly.media_types = exporter::MediaTypes::oci;
     assembly.source_date_epoch = input.source_date_epoch;
-    auto image = exporter::assemble_image(input.store, input.snapshots, input.db, assembly);
+    if (input.add_inline) {
+      if (auto err = input.add_inline(assembly.config, assembly.chain, assembly.pack)) {
+        return std::move(err);
+      }
+    }
+    assemblies.push_back(std::move(assembly));
+  }
+  std::lock_guard lock(input.store_mu);
+  // Blobs written here are unreferenced until add_index: hold them against a GC.
+  auto lease = input.store.content().lease(cache::LeaseMode::shared);
+  if (!lease) {
+    return lease.takeError();
+  }
+  for (size_t i = 0; i < lowered.platforms.size(); ++i) {
+    const frontend::PlatformStages& p = lowered.platforms[i];
+    auto image = exporter::assemble_image(input.store, input.snapshots, input.db, assemblies[i]);
     if (!image) {
       return with_context(image.takeError(), "platform " + quote(p.platform));
     }

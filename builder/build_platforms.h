@@ -3,6 +3,7 @@
 // made of the platforms' images.
 #pragma once
 
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -16,6 +17,7 @@
 #include "cache/layer_pack.h"
 #include "cache/snapshot.h"
 #include "frontend/lower.h"
+#include "oci/image_config.h"
 #include "oci/types.h"
 #include "solver/core/scheduler.h"
 #include "support/cancel.h"
@@ -53,6 +55,11 @@ struct PlatformsExport {
   std::vector<std::string> labels;
   /// Full names to give the index.
   std::vector<std::string> names;
+  /// `--cache-to type=inline`: adds a platform's cache to its config (called before
+  /// `store_mu` is taken); may be empty.
+  std::function<llvm::Error(oci::ImageConfig&, const std::optional<Digest>&,
+                            const cache::PackOptions&)>
+      add_inline;
 };
 
 /// The stored index.

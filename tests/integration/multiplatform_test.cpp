@@ -187,7 +187,8 @@ TEST_CASE("the cross-compilation pattern runs its build-platform steps once",
          "FROM base:multi\n"
          "COPY --from=build /out /out\n"
          "RUN uname -m >> /out\n");
-  Output o = f.build_ok({"--platform", "linux/amd64,linux/arm64", "-t", "cross:1"});
+  Output o = f.build_ok(
+      {"--platform", "linux/amd64,linux/arm64", "-t", "cross:1", "--cache-to", "type=inline"});
   auto runs = glob_paths(f.root() + "/cache-mounts/*/prepare-runs");
   REQUIRE(runs.size() == 1);
   CHECK(read_file(runs[0]) == "prepared\n");  // one run for both platforms
@@ -195,6 +196,14 @@ TEST_CASE("the cross-compilation pattern runs its build-platform steps once",
         "tool for linux/amd64 on x86_64\nx86_64\n");
   CHECK(run_cat(f.root(), "linux/arm64", "cross:1", "/out") ==
         "tool for linux/arm64 on x86_64\naarch64\n");
+  // Each platform's config carries its inline cache.
+  json j = kiln::testutil::inspect(f, "cross:1");
+  REQUIRE(j["Manifests"].size() == 2);
+  for (const auto& m : j["Manifests"]) {
+    std::string config = m["Config"];
+    CHECK(read_file(f.root() + "/blobs/sha256/" + config.substr(7))
+              .find("\"kiln.cache.v1\"") != std::string::npos);
+  }
   // Progress names the build stage's steps with the build platform.
   CHECK(o.err.find("[linux/amd64 build 2/3] RUN --mount=type=cache") != std::string::npos);
   CHECK(o.err.find("[linux/arm64 build") == std::string::npos);
