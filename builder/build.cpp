@@ -114,7 +114,14 @@ class StoreImages : public frontend::ImageMetaResolver, public solver::ops::Imag
         return with_context(std::move(chosen),
                             "failed to resolve source metadata for " + quote(ref));
       }
-      llvm::consumeError(chosen.takeError());
+      // Another platform of the name may be in its registry; if not, say both.
+      std::string local = error_message(chosen.takeError());
+      auto pulled = puller_->pull(*store_, ref, platform->str());
+      if (!pulled) {
+        return make_error("failed to resolve source metadata for " + quote(ref) + ": " + local +
+                          "; " + error_message(pulled.takeError()));
+      }
+      return cache::manifest_for_platform(store_->content(), pulled->manifest, *platform);
     } else {
       llvm::consumeError(found.takeError());
       // A platform's manifest of a stored index ("name@sha256:..." as the lowering

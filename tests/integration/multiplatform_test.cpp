@@ -201,8 +201,8 @@ TEST_CASE("the cross-compilation pattern runs its build-platform steps once",
   REQUIRE(j["Manifests"].size() == 2);
   for (const auto& m : j["Manifests"]) {
     std::string config = m["Config"];
-    CHECK(read_file(f.root() + "/blobs/sha256/" + config.substr(7))
-              .find("\"kiln.cache.v1\"") != std::string::npos);
+    CHECK(read_file(f.root() + "/blobs/sha256/" + config.substr(7)).find("\"kiln.cache.v1\"") !=
+          std::string::npos);
   }
   // Progress names the build stage's steps with the build platform.
   CHECK(o.err.find("[linux/amd64 build 2/3] RUN --mount=type=cache") != std::string::npos);
@@ -219,6 +219,17 @@ TEST_CASE("a build for one other platform makes that platform's image",
   CHECK(j["Architecture"] == "arm64");
   CHECK(!j.contains("Manifests"));
   CHECK(run_cat(f.root(), "linux/arm64", "one:arm", "/p") == "linux/arm64 aarch64\n");
+
+  // An image of another platform is not taken for this one (its registry, here
+  // nothing on 127.0.0.1:1, is asked for the platform; both answers are shown).
+  kiln_ok(f.root(), {"tag", "busybox:local", "127.0.0.1:1/bb:1"});
+  f.file("Dockerfile", "FROM 127.0.0.1:1/bb:1\nRUN true\n");
+  Output o = f.build({"--platform", "linux/arm64"});
+  CHECK(o.exit_code != 0);
+  CHECK(o.err.find("failed to resolve source metadata for '127.0.0.1:1/bb:1': image 'sha256:") !=
+        std::string::npos);
+  CHECK(o.err.find("' is for platform 'linux/amd64', not 'linux/arm64'; pull '127.0.0.1:1/bb:1'") !=
+        std::string::npos);
 }
 
 TEST_CASE("a RUN for a platform without an emulator is refused, naming the fix",
