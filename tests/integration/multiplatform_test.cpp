@@ -122,6 +122,16 @@ TEST_CASE("a two-platform build runs RUN natively and under qemu into one image 
       CHECK(::access(f.path("layout/blobs/sha256/" + l.substr(7)).c_str(), F_OK) == 0);
     }
   }
+  // skopeo reads each platform from the archive.
+  for (const char* arch : {"amd64", "arm64"}) {
+    REQUIRE(kiln::testing::run_command(std::string("skopeo inspect --override-os linux ") +
+                                           "--override-arch " + arch +
+                                           " --format '{{.Architecture}} {{len .Layers}}' "
+                                           "oci-archive:" +
+                                           f.path("app.tar"),
+                                       &out) == 0);
+    CHECK(out == std::string(arch) + " 2\n");
+  }
   // The docker archive has every platform's blobs too; manifest.json names the host's.
   kiln_ok(f.root(), {"save", "-o", f.path("docker.tar"), "app:multi"});
   REQUIRE(kiln::testing::run_command("tar -xOf " + f.path("docker.tar") + " manifest.json", &out) ==
