@@ -13,6 +13,7 @@
 #include "frontend/instructions.h"
 #include "llb/definition.h"
 #include "oci/image_config.h"
+#include "oci/types.h"
 #include "support/digest.h"
 #include "support/error.h"
 
@@ -51,13 +52,10 @@ struct LintWarning {
   SourceRange range;
 };
 
-/// The platform kiln builds for and on when nothing else is said.
-inline constexpr const char* kDefaultPlatform = "linux/amd64";
-
 /// Options of one lowering.
 struct LowerOptions {
-  /// The platform the build runs on (BUILDPLATFORM), "os/arch[/variant]".
-  std::string build_platform = kDefaultPlatform;
+  /// The platform the build runs on (BUILDPLATFORM), "os/arch[/variant]": the host's.
+  std::string build_platform = oci::normalize_platform(oci::host_platform()).str();
   /// The platform the image is for (TARGETPLATFORM); "" means `build_platform`.
   /// Stages without `FROM --platform=` are built for it.
   std::string target_platform;
