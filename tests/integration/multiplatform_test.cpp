@@ -166,6 +166,14 @@ TEST_CASE("a pushed image index is what skopeo sees and pull --platform takes on
     CHECK(out == std::string(arch) + " linux 2\n");
   }
 
+  // kiln push of the stored index pushes the same index.
+  Output again = kiln_ok(f.root(), {"push", reg + "/app:multi"});
+  CHECK(again.out.find("digest: " + kiln::Digest::of(raw).str()) != std::string::npos);
+  // rmi of the index removes every platform's blobs.
+  kiln_ok(f.root(), {"rmi", reg + "/app:multi"});
+  std::string arm_manifest = index["manifests"][1]["digest"];
+  CHECK(::access((f.root() + "/blobs/sha256/" + arm_manifest.substr(7)).c_str(), F_OK) != 0);
+
   kiln::testutil::TempDir fresh;
   Output pulled = kiln_ok(fresh.path(), {"pull", "--platform", "linux/arm64", reg + "/app:multi"});
   // The Digest line is the index's, as docker's.
