@@ -139,6 +139,17 @@ TEST_CASE("a two-platform build runs RUN natively and under qemu into one image 
   json docker_manifest = json::parse(out);
   REQUIRE(docker_manifest.size() == 1);
   CHECK(docker_manifest[0]["RepoTags"][0] == "app:multi");
+
+  // Both archives load back as the same index into a fresh store.
+  for (const char* archive : {"app.tar", "docker.tar"}) {
+    kiln::testutil::TempDir fresh;
+    Output loaded = kiln_ok(fresh.path(), {"load", "-i", f.path(archive)});
+    CHECK(loaded.out == "Loaded image: app:multi\n");
+    json k = json::parse(kiln_ok(fresh.path(), {"inspect", "app:multi"}).out);
+    CHECK(k[0]["Id"] == "sha256:" + index_digest.substr(7));
+    CHECK(k[0]["Manifests"].size() == 2);
+    CHECK(run_cat(fresh.path(), "linux/arm64", "app:multi", "/arch") == "aarch64\n");
+  }
 }
 
 TEST_CASE("a pushed image index is what skopeo sees and pull --platform takes one platform",
