@@ -19,7 +19,11 @@ llvm::Expected<std::vector<std::string>> target_platforms(const std::vector<std:
     llvm::SmallVector<llvm::StringRef, 4> parts;
     llvm::StringRef(flag).split(parts, ',', -1, false);
     for (llvm::StringRef part : parts) {
-      auto p = oci::parse_normalized_platform(part.trim());
+      part = part.trim();
+      // BuildKit's "local": the platform of the machine that builds.
+      auto p = part == "local"
+                   ? llvm::Expected<oci::Platform>(oci::normalize_platform(oci::host_platform()))
+                   : oci::parse_normalized_platform(part);
       if (!p) {
         return with_context(p.takeError(), "--platform");
       }

@@ -25,7 +25,8 @@
 namespace kiln::builder {
 
 /// The normalized, deduplicated platforms of the `--platform` values (each may be a
-/// comma-separated list), in the order given. Fails with a UsageError naming a bad one.
+/// comma-separated list; "local" is the host's), in the order given. Fails with a
+/// UsageError naming a bad one.
 llvm::Expected<std::vector<std::string>> target_platforms(const std::vector<std::string>& flags);
 
 /// Lowers for `platforms`: one platform (or none: the host's) is a plain lower()
