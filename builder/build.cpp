@@ -9,7 +9,10 @@
 #include <nlohmann/json.hpp>
 
 #include "builder/build_attempt.h"
+#include "builder/build_finish.h"
+#include "builder/build_platforms.h"
 #include "builder/build_registry.h"
+#include "cache/image_index.h"
 #include "cache/image_store.h"
 #include "cache/snapshot.h"
 #include "exporter/image_commit.h"
@@ -38,9 +41,10 @@ class StoreImages : public frontend::ImageMetaResolver, public solver::ops::Imag
  public:
   explicit StoreImages(std::unique_ptr<cache::ImageStore> store) : store_(std::move(store)) {}
 
-  llvm::Expected<frontend::ImageMeta> resolve(const std::string& ref, const std::string&) override {
+  llvm::Expected<frontend::ImageMeta> resolve(const std::string& ref,
+                                              const std::string& platform) override {
     std::lock_guard lock(mu_);
-    auto found = find(ref);
+    auto found = find(ref, platform);
     if (!found) {
       return found.takeError();
     }
@@ -53,9 +57,8 @@ class StoreImages : public frontend::ImageMetaResolver, public solver::ops::Imag
 
   llvm::Expected<solver::ops::StoredImage> stored_image(const std::string& ref,
                                                         const std::string& platform) override {
-    (void)platform;
     std::lock_guard lock(mu_);
-    auto found = find(ref);
+    auto found = find(ref, platform);
     if (!found) {
       return found.takeError();
     }
@@ -94,29 +97,60 @@ class StoreImages : public frontend::ImageMetaResolver, public solver::ops::Imag
   void set_puller(BuildPuller* puller) { puller_ = puller; }
 
  private:
-  llvm::Expected<cache::ImageRecord> find(const std::string& ref) {
+  /// The manifest and config of `ref` for `platform` (an index's platform, or a
+  /// manifest whose config is of that platform).
+  llvm::Expected<cache::PlatformManifest> find(const std::string& ref,
+                                               const std::string& platform_text) {
+    auto platform = oci::parse_normalized_platform(platform_text);
+    if (!platform) {
+      return platform.takeError();
+    }
     if (puller_ && puller_->always()) {
-      return pull(ref);
+      return pull(ref, *platform);
     }
     auto found = store_->resolve(ref);
     if (found) {
-      return found;
+      auto chosen = cache::manifest_for_platform(store_->content(), found->manifest, *platform);
+      if (chosen || !puller_) {
+        return with_context(std::move(chosen),
+                            "failed to resolve source metadata for " + quote(ref));
+      }
+      // Another platform of the name may be in its registry; if not, say both.
+      std::string local = error_message(chosen.takeError());
+      auto pulled = puller_->pull(*store_, ref, platform->str());
+      if (!pulled) {
+        return make_error("failed to resolve source metadata for " + quote(ref) + ": " + local +
+                          "; " + error_message(pulled.takeError()));
+      }
+      return cache::manifest_for_platform(store_->content(), pulled->manifest, *platform);
+    } else {
+      llvm::consumeError(found.takeError());
+      // A platform's manifest of a stored index ("name@sha256:..." as the lowering
+      // pinned it) is in the content store, held by its index.
+      auto at = llvm::StringRef(ref).rsplit('@');
+      auto digest = Digest::parse(at.second);
+      if (digest && store_->content().exists(*digest)) {
+        return cache::manifest_for_platform(store_->content(), *digest, *platform);
+      }
+      if (!digest) {
+        llvm::consumeError(digest.takeError());
+      }
     }
-    llvm::consumeError(found.takeError());
     if (puller_) {
-      return pull(ref);
+      return pull(ref, *platform);
     }
     return make_error("failed to resolve source metadata for " + quote(ref) +
                       ": not found in the local store (kiln pull or kiln load it first)");
   }
 
-  llvm::Expected<cache::ImageRecord> pull(const std::string& ref) {
-    auto pulled = puller_->pull(*store_, ref);
+  llvm::Expected<cache::PlatformManifest> pull(const std::string& ref,
+                                               const oci::Platform& platform) {
+    auto pulled = puller_->pull(*store_, ref, platform.str());
     if (!pulled) {
       return with_context(pulled.takeError(), "failed to resolve source metadata for " +
                                                   quote(ref) + ": not in the local store");
     }
-    return pulled;
+    return cache::manifest_for_platform(store_->content(), pulled->manifest, platform);
   }
 
   BuildPuller* puller_ = nullptr;
@@ -181,62 +215,10 @@ llvm::Error add_secrets(const std::vector<std::string>& flags, solver::ops::Solv
   return llvm::Error::success();
 }
 
-std::vector<std::string> normalized_tags(const std::vector<std::string>& tags, llvm::Error& err) {
-  std::vector<std::string> out;
-  for (const auto& t : tags) {
-    auto ref = oci::parse_reference(t);
-    if (!ref) {
-      err = with_context(ref.takeError(), "invalid tag " + quote(t));
-      return {};
-    }
-    if (!ref->digest.empty()) {
-      // The name would point at a digest the built image does not have.
-      err = make_error("invalid tag " + quote(t) + ": a tag cannot contain a digest");
-      return {};
-    }
-    out.push_back(ref->str());
-  }
-  return out;
-}
-
 struct BuiltImage {
   exporter::AssembledImage image;
   std::optional<Digest> chain;
 };
-
-/// The names to push: every -t name with --push, and the `name=` of each
-/// `type=image,push=true` or `type=registry` output (comma-separated names too).
-std::vector<std::string> push_names(const BuildOptions& flags, const std::vector<std::string>& tags,
-                                    llvm::Error& err) {
-  std::vector<std::string> out;
-  if (flags.push) {
-    out = tags;
-  }
-  for (const auto& spec : flags.outputs) {
-    auto kv = parse_csv_kv(spec);
-    bool push = kv["type"] == "registry" || ((kv["type"] == "image" || kv["type"] == "moby") &&
-                                             (kv["push"] == "true" || kv["push"] == "1"));
-    if (!push) {
-      continue;
-    }
-    std::vector<std::string> names;
-    llvm::SmallVector<llvm::StringRef, 4> parts;
-    llvm::StringRef(kv["name"]).split(parts, ';', -1, false);
-    for (auto p : parts) {
-      names.push_back(p.str());
-    }
-    auto normalized = normalized_tags(names.empty() ? flags.tags : names, err);
-    if (err) {
-      return {};
-    }
-    for (const auto& n : normalized) {
-      if (std::find(out.begin(), out.end(), n) == out.end()) {
-        out.push_back(n);
-      }
-    }
-  }
-  return out;
-}
 
 /// The OCI runtime KILN_OCI_RUNTIME names (runc when unset), its bundles under
 /// ROOT/tmp/exec.
@@ -286,30 +268,6 @@ llvm::Expected<std::optional<int64_t>> source_date_epoch(const frontend::LowerOp
     return make_error("invalid SOURCE_DATE_EPOCH " + quote(*text));
   }
   return value;
-}
-
-llvm::Error write_metadata(const BuildOptions& flags, const BuiltImage& built,
-                           const std::vector<std::string>& names) {
-  if (!flags.iidfile.empty()) {
-    if (auto err = write_file_atomic(flags.iidfile, built.image.config_digest.str())) {
-      return err;
-    }
-  }
-  if (!flags.metadata_file.empty()) {
-    nlohmann::ordered_json j;
-    j["containerimage.config.digest"] = built.image.config_digest.str();
-    j["containerimage.descriptor"] = {{"mediaType", built.image.manifest.media_type},
-                                      {"digest", built.image.manifest_digest.str()},
-                                      {"size", built.image.manifest_json.size()}};
-    j["containerimage.digest"] = built.image.manifest_digest.str();
-    if (!names.empty()) {
-      j["image.name"] = llvm::join(names, ",");
-    }
-    if (auto err = write_file_atomic(flags.metadata_file, j.dump(2) + "\n")) {
-      return err;
-    }
-  }
-  return llvm::Error::success();
 }
 
 /// BuildKit's report of a failed step: the step's last output lines (an event),
@@ -430,7 +388,11 @@ llvm::Expected<BuildResult> build_in_store(const BuildRequest& request, BuildEve
   }
 
   lower.resolver = &images;
-  auto lowered = frontend::lower(dockerfile, lower);
+  auto platforms = target_platforms(flags.platforms);
+  if (!platforms) {
+    return platforms.takeError();
+  }
+  auto lowered = lower_for_platforms(dockerfile, lower, *platforms);
   if (!lowered) {
     return lowered.takeError();
   }
@@ -438,7 +400,8 @@ llvm::Expected<BuildResult> build_in_store(const BuildRequest& request, BuildEve
   if (auto err = events.begin()) {
     return err;
   }
-  const auto& target = lowered->stages[lowered->target];
+  const frontend::PlatformStages& first = lowered->platforms.front();
+  const auto& target = first.stages[first.target];
   CacheProject project{flags.context, flags.dockerfile_path, {}, flags.registry};
   for (const auto& [k, v] : lower.build_args) {
     project.build_args.insert(k);
@@ -464,22 +427,25 @@ llvm::Expected<BuildResult> build_in_store(const BuildRequest& request, BuildEve
   (*build_cache)->attach(sched_opts, cache_store, lowered->definition, graph);
   solver::core::CancelToken cancel;
   std::optional<Digest> failed;  // the first step that failed
-  llvm::Expected<solver::core::Solved> solved = make_error("not solved");
+  llvm::Expected<std::vector<solver::core::Solved>> solved = make_error("not solved");
   {
     // SIGINT and SIGTERM cancel the solve (each step's container is killed).
     SignalWatch signals({SIGINT, SIGTERM}, [&cancel](int) { cancel.cancel(); });
     solver::core::Scheduler scheduler(sched_opts);
-    solver::core::SolveOptions solve_opts;
-    solve_opts.progress = [&events, &failed](const solver::core::ProgressEvent& e) {
+    auto progress = [&events, &failed](const solver::core::ProgressEvent& e) {
       if (e.kind == solver::core::ProgressKind::error && !failed) {
         failed = e.vertex;
       }
       events.progress(e);
     };
-    solve_opts.cancel = &cancel;
+    // Every platform's target in one scheduler: steps they share run once.
+    std::vector<const solver::core::Vertex*> roots;
+    for (const auto& p : lowered->platforms) {
+      roots.push_back(&graph.vertex(p.stages[p.target].vertex));
+    }
     llvm::consumeError(solved.takeError());
     trace("solve: start");
-    solved = scheduler.solve(graph.vertex(target.vertex), solve_opts);
+    solved = solve_roots(scheduler, roots, progress, cancel);
     trace("solve: done");
   }
   llvm::consumeError(stat_cache.save());
@@ -490,7 +456,12 @@ llvm::Expected<BuildResult> build_in_store(const BuildRequest& request, BuildEve
     const llb::Vertex* v = failed ? lowered->definition.find(*failed) : nullptr;
     return explain_failure(solved.takeError(), v, dockerfile, events, attempt);
   }
-  const auto* fs_result = dynamic_cast<const solver::ops::SnapshotResult*>(solved->result.get());
+  if (lowered->platforms.size() > 1) {
+    return finish_platforms(request, *lowered, *solved, images.store(), images.mutex(), *snapshots,
+                            **db, **build_cache, ctx.options.source_date_epoch, names, events);
+  }
+  const auto* fs_result =
+      dynamic_cast<const solver::ops::SnapshotResult*>(solved->front().result.get());
   if (!fs_result) {
     events.finish(false);
     return make_error("the target stage does not produce a file system");
@@ -576,7 +547,9 @@ llvm::Expected<BuildResult> build_in_store(const BuildRequest& request, BuildEve
                       " blobs uploaded, " + std::to_string(p.existed) + " already there)");
     }
   }
-  if (auto err = write_metadata(flags, built, names)) {
+  WrittenImage written{built.image.config_digest, built.image.manifest.media_type,
+                       built.image.manifest_digest, built.image.manifest_json.size()};
+  if (auto err = write_metadata(flags, written, names)) {
     return err;
   }
   events.finish(true);

@@ -43,6 +43,9 @@ struct BuildOptions {
   exporter::RegistryFlags registry;
   /// --cache-to, --cache-from, --explain-cache.
   CacheFlags cache;
+  /// --platform values ("linux/amd64,linux/arm64" or one each). Several platforms
+  /// make an image index; one other than the host's an image of that platform.
+  std::vector<std::string> platforms;
 };
 
 /// One build.
@@ -60,8 +63,9 @@ struct BuildRequest {
 
 /// The stored image.
 struct BuildResult {
-  /// The image ID (its config's digest).
+  /// The image ID (its config's digest; the index digest for several platforms).
   Digest config_digest;
+  /// The manifest's digest, or the image index's for several platforms.
   Digest manifest_digest;
 };
 

@@ -18,10 +18,21 @@ llvm::Expected<registry::Client*> BuildPuller::client() {
 }
 
 llvm::Expected<cache::ImageRecord> BuildPuller::pull(cache::ImageStore& store,
-                                                     const std::string& ref_text) {
+                                                     const std::string& ref_text,
+                                                     const std::string& platform_text) {
   std::lock_guard lock(mu_);
-  if (auto it = done_.find(ref_text); it != done_.end()) {
+  if (auto it = done_.find(ref_text + " " + platform_text); it != done_.end()) {
     return it->second;
+  }
+  registry::PullOptions options;
+  bool host = true;
+  if (!platform_text.empty()) {
+    auto platform = oci::parse_normalized_platform(platform_text);
+    if (!platform) {
+      return platform.takeError();
+    }
+    options.platform = *platform;
+    host = oci::platform_matches(oci::normalize_platform(oci::host_platform()), *platform);
   }
   auto ref = oci::parse_reference(ref_text);
   if (!ref) {
@@ -37,19 +48,19 @@ llvm::Expected<cache::ImageRecord> BuildPuller::pull(cache::ImageStore& store,
     return lease.takeError();
   }
   ContentBlobStore blobs(store.content());
-  auto pulled = registry::pull_image(**c, *ref, blobs, {});
+  auto pulled = registry::pull_image(**c, *ref, blobs, options);
   if (!pulled) {
     return with_context(pulled.takeError(), context);
   }
   std::vector<std::string> names;
-  if (!ref->tag.empty()) {
+  if (!ref->tag.empty() && host) {
     names.push_back(ref->str());
   }
   auto added = store.add(pulled->manifest, names);
   if (!added) {
     return with_context(added.takeError(), context);
   }
-  done_[ref_text] = *added;
+  done_[ref_text + " " + platform_text] = *added;
   return *added;
 }
 

@@ -29,9 +29,12 @@ class BuildPuller {
   /// True when `--pull` asks to re-resolve every tag.
   bool always() const { return always_; }
 
-  /// Pulls `ref` (normalized) into `store` and names it; returns the record.
-  /// The caller serializes calls that touch `store`.
-  llvm::Expected<cache::ImageRecord> pull(cache::ImageStore& store, const std::string& ref);
+  /// Pulls `ref` (normalized) for `platform` ("" or the host's: named `ref` in the
+  /// store; another platform's image is stored without a name, so that `ref` keeps
+  /// naming the host's) into `store`; returns the record. The caller serializes
+  /// calls that touch `store`.
+  llvm::Expected<cache::ImageRecord> pull(cache::ImageStore& store, const std::string& ref,
+                                          const std::string& platform = "");
 
  private:
   llvm::Expected<registry::Client*> client();

@@ -5,6 +5,7 @@
 #include <optional>
 #include <vector>
 
+#include "cache/image_index.h"
 #include "cache/layer_unpack.h"
 #include "oci/archive_reader.h"
 #include "oci/image_config.h"
@@ -124,11 +125,16 @@ llvm::Expected<std::vector<LoadedRecord>> load_archive(ImageStore& store, int fd
     return lease.takeError();
   }
   StoreSink sink(store.content());
-  auto images = oci::read_archive(fd, sink);
+  oci::ReadOptions options;
+  options.all_platforms = true;  // a saved multi-platform image loads as its index
+  auto images = oci::read_archive(fd, sink, options);
   if (!images) {
     return images.takeError();
   }
   for (const oci::LoadedImage& image : *images) {
+    if (image.kind == oci::LoadedKind::index) {
+      continue;  // its platforms' images are verified
+    }
     if (auto err = verify_layers(store.content(), image)) {
       sink.remove_added();
       return err;
@@ -136,15 +142,20 @@ llvm::Expected<std::vector<LoadedRecord>> load_archive(ImageStore& store, int fd
   }
   std::vector<LoadedRecord> out;
   for (const oci::LoadedImage& image : *images) {
+    if (image.kind == oci::LoadedKind::index_member) {
+      continue;  // recorded with its index
+    }
     LoadedRecord loaded;
-    Digest id = Digest::of(image.config_bytes);
+    bool index = image.kind == oci::LoadedKind::index;
+    Digest id = index ? image.manifest.digest : Digest::of(image.config_bytes);
     for (const oci::Reference& ref : image.names) {
       loaded.names.push_back(ref.str());
       if (auto old = current_id(store, ref.str()); old && *old != id) {
         loaded.replaced.emplace_back(ref.str(), *old);
       }
     }
-    auto record = store.add(image.manifest.digest, loaded.names);
+    auto record = index ? add_index(store, image.manifest.digest, loaded.names)
+                        : store.add(image.manifest.digest, loaded.names);
     if (!record) {
       return record.takeError();
     }
@@ -161,6 +172,13 @@ llvm::Expected<oci::ArchiveImage> archive_entry(ImageStore& store, const Digest&
   auto bytes = store.content().read(digest);
   if (!bytes) {
     return bytes.takeError();
+  }
+  if (auto index = oci::parse_index(*bytes); index && oci::is_index(index->media_type)) {
+    oci::ArchiveImage entry;  // a multi-platform image built here (image_index.h)
+    entry.manifest = oci::describe(index->media_type, *bytes);
+    return entry;
+  } else if (!index) {
+    llvm::consumeError(index.takeError());
   }
   auto manifest = oci::parse_manifest(*bytes);
   if (!manifest) {
@@ -244,6 +262,7 @@ llvm::Error save_archive(ImageStore& store, llvm::ArrayRef<oci::ArchiveImage> im
   StoreSource source(store.content());
   oci::WriteOptions options;
   options.format = format;
+  options.all_platforms = true;  // the store holds every platform of its indexes
   if (const char* epoch = std::getenv("SOURCE_DATE_EPOCH"); epoch && *epoch) {
     int64_t value = 0;
     if (llvm::StringRef(epoch).getAsInteger(10, value)) {

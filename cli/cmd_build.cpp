@@ -7,6 +7,7 @@
 #include <iterator>
 #include <sstream>
 
+#include "builder/build_platforms.h"
 #include "cli/build_solve.h"
 #include "cli/command.h"
 #include "cli/registry_store.h"
@@ -161,8 +162,12 @@ llvm::Expected<int> run_check(const BuildInput& input) {
   return 1;
 }
 
-llvm::Expected<int> run_dump_llb(const BuildInput& input) {
-  auto result = frontend::lower(input.dockerfile, input.options);
+llvm::Expected<int> run_dump_llb(const BuildInput& input, const std::vector<std::string>& flags) {
+  auto platforms = builder::target_platforms(flags);
+  if (!platforms) {
+    return platforms.takeError();
+  }
+  auto result = builder::lower_for_platforms(input.dockerfile, input.options, *platforms);
   if (!result) {
     return result.takeError();
   }
@@ -180,7 +185,7 @@ llvm::Expected<int> run_build(const BuildFlags& flags, const GlobalOptions& glob
     return run_check(*input);
   }
   if (flags.dump_llb) {
-    return run_dump_llb(*input);
+    return run_dump_llb(*input, flags.solve.platforms);
   }
   SolveFlags solve = flags.solve;
   solve.context = flags.context;
@@ -226,6 +231,8 @@ CommandBody setup_build(CLI::App& sub, const GlobalOptions& globals) {
       ->allow_extra_args(false);
   sub.add_flag("--explain-cache", s.cache.explain, "Say why each step that ran missed the cache");
   sub.add_flag("--pull", s.pull, "Always attempt to pull a newer version of the base images");
+  sub.add_option("--platform", s.platforms, "Set target platform(s) for the build")
+      ->allow_extra_args(false);
   sub.add_flag("--push", s.push,
                "Push the image to its registry (shorthand for --output=type=registry)");
   add_registry_flags(sub, s.registry);

@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "cache/image_index.h"
 #include "cli/command.h"
 #include "cli/format_rows.h"
 #include "cli/store_open.h"
@@ -20,6 +21,7 @@ struct HistoryOptions {
   bool quiet = false;
   bool human = true;
   std::string format;
+  std::string platform;
 };
 
 // docker's column names of the history fields, for `table` templates.
@@ -67,6 +69,21 @@ llvm::Expected<int> run_history(const GlobalOptions& globals, const HistoryOptio
   auto image = (*store)->resolve(options.image);
   if (!image) {
     return image.takeError();
+  }
+  if (image->config == image->manifest || !options.platform.empty()) {
+    // A multi-platform image: the history of one platform (the host's by default).
+    auto platform =
+        options.platform.empty()
+            ? llvm::Expected<oci::Platform>(oci::normalize_platform(oci::host_platform()))
+            : oci::parse_normalized_platform(options.platform);
+    auto chosen =
+        platform ? cache::manifest_for_platform((*store)->content(), image->manifest, *platform)
+                 : llvm::Expected<cache::PlatformManifest>(platform.takeError());
+    if (!chosen) {
+      return chosen.takeError();
+    }
+    image->manifest = chosen->manifest;
+    image->config = chosen->config;
   }
   auto manifest_bytes = (*store)->content().read(image->manifest);
   auto config_bytes = (*store)->content().read(image->config);
@@ -131,6 +148,8 @@ llvm::Expected<int> run_history(const GlobalOptions& globals, const HistoryOptio
 CommandBody setup_history(CLI::App& sub, const GlobalOptions& globals) {
   auto options = std::make_shared<HistoryOptions>();
   sub.add_flag("--no-trunc", options->no_trunc, "Don't truncate output");
+  sub.add_option("--platform", options->platform,
+                 "Show history for the given platform of a multi-platform image");
   sub.add_flag("-q,--quiet", options->quiet, "Only show image IDs");
   sub.add_option("-H,--human", options->human, "Print sizes and dates in human readable format");
   sub.add_option("--format", options->format,

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cache/image_size.h"
+#include "cache/image_index.h"
 #include "cli/command.h"
 #include "cli/format_rows.h"
 #include "cli/store_open.h"
@@ -19,6 +20,7 @@ struct ImagesOptions {
   bool digests = false;
   bool all = false;
   bool no_trunc = false;
+  bool tree = false;
   std::string format;
   std::string filter;  // REPOSITORY[:TAG]
 };
@@ -93,6 +95,37 @@ nlohmann::ordered_json row_json(const Row& row) {
                                 {"VirtualSize", row.size}};
 }
 
+// docker's `images --tree`: each image with, below it, the platforms of an index.
+llvm::Expected<int> print_tree(cache::ImageStore& store,
+                               const std::vector<cache::ImageRecord>& images,
+                               const ImagesOptions& options) {
+  std::vector<std::vector<std::string>> table = {{"IMAGE", "ID", "CREATED", "SIZE"}};
+  for (const cache::ImageRecord& image : images) {
+    std::vector<Row> rows;
+    add_rows(image, options, rows);
+    auto children = cache::index_manifests(store.content(), image.manifest);
+    if (!children) {
+      return children.takeError();
+    }
+    for (const Row& row : rows) {
+      if (!matches(row, options.filter)) {
+        continue;
+      }
+      std::string name = row.repository == "<none>" ? "<untagged>" : row.repository + ":" + row.tag;
+      table.push_back({name, row.id, row.created_since, row.size});
+      for (size_t i = 0; *children && i < (*children)->size(); ++i) {
+        const cache::PlatformManifest& child = (**children)[i];
+        std::string branch = i + 1 == (*children)->size() ? "└─ " : "├─ ";
+        table.push_back({branch + child.platform.str(),
+                         options.no_trunc ? child.manifest.str() : child.manifest.short_hex(), "",
+                         ""});
+      }
+    }
+  }
+  print_table(std::cout, table);
+  return 0;
+}
+
 llvm::Expected<int> run_images(const GlobalOptions& globals, const ImagesOptions& options) {
   auto store = open_store_read_only(globals);
   if (!store) {
@@ -101,6 +134,9 @@ llvm::Expected<int> run_images(const GlobalOptions& globals, const ImagesOptions
   auto images = (*store)->list();
   if (!images) {
     return images.takeError();
+  }
+  if (options.tree) {
+    return print_tree(**store, *images, options);
   }
   std::vector<Row> rows;
   for (cache::ImageRecord& image : *images) {
@@ -157,6 +193,7 @@ CommandBody setup_images(CLI::App& sub, const GlobalOptions& globals) {
   sub.add_flag("--digests", options->digests, "Show digests");
   sub.add_flag("-a,--all", options->all, "Show all images (intermediate ones too)");
   sub.add_flag("--no-trunc", options->no_trunc, "Don't truncate output");
+  sub.add_flag("--tree", options->tree, "List multi-platform images as a tree");
   sub.add_option("--format", options->format,
                  "Format output: 'table', 'json', 'table TEMPLATE' or a Go TEMPLATE");
   sub.add_option("repository", options->filter, "REPOSITORY[:TAG] to list");

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cache/image_size.h"
+#include "cache/image_index.h"
 #include "cli/command.h"
 #include "cli/container_view.h"
 #include "cli/print_error.h"
@@ -25,8 +26,43 @@ std::string string_at(const Json& object, const char* key) {
   return it != object.end() && it->is_string() ? it->get<std::string>() : std::string();
 }
 
-llvm::Expected<Json> inspect_one(cache::ImageStore& store, const cache::ImageRecord& image) {
-  auto bytes = store.content().read(image.config);
+// The config to show: the image's, or for an image index (or --platform) the
+// platform's (the host's by default), with the index's platforms in `manifests`.
+llvm::Expected<Digest> shown_config(cache::ImageStore& store, const cache::ImageRecord& image,
+                                    const std::string& platform_flag, Json& manifests) {
+  auto children = cache::index_manifests(store.content(), image.manifest);
+  if (!children) {
+    return children.takeError();
+  }
+  if (!*children && platform_flag.empty()) {
+    return image.config;
+  }
+  auto platform = platform_flag.empty()
+                      ? llvm::Expected<oci::Platform>(oci::normalize_platform(oci::host_platform()))
+                      : oci::parse_normalized_platform(platform_flag);
+  if (!platform) {
+    return platform.takeError();
+  }
+  for (const auto& child : children->value_or(std::vector<cache::PlatformManifest>{})) {
+    manifests.push_back({{"ID", child.manifest.str()},
+                         {"Platform", child.platform.str()},
+                         {"Config", child.config.str()}});
+  }
+  auto chosen = cache::manifest_for_platform(store.content(), image.manifest, *platform);
+  if (!chosen) {
+    return chosen.takeError();
+  }
+  return chosen->config;
+}
+
+llvm::Expected<Json> inspect_one(cache::ImageStore& store, const cache::ImageRecord& image,
+                                 const std::string& platform) {
+  Json manifests = Json::array();
+  auto config_digest = shown_config(store, image, platform, manifests);
+  if (!config_digest) {
+    return config_digest.takeError();
+  }
+  auto bytes = store.content().read(*config_digest);
   if (!bytes) {
     return bytes.takeError();
   }
@@ -73,11 +109,15 @@ llvm::Expected<Json> inspect_one(cache::ImageStore& store, const cache::ImageRec
   out["Size"] = image.size;
   out["RootFS"] = {{"Type", "layers"}, {"Layers", layers}};
   out["Metadata"] = {{"LastTagTime", "0001-01-01T00:00:00Z"}};
+  if (!manifests.empty()) {
+    out["Manifests"] = std::move(manifests);  // a multi-platform image's platforms
+  }
   return out;
 }
 
 llvm::Expected<int> run_inspect(const GlobalOptions& globals,
-                                const std::vector<std::string>& images, const std::string& format) {
+                                const std::vector<std::string>& images, const std::string& format,
+                                const std::string& platform) {
   std::optional<support::GoTemplate> tmpl;
   if (!format.empty() && format != "json") {
     // As docker's inspect: the template as given (list commands expand `\t` first).
@@ -116,7 +156,7 @@ llvm::Expected<int> run_inspect(const GlobalOptions& globals,
       continue;
     }
     image->size = *size;
-    auto json = inspect_one(**store, *image);
+    auto json = inspect_one(**store, *image, platform);
     if (!json) {
       errors.push_back(json.takeError());
       continue;
@@ -145,9 +185,14 @@ llvm::Expected<int> run_inspect(const GlobalOptions& globals,
 CommandBody setup_inspect(CLI::App& sub, const GlobalOptions& globals) {
   auto images = std::make_shared<std::vector<std::string>>();
   auto format = std::make_shared<std::string>();
+  auto platform = std::make_shared<std::string>();
   sub.add_option("-f,--format", *format, "Format output using a Go template");
+  sub.add_option("--platform", *platform,
+                 "Inspect a specific platform of a multi-platform image (os/arch[/variant])");
   sub.add_option("images", *images, "IMAGE...")->required();
-  return [&globals, images, format]() { return run_inspect(globals, *images, *format); };
+  return [&globals, images, format, platform]() {
+    return run_inspect(globals, *images, *format, *platform);
+  };
 }
 
 CommandRegistration reg{

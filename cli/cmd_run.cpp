@@ -143,6 +143,7 @@ CommandBody setup_run(CLI::App& sub, const GlobalOptions& globals) {
   sub.add_option("-u,--user", c.user, "Username or UID (format: <name|uid>[:<group|gid>])");
   one_each(sub.add_option("-v,--volume", c.volumes, "Bind mount a volume (/HOST:/CONTAINER[:ro])"));
   sub.add_option("--network", c.network, "Connect a container to a network (host|none)");
+  sub.add_option("--platform", c.platform, "Set platform if server is multi-platform capable");
   one_each(sub.add_option("--security-opt", c.security_opts,
                           "Security Options (seccomp=unconfined|PROFILE.json)"));
   sub.add_option_function<std::string>(

@@ -7,10 +7,12 @@
 #include <llvm/ADT/StringExtras.h>
 
 #include "cache/gc_lock.h"
+#include "cache/image_index.h"
 #include "cache/image_store.h"
 #include "cache/snapshot.h"
 #include "oci/image_config.h"
 #include "oci/types.h"
+#include "runtime/binfmt.h"
 #include "runtime/container_control.h"
 #include "runtime/seccomp.h"
 #include "support/error.h"
@@ -147,7 +149,14 @@ struct ImageLayers {
   std::vector<cache::LayerBlob> layers;
 };
 
-llvm::Expected<ImageLayers> load_image(llvm::StringRef root, llvm::StringRef ref) {
+llvm::Expected<ImageLayers> load_image(llvm::StringRef root, llvm::StringRef ref,
+                                       llvm::StringRef platform_text) {
+  auto platform = platform_text.empty()
+                      ? llvm::Expected<oci::Platform>(oci::normalize_platform(oci::host_platform()))
+                      : oci::parse_normalized_platform(platform_text);
+  if (!platform) {
+    return platform.takeError();
+  }
   auto store = cache::ImageStore::open(root);
   if (!store) {
     return store.takeError();
@@ -157,11 +166,20 @@ llvm::Expected<ImageLayers> load_image(llvm::StringRef root, llvm::StringRef ref
     return with_context(record.takeError(), "unable to find image " + quote(ref) + " locally");
   }
   const cache::ContentStore& content = (*store)->content();
-  auto manifest_json = content.read(record->manifest);
+  auto chosen = cache::manifest_for_platform(content, record->manifest, *platform);
+  if (!chosen && platform_text.empty() && record->config != record->manifest) {
+    // One image of another platform, no --platform: run it as docker does.
+    llvm::consumeError(chosen.takeError());
+    chosen = cache::PlatformManifest{record->manifest, record->config, *platform};
+  }
+  if (!chosen) {
+    return with_context(chosen.takeError(), "image " + quote(ref));
+  }
+  auto manifest_json = content.read(chosen->manifest);
   if (!manifest_json) {
     return manifest_json.takeError();
   }
-  auto config_json = content.read(record->config);
+  auto config_json = content.read(chosen->config);
   if (!config_json) {
     return config_json.takeError();
   }
@@ -172,6 +190,13 @@ llvm::Expected<ImageLayers> load_image(llvm::StringRef root, llvm::StringRef ref
   auto config = oci::parse_image_config(*config_json);
   if (!config) {
     return config.takeError();
+  }
+  if (!config->architecture.empty()) {
+    oci::Platform p{
+        config->architecture, config->os.empty() ? "linux" : config->os, "", {}, config->variant};
+    if (auto err = runtime::check_platform_runnable(oci::normalize_platform(p).str())) {
+      return with_context(std::move(err), "image " + quote(ref));
+    }
   }
   if (config->diff_ids.size() != manifest->layers.size()) {
     return make_error("image " + quote(ref) + ": the config and the manifest differ in layers");
@@ -305,7 +330,7 @@ llvm::Expected<PublishedPort> parse_publish(llvm::StringRef text) {
 
 llvm::Expected<ContainerSpec> create_container(const ContainerStore& store,
                                                const CreateFlags& flags, const WarningFn& warn) {
-  auto image = load_image(store.root(), flags.image_and_command.front());
+  auto image = load_image(store.root(), flags.image_and_command.front(), flags.platform);
   if (!image) {
     return image.takeError();
   }

@@ -36,6 +36,9 @@ struct CreateFlags {
   std::optional<int> stop_timeout;
   bool no_healthcheck = false;
   std::vector<std::string> log_opts;
+  /// --platform: which platform of a multi-platform image ("" is the host's); one
+  /// the kernel cannot run (see runtime/binfmt.h) is refused.
+  std::string platform;
   /// IMAGE [COMMAND [ARG...]]
   std::vector<std::string> image_and_command;
 };

@@ -36,8 +36,14 @@ void set_env(std::vector<std::string>& env, llvm::StringRef key, llvm::StringRef
   env.push_back(std::move(entry));
 }
 
-Lowerer::Lowerer(const Dockerfile& dockerfile, const LowerOptions& options)
-    : df_(dockerfile), opts_(options), lex_(dockerfile.ast.escape_token) {}
+Lowerer::Lowerer(const Dockerfile& dockerfile, const LowerOptions& options,
+                 llb::DefinitionBuilder& builder, oci::Platform build, oci::Platform target)
+    : df_(dockerfile),
+      opts_(options),
+      lex_(dockerfile.ast.escape_token),
+      builder_(builder),
+      build_platform_(std::move(build)),
+      target_platform_(std::move(target)) {}
 
 llvm::Error Lowerer::error_at(SourceRange range, const llvm::Twine& message) const {
   return make_source_error(df_.ast, message, range);
@@ -143,6 +149,7 @@ llvm::Expected<StageState*> Lowerer::find_from(llvm::StringRef from, SourceRange
   implicit->index = static_cast<int>(stages_.size());
   implicit->base = *name;
   implicit->ref_range = range;
+  implicit->platform = target_platform_;
   stages_.push_back(std::move(implicit));
   return stages_.back().get();
 }
@@ -169,6 +176,9 @@ llvm::Expected<const llb::Vertex*> Lowerer::from_vertex(llvm::StringRef from, So
 std::string Lowerer::step_prefix(StageState& st) {
   ++st.cmd_index;
   std::string out = "[";
+  if (show_platform_) {
+    out += st.platform.str() + " ";
+  }
   if (!st.display_name.empty()) {
     out += st.display_name + " ";
   }

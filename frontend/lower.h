@@ -13,6 +13,7 @@
 #include "frontend/instructions.h"
 #include "llb/definition.h"
 #include "oci/image_config.h"
+#include "oci/types.h"
 #include "support/digest.h"
 #include "support/error.h"
 
@@ -53,6 +54,11 @@ struct LintWarning {
 
 /// Options of one lowering.
 struct LowerOptions {
+  /// The platform the build runs on (BUILDPLATFORM), "os/arch[/variant]": the host's.
+  std::string build_platform = oci::normalize_platform(oci::host_platform()).str();
+  /// The platform the image is for (TARGETPLATFORM); "" means `build_platform`.
+  /// Stages without `FROM --platform=` are built for it.
+  std::string target_platform;
   /// Stage to build (case-insensitive); "" means the last stage.
   std::string target;
   /// --build-arg values; they override ARG defaults.
@@ -107,8 +113,32 @@ struct LowerResult {
   std::vector<std::string> unused_build_args;
 };
 
-/// The platform kiln builds for and on.
-inline constexpr const char* kDefaultPlatform = "linux/amd64";
+/// The stages lowered for one target platform of a multi-platform lowering.
+struct PlatformStages {
+  /// The normalized target platform ("linux/arm64").
+  std::string platform;
+  std::vector<StageResult> stages;
+  /// Index into `stages` of the target stage.
+  size_t target = 0;
+};
+
+/// One graph for several target platforms: vertices that do not depend on the
+/// target platform (the context, `FROM --platform=$BUILDPLATFORM` stages) appear
+/// once, so one solve runs them once.
+struct MultiLowerResult {
+  llb::Definition definition;
+  /// One entry per requested platform, in the order given.
+  std::vector<PlatformStages> platforms;
+  std::vector<ContextRead> context_reads;
+  std::vector<std::string> unused_build_args;
+};
+
+/// Lowers `dockerfile` once per platform of `platforms` (each "os/arch[/variant]",
+/// normalized) into one graph; `options.target_platform` is ignored. Fails as
+/// lower(), or with a UsageError for an invalid platform.
+llvm::Expected<MultiLowerResult> lower_platforms(const Dockerfile& dockerfile,
+                                                 const LowerOptions& options,
+                                                 const std::vector<std::string>& platforms);
 
 /// Lowers `dockerfile` into a graph. Fails with a SourceError on the line at
 /// fault (unknown target, bad stage index, circular stages, bad image reference,

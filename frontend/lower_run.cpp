@@ -198,6 +198,9 @@ llvm::Error Lowerer::lower_run(StageState& st, const RunCmd& cmd) {
   }
   x.cwd = st.workdir;
   x.user = st.user;
+  if (st.platform != build_platform_) {
+    x.platform = st.platform.str();
+  }
   llb::Mount root;
   root.kind = llb::MountKind::rootfs;
   root.input = 0;

@@ -2,6 +2,7 @@
 // base images and ONBUILD triggers, and the result.
 
 #include <algorithm>
+#include <set>
 
 #include <llvm/ADT/STLExtras.h>
 
@@ -10,6 +11,7 @@
 #include "frontend/lint.h"
 #include "frontend/lower_state.h"
 #include "oci/reference.h"
+#include "oci/types.h"
 
 namespace kiln::frontend {
 namespace detail {
@@ -20,10 +22,11 @@ const char* const kProxyArgs[] = {"HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "ht
                                   "FTP_PROXY",  "ftp_proxy",  "NO_PROXY",    "no_proxy",
                                   "ALL_PROXY",  "all_proxy"};
 
-oci::ImageConfig empty_image() {
+oci::ImageConfig empty_image(const oci::Platform& platform) {
   oci::ImageConfig img;
-  img.architecture = "amd64";
-  img.os = "linux";
+  img.architecture = platform.architecture;
+  img.os = platform.os;
+  img.variant = platform.variant;
   img.config.env = {kDefaultPathEnv};
   img.config.working_dir = "/";  // BuildKit's emptyImage
   return img;
@@ -64,10 +67,13 @@ int trigger_steps(const oci::ImageConfig& image) {
 }  // namespace
 
 llvm::Error Lowerer::setup_global_args(llvm::StringRef target_name) {
-  global_args_ = {
-      "BUILDPLATFORM=linux/amd64",       "BUILDOS=linux",  "BUILDARCH=amd64",  "BUILDVARIANT=",
-      "TARGETPLATFORM=linux/amd64",      "TARGETOS=linux", "TARGETARCH=amd64", "TARGETVARIANT=",
-      "TARGETSTAGE=" + target_name.str()};
+  const oci::Platform& b = build_platform_;
+  const oci::Platform& t = target_platform_;
+  global_args_ = {"BUILDPLATFORM=" + b.str(),        "BUILDOS=" + b.os,
+                  "BUILDARCH=" + b.architecture,     "BUILDVARIANT=" + b.variant,
+                  "TARGETPLATFORM=" + t.str(),       "TARGETOS=" + t.os,
+                  "TARGETARCH=" + t.architecture,    "TARGETVARIANT=" + t.variant,
+                  "TARGETSTAGE=" + target_name.str()};
   for (const ArgCmd& cmd : df_.meta_args) {
     for (const ArgDef& arg : cmd.args) {
       declared_globals_.insert(arg.name);
@@ -120,6 +126,12 @@ llvm::Error Lowerer::setup_stages() {
       return error_at(stage.from.range, "base name (" + stage.from.base + ") should not be blank");
     }
     st->base = base->result;
+    st->platform = target_platform_;
+    if (!stage.from.platform.empty()) {
+      if (auto err = parse_stage_platform(*st)) {
+        return err;
+      }
+    }
     st->replaced = !st->name.empty() && opts_.build_contexts.count(st->name);
     if (st->replaced) {
       st->base = st->name;
@@ -138,6 +150,24 @@ llvm::Error Lowerer::setup_stages() {
                      : std::count_if(stage.commands.begin(), stage.commands.end(), counts_as_step);
     stages_.push_back(std::move(st));
   }
+  return llvm::Error::success();
+}
+
+// BuildKit expands `FROM --platform=` with the global ARGs (the platform ARGs
+// among them) and normalizes it.
+llvm::Error Lowerer::parse_stage_platform(StageState& st) {
+  const FromCmd& from = st.stage->from;
+  auto text = lex_.process_word(from.platform, env_lookup_from_list(global_args_));
+  if (!text) {
+    return error_at(from.range, error_message(text.takeError()));
+  }
+  auto platform = oci::parse_normalized_platform(*text);
+  if (!platform) {
+    return error_at(from.range, "failed to parse platform " + *text + ": " +
+                                    error_message(platform.takeError()));
+  }
+  st.platform = std::move(*platform);
+  st.explicit_platform = true;
   return llvm::Error::success();
 }
 
@@ -266,6 +296,9 @@ llvm::Error Lowerer::init_base(StageState& st) {
   SourceRange range = st.stage ? st.stage->from.range : st.ref_range;
   if (st.base_stage) {
     const StageState& b = *st.base_stage;
+    if (!st.explicit_platform) {
+      st.platform = b.platform;
+    }
     st.vertex = b.vertex;
     st.image = b.image;
     st.env = b.env;
@@ -277,7 +310,7 @@ llvm::Error Lowerer::init_base(StageState& st) {
     return llvm::Error::success();
   }
   if (st.base == "scratch") {
-    st.image = empty_image();
+    st.image = empty_image(st.platform);
     st.vertex = builder_.add(llb::ScratchSource{}, {});
     apply_base_config(st);
     return llvm::Error::success();
@@ -291,7 +324,7 @@ llvm::Error Lowerer::init_base(StageState& st) {
     }
     base = value.str();
     if (base == "scratch") {
-      st.image = empty_image();
+      st.image = empty_image(st.platform);
       st.vertex = builder_.add(llb::ScratchSource{}, {});
       apply_base_config(st);
       return llvm::Error::success();
@@ -309,7 +342,7 @@ llvm::Error Lowerer::init_local_context(StageState& st) {
   } else {
     meta.description = "[internal] load build context " + st.base;
   }
-  st.image = empty_image();
+  st.image = empty_image(st.platform);
   st.vertex = builder_.add(std::move(local), {}, std::move(meta));
   apply_base_config(st);
   return llvm::Error::success();
@@ -323,11 +356,11 @@ llvm::Error Lowerer::init_image(StageState& st, const std::string& base, SourceR
   }
   llb::ImageSource source;
   source.ref = oci::tag_name_only(*ref).str();
-  source.platform = kDefaultPlatform;
+  source.platform = st.platform.str();
   std::string shown = source.ref;
-  st.image = empty_image();
+  st.image = empty_image(st.platform);
   if (opts_.resolver) {
-    auto meta = opts_.resolver->resolve(source.ref, kDefaultPlatform);
+    auto meta = opts_.resolver->resolve(source.ref, source.platform);
     if (!meta) {
       return error_at(range, base + ": " + error_message(meta.takeError()));
     }
@@ -382,9 +415,8 @@ llvm::Error Lowerer::run_onbuild(StageState& st) {
   return llvm::Error::success();
 }
 
-LowerResult Lowerer::take_result(StageState& target) {
+LowerResult Lowerer::take_result(StageState& target, std::vector<llb::Definition::Root>& roots) {
   LowerResult result;
-  std::vector<llb::Definition::Root> roots;
   for (size_t i = 0; i < df_.stages.size(); ++i) {
     StageState& st = *stages_[i];
     if (!st.lowered) {
@@ -396,7 +428,6 @@ LowerResult Lowerer::take_result(StageState& target) {
     roots.push_back({st.name.empty() ? "stage-" + std::to_string(i) : st.name, st.vertex});
     result.stages.push_back({st.name, st.index, st.vertex, std::move(st.image)});
   }
-  result.definition = builder_.finish(std::move(roots));
   result.context_reads = std::move(context_reads_);
   for (const auto& [name, value] : opts_.build_args) {
     bool proxy = std::any_of(std::begin(kProxyArgs), std::end(kProxyArgs),
@@ -408,7 +439,7 @@ LowerResult Lowerer::take_result(StageState& target) {
   return result;
 }
 
-llvm::Expected<LowerResult> Lowerer::run() {
+llvm::Expected<LowerResult> Lowerer::run(std::vector<llb::Definition::Root>& roots) {
   if (df_.stages.empty()) {
     return make_error("dockerfile contains no stages to build");
   }
@@ -437,14 +468,92 @@ llvm::Expected<LowerResult> Lowerer::run() {
       }
     }
   }
-  return take_result(**target);
+  return take_result(**target, roots);
 }
 
 }  // namespace detail
 
+namespace {
+
+llvm::Expected<oci::Platform> option_platform(const std::string& text, const char* what) {
+  auto p = oci::parse_normalized_platform(text);
+  if (!p) {
+    return with_context(p.takeError(), what);
+  }
+  return p;
+}
+
+}  // namespace
+
 llvm::Expected<LowerResult> lower(const Dockerfile& dockerfile, const LowerOptions& options) {
-  detail::Lowerer lowerer(dockerfile, options);
-  return lowerer.run();
+  auto build = option_platform(options.build_platform, "build platform");
+  if (!build) {
+    return build.takeError();
+  }
+  auto target = options.target_platform.empty()
+                    ? llvm::Expected<oci::Platform>(*build)
+                    : option_platform(options.target_platform, "target platform");
+  if (!target) {
+    return target.takeError();
+  }
+  llb::DefinitionBuilder builder;
+  detail::Lowerer lowerer(dockerfile, options, builder, *build, *target);
+  std::vector<llb::Definition::Root> roots;
+  auto result = lowerer.run(roots);
+  if (result) {
+    result->definition = builder.finish(std::move(roots));
+  }
+  return result;
+}
+
+llvm::Expected<MultiLowerResult> lower_platforms(const Dockerfile& dockerfile,
+                                                 const LowerOptions& options,
+                                                 const std::vector<std::string>& platforms) {
+  auto build = option_platform(options.build_platform, "build platform");
+  if (!build) {
+    return build.takeError();
+  }
+  llb::DefinitionBuilder builder;
+  std::vector<llb::Definition::Root> roots;
+  MultiLowerResult out;
+  std::set<std::string> unused;
+  for (size_t i = 0; i < platforms.size(); ++i) {
+    auto target = oci::parse_normalized_platform(platforms[i]);
+    if (!target) {
+      return target.takeError();
+    }
+    detail::Lowerer lowerer(dockerfile, options, builder, *build, *target);
+    lowerer.show_platform_ = true;
+    std::vector<llb::Definition::Root> these;
+    auto lowered = lowerer.run(these);
+    if (!lowered) {
+      return lowered.takeError();
+    }
+    for (auto& root : these) {
+      roots.push_back({target->str() + "/" + root.name, root.vertex});
+    }
+    out.platforms.push_back({target->str(), std::move(lowered->stages), lowered->target});
+    for (auto& read : lowered->context_reads) {
+      out.context_reads.push_back(std::move(read));
+    }
+    // A build arg is unused only when no platform's lowering used it.
+    std::set<std::string> these_unused(lowered->unused_build_args.begin(),
+                                       lowered->unused_build_args.end());
+    if (i == 0) {
+      unused = std::move(these_unused);
+    } else {
+      std::set<std::string> both;
+      for (const auto& name : unused) {
+        if (these_unused.count(name)) {
+          both.insert(name);
+        }
+      }
+      unused = std::move(both);
+    }
+  }
+  out.unused_build_args.assign(unused.begin(), unused.end());
+  out.definition = builder.finish(std::move(roots));
+  return out;
 }
 
 }  // namespace kiln::frontend

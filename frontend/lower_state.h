@@ -10,6 +10,7 @@
 
 #include "frontend/lower.h"
 #include "frontend/shell_lex.h"
+#include "oci/types.h"
 
 namespace kiln::frontend::detail {
 
@@ -28,6 +29,11 @@ struct StageState {
   /// The expanded base name (image reference, stage name or "scratch").
   std::string base;
   StageState* base_stage = nullptr;
+  /// The platform the stage is built for: its `FROM --platform=`, its base stage's,
+  /// else the target platform.
+  oci::Platform platform;
+  /// The stage has a `FROM --platform=`.
+  bool explicit_platform = false;
   /// A --build-context of the stage's name stands for the whole stage (its FROM and
   /// instructions are not used), as BuildKit's named contexts.
   bool replaced = false;
@@ -81,12 +87,18 @@ std::string go_duration(int64_t ns);
 /// (metadata instructions).
 class Lowerer {
  public:
-  Lowerer(const Dockerfile& dockerfile, const LowerOptions& options);
-  llvm::Expected<LowerResult> run();
+  /// Vertices go into `builder` (shared by the lowerings of several platforms);
+  /// the lowering is for `target` (TARGETPLATFORM) on `build` (BUILDPLATFORM).
+  Lowerer(const Dockerfile& dockerfile, const LowerOptions& options,
+          llb::DefinitionBuilder& builder, oci::Platform build, oci::Platform target);
+  /// Lowers the stages; the result's definition is empty and `roots` gets the
+  /// stages' vertices (for DefinitionBuilder::finish).
+  llvm::Expected<LowerResult> run(std::vector<llb::Definition::Root>& roots);
 
   // lower_stages.cpp
   llvm::Error setup_global_args(llvm::StringRef target_name);
   llvm::Error setup_stages();
+  llvm::Error parse_stage_platform(StageState& st);
   llvm::Expected<StageState*> find_target();
   llvm::Error collect_deps();
   void mark_reachable(StageState& st);
@@ -95,7 +107,7 @@ class Lowerer {
   llvm::Error init_local_context(StageState& st);
   llvm::Error init_image(StageState& st, const std::string& base, SourceRange range);
   llvm::Error run_onbuild(StageState& st);
-  LowerResult take_result(StageState& target);
+  LowerResult take_result(StageState& target, std::vector<llb::Definition::Root>& roots);
 
   // lower.cpp
   llvm::Error dispatch(StageState& st, const Command& command);
@@ -136,7 +148,12 @@ class Lowerer {
   const Dockerfile& df_;
   const LowerOptions& opts_;
   ShellLex lex_;
-  llb::DefinitionBuilder builder_;
+  llb::DefinitionBuilder& builder_;
+  oci::Platform build_platform_;
+  oci::Platform target_platform_;
+  /// Progress descriptions start with the stage's platform ("[linux/arm64 build 2/5]"),
+  /// as BuildKit's for a multi-platform build.
+  bool show_platform_ = false;
   /// Global ARGs with their values, "KEY=value", plus the platform ARGs.
   std::vector<std::string> global_args_;
   /// Names of the global ARGs, declared with or without a value.

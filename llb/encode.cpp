@@ -141,6 +141,9 @@ void encode_exec(Encoder& e, const ExecOp& x) {
   e.field("mounts", mounts.take());
   e.field("network", uint64_t{static_cast<uint64_t>(x.network)});
   e.field("security", uint64_t{static_cast<uint64_t>(x.security)});
+  if (!x.platform.empty()) {
+    e.field("platform", x.platform);
+  }
 }
 
 std::string optional_digest(const std::optional<Digest>& d) { return d ? d->str() : ""; }

@@ -151,6 +151,7 @@ Json exec_json(const ExecOp& x) {
   }
   if (x.security == SecurityMode::insecure) j["security"] = "insecure";
   if (!x.proxy_env.empty()) j["proxy_env"] = x.proxy_env;
+  if (!x.platform.empty()) j["platform"] = x.platform;
   return j;
 }
 

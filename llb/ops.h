@@ -101,6 +101,10 @@ struct ExecOp {
   /// HTTP_PROXY and friends: given to the process but, like BuildKit, kept out of
   /// the digest so a proxy change does not invalidate the cache.
   std::map<std::string, std::string> proxy_env;
+  /// "os/arch[/variant]" the process runs as when it is not the build platform
+  /// (through an emulator); "" for the build platform. In the digest only when set,
+  /// so the digests of native steps do not change.
+  std::string platform;
 };
 
 /// Owner of created files: numeric ids, or names resolved against /etc/passwd and

@@ -14,6 +14,18 @@
 
 namespace kiln::oci {
 
+/// What a LoadedImage is.
+enum class LoadedKind {
+  /// An image: manifest, config and layers.
+  image,
+  /// A multi-platform image index (ReadOptions::all_platforms): `manifest` describes
+  /// the index, `manifest_bytes` are its bytes, `config_bytes` is empty; its
+  /// platforms' images come before it as index_member.
+  index,
+  /// One platform's image of an index that follows; `names` is empty.
+  index_member,
+};
+
 /// One image found in an archive. Its manifest, config and layers have been committed
 /// to the sink.
 struct LoadedImage {
@@ -28,12 +40,16 @@ struct LoadedImage {
   std::string manifest_bytes;
   /// The config bytes as found in the archive (the image ID is their digest).
   std::string config_bytes;
+  LoadedKind kind = LoadedKind::image;
 };
 
 /// Options of read_archive.
 struct ReadOptions {
   /// Which manifest to take from a multi-platform index.
   Platform platform = host_platform();
+  /// Take every platform of an index whose manifests the archive all holds (as `kiln
+  /// save` writes a multi-platform image): the index, then its images.
+  bool all_platforms = false;
   /// Largest JSON document kept in memory (manifest.json, index.json, configs...);
   /// a larger manifest.json or index.json is an error, a larger config or manifest
   /// blob is "not a JSON document".

@@ -46,6 +46,7 @@ struct FoundImage {
   std::string manifest_bytes;
   std::string config_bytes;
   bool synthesized = false;
+  LoadedKind kind = LoadedKind::image;
   std::vector<Digest> blobs;  // archive blobs to commit, in order
 };
 
@@ -61,7 +62,9 @@ class Resolver {
   llvm::Expected<ArchiveEntry*> need_blob(const Descriptor& d, llvm::StringRef what);
   llvm::Expected<std::string> json_blob(const Descriptor& d, llvm::StringRef what);
   llvm::Expected<Descriptor> choose_platform(const Descriptor& index, int depth);
-  llvm::Error add_manifest(const Descriptor& d, std::vector<Reference> names);
+  llvm::Error add_manifest(const Descriptor& d, std::vector<Reference> names,
+                           LoadedKind kind = LoadedKind::image);
+  llvm::Expected<bool> add_whole_index(const Descriptor& d, std::vector<Reference>& names);
   llvm::Error add_docker_image(const Json& item);
   void merge_names(FoundImage& image, const std::vector<Reference>& names);
 
@@ -126,7 +129,47 @@ void Resolver::merge_names(FoundImage& image, const std::vector<Reference>& name
   }
 }
 
-llvm::Error Resolver::add_manifest(const Descriptor& d, std::vector<Reference> names) {
+// With all_platforms: an index whose platforms' manifests are all in the archive
+// becomes its images (index_member) and then itself; false when one is missing.
+llvm::Expected<bool> Resolver::add_whole_index(const Descriptor& d, std::vector<Reference>& names) {
+  auto bytes = json_blob(d, "index");
+  if (!bytes) {
+    return bytes.takeError();
+  }
+  auto index = parse_index(*bytes);
+  if (!index) {
+    return with_context(index.takeError(), "index " + quote(d.digest.str()));
+  }
+  for (const auto& child : index->manifests) {
+    if (!is_manifest(child.media_type) || !table_.blob(child.digest)) {
+      return false;  // a nested index or a platform not saved: take one platform
+    }
+  }
+  for (const auto& child : index->manifests) {
+    if (auto err = add_manifest(child, {}, LoadedKind::index_member)) {
+      return std::move(err);
+    }
+  }
+  for (auto& image : images_) {
+    if (image.manifest.digest == d.digest) {
+      merge_names(image, names);
+      return true;
+    }
+  }
+  FoundImage image;
+  image.manifest = d;
+  image.manifest.annotations.clear();
+  image.manifest.platform.reset();
+  image.manifest_bytes = std::move(*bytes);
+  image.kind = LoadedKind::index;
+  image.blobs.push_back(d.digest);
+  merge_names(image, names);
+  images_.push_back(std::move(image));
+  return true;
+}
+
+llvm::Error Resolver::add_manifest(const Descriptor& d, std::vector<Reference> names,
+                                   LoadedKind kind) {
   for (auto& image : images_) {
     if (image.manifest.digest == d.digest) {
       merge_names(image, names);
@@ -147,6 +190,7 @@ llvm::Error Resolver::add_manifest(const Descriptor& d, std::vector<Reference> n
   image.manifest.annotations.clear();
   image.manifest.platform.reset();
   image.manifest_bytes = std::move(*bytes);
+  image.kind = kind;
   image.blobs.push_back(d.digest);
   auto config = json_blob(m->config, "config");
   if (!config) {
@@ -215,6 +259,15 @@ llvm::Error Resolver::from_index(const ArchiveEntry& index_json) {
       return names.takeError();
     }
     Descriptor target = d;
+    if (is_index(d.media_type) && options_.all_platforms) {
+      auto whole = add_whole_index(d, *names);
+      if (!whole) {
+        return whole.takeError();
+      }
+      if (*whole) {
+        continue;
+      }
+    }
     if (is_index(d.media_type)) {
       auto chosen = choose_platform(d, 0);
       if (!chosen) {
@@ -286,6 +339,10 @@ llvm::Error Resolver::add_docker_image(const Json& json) {
     return config.takeError();
   }
   for (auto& image : images_) {
+    if (image.kind == LoadedKind::index_member &&
+        Digest::of(image.config_bytes) == (*config)->digest) {
+      return llvm::Error::success();  // a platform of an index that index.json names
+    }
     if (Digest::of(image.config_bytes) == (*config)->digest) {
       merge_names(image, *names);  // index.json found it already (docker 25)
       return llvm::Error::success();
@@ -408,7 +465,8 @@ llvm::Expected<std::vector<LoadedImage>> resolve_images(EntryTable& table, BlobS
       }
     }
     out.push_back(LoadedImage{std::move(image.names), std::move(image.manifest),
-                              std::move(image.manifest_bytes), std::move(image.config_bytes)});
+                              std::move(image.manifest_bytes), std::move(image.config_bytes),
+                              image.kind});
   }
   return out;
 }

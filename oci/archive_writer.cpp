@@ -168,6 +168,21 @@ llvm::Error Planner::add_index(const Descriptor& d, DockerImage* docker, int dep
       break;
     }
   }
+  if (options_.all_platforms) {
+    // docker's manifest.json names one image: the wanted platform's, else the first.
+    if (!chosen && !index->manifests.empty()) {
+      chosen = &index->manifests.front();
+    }
+    for (const auto& child : index->manifests) {
+      if (!is_manifest(child.media_type)) {
+        continue;
+      }
+      if (auto err = add_manifest(child, &child == chosen ? docker : nullptr)) {
+        return err;
+      }
+    }
+    return llvm::Error::success();
+  }
   if (!chosen) {
     return make_error("index " + quote(d.digest.str()) + ": no manifest for platform " +
                       quote(options_.platform.str()));

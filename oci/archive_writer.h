@@ -37,6 +37,9 @@ struct WriteOptions {
   int64_t mtime = 0;
   /// Which manifest of an index goes into a docker-archive's manifest.json.
   Platform platform = host_platform();
+  /// Write the blobs of every platform of an index (a multi-platform image built
+  /// here has them all), not only `platform`'s.
+  bool all_platforms = false;
 };
 
 /// Writes `images` as a tar to `fd` (a file or a pipe; not closed). Entries are sorted

@@ -219,6 +219,48 @@ Platform host_platform() {
   return p;
 }
 
+Platform normalize_platform(Platform p) {
+  p.os = llvm::StringRef(p.os).lower();
+  std::string arch = llvm::StringRef(p.architecture).lower();
+  std::string variant = llvm::StringRef(p.variant).lower();
+  if (arch == "x86_64" || arch == "x86-64" || arch == "amd64") {
+    arch = "amd64";
+    if (variant == "v1") {
+      variant.clear();
+    }
+  } else if (arch == "aarch64" || arch == "arm64") {
+    arch = "arm64";
+    if (variant == "8" || variant == "v8") {
+      variant.clear();
+    }
+  } else if (arch == "armhf") {
+    arch = "arm";
+    variant = "v7";
+  } else if (arch == "armel") {
+    arch = "arm";
+    variant = "v6";
+  } else if (arch == "arm") {
+    if (variant.empty() || variant == "7") {
+      variant = "v7";
+    } else if (variant == "5" || variant == "6" || variant == "8") {
+      variant = "v" + variant;
+    }
+  } else if (arch == "i386" || arch == "i686") {
+    arch = "386";
+  }
+  p.architecture = arch;
+  p.variant = variant;
+  return p;
+}
+
+llvm::Expected<Platform> parse_normalized_platform(llvm::StringRef text) {
+  auto p = parse_platform(text);
+  if (!p) {
+    return p.takeError();
+  }
+  return normalize_platform(std::move(*p));
+}
+
 bool platform_matches(const Platform& wanted, const Platform& candidate) {
   if (wanted.os != candidate.os || wanted.architecture != candidate.architecture) {
     return false;

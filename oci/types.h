@@ -36,6 +36,12 @@ struct Platform {
 llvm::Expected<Platform> parse_platform(llvm::StringRef text);
 /// The platform kiln runs on (linux/amd64 on x86-64, linux/arm64/v8 on aarch64).
 Platform host_platform();
+/// containerd's normalization: lowercase, "x86_64"/"x86-64" -> "amd64", "aarch64" ->
+/// "arm64" (variant "v8" dropped), "arm" with no variant -> "v7", "armhf" -> arm/v7,
+/// "armel" -> arm/v6, "i386"/"386" -> "386".
+Platform normalize_platform(Platform p);
+/// Parses and normalizes `text` ("linux/arm64", "linux/arm/v7"); fails as parse_platform.
+llvm::Expected<Platform> parse_normalized_platform(llvm::StringRef text);
 /// True when an index entry for `candidate` can run on `wanted`: same os and
 /// architecture, and the same variant when `wanted` names one (arm64's empty variant
 /// matches "v8").

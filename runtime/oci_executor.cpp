@@ -15,6 +15,7 @@
 #include <llvm/Support/Program.h>
 #include <nlohmann/json.hpp>
 
+#include "runtime/binfmt.h"
 #include "runtime/bundle.h"
 #include "runtime/console_socket.h"
 #include "runtime/executor.h"
@@ -327,6 +328,11 @@ llvm::Expected<ExitStatus> OciExecutor::wait(const RunRequest& request, Containe
 llvm::Expected<ExitStatus> OciExecutor::run(const RunRequest& request, const CancelToken* cancel) {
   if (request.process.args.empty()) {
     return make_error("run container: no command given");
+  }
+  if (!request.process.platform.empty()) {
+    if (auto err = check_platform_runnable(request.process.platform)) {
+      return std::move(err);
+    }
   }
   std::string id = request.container_id.empty() ? new_container_id() : request.container_id;
   std::string dir = fs::join(options_.state_dir, id);

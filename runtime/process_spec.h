@@ -47,6 +47,10 @@ struct ProcessSpec {
   std::string user;
   /// Runs the process on a pseudo-terminal (stdout and stderr merged).
   bool tty = false;
+  /// "os/arch[/variant]" of the container's binaries when they are not the host's;
+  /// the runtime refuses to start one that the kernel cannot run (see binfmt.h).
+  /// "" means the host's platform.
+  std::string platform;
   NetworkMode network = NetworkMode::host;
   /// Container hostname; empty means the first 12 characters of the container id.
   std::string hostname;

@@ -231,6 +231,7 @@ llvm::Expected<core::ResultPtr> exec_run(const SolveContext& ctx, const llb::Ver
   }
   spec.cwd = op.cwd;
   spec.user = op.user;
+  spec.platform = op.platform;
   spec.network = op.network == llb::NetworkMode::none   ? runtime::NetworkMode::none
                  : op.network == llb::NetworkMode::host ? runtime::NetworkMode::host
                                                         : ctx.options.default_network;

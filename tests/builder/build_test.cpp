@@ -7,6 +7,7 @@
 #include <mutex>
 
 #include "builder/build.h"
+#include "cache/image_index.h"
 #include "frontend/instructions.h"
 #include "runtime/executor.h"
 #include "support/error.h"
@@ -28,6 +29,17 @@ class FakeExecutor : public kiln::runtime::Executor {
   llvm::Expected<kiln::runtime::ExitStatus> run(const kiln::runtime::RunRequest& request,
                                                 const kiln::runtime::CancelToken*) override {
     ++runs;
+    {
+      std::lock_guard lock(mu);
+      std::string target;
+      for (const auto& e : request.process.env) {
+        if (llvm::StringRef(e).startswith("TARGETARCH=")) {
+          target = e;
+        }
+      }
+      processes.push_back(request.process.platform + "|" + request.process.args.back() + "|" +
+                          target);
+    }
     llvm::SmallVector<llvm::StringRef, 8> words;
     llvm::StringRef(request.process.args.back()).split(words, ' ', -1, false);
     if (words.size() >= 3 && words[0] == "write") {
@@ -45,6 +57,9 @@ class FakeExecutor : public kiln::runtime::Executor {
   llvm::StringRef name() const override { return "fake"; }
 
   std::atomic<int> runs{0};
+  std::mutex mu;
+  /// "PLATFORM|COMMAND|TARGETARCH=..." of each process, in the order run.
+  std::vector<std::string> processes;
 };
 
 /// Keeps what a build reported.
@@ -188,4 +203,56 @@ TEST_CASE("a bad --output is a usage error", "[builder]") {
   CHECK(kiln::error_message(built.takeError()) ==
         "unsupported output type 'floppy' (choose from image, registry, docker, oci, local, tar)");
   CHECK(events.finished == "failure");
+}
+
+TEST_CASE("a two-platform build is one solve: build-platform steps run once",
+          "[builder][platform]") {
+  Fixture f(
+      "FROM --platform=$BUILDPLATFORM scratch AS build\n"
+      "COPY a.txt /a.txt\n"
+      "RUN write /b.txt built-once\n"
+      "ARG TARGETARCH\n"
+      "RUN write /t.txt per-target\n"
+      "FROM scratch\n"
+      "COPY --from=build /b.txt /t.txt /\n"
+      "RUN write /c.txt final\n");
+  RecordedEvents events;
+  kiln::builder::BuildOptions options;
+  options.platforms = {"linux/amd64,linux/arm64"};
+  options.tags = {"app:multi"};
+  auto result = f.build(events, options);
+  REQUIRE(static_cast<bool>(result));
+  CHECK(result->config_digest == result->manifest_digest);  // an index is its own ID
+  std::vector<std::string> got = f.executor.processes;
+  std::sort(got.begin(), got.end());
+  CHECK(got == std::vector<std::string>{
+                   // The arm64 image's own step runs as arm64 (through an emulator).
+                   "linux/arm64|write /c.txt final|",
+                   // Native steps: no platform. The first ran once for both targets.
+                   "|write /b.txt built-once|",
+                   "|write /c.txt final|",
+                   "|write /t.txt per-target|TARGETARCH=amd64",
+                   "|write /t.txt per-target|TARGETARCH=arm64",
+               });
+  auto store = kiln::cache::ImageStore::open(f.root.path());
+  REQUIRE(static_cast<bool>(store));
+  auto image = (*store)->resolve("app:multi");
+  REQUIRE(static_cast<bool>(image));
+  auto children = kiln::cache::index_manifests((*store)->content(), image->manifest);
+  REQUIRE(static_cast<bool>(children));
+  REQUIRE(children->has_value());
+  REQUIRE((*children)->size() == 2);
+  CHECK((**children)[0].platform.str() == "linux/amd64");
+  CHECK((**children)[1].platform.str() == "linux/arm64");
+  auto arm_config = (*store)->content().read((**children)[1].config);
+  REQUIRE(static_cast<bool>(arm_config));
+  CHECK(arm_config->find("\"architecture\":\"arm64\"") != std::string::npos);
+
+  // Again: everything is cached, the index is the same.
+  f.executor.processes.clear();
+  RecordedEvents again;
+  auto second = f.build(again, options);
+  REQUIRE(static_cast<bool>(second));
+  CHECK(f.executor.processes.empty());
+  CHECK(second->manifest_digest == result->manifest_digest);
 }
