@@ -5,6 +5,7 @@
 
 #include <memory>
 
+#include "cache/image_index.h"
 #include "cache/layer_blobs.h"
 #include "oci/image_config.h"
 #include "oci/types.h"
@@ -62,8 +63,12 @@ llvm::Expected<int64_t> inflated_size(const ContentStore& content, const Digest&
 
 }  // namespace
 
-llvm::Expected<int64_t> uncompressed_size(ImageStore& images, const ImageRecord& record) {
-  auto manifest_json = images.content().read(record.manifest);
+namespace {
+
+/// The uncompressed size of the layers of one image manifest and its config.
+llvm::Expected<int64_t> manifest_size(ImageStore& images, const Digest& manifest_digest,
+                                      const Digest& config_digest) {
+  auto manifest_json = images.content().read(manifest_digest);
   if (!manifest_json) {
     return manifest_json.takeError();
   }
@@ -71,7 +76,7 @@ llvm::Expected<int64_t> uncompressed_size(ImageStore& images, const ImageRecord&
   if (!manifest) {
     return manifest.takeError();
   }
-  auto config_json = images.content().read(record.config);
+  auto config_json = images.content().read(config_digest);
   if (!config_json) {
     return config_json.takeError();
   }
@@ -107,6 +112,28 @@ llvm::Expected<int64_t> uncompressed_size(ImageStore& images, const ImageRecord&
     } else {
       llvm::consumeError(st.takeError());
     }
+  }
+  return total;
+}
+
+}  // namespace
+
+llvm::Expected<int64_t> uncompressed_size(ImageStore& images, const ImageRecord& record) {
+  // An image index (a multi-platform image): the sum of its platforms' images.
+  auto platforms = index_manifests(images.content(), record.manifest);
+  if (!platforms) {
+    return platforms.takeError();
+  }
+  if (!*platforms) {
+    return manifest_size(images, record.manifest, record.config);
+  }
+  int64_t total = 0;
+  for (const PlatformManifest& p : **platforms) {
+    auto size = manifest_size(images, p.manifest, p.config);
+    if (!size) {
+      return size.takeError();
+    }
+    total += *size;
   }
   return total;
 }

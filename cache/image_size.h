@@ -10,7 +10,8 @@
 
 namespace kiln::cache {
 
-/// The sum of the uncompressed sizes of `record`'s layers: an uncompressed
+/// The sum of the uncompressed sizes of `record`'s layers (of every platform's
+/// image for an image index): an uncompressed
 /// blob's own size, else the size remembered in kiln.db (`layer_sizes`, or an
 /// uncompressed blob recorded for the DiffID), else the blob inflated once and
 /// counted (and remembered unless the store is read-only).

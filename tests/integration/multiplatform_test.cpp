@@ -312,3 +312,25 @@ TEST_CASE("three platforms with a variant: linux/arm/v7 runs as armv7l",
   REQUIRE(j["Manifests"].size() == 3);
   CHECK(j["Manifests"][2]["Platform"] == "linux/arm/v7");
 }
+
+TEST_CASE("an image index lives with the store: images, system df, prunes and rmi",
+          "[integration][multiplatform][gc]") {
+  MultiPlatformFixture f;
+  f.file("Dockerfile", "FROM base:multi\nRUN uname -m > /arch\n");
+  f.build_ok({"--platform", "linux/amd64,linux/arm64", "-t", "app:multi"});
+  // SIZE of an index: its platforms' layers, uncompressed, summed.
+  Output images = kiln_ok(f.root(), {"images", "--format", "{{.Repository}}:{{.Tag}} {{.Size}}"});
+  CHECK(images.out.find("app:multi ") != std::string::npos);
+  Output df = kiln_ok(f.root(), {"system", "df"});
+  CHECK(df.out.find("Images") != std::string::npos);
+  // Pruning the build cache keeps both platforms runnable.
+  kiln_ok(f.root(), {"builder", "prune", "-a", "-f"});
+  kiln_ok(f.root(), {"image", "prune", "-f"});
+  CHECK(run_cat(f.root(), "linux/arm64", "app:multi", "/arch") == "aarch64\n");
+  CHECK(run_cat(f.root(), "linux/amd64", "app:multi", "/arch") == "x86_64\n");
+  Output check = kiln_ok(f.root(), {"system", "check"});
+  CHECK(check.out.find("no problems") != std::string::npos);
+  kiln_ok(f.root(), {"rmi", "app:multi"});
+  Output after = kiln_ok(f.root(), {"images", "-q"});
+  CHECK(after.out.find("app") == std::string::npos);
+}
