@@ -1,10 +1,12 @@
 // `kiln compose ...`: the shared flags, project loading and `config`.
 #include "cli/cmd_compose.h"
 
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <iostream>
 
+#include "compose/engine_local.h"
 #include "support/error.h"
 
 extern char** environ;
@@ -38,6 +40,76 @@ llvm::Expected<compose::Project> load_compose_project(const ComposeFlags& flags)
   options.environment = process_environment();
   return compose::load_project(
       options, [](const std::string& warning) { std::cerr << "WARN[0000] " << warning << "\n"; });
+}
+
+llvm::Expected<std::string> kiln_executable() {
+  char buf[4096];
+  ssize_t n = ::readlink("/proc/self/exe", buf, sizeof(buf) - 1);
+  if (n <= 0) {
+    return make_io_error("find", "/proc/self/exe", errno);
+  }
+  return std::string(buf, static_cast<size_t>(n));
+}
+
+llvm::Expected<std::unique_ptr<compose::Engine>> make_compose_engine(const GlobalOptions& globals) {
+  std::string root = globals.root;
+  return compose::make_local_engine(
+      root, [root](const std::string& id) -> llvm::Expected<std::vector<std::string>> {
+        auto self = kiln_executable();
+        if (!self) {
+          return self.takeError();
+        }
+        return std::vector<std::string>{*self, "--root", root, "container-monitor", id};
+      });
+}
+
+PrintedComposeEvents::PrintedComposeEvents() : tty_(::isatty(2)) {}
+
+void PrintedComposeEvents::status(const std::string& kind, const std::string& name,
+                                  const std::string& status) {
+  if (status == "Waiting" && !tty_) {
+    std::cerr << " " << kind << " " << name << "  " << status << "\n";
+    return;
+  }
+  if (status == "Waiting") {
+    return;
+  }
+  const char* mark = status == "Error" ? " ✘ " : " ✔ ";
+  std::cerr << (tty_ ? mark : " ") << kind << " " << name << "  " << status << "\n";
+  std::cerr.flush();
+}
+
+void PrintedComposeEvents::warning(const std::string& message) {
+  std::cerr << "WARN[0000] " << message << "\n";
+}
+
+llvm::Expected<int> run_kiln(const GlobalOptions& globals, const std::vector<std::string>& args) {
+  auto self = kiln_executable();
+  if (!self) {
+    return self.takeError();
+  }
+  std::vector<std::string> argv = {*self, "--root", globals.root};
+  argv.insert(argv.end(), args.begin(), args.end());
+  pid_t pid = ::fork();
+  if (pid < 0) {
+    return make_io_error("fork", *self, errno);
+  }
+  if (pid == 0) {
+    std::vector<char*> raw;
+    for (auto& a : argv) {
+      raw.push_back(a.data());
+    }
+    raw.push_back(nullptr);
+    ::execv(raw[0], raw.data());
+    ::_exit(127);
+  }
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (WIFEXITED(status)) {
+    return WEXITSTATUS(status);
+  }
+  return 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
 }
 
 namespace {

@@ -12,6 +12,9 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/command.h"
+#include "compose/engine.h"
+#include "compose/events.h"
+#include "compose/ops.h"
 #include "compose/project.h"
 
 namespace kiln::cli {
@@ -28,6 +31,35 @@ struct ComposeFlags {
 /// Loads the project the flags name (from the current directory and the process's
 /// environment); warnings go to stderr as docker compose prints them.
 llvm::Expected<compose::Project> load_compose_project(const ComposeFlags& flags);
+
+/// kiln's own engine over the store of `globals` (detached containers run under
+/// this binary's `container-monitor`).
+llvm::Expected<std::unique_ptr<compose::Engine>> make_compose_engine(const GlobalOptions& globals);
+
+/// Prints compose's events on stderr as docker compose does: " ✔ Container
+/// p-web-1  Started" on a terminal, " Container p-web-1  Started" otherwise.
+class PrintedComposeEvents : public compose::ComposeEvents {
+ public:
+  PrintedComposeEvents();
+  void status(const std::string& kind, const std::string& name, const std::string& status) override;
+  void warning(const std::string& message) override;
+
+ private:
+  bool tty_;
+};
+
+/// This kiln binary's path.
+llvm::Expected<std::string> kiln_executable();
+
+/// Runs this kiln binary with `args` (after `--root ROOT`) and waits; returns its
+/// exit code.
+llvm::Expected<int> run_kiln(const GlobalOptions& globals, const std::vector<std::string>& args);
+
+/// The images compose needs for `services`: builds the buildable ones (those
+/// whose image is missing when `missing_only`) in one go, pulls the missing
+/// others. For up, run and build.
+compose::BuildFn make_image_preparer(const GlobalOptions& globals, compose::Engine& engine,
+                                     compose::ComposeEvents& events, bool no_cache, bool pull);
 
 /// The process's environment as a map.
 compose::Environment process_environment();
@@ -49,5 +81,24 @@ struct ComposeCommandRegistration {
     compose_command_registry().push_back(std::move(spec));
   }
 };
+
+}  // namespace kiln::cli
+
+namespace kiln::cli {
+
+struct ComposeLogOptions {
+  bool follow = false;
+  int tail = -1;
+  bool timestamps = false;
+  bool no_prefix = false;
+  bool no_color = false;
+};
+
+/// Prints the logs of `containers` (docker compose's "web-1  | line" prefixes,
+/// one colour per service on a terminal), following them all at once with
+/// `follow` until they stop. `stop` (optional) ends a follow early.
+void print_compose_logs(compose::Engine& engine,
+                        const std::vector<compose::ContainerInfo>& containers,
+                        const ComposeLogOptions& options, const std::function<bool()>& stop);
 
 }  // namespace kiln::cli

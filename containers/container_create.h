@@ -11,6 +11,7 @@
 #include <llvm/Support/Error.h>
 
 #include "containers/container_store.h"
+#include "oci/image_config.h"
 
 namespace kiln::containers {
 
@@ -36,6 +37,11 @@ struct CreateFlags {
   std::optional<int> stop_timeout;
   bool no_healthcheck = false;
   std::vector<std::string> log_opts;
+  /// --label KEY[=VALUE]
+  std::vector<std::string> labels;
+  /// Replaces the image's HEALTHCHECK (docker's --health-* flags; compose's
+  /// `healthcheck:`); a test of ["NONE"] turns it off.
+  std::optional<oci::Healthcheck> healthcheck;
   /// IMAGE [COMMAND [ARG...]]
   std::vector<std::string> image_and_command;
 };
