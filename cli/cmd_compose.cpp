@@ -67,6 +67,7 @@ PrintedComposeEvents::PrintedComposeEvents() : tty_(::isatty(2)) {}
 
 void PrintedComposeEvents::status(const std::string& kind, const std::string& name,
                                   const std::string& status) {
+  std::lock_guard lock(mu_);
   if (status == "Waiting" && !tty_) {
     std::cerr << " " << kind << " " << name << "  " << status << "\n";
     return;
@@ -80,6 +81,7 @@ void PrintedComposeEvents::status(const std::string& kind, const std::string& na
 }
 
 void PrintedComposeEvents::warning(const std::string& message) {
+  std::lock_guard lock(mu_);
   std::cerr << "WARN[0000] " << message << "\n";
 }
 

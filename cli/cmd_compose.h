@@ -5,6 +5,7 @@
 
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -46,6 +47,7 @@ class PrintedComposeEvents : public compose::ComposeEvents {
 
  private:
   bool tty_;
+  std::mutex mu_;
 };
 
 /// This kiln binary's path.

@@ -101,7 +101,8 @@ struct LogLine {
   std::string time;
 };
 
-/// The machine under compose. Implementations are used from one thread.
+/// The machine under compose. Thread-safe: `up` starts independent services
+/// at once.
 class Engine {
  public:
   virtual ~Engine() = default;

@@ -1,5 +1,6 @@
 // `compose up` (ops.h): resources, then each service in dependency order.
 #include <chrono>
+#include <optional>
 #include <set>
 #include <thread>
 
@@ -371,6 +372,28 @@ llvm::Error handle_orphans(Engine& engine, const Project& project, bool remove,
   return llvm::Error::success();
 }
 
+// Waits for the service's dependencies' conditions, then converges it.
+llvm::Error start_service(Engine& engine, const Project& project, const ServiceConfig& s,
+                          const std::set<std::string>& selected, const UpOptions& options,
+                          ComposeEvents& events) {
+  for (const auto& dep : s.depends_on) {
+    if (!selected.count(dep.service) || options.no_deps) {
+      continue;
+    }
+    auto deps = project_containers(engine, project, {dep.service});
+    if (!deps) {
+      return deps.takeError();
+    }
+    for (const auto& c : *deps) {
+      if (auto err =
+              wait_condition(engine, c, dep.condition, Clock::time_point::max(), events, false)) {
+        return err;
+      }
+    }
+  }
+  return converge_service(engine, project, s, options, events);
+}
+
 }  // namespace
 
 llvm::Error up(Engine& engine, const Project& project, const UpOptions& options,
@@ -408,24 +431,47 @@ llvm::Error up(Engine& engine, const Project& project, const UpOptions& options,
   Clock::time_point deadline = options.wait_timeout_s > 0
                                    ? Clock::now() + std::chrono::seconds(options.wait_timeout_s)
                                    : Clock::time_point::max();
-  for (const auto* s : chosen) {
+  // Services start in waves: each wave holds the services whose dependencies are
+  // all in earlier waves, and its services start at once, each in a thread.
+  std::map<std::string, int> wave;
+  int waves = 0;
+  for (const auto* s : chosen) {  // dependency order: dependencies come first
+    int w = 0;
     for (const auto& dep : s->depends_on) {
-      if (!selected->count(dep.service) || options.no_deps) {
-        continue;
-      }
-      auto deps = project_containers(engine, project, {dep.service});
-      if (!deps) {
-        return deps.takeError();
-      }
-      for (const auto& c : *deps) {
-        if (auto err =
-                wait_condition(engine, c, dep.condition, Clock::time_point::max(), events, false)) {
-          return err;
-        }
+      if (wave.count(dep.service) && !options.no_deps) {
+        w = std::max(w, wave[dep.service] + 1);
       }
     }
-    if (auto err = converge_service(engine, project, *s, options, events)) {
-      return err;
+    wave[s->name] = w;
+    waves = std::max(waves, w + 1);
+  }
+  for (int w = 0; w < waves; ++w) {
+    std::vector<const ServiceConfig*> now;
+    for (const auto* s : chosen) {
+      if (wave[s->name] == w) {
+        now.push_back(s);
+      }
+    }
+    std::vector<std::optional<llvm::Error>> errors(now.size());
+    std::vector<std::thread> threads;
+    for (size_t i = 0; i < now.size(); ++i) {
+      threads.emplace_back([&, i] {
+        errors[i].emplace(start_service(engine, project, *now[i], *selected, options, events));
+      });
+    }
+    for (auto& t : threads) {
+      t.join();
+    }
+    llvm::Error first = llvm::Error::success();
+    for (auto& e : errors) {
+      if (*e && !first) {
+        first = std::move(*e);
+      } else {
+        llvm::consumeError(std::move(*e));
+      }
+    }
+    if (first) {
+      return first;
     }
   }
   if (!options.wait) {
