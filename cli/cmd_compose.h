@@ -94,6 +94,8 @@ struct ComposeLogOptions {
   bool timestamps = false;
   bool no_prefix = false;
   bool no_color = false;
+  /// Attached `up`: "web-1 exited with code 0" when a followed container stops.
+  bool report_exit = false;
 };
 
 /// Prints the logs of `containers` (docker compose's "web-1  | line" prefixes,

@@ -63,6 +63,16 @@ void print_compose_logs(compose::Engine& engine,
             std::cout << prefix << (options.timestamps ? line.time + " " : "") << line.text << "\n";
             std::cout.flush();
           }));
+      if (options.report_exit && !(stop && stop())) {
+        auto info = engine.inspect_container(containers[i].id);
+        if (!info) {
+          llvm::consumeError(info.takeError());
+        } else if (info->state == "exited") {
+          std::lock_guard lock(mu);
+          std::cout << prefixes[i] << " exited with code " << info->exit_code << "\n";
+          std::cout.flush();
+        }
+      }
     });
   }
   for (auto& t : threads) {

@@ -34,6 +34,7 @@ llvm::Expected<int> attach(compose::Engine& engine, const compose::Project& proj
     SignalWatch signals({SIGINT, SIGTERM}, [&](int) { interrupted = true; });
     ComposeLogOptions options;
     options.follow = true;
+    options.report_exit = true;
     print_compose_logs(engine, *containers, options, [&] { return interrupted.load(); });
   }
   if (interrupted) {
