@@ -9,6 +9,7 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include "tests/integration/build_fixture.h"
 #include "tests/integration/run_fixture.h"
 
 using kiln::testing::RunFixture;
@@ -270,10 +271,14 @@ volumes:
 
 TEST_CASE_METHOD(ComposeFixture,
                  "compose build builds every buildable service and down --rmi local removes them") {
-  kiln::testutil::write_file(dir + "/a/Dockerfile",
-                             "FROM base:1\nRUN echo shared > /shared\nRUN echo a > /name\n");
-  kiln::testutil::write_file(dir + "/b/Dockerfile",
-                             "FROM base:1\nRUN echo shared > /shared\nRUN echo b > /name\n");
+  // The step both Dockerfiles share runs once; the builds run side by side.
+  kiln::testutil::StepCounter steps;
+  kiln::testutil::write_file(dir + "/a/Dockerfile", "FROM base:1\nRUN " + steps.hit("shared") +
+                                                        "\nRUN " + steps.hit("a") +
+                                                        " && echo a > /name\n");
+  kiln::testutil::write_file(dir + "/b/Dockerfile", "FROM base:1\nRUN " + steps.hit("shared") +
+                                                        "\nRUN " + steps.hit("b") +
+                                                        " && echo b > /name\n");
   write(R"(services:
   a:
     build: ./a
@@ -288,6 +293,9 @@ TEST_CASE_METHOD(ComposeFixture,
   std::string out = compose_ok({"build"});
   CHECK(out.find("Service a  Built") != std::string::npos);
   CHECK(out.find("Service b  Built") != std::string::npos);
+  CHECK(steps.count("shared") == 1);
+  CHECK(steps.count("a") == 1);
+  CHECK(steps.count("b") == 1);
   std::string images = ok({"images"});
   CHECK(images.find("proj-a") != std::string::npos);
   CHECK(images.find("proj-b") != std::string::npos);
