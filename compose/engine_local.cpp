@@ -1,5 +1,7 @@
 #include "compose/engine_local.h"
 
+#include "compose/engine_resources.h"
+
 #include <dirent.h>
 #include <unistd.h>
 
@@ -23,113 +25,37 @@ namespace {
 
 using containers::ContainerStore;
 
-bool has_labels(const Labels& have, const Labels& want) {
-  for (const auto& [k, v] : want) {
-    auto it = have.find(k);
-    if (it == have.end() || it->second != v) {
-      return false;
-    }
-  }
-  return true;
-}
-
-std::vector<std::string> dir_names(const std::string& dir) {
-  std::vector<std::string> out;
-  if (DIR* d = ::opendir(dir.c_str())) {
-    while (dirent* e = ::readdir(d)) {
-      std::string name = e->d_name;
-      if (name != "." && name != "..") {
-        out.push_back(name);
-      }
-    }
-    ::closedir(d);
-  }
-  return out;
-}
-
-llvm::Error write_labels(const std::string& path, const Labels& labels) {
-  nlohmann::json j = labels;
-  return write_file_atomic(path, j.dump());
-}
-
-Labels read_labels(const std::string& path) {
-  auto text = fs::read_file(path);
-  if (!text) {
-    llvm::consumeError(text.takeError());
-    return {};
-  }
-  try {
-    return nlohmann::json::parse(*text).get<Labels>();
-  } catch (const std::exception&) {
-    return {};
-  }
-}
-
 class LocalEngine : public Engine {
  public:
   LocalEngine(std::string root, MonitorArgv argv, ContainerStore store)
-      : root_(std::move(root)), argv_(std::move(argv)), store_(std::move(store)) {}
-
-  std::string networks_dir() const { return root_ + "/compose/networks"; }
-  std::string volumes_dir() const { return root_ + "/compose/volumes"; }
-  std::string volume_dir(const std::string& name) const { return volumes_dir() + "/" + name; }
+      : root_(std::move(root)),
+        argv_(std::move(argv)),
+        store_(std::move(store)),
+        resources_(root_, store_) {}
 
   llvm::Error create_network(const std::string& name, const Labels& labels) override {
-    if (auto err = fs::make_dirs(networks_dir())) {
-      return err;
-    }
-    std::string path = networks_dir() + "/" + name + ".json";
-    if (fs::exists(path)) {
-      return llvm::Error::success();
-    }
-    return write_labels(path, labels);
+    return resources_.create_network(name, labels);
   }
   llvm::Error remove_network(const std::string& name) override {
-    std::string path = networks_dir() + "/" + name + ".json";
-    if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
-      return make_io_error("remove network", path, errno);
-    }
-    return llvm::Error::success();
+    return resources_.remove_network(name);
   }
   llvm::Expected<bool> network_exists(const std::string& name) override {
-    return fs::exists(networks_dir() + "/" + name + ".json");
+    return resources_.network_exists(name);
   }
   llvm::Expected<std::vector<std::string>> list_networks(const Labels& labels) override {
-    std::vector<std::string> out;
-    for (const auto& file : dir_names(networks_dir())) {
-      llvm::StringRef name(file);
-      if (name.consume_back(".json") &&
-          has_labels(read_labels(networks_dir() + "/" + file), labels)) {
-        out.push_back(name.str());
-      }
-    }
-    return out;
+    return resources_.list_networks(labels);
   }
-
   llvm::Error create_volume(const std::string& name, const Labels& labels) override {
-    std::string dir = volume_dir(name);
-    if (fs::exists(dir + "/labels.json")) {
-      return llvm::Error::success();
-    }
-    if (auto err = fs::make_dirs(dir + "/_data")) {
-      return err;
-    }
-    return write_labels(dir + "/labels.json", labels);
+    return resources_.create_volume(name, labels);
   }
   llvm::Error remove_volume(const std::string& name) override {
-    return fs::remove_all(volume_dir(name));
+    return resources_.remove_volume(name);
   }
   llvm::Expected<bool> volume_exists(const std::string& name) override {
-    return fs::exists(volume_dir(name) + "/labels.json");
+    return resources_.volume_exists(name);
   }
   llvm::Expected<std::vector<std::string>> list_volumes(const Labels& labels) override {
-    std::vector<std::string> out;
-    for (const auto& name : dir_names(volumes_dir())) {
-      if (has_labels(read_labels(volume_dir(name) + "/labels.json"), labels)) {
-        out.push_back(name);
-      }
-    }
-    return out;
+    return resources_.list_volumes(labels);
   }
 
   std::vector<ContainerInfo> all_containers() {
@@ -202,17 +128,9 @@ class LocalEngine : public Engine {
     for (const auto& [k, v] : r.labels) {
       flags.labels.push_back(k + "=" + v);
     }
-    for (const auto& m : r.mounts) {
-      std::string source = m.source;
-      if (m.type == MountRequest::Type::tmpfs) {
-        continue;  // containers/ has no tmpfs mounts yet
-      }
-      if (m.type == MountRequest::Type::volume) {
-        source = volume_dir(m.source) + "/_data";
-      }
-      flags.volumes.push_back(source + ":" + m.target + (m.read_only ? ":ro" : ""));
+    if (auto err = resources_.apply(r, flags)) {
+      return std::move(err);
     }
-    flags.network = r.network_mode == "host" || r.network_mode == "none" ? r.network_mode : "";
     flags.publish = r.publish;
     flags.restart = r.restart.empty() ? "no" : r.restart;
     flags.stop_signal = r.stop_signal;
@@ -228,6 +146,10 @@ class LocalEngine : public Engine {
     auto spec = containers::create_container(store_, flags, [](const std::string&) {});
     if (!spec) {
       return spec.takeError();
+    }
+    if (auto err = resources_.after_create(r, spec->id)) {
+      llvm::consumeError(containers::remove_container(store_, spec->id, true));
+      return std::move(err);
     }
     return spec->id;
   }
@@ -386,6 +308,7 @@ class LocalEngine : public Engine {
   std::string root_;
   MonitorArgv argv_;
   ContainerStore store_;
+  ProjectResources resources_;
 };
 
 }  // namespace
