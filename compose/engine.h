@@ -30,6 +30,8 @@ struct MountRequest {
   bool read_only = false;
   /// bind: create the host directory when missing.
   bool create_host_path = true;
+  /// bind of a single file (a secret or config).
+  bool file = false;
 };
 
 /// A network a container joins, with its aliases there (the service's name and

@@ -205,7 +205,17 @@ class LocalEngine : public Engine {
   }
 
   llvm::Error remove_container(const std::string& id, bool force) override {
-    return containers::remove_container(store_, id, force);
+    auto spec = store_.load_spec(id);
+    if (auto err = containers::remove_container(store_, id, force)) {
+      llvm::consumeError(spec ? llvm::Error::success() : spec.takeError());
+      return err;
+    }
+    if (spec) {
+      resources_.forget_container(spec->name);
+    } else {
+      llvm::consumeError(spec.takeError());
+    }
+    return llvm::Error::success();
   }
 
   llvm::Error read_logs(const std::string& id, int tail, bool follow,

@@ -3,6 +3,8 @@
 #include <dirent.h>
 #include <unistd.h>
 
+#include <map>
+
 #include <nlohmann/json.hpp>
 
 #include "support/atomic_file.h"
@@ -170,6 +172,8 @@ llvm::Error ProjectResources::apply(const ContainerRequest& r,
   return llvm::Error::success();
 }
 
+void ProjectResources::forget_container(const std::string&) const {}
+
 llvm::Error ProjectResources::after_create(const ContainerRequest& r, const std::string& id) const {
   for (size_t i = 1; r.network_mode.empty() && i < r.networks.size(); ++i) {
     if (auto err =
@@ -289,11 +293,48 @@ llvm::Expected<std::vector<std::string>> ProjectResources::list_volumes(
   return out;
 }
 
+// containers/ binds directories only: the files of secrets and configs are
+// copied into ROOT/compose/files/<container>/<n>/, one directory per target
+// directory, bound read-only there.
+llvm::Error bind_files(const std::string& root, const ContainerRequest& r,
+                       containers::CreateFlags& flags) {
+  std::map<std::string, std::string> dirs;  // target dir -> host dir
+  for (const auto& m : r.mounts) {
+    if (!m.file) {
+      continue;
+    }
+    auto [parent, name] = llvm::StringRef(m.target).rsplit('/');
+    if (parent.empty()) {
+      return make_error("container " + quote(r.name) + ": " + quote(m.target) +
+                        ": a file at / needs single-file binds, which this kiln lacks");
+    }
+    std::string& dir = dirs[parent.str()];
+    if (dir.empty()) {
+      dir = root + "/compose/files/" + r.name + "/" + std::to_string(dirs.size());
+      if (auto err = fs::make_dirs(dir)) {
+        return err;
+      }
+      flags.volumes.push_back(dir + ":" + parent.str() + ":ro");
+    }
+    auto text = fs::read_file(m.source);
+    if (!text) {
+      return text.takeError();
+    }
+    if (auto err = write_file_atomic(dir + "/" + name.str(), *text, 0444)) {
+      return err;
+    }
+  }
+  return llvm::Error::success();
+}
+
 llvm::Error ProjectResources::apply(const ContainerRequest& r,
                                     containers::CreateFlags& flags) const {
+  if (auto err = bind_files(root_, r, flags)) {
+    return err;
+  }
   for (const auto& m : r.mounts) {
-    if (m.type == MountRequest::Type::tmpfs) {
-      continue;  // no tmpfs mounts in containers/ yet
+    if (m.type == MountRequest::Type::tmpfs || m.file) {
+      continue;  // no tmpfs mounts in containers/ yet; files are bound above
     }
     std::string source =
         m.type == MountRequest::Type::volume ? volume_dir(root_, m.source) + "/_data" : m.source;
@@ -307,6 +348,10 @@ llvm::Error ProjectResources::apply(const ContainerRequest& r,
 
 llvm::Error ProjectResources::after_create(const ContainerRequest&, const std::string&) const {
   return llvm::Error::success();
+}
+
+void ProjectResources::forget_container(const std::string& name) const {
+  llvm::consumeError(fs::remove_all(root_ + "/compose/files/" + name));
 }
 
 #endif

@@ -41,6 +41,8 @@ class ProjectResources {
 
   /// Sets the network, mounts, hostname and extra hosts of `flags` from `request`.
   llvm::Error apply(const ContainerRequest& request, containers::CreateFlags& flags) const;
+  /// Removes what apply() made for container `name` (copies of its files).
+  void forget_container(const std::string& name) const;
   /// Joins the container's further networks once it exists.
   llvm::Error after_create(const ContainerRequest& request, const std::string& id) const;
 

@@ -107,6 +107,45 @@ ServiceConfig make_service(const Project& project, const std::string& name, cons
   return s;
 }
 
+// File-based secrets (at /run/secrets/<target>) and configs (at /<target>) as
+// read-only binds of their files.
+llvm::Error add_file_mounts(const Project& project, const ServiceConfig& service,
+                            ContainerRequest& r) {
+  for (const char* kind : {"secrets", "configs"}) {
+    const Node* refs = service.model.find(kind);
+    const Node* defined = project.model.find(kind);
+    if (!refs) {
+      continue;
+    }
+    for (const Node& ref : refs->items) {
+      const Node* source = ref.find("source");
+      const Node* def = source && defined ? defined->find(source->text) : nullptr;
+      if (!def) {
+        return make_error(ref.where.str() + ": service " + quote(service.name) +
+                          " refers to undefined " +
+                          std::string(kind).substr(0, std::string(kind).size() - 1) + " " +
+                          quote(source ? source->text : ""));
+      }
+      const Node* file = def->find("file");
+      if (!file) {
+        continue;  // environment/external ones: nothing kiln can mount
+      }
+      std::string target = ref.find("target") ? ref.find("target")->text : source->text;
+      if (!llvm::StringRef(target).startswith("/")) {
+        target = (std::string(kind) == "secrets" ? "/run/secrets/" : "/") + target;
+      }
+      MountRequest mount;
+      mount.type = MountRequest::Type::bind;
+      mount.source = file->text;
+      mount.target = target;
+      mount.read_only = true;
+      mount.file = true;
+      r.mounts.push_back(std::move(mount));
+    }
+  }
+  return llvm::Error::success();
+}
+
 }  // namespace
 
 std::string service_hash(const ServiceConfig& service, const std::string& image_id) {
@@ -260,6 +299,9 @@ llvm::Expected<ContainerRequest> container_request(const Project& project,
       }
       r.mounts.push_back(std::move(mount));
     }
+  }
+  if (auto err = add_file_mounts(project, service, r)) {
+    return std::move(err);
   }
   for (const auto& t : strings(m.find("tmpfs"))) {
     MountRequest mount;

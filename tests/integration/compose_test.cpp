@@ -323,3 +323,85 @@ TEST_CASE_METHOD(ComposeFixture,
   }
   check_clean(list);
 }
+
+TEST_CASE_METHOD(ComposeFixture, "compose mounts file-based secrets and configs read-only") {
+  kiln::testutil::write_file(dir + "/db_password.txt", "s3cret\n");
+  kiln::testutil::write_file(dir + "/app.conf", "level=debug\n");
+  write(R"(services:
+  app:
+    image: base:1
+    command: sleep 300
+    stop_signal: SIGKILL
+    secrets:
+      - db_password
+    configs:
+      - source: app_config
+        target: /etc/app/app.conf
+secrets:
+  db_password:
+    file: ./db_password.txt
+configs:
+  app_config:
+    file: ./app.conf
+)");
+  compose_ok({"up", "-d"});
+  CHECK(ok({"compose", "-f", file, "-p", "proj", "exec", "-T", "app", "cat",
+            "/run/secrets/db_password", "/etc/app/app.conf"}) == "s3cret\nlevel=debug\n");
+  Output write_secret =
+      compose({"exec", "-T", "app", "sh", "-c", "echo x > /run/secrets/db_password"});
+  CHECK(write_secret.exit_code != 0);
+  down_and_check();
+}
+
+TEST_CASE_METHOD(ComposeFixture,
+                 "compose depends_on service_completed_successfully waits for the exit code") {
+  write(R"(services:
+  migrate:
+    image: base:1
+    command: sh -c 'sleep 1; echo migrated'
+  app:
+    image: base:1
+    command: sleep 300
+    stop_signal: SIGKILL
+    depends_on:
+      migrate:
+        condition: service_completed_successfully
+)");
+  std::string out = compose_ok({"up", "-d"});
+  size_t exited = out.find("Container proj-migrate-1  Exited");
+  REQUIRE(exited != std::string::npos);
+  CHECK(exited < out.find("Container proj-app-1  Created"));
+  compose_ok({"down", "-t", "1"});
+
+  write(R"(services:
+  migrate:
+    image: base:1
+    command: sh -c 'exit 3'
+  app:
+    image: base:1
+    command: sleep 300
+    depends_on:
+      migrate:
+        condition: service_completed_successfully
+)");
+  Output failed = compose({"up", "-d"});
+  CHECK(failed.exit_code == 1);
+  CHECK(failed.err.find("error: service \"migrate\" didn't complete successfully: exit 3") !=
+        std::string::npos);
+  CHECK(ids().count("proj-app-1") == 0);
+  down_and_check();
+}
+
+TEST_CASE_METHOD(ComposeFixture,
+                 "compose up --force-recreate and --no-deps recreate only the named service") {
+  write(kTwoServices);
+  compose_ok({"up", "-d"});
+  auto first = ids();
+  std::string out = compose_ok({"up", "-d", "--force-recreate", "--no-deps", "web"});
+  CHECK(out.find("Container proj-web-1  Recreated") != std::string::npos);
+  CHECK(out.find("proj-db-1") == std::string::npos);
+  auto second = ids();
+  CHECK(second.at("proj-db-1") == first.at("proj-db-1"));
+  CHECK(second.at("proj-web-1") != first.at("proj-web-1"));
+  down_and_check();
+}
