@@ -1,5 +1,6 @@
 // `compose up` (ops.h): resources, then each service in dependency order.
 #include <chrono>
+#include <mutex>
 #include <optional>
 #include <set>
 #include <thread>
@@ -243,8 +244,23 @@ llvm::Expected<std::vector<ContainerInfo>> project_containers(
 
 namespace {
 
+// Services whose containers this `up` recreated, for depends_on's `restart: true`.
+struct Recreated {
+  std::mutex mu;
+  std::set<std::string> services;
+  void add(const std::string& s) {
+    std::lock_guard lock(mu);
+    services.insert(s);
+  }
+  bool has(const std::string& s) {
+    std::lock_guard lock(mu);
+    return services.count(s) != 0;
+  }
+};
+
 llvm::Error converge_service(Engine& engine, const Project& project, const ServiceConfig& s,
-                             const UpOptions& options, ComposeEvents& events) {
+                             const UpOptions& options, ComposeEvents& events,
+                             Recreated& recreated) {
   auto image_id = engine.image_id(s.image);
   if (!image_id) {
     return image_id.takeError();
@@ -290,6 +306,7 @@ llvm::Error converge_service(Engine& engine, const Project& project, const Servi
           return err;
         }
         recreate = true;
+        recreated.add(s.name);
       } else {
         if (running(c)) {
           events.status("Container", c.name, "Running");
@@ -375,11 +392,13 @@ llvm::Error handle_orphans(Engine& engine, const Project& project, bool remove,
 // Waits for the service's dependencies' conditions, then converges it.
 llvm::Error start_service(Engine& engine, const Project& project, const ServiceConfig& s,
                           const std::set<std::string>& selected, const UpOptions& options,
-                          ComposeEvents& events) {
+                          ComposeEvents& events, Recreated& recreated) {
+  bool restart = false;
   for (const auto& dep : s.depends_on) {
     if (!selected.count(dep.service) || options.no_deps) {
       continue;
     }
+    restart = restart || (dep.restart && recreated.has(dep.service));
     auto deps = project_containers(engine, project, {dep.service});
     if (!deps) {
       return deps.takeError();
@@ -391,7 +410,29 @@ llvm::Error start_service(Engine& engine, const Project& project, const ServiceC
       }
     }
   }
-  return converge_service(engine, project, s, options, events);
+  if (auto err = converge_service(engine, project, s, options, events, recreated)) {
+    return err;
+  }
+  if (!restart || recreated.has(s.name)) {
+    return llvm::Error::success();
+  }
+  // depends_on `restart: true`: a dependency was recreated, so this service restarts.
+  auto containers = project_containers(engine, project, {s.name});
+  if (!containers) {
+    return containers.takeError();
+  }
+  for (const auto& c : *containers) {
+    if (running(c)) {
+      if (auto err = engine.stop_container(c.id, -1)) {
+        return err;
+      }
+    }
+    if (auto err = engine.start_container(c.id)) {
+      return err;
+    }
+    events.status("Container", c.name, "Restarted");
+  }
+  return llvm::Error::success();
 }
 
 }  // namespace
@@ -433,6 +474,7 @@ llvm::Error up(Engine& engine, const Project& project, const UpOptions& options,
                                    : Clock::time_point::max();
   // Services start in waves: each wave holds the services whose dependencies are
   // all in earlier waves, and its services start at once, each in a thread.
+  Recreated recreated;
   std::map<std::string, int> wave;
   int waves = 0;
   for (const auto* s : chosen) {  // dependency order: dependencies come first
@@ -456,7 +498,8 @@ llvm::Error up(Engine& engine, const Project& project, const UpOptions& options,
     std::vector<std::thread> threads;
     for (size_t i = 0; i < now.size(); ++i) {
       threads.emplace_back([&, i] {
-        errors[i].emplace(start_service(engine, project, *now[i], *selected, options, events));
+        errors[i].emplace(
+            start_service(engine, project, *now[i], *selected, options, events, recreated));
       });
     }
     for (auto& t : threads) {

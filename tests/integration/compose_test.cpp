@@ -405,3 +405,38 @@ TEST_CASE_METHOD(ComposeFixture,
   CHECK(second.at("proj-web-1") != first.at("proj-web-1"));
   down_and_check();
 }
+
+TEST_CASE_METHOD(
+    ComposeFixture,
+    "compose restarts a dependent with restart: true when its dependency is recreated") {
+  std::string text = R"(services:
+  web:
+    image: base:1
+    command: sleep 300
+    stop_signal: SIGKILL
+    depends_on:
+      db:
+        condition: service_started
+        restart: true
+  db:
+    image: base:1
+    command: sleep 300
+    stop_signal: SIGKILL
+    environment:
+      VERSION: "1"
+)";
+  write(text);
+  compose_ok({"up", "-d"});
+  auto first = ids();
+  std::string web_started = inspect("proj-web-1", "{{.State.StartedAt}}");
+  text.replace(text.find("VERSION: \"1\""), 12, "VERSION: \"2\"");
+  write(text);
+  std::string out = compose_ok({"up", "-d"});
+  CHECK(out.find("Container proj-db-1  Recreated") != std::string::npos);
+  CHECK(out.find("Container proj-web-1  Restarted") != std::string::npos);
+  CHECK(out.find("Container proj-db-1  Recreated") < out.find("Container proj-web-1  Restarted"));
+  auto second = ids();
+  CHECK(second.at("proj-web-1") == first.at("proj-web-1"));
+  CHECK(inspect("proj-web-1", "{{.State.StartedAt}}") != web_started);
+  down_and_check();
+}
