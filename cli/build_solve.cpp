@@ -115,10 +115,6 @@ void PrintedEvents::step_failed(const std::string& description,
 
 }  // namespace
 
-std::unique_ptr<builder::BuildEvents> make_build_events(const SolveFlags& flags) {
-  return std::make_unique<PrintedEvents>(flags);
-}
-
 llvm::Expected<int> solve_build(const GlobalOptions& globals, const SolveFlags& flags,
                                 const frontend::Dockerfile& dockerfile,
                                 frontend::LowerOptions lower) {

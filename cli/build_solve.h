@@ -2,7 +2,6 @@
 // warnings and cache explanations printed as --progress says.
 #pragma once
 
-#include <memory>
 #include <string>
 
 #include <llvm/Support/Error.h>
@@ -22,10 +21,6 @@ struct SolveFlags : builder::BuildOptions {
   std::string progress = "auto";
   bool quiet = false;
 };
-
-/// The events printer `kiln build` uses, as `flags` says (--progress, -q);
-/// `flags` must outlive it. For `compose build`'s builds.
-std::unique_ptr<builder::BuildEvents> make_build_events(const SolveFlags& flags);
 
 /// Builds `dockerfile` with `lower` options into the store of `globals`.
 /// Returns the exit code; errors (a failed RUN with its lines) are returned.

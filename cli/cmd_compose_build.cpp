@@ -2,12 +2,33 @@
 #include <iostream>
 #include <set>
 
-#include "cli/build_solve.h"
 #include "cli/cmd_compose.h"
 #include "compose/build.h"
 #include "support/error.h"
 
 namespace kiln::cli {
+
+namespace {
+
+// Each service's build is a `kiln build` of its own (plain progress on stderr).
+compose::BuildRunner build_runner(const GlobalOptions& globals) {
+  return [&globals](const compose::BuildJob& job, const compose::BuildFlags& flags) -> llvm::Error {
+    std::vector<std::string> args = {"build", "--progress", "plain"};
+    for (auto& a : compose::build_arguments(job, flags)) {
+      args.push_back(std::move(a));
+    }
+    auto code = run_kiln(globals, args);
+    if (!code) {
+      return code.takeError();
+    }
+    if (*code != 0) {
+      return make_error("'kiln build' exited with code " + std::to_string(*code));
+    }
+    return llvm::Error::success();
+  };
+}
+
+}  // namespace
 
 compose::BuildFn make_image_preparer(const GlobalOptions& globals, compose::Engine& engine,
                                      compose::ComposeEvents& events, bool no_cache, bool pull) {
@@ -43,12 +64,7 @@ compose::BuildFn make_image_preparer(const GlobalOptions& globals, compose::Engi
     if (jobs->empty()) {
       return llvm::Error::success();
     }
-    static SolveFlags flags;
-    flags.progress = "plain";
-    compose::BuildFlags build_flags{no_cache, pull};
-    return compose::build_services(
-        globals.root, *jobs, build_flags,
-        [](const std::string&) { return make_build_events(flags); }, events);
+    return compose::build_services(*jobs, {no_cache, pull}, build_runner(globals), events);
   };
 }
 
@@ -87,11 +103,8 @@ CommandBody setup_build(CLI::App& sub, const GlobalOptions& globals,
     if (!jobs) {
       return jobs.takeError();
     }
-    static SolveFlags solve;
-    solve.progress = "plain";
-    if (auto err = compose::build_services(
-            globals.root, *jobs, {*no_cache, *pull},
-            [](const std::string&) { return make_build_events(solve); }, events)) {
+    if (auto err =
+            compose::build_services(*jobs, {*no_cache, *pull}, build_runner(globals), events)) {
       return std::move(err);
     }
     return 0;

@@ -9,10 +9,8 @@
 #include "support/fs.h"
 
 namespace kiln::compose {
-namespace {
-
-llvm::Error build_one(const std::string& root, const BuildJob& job, const BuildFlags& flags,
-                      builder::BuildEvents& events) {
+llvm::Error build_image(const std::string& root, const BuildJob& job, const BuildFlags& flags,
+                        builder::BuildEvents& events) {
   auto text = fs::read_file(job.spec.dockerfile);
   if (!text) {
     return text.takeError();
@@ -47,7 +45,32 @@ llvm::Error build_one(const std::string& root, const BuildJob& job, const BuildF
   return built ? llvm::Error::success() : built.takeError();
 }
 
-}  // namespace
+std::vector<std::string> build_arguments(const BuildJob& job, const BuildFlags& flags) {
+  std::vector<std::string> args = {"-t", job.image, "-f", job.spec.dockerfile};
+  if (!job.spec.target.empty()) {
+    args.insert(args.end(), {"--target", job.spec.target});
+  }
+  for (const auto& [k, v] : job.spec.args) {
+    args.insert(args.end(), {"--build-arg", k + "=" + v});
+  }
+  for (const auto& [k, v] : job.spec.labels) {
+    args.insert(args.end(), {"--label", k + "=" + v});
+  }
+  for (const auto& c : job.spec.cache_from) {
+    args.insert(args.end(), {"--cache-from", c});
+  }
+  for (const auto& c : job.spec.cache_to) {
+    args.insert(args.end(), {"--cache-to", c});
+  }
+  if (flags.no_cache || job.spec.no_cache) {
+    args.push_back("--no-cache");
+  }
+  if (flags.pull || job.spec.pull) {
+    args.push_back("--pull");
+  }
+  args.push_back(job.spec.context);
+  return args;
+}
 
 llvm::Expected<std::vector<BuildJob>> build_jobs(Engine& engine,
                                                  const std::vector<ServiceConfig>& services,
@@ -71,20 +94,15 @@ llvm::Expected<std::vector<BuildJob>> build_jobs(Engine& engine,
   return jobs;
 }
 
-llvm::Error build_services(const std::string& root, const std::vector<BuildJob>& jobs,
-                           const BuildFlags& flags, const BuildEventsFactory& make_events,
-                           ComposeEvents& events) {
-  std::vector<std::unique_ptr<builder::BuildEvents>> sinks;
-  for (const auto& job : jobs) {
-    sinks.push_back(make_events(job.service));
-  }
+llvm::Error build_services(const std::vector<BuildJob>& jobs, const BuildFlags& flags,
+                           const BuildRunner& run, ComposeEvents& events) {
   std::vector<llvm::Error> errors;
   for (size_t i = 0; i < jobs.size(); ++i) {
     errors.push_back(llvm::Error::success());
   }
   std::vector<std::thread> threads;
   for (size_t i = 0; i < jobs.size(); ++i) {
-    threads.emplace_back([&, i] { errors[i] = build_one(root, jobs[i], flags, *sinks[i]); });
+    threads.emplace_back([&, i] { errors[i] = run(jobs[i], flags); });
   }
   for (auto& t : threads) {
     t.join();

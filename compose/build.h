@@ -2,10 +2,13 @@
 // store under their names (<project>-<service> or `image:`).
 //
 // builder::build() builds one image per call (one Dockerfile, one target), so
-// the services are built each in a thread of its own, all at once: independent
-// services build in parallel, and steps two services share are solved once (the
-// store's per-cache-key locks make the second build wait for the first's step
-// and then hit the cache).
+// the services are built all at once, each by a BuildRunner in a thread of its
+// own: independent services build in parallel, and steps two services share are
+// solved once (the store's per-cache-key locks make the second build wait for
+// the first's step and then hit the cache). cli/ runs each build as a `kiln
+// build` process of its own, so that each has its own signal handling (a
+// builder::build() takes SIGINT for its cancel while it runs, one at a time per
+// process) and Ctrl-C reaches every build.
 #pragma once
 
 #include <functional>
@@ -33,10 +36,16 @@ struct BuildFlags {
   bool pull = false;
 };
 
-/// The events of the build of `service` (called once per job, from the calling
-/// thread, before the builds start).
-using BuildEventsFactory =
-    std::function<std::unique_ptr<builder::BuildEvents>(const std::string& service)>;
+/// Builds one job's image; called from a thread of its own, several at once.
+using BuildRunner = std::function<llvm::Error(const BuildJob& job, const BuildFlags& flags)>;
+
+/// The `kiln build` arguments (after `build`) for `job`: -t, -f, --target,
+/// --build-arg, --label, --cache-from, --cache-to, --no-cache, --pull, the context.
+std::vector<std::string> build_arguments(const BuildJob& job, const BuildFlags& flags);
+
+/// Builds `job` in this process into the store at `root`, reporting to `events`.
+llvm::Error build_image(const std::string& root, const BuildJob& job, const BuildFlags& flags,
+                        builder::BuildEvents& events);
 
 /// The jobs for the buildable `services` (all of them, or only those whose image
 /// is missing when `missing_only`, asking `engine`).
@@ -44,10 +53,9 @@ llvm::Expected<std::vector<BuildJob>> build_jobs(Engine& engine,
                                                  const std::vector<ServiceConfig>& services,
                                                  bool missing_only);
 
-/// Builds `jobs` in the store at `root`, in parallel; reports "Service NAME Built".
-/// Fails with the first failed build's error (the others finish first).
-llvm::Error build_services(const std::string& root, const std::vector<BuildJob>& jobs,
-                           const BuildFlags& flags, const BuildEventsFactory& make_events,
-                           ComposeEvents& events);
+/// Builds `jobs` with `run`, all at once; reports "Service NAME Built". Fails
+/// with the first failed build's error (the others finish first).
+llvm::Error build_services(const std::vector<BuildJob>& jobs, const BuildFlags& flags,
+                           const BuildRunner& run, ComposeEvents& events);
 
 }  // namespace kiln::compose
