@@ -280,9 +280,13 @@ llvm::Expected<ContainerSpec> make_spec(const CreateFlags& flags, const ImageLay
   }
   spec.stop_signal = signal;
   spec.stop_timeout = flags.stop_timeout.value_or(10);
-  const auto& health = image.config.config.healthcheck;
+  const auto& health = flags.healthcheck ? flags.healthcheck : image.config.config.healthcheck;
   if (health && !flags.no_healthcheck && !health->test.empty() && health->test[0] != "NONE") {
     spec.healthcheck = *health;
+  }
+  for (llvm::StringRef label : flags.labels) {
+    auto [key, value] = label.split('=');
+    spec.labels[key.str()] = value.str();
   }
   spec.interactive = flags.interactive;
   auto log_size = parse_log_max_size(flags.log_opts);

@@ -11,6 +11,7 @@
 #include <llvm/Support/Error.h>
 
 #include "containers/container_store.h"
+#include "oci/image_config.h"
 
 namespace kiln::containers {
 
@@ -39,6 +40,11 @@ struct CreateFlags {
   /// --platform: which platform of a multi-platform image ("" is the host's); one
   /// the kernel cannot run (see runtime/binfmt.h) is refused.
   std::string platform;
+  /// --label KEY[=VALUE]
+  std::vector<std::string> labels;
+  /// Replaces the image's HEALTHCHECK (docker's --health-* flags; compose's
+  /// `healthcheck:`); a test of ["NONE"] turns it off.
+  std::optional<oci::Healthcheck> healthcheck;
   /// IMAGE [COMMAND [ARG...]]
   std::vector<std::string> image_and_command;
 };

@@ -97,7 +97,8 @@ Json spec_to_json(const ContainerSpec& s) {
             {"stop_timeout", s.stop_timeout},
             {"auto_remove", s.auto_remove},
             {"interactive", s.interactive},
-            {"log_max_size", s.log_max_size}};
+            {"log_max_size", s.log_max_size},
+            {"labels", s.labels}};
   if (s.healthcheck) {
     const oci::Healthcheck& h = *s.healthcheck;
     j["healthcheck"] = {{"test", h.test},
@@ -137,6 +138,7 @@ llvm::Expected<ContainerSpec> spec_from_json(const Json& j) {
     s.auto_remove = j.value("auto_remove", false);
     s.interactive = j.value("interactive", false);
     s.log_max_size = j.value("log_max_size", s.log_max_size);
+    s.labels = j.value("labels", std::map<std::string, std::string>{});
     if (j.contains("healthcheck")) {
       const Json& h = j["healthcheck"];
       oci::Healthcheck hc;

@@ -18,6 +18,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -73,6 +74,7 @@ struct ContainerSpec {
   bool interactive = false;
   /// The log file is rotated once it grows past this many bytes.
   int64_t log_max_size = 10 * 1024 * 1024;
+  std::map<std::string, std::string> labels;
 };
 
 enum class ContainerStatus { created, running, restarting, exited };

@@ -1,0 +1,191 @@
+// `kiln compose up`, `down`, `start`, `stop`, `restart`, `rm`, `kill`.
+#include <signal.h>
+
+#include <atomic>
+#include <iostream>
+
+#include "cli/cmd_compose.h"
+#include "runtime/container_control.h"
+#include "support/error.h"
+#include "support/signal_watch.h"
+
+namespace kiln::cli {
+namespace {
+
+struct UpFlags {
+  compose::UpOptions up;
+  bool detach = false;
+  bool no_cache = false;
+  bool pull = false;
+  std::vector<std::string> scale;
+};
+
+// Attached `up`: the containers' output until they all stop, or until Ctrl-C
+// stops them.
+llvm::Expected<int> attach(compose::Engine& engine, const compose::Project& project,
+                           const std::vector<std::string>& services,
+                           compose::ComposeEvents& events) {
+  auto containers = compose::project_containers(engine, project, services);
+  if (!containers) {
+    return containers.takeError();
+  }
+  std::atomic<bool> interrupted{false};
+  {
+    SignalWatch signals({SIGINT, SIGTERM}, [&](int) { interrupted = true; });
+    ComposeLogOptions options;
+    options.follow = true;
+    options.report_exit = true;
+    print_compose_logs(engine, *containers, options, [&] { return interrupted.load(); });
+  }
+  if (interrupted) {
+    std::cerr << "Gracefully stopping... (press Ctrl+C again to force)\n";
+    if (auto err =
+            compose::lifecycle(engine, project, compose::Lifecycle::stop, services, {}, events)) {
+      return std::move(err);
+    }
+    return 130;
+  }
+  return 0;
+}
+
+CommandBody setup_up(CLI::App& sub, const GlobalOptions& globals,
+                     const std::shared_ptr<ComposeFlags>& flags) {
+  auto f = std::make_shared<UpFlags>();
+  sub.add_flag("-d,--detach", f->detach, "Detached mode: Run containers in the background");
+  sub.add_flag("--build", f->up.build, "Build images before starting containers");
+  sub.add_flag("--no-build", f->up.no_build, "Don't build an image, even if it's policy");
+  sub.add_flag("--wait", f->up.wait,
+               "Wait for services to be running|healthy. Implies detached mode");
+  sub.add_option("--wait-timeout", f->up.wait_timeout_s, "Maximum duration in seconds to wait");
+  sub.add_option("--scale", f->scale, "Scale SERVICE to NUM instances (SERVICE=NUM)")
+      ->allow_extra_args(false);
+  sub.add_flag("--no-deps", f->up.no_deps, "Don't start linked services");
+  sub.add_flag("--force-recreate", f->up.force_recreate,
+               "Recreate containers even if their configuration and image haven't changed");
+  sub.add_flag("--no-recreate", f->up.no_recreate,
+               "If containers already exist, don't recreate them");
+  sub.add_flag("--remove-orphans", f->up.remove_orphans,
+               "Remove containers for services not defined in the Compose file");
+  sub.add_flag("--no-cache", f->no_cache, "Do not use cache when building the image");
+  sub.add_flag("--pull", f->pull, "Pull images before building");
+  sub.add_option("services", f->up.services, "SERVICE...");
+  return [=, &globals]() -> llvm::Expected<int> {
+    for (const auto& s : f->scale) {
+      auto [name, number] = llvm::StringRef(s).split('=');
+      int n = 0;
+      if (name.empty() || number.getAsInteger(10, n) || n < 0) {
+        return llvm::make_error<UsageError>("invalid --scale " + quote(s) +
+                                            " (expected SERVICE=NUM)");
+      }
+      f->up.scale[name.str()] = n;
+    }
+    auto project = load_compose_project(*flags);
+    if (!project) {
+      return project.takeError();
+    }
+    auto engine = make_compose_engine(globals);
+    if (!engine) {
+      return engine.takeError();
+    }
+    PrintedComposeEvents events;
+    auto prepare = make_image_preparer(globals, **engine, events, f->no_cache, f->pull);
+    if (auto err = compose::up(**engine, *project, f->up, prepare, events)) {
+      return std::move(err);
+    }
+    if (f->detach || f->up.wait) {
+      return 0;
+    }
+    return attach(**engine, *project, f->up.services, events);
+  };
+}
+
+CommandBody setup_down(CLI::App& sub, const GlobalOptions& globals,
+                       const std::shared_ptr<ComposeFlags>& flags) {
+  auto o = std::make_shared<compose::DownOptions>();
+  sub.add_flag("-v,--volumes", o->volumes,
+               "Remove named volumes declared in the \"volumes\" section and anonymous volumes");
+  sub.add_option("--rmi", o->rmi, "Remove images used by services (\"local\" or \"all\")")
+      ->check(CLI::IsMember({"local", "all"}));
+  sub.add_flag("--remove-orphans", o->remove_orphans,
+               "Remove containers for services not defined in the Compose file");
+  sub.add_option("-t,--timeout", o->timeout_s, "Specify a shutdown timeout in seconds");
+  return [=, &globals]() -> llvm::Expected<int> {
+    auto project = load_compose_project(*flags);
+    if (!project) {
+      return project.takeError();
+    }
+    auto engine = make_compose_engine(globals);
+    if (!engine) {
+      return engine.takeError();
+    }
+    PrintedComposeEvents events;
+    if (auto err = compose::down(**engine, *project, *o, events)) {
+      return std::move(err);
+    }
+    return 0;
+  };
+}
+
+CommandBody setup_lifecycle(CLI::App& sub, const GlobalOptions& globals,
+                            const std::shared_ptr<ComposeFlags>& flags, compose::Lifecycle action) {
+  auto services = std::make_shared<std::vector<std::string>>();
+  auto o = std::make_shared<compose::LifecycleOptions>();
+  auto signal = std::make_shared<std::string>("SIGKILL");
+  if (action == compose::Lifecycle::stop || action == compose::Lifecycle::restart) {
+    sub.add_option("-t,--timeout", o->timeout_s, "Specify a shutdown timeout in seconds");
+  }
+  if (action == compose::Lifecycle::kill) {
+    sub.add_option("-s,--signal", *signal, "SIGNAL to send to the container");
+  }
+  if (action == compose::Lifecycle::rm) {
+    sub.add_flag("-f,--force", o->force, "Don't ask to confirm removal");
+    sub.add_flag("-s,--stop", o->stop_first, "Stop the containers, if required, before removing");
+    auto volumes = std::make_shared<bool>(false);
+    sub.add_flag("-v,--volumes", *volumes, "Remove any anonymous volumes attached to containers");
+  }
+  sub.add_option("services", *services, "SERVICE...");
+  return [=, &globals]() -> llvm::Expected<int> {
+    if (action == compose::Lifecycle::kill) {
+      auto number = runtime::parse_signal(*signal);
+      if (!number) {
+        return number.takeError();
+      }
+      o->signal = *number;
+    }
+    auto project = load_compose_project(*flags);
+    if (!project) {
+      return project.takeError();
+    }
+    auto engine = make_compose_engine(globals);
+    if (!engine) {
+      return engine.takeError();
+    }
+    PrintedComposeEvents events;
+    if (auto err = compose::lifecycle(**engine, *project, action, *services, *o, events)) {
+      return std::move(err);
+    }
+    return 0;
+  };
+}
+
+ComposeSetup lifecycle_setup(compose::Lifecycle action) {
+  return [action](CLI::App& sub, const GlobalOptions& g, const std::shared_ptr<ComposeFlags>& f) {
+    return setup_lifecycle(sub, g, f, action);
+  };
+}
+
+ComposeCommandRegistration up_reg{{"up", "Create and start containers", setup_up}};
+ComposeCommandRegistration down_reg{{"down", "Stop and remove containers, networks", setup_down}};
+ComposeCommandRegistration start_reg{
+    {"start", "Start services", lifecycle_setup(compose::Lifecycle::start)}};
+ComposeCommandRegistration stop_reg{
+    {"stop", "Stop services", lifecycle_setup(compose::Lifecycle::stop)}};
+ComposeCommandRegistration restart_reg{
+    {"restart", "Restart service containers", lifecycle_setup(compose::Lifecycle::restart)}};
+ComposeCommandRegistration rm_reg{
+    {"rm", "Removes stopped service containers", lifecycle_setup(compose::Lifecycle::rm)}};
+ComposeCommandRegistration kill_reg{
+    {"kill", "Force stop service containers", lifecycle_setup(compose::Lifecycle::kill)}};
+
+}  // namespace
+}  // namespace kiln::cli
