@@ -135,6 +135,7 @@ CommandBody setup_run(CLI::App& sub, const GlobalOptions& globals) {
   auto flags = std::make_shared<RunFlags>();
   CreateFlags& c = flags->create;
   auto one_each = [](CLI::Option* option) { option->allow_extra_args(false); };
+  sub.set_help_flag("--help", "Print this help message and exit");  // -h is --hostname
   sub.add_flag("-d,--detach", flags->detach, "Run container in background and print container ID");
   sub.add_flag("--rm", c.auto_remove, "Automatically remove the container when it exits");
   one_each(sub.add_option("-e,--env", c.env, "Set environment variables"));
@@ -142,7 +143,14 @@ CommandBody setup_run(CLI::App& sub, const GlobalOptions& globals) {
   sub.add_option("-w,--workdir", c.workdir, "Working directory inside the container");
   sub.add_option("-u,--user", c.user, "Username or UID (format: <name|uid>[:<group|gid>])");
   one_each(sub.add_option("-v,--volume", c.volumes, "Bind mount a volume (/HOST:/CONTAINER[:ro])"));
-  sub.add_option("--network", c.network, "Connect a container to a network (host|none)");
+  sub.add_option("--network", c.network,
+                 "Connect a container to a network (default: kiln; host|none|NAME|container:ID)");
+  one_each(sub.add_option("--network-alias", c.network_aliases,
+                          "Add network-scoped alias for the container"));
+  one_each(sub.add_option("--add-host", c.add_hosts, "Add a custom host-to-IP mapping (host:ip)"));
+  sub.add_option("-h,--hostname", c.hostname, "Container host name");
+  one_each(sub.add_option("--dns", c.dns, "Set custom DNS servers"));
+  one_each(sub.add_option("-l,--label", c.labels, "Set meta data on a container"));
   one_each(sub.add_option("--security-opt", c.security_opts,
                           "Security Options (seccomp=unconfined|PROFILE.json)"));
   sub.add_option_function<std::string>(
@@ -154,7 +162,8 @@ CommandBody setup_run(CLI::App& sub, const GlobalOptions& globals) {
   sub.add_option("--restart", c.restart,
                  "Restart policy to apply when a container exits (no|on-failure[:N]|always)");
   one_each(sub.add_option("-p,--publish", c.publish,
-                          "Publish a container's port to the host ([127.0.0.1:]HOST:CONTAINER)"));
+                          "Publish a container's port to the host ([127.0.0.1:]HOST:CONTAINER); "
+                          "binds 127.0.0.1 unless another loopback address is given"));
   sub.add_option("--stop-signal", c.stop_signal, "Signal to stop the container");
   sub.add_option_function<int>(
       "--stop-timeout", [flags](int value) { flags->create.stop_timeout = value; },

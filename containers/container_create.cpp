@@ -8,6 +8,7 @@
 
 #include "cache/image_store.h"
 #include "cache/snapshot.h"
+#include "network/network_store.h"
 #include "oci/image_config.h"
 #include "oci/types.h"
 #include "runtime/container_control.h"
@@ -112,15 +113,17 @@ llvm::Expected<runtime::ProcessSpec> container_process(const oci::ContainerConfi
                                           : "/";
   spec.user = !flags.user.empty() ? flags.user : image.user;
   spec.tty = flags.tty;
-  std::string network = flags.network;
-  if (network.empty()) {
-    network = "none";  // never the host's network unless asked (until bridge networks)
+  // Anything but the host's network starts from a private namespace; user
+  // networks and container:ID join theirs when the container starts.
+  spec.network = flags.network == "host" ? runtime::NetworkMode::host : runtime::NetworkMode::none;
+  spec.hostname = flags.hostname;
+  if (!flags.dns.empty()) {
+    std::string resolv;
+    for (const auto& server : flags.dns) {
+      resolv += "nameserver " + server + "\n";
+    }
+    spec.resolv_conf = resolv;
   }
-  if (network != "host" && network != "none") {
-    return llvm::make_error<UsageError>("unsupported network " + quote(flags.network) +
-                                        " (expected 'host' or 'none')");
-  }
-  spec.network = network == "none" ? runtime::NetworkMode::none : runtime::NetworkMode::host;
   for (llvm::StringRef opt : flags.security_opts) {
     auto seccomp = runtime::parse_security_opt(opt);
     if (!seccomp) {
@@ -212,6 +215,37 @@ llvm::Expected<int64_t> parse_log_max_size(const std::vector<std::string>& opts)
   return size;
 }
 
+// --network, --network-alias, --add-host and --label into `spec`.
+llvm::Error set_network(const CreateFlags& flags, ContainerSpec& spec) {
+  std::string mode = flags.network.empty() ? network::kDefaultNetwork.str() : flags.network;
+  if (mode == "bridge" || mode == "default") {
+    mode = network::kDefaultNetwork.str();
+  }
+  spec.network_mode = mode;
+  bool user_network =
+      mode != "host" && mode != "none" && !llvm::StringRef(mode).startswith("container:");
+  if (user_network) {
+    spec.networks.push_back({mode, flags.network_aliases});
+  } else if (!flags.network_aliases.empty()) {
+    return llvm::make_error<UsageError>(
+        "network-scoped aliases are only supported for "
+        "user-defined networks");
+  }
+  for (llvm::StringRef entry : flags.add_hosts) {
+    size_t split = entry.find_first_of(":=");
+    if (split == llvm::StringRef::npos || split == 0 || split + 1 == entry.size()) {
+      return llvm::make_error<UsageError>("invalid argument " + quote(entry) +
+                                          " for \"--add-host\" flag: expected NAME:IP");
+    }
+    spec.extra_hosts.push_back(entry.substr(0, split).str() + ":" + entry.substr(split + 1).str());
+  }
+  for (llvm::StringRef label : flags.labels) {
+    auto [key, value] = label.split('=');
+    spec.labels[key.str()] = value.str();
+  }
+  return llvm::Error::success();
+}
+
 // The spec of a new container from `flags` and the image.
 llvm::Expected<ContainerSpec> make_spec(const CreateFlags& flags, const ImageLayers& image,
                                         const WarningFn& warn) {
@@ -225,6 +259,9 @@ llvm::Expected<ContainerSpec> make_spec(const CreateFlags& flags, const ImageLay
     return process.takeError();
   }
   spec.process = std::move(*process);
+  if (auto err = set_network(flags, spec)) {
+    return std::move(err);
+  }
   for (const auto& p : flags.publish) {
     auto port = parse_publish(p);
     if (!port) {
@@ -235,6 +272,10 @@ llvm::Expected<ContainerSpec> make_spec(const CreateFlags& flags, const ImageLay
   if (!spec.ports.empty() && spec.process.network == runtime::NetworkMode::host) {
     warn("WARNING: Published ports are discarded when using host network mode");
     spec.ports.clear();
+  }
+  if (!spec.ports.empty() && llvm::StringRef(spec.network_mode).startswith("container:")) {
+    return llvm::make_error<UsageError>(
+        "conflicting options: port publishing and the container type network mode");
   }
   auto restart = parse_restart_policy(flags.restart);
   if (!restart) {
@@ -304,6 +345,23 @@ llvm::Expected<PublishedPort> parse_publish(llvm::StringRef text) {
 
 llvm::Expected<ContainerSpec> create_container(const ContainerStore& store,
                                                const CreateFlags& flags, const WarningFn& warn) {
+  if (!flags.network.empty() && flags.network != "host" && flags.network != "none" &&
+      flags.network != "bridge" && flags.network != "default") {
+    llvm::StringRef mode = flags.network;
+    if (mode.consume_front("container:")) {
+      if (auto other = store.resolve(mode); !other) {
+        return other.takeError();
+      }
+    } else {
+      auto networks = network::NetworkStore::open(store.root());
+      if (!networks) {
+        return networks.takeError();
+      }
+      if (auto found = networks->get_or_create_default(mode); !found) {
+        return found.takeError();
+      }
+    }
+  }
   auto image = load_image(store.root(), flags.image_and_command.front());
   if (!image) {
     return image.takeError();

@@ -21,8 +21,15 @@ struct CreateFlags {
   std::string workdir;
   std::string user;
   std::vector<std::string> volumes;
-  /// "" (a private network namespace, for now the same as "none"), "host" or "none".
+  /// "" (the default network `kiln`), "host", "none", "container:ID" or a network.
   std::string network;
+  std::vector<std::string> network_aliases;
+  /// --add-host NAME:IP
+  std::vector<std::string> add_hosts;
+  std::string hostname;
+  std::vector<std::string> dns;
+  /// --label KEY[=VALUE]
+  std::vector<std::string> labels;
   /// docker's --security-opt values; kiln knows seccomp=unconfined|PROFILE.json.
   std::vector<std::string> security_opts;
   std::optional<std::string> entrypoint;

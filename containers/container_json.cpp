@@ -97,7 +97,24 @@ Json spec_to_json(const ContainerSpec& s) {
             {"stop_timeout", s.stop_timeout},
             {"auto_remove", s.auto_remove},
             {"interactive", s.interactive},
-            {"log_max_size", s.log_max_size}};
+            {"log_max_size", s.log_max_size},
+            {"network_mode", s.network_mode},
+            {"extra_hosts", s.extra_hosts},
+            {"labels", s.labels}};
+  Json networks = Json::array();
+  for (const auto& n : s.networks) {
+    networks.push_back({{"name", n.name}, {"aliases", n.aliases}});
+  }
+  j["networks"] = networks;
+  Json mounts = Json::array();
+  for (const auto& m : s.mount_records) {
+    mounts.push_back({{"Type", m.type},
+                      {"Name", m.name},
+                      {"Source", m.source},
+                      {"Destination", m.destination},
+                      {"RW", m.rw}});
+  }
+  j["Mounts"] = mounts;
   if (s.healthcheck) {
     const oci::Healthcheck& h = *s.healthcheck;
     j["healthcheck"] = {{"test", h.test},
@@ -137,6 +154,19 @@ llvm::Expected<ContainerSpec> spec_from_json(const Json& j) {
     s.auto_remove = j.value("auto_remove", false);
     s.interactive = j.value("interactive", false);
     s.log_max_size = j.value("log_max_size", s.log_max_size);
+    s.network_mode = j.value("network_mode", "");
+    if (s.network_mode.empty()) {
+      s.network_mode = s.process.network == runtime::NetworkMode::none ? "none" : "host";
+    }
+    for (const auto& n : j.value("networks", Json::array())) {
+      s.networks.push_back({n.value("name", ""), n.value("aliases", std::vector<std::string>{})});
+    }
+    s.extra_hosts = j.value("extra_hosts", std::vector<std::string>{});
+    s.labels = j.value("labels", std::map<std::string, std::string>{});
+    for (const auto& m : j.value("Mounts", Json::array())) {
+      s.mount_records.push_back({m.value("Type", ""), m.value("Name", ""), m.value("Source", ""),
+                                 m.value("Destination", ""), m.value("RW", true)});
+    }
     if (j.contains("healthcheck")) {
       const Json& h = j["healthcheck"];
       oci::Healthcheck hc;

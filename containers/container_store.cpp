@@ -12,6 +12,7 @@
 #include <random>
 
 #include "containers/container_json.h"
+#include "containers/container_network.h"
 #include "runtime/container_control.h"
 #include "support/atomic_file.h"
 #include "support/error.h"
@@ -345,6 +346,7 @@ llvm::Error ContainerStore::clean_up_lost(llvm::StringRef id, ContainerState& st
     llvm::consumeError(control.takeError());
   }
   unmount_rootfs(p);
+  leave_networks(*this, id);
   llvm::consumeError(fs::remove_all(p.runtime_state()));
   state.status = ContainerStatus::exited;
   state.exit_code = 255;
@@ -452,6 +454,7 @@ llvm::Error ContainerStore::remove(llvm::StringRef id, KillFirst kill) const {
     }
   }
   unmount_rootfs(p);
+  leave_networks(*this, id);
   auto spec = load_spec(id);
   if (spec) {
     std::string link = names_dir() + "/" + spec->name;

@@ -86,7 +86,9 @@ json device_rules() {
 json linux_section(const ProcessSpec& process) {
   json namespaces =
       json::array({{{"type", "pid"}}, {{"type", "ipc"}}, {{"type", "uts"}}, {{"type", "mount"}}});
-  if (process.network == NetworkMode::none) {
+  if (!process.netns_path.empty()) {
+    namespaces.push_back({{"type", "network"}, {"path", process.netns_path}});
+  } else if (process.network == NetworkMode::none) {
     namespaces.push_back({{"type", "network"}});
   }
   json section = {
