@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "network/netns.h"
+#include "network/outbound.h"
 #include "support/atomic_file.h"
 #include "support/error.h"
 #include "support/file_lock.h"
@@ -379,6 +380,7 @@ llvm::Error NetworkStore::remove(llvm::StringRef name_or_id) const {
     return make_error("error while removing network: network " + record->name + " id " +
                       record->id + " has active endpoints");
   }
+  stop_outbound(dir + "/netns", dir + "/pasta.pid");
   remove_netns(dir + "/netns");
   return fs::remove_all(dir);
 }
@@ -418,6 +420,7 @@ llvm::Expected<Endpoint> NetworkStore::attach(llvm::StringRef name,
   std::string netns = dir + "/netns";
   if (!netns_mounted(netns)) {
     // The network's namespace exists only while containers use it.
+    stop_outbound(netns, dir + "/pasta.pid");
     remove_netns(netns);
     if (auto err = create_netns(netns)) {
       return std::move(err);
@@ -425,6 +428,11 @@ llvm::Expected<Endpoint> NetworkStore::attach(llvm::StringRef name,
     std::string setup = "link set lo up\nlink add br0 type bridge\naddr add " + record->gateway +
                         "/" + std::to_string(len) + " dev br0\nlink set br0 up\n";
     if (auto err = ip_batch(netns, setup)) {
+      remove_netns(netns);
+      return std::move(err);
+    }
+    if (auto err = start_outbound(netns, dir + "/pasta.pid")) {
+      stop_outbound(netns, dir + "/pasta.pid");
       remove_netns(netns);
       return std::move(err);
     }
@@ -507,6 +515,7 @@ llvm::Error NetworkStore::detach(llvm::StringRef name, llvm::StringRef container
     return err;
   }
   if (table.endpoints.empty()) {
+    stop_outbound(netns, dir + "/pasta.pid");
     remove_netns(netns);
   } else {
     if (netns_mounted(netns)) {

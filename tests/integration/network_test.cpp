@@ -2,6 +2,7 @@
 // go, -p reaches a container's address only, and the host's namespace gains
 // nothing (issue 16).
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <fstream>
 #include <regex>
@@ -54,6 +55,8 @@ void check_networks_clean(const RunFixture& f) {
   CHECK(RunFixture::trim(nsfs.out) == "0");
   Output files = kiln::testutil::run({"find", f.root() + "/networks", "-name", "netns"});
   CHECK(files.out == "");
+  // The network's pasta (outbound traffic) goes with its last container.
+  CHECK(kiln::testutil::run({"pgrep", "-f", f.root() + "/networks/"}).out == "");
 }
 
 }  // namespace
@@ -77,6 +80,9 @@ TEST_CASE("containers on a user network fetch http://web:8080/ by name, also aft
   CHECK(RunFixture::eventually([&] { return fetch() == "one\n"; }));
   // The host's namespace has no new interface, address or route while they run.
   CHECK(host_network() == before);
+  if (::access("/usr/bin/pasta", X_OK) == 0) {
+    CHECK(kiln::testutil::run({"pgrep", "-f", f.root() + "/networks/app/netns"}).out != "");
+  }
   // A one-off container too, by name.
   CHECK(f.ok({"run", "--rm", "--network", "app", "base:1", "wget", "-q", "-O", "-",
               "http://web:8080/"}) == "one\n");
