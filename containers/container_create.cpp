@@ -8,6 +8,7 @@
 
 #include "cache/image_store.h"
 #include "cache/snapshot.h"
+#include "containers/container_mounts.h"
 #include "network/network_store.h"
 #include "oci/image_config.h"
 #include "oci/types.h"
@@ -53,26 +54,6 @@ llvm::Error add_env_file(std::vector<std::string>& env, const std::string& path)
     }
   }
   return llvm::Error::success();
-}
-
-// -v HOST:CTR[:ro|rw]; the host path must be absolute and is created when missing.
-llvm::Expected<runtime::MountSpec> parse_volume(llvm::StringRef text) {
-  llvm::SmallVector<llvm::StringRef, 3> parts;
-  text.split(parts, ':');
-  if (parts.size() < 2 || parts.size() > 3 || !parts[0].startswith("/") ||
-      !parts[1].startswith("/") || (parts.size() == 3 && parts[2] != "ro" && parts[2] != "rw")) {
-    return llvm::make_error<UsageError>("invalid volume " + quote(text) +
-                                        " (expected /HOST:/CONTAINER[:ro])");
-  }
-  if (auto err = fs::make_dirs(parts[0])) {
-    return err;
-  }
-  runtime::MountSpec mount;
-  mount.source = parts[0].str();
-  mount.destination = parts[1].str();
-  mount.access = parts.size() == 3 && parts[2] == "ro" ? runtime::Access::read_only
-                                                       : runtime::Access::read_write;
-  return mount;
 }
 
 // The process docker would run for `image` with `flags`; sets `entrypoint_size`.
@@ -130,13 +111,6 @@ llvm::Expected<runtime::ProcessSpec> container_process(const oci::ContainerConfi
       return seccomp.takeError();
     }
     spec.seccomp = std::move(*seccomp);
-  }
-  for (const auto& v : flags.volumes) {
-    auto mount = parse_volume(v);
-    if (!mount) {
-      return mount.takeError();
-    }
-    spec.mounts.push_back(std::move(*mount));
   }
   return spec;
 }
@@ -369,6 +343,10 @@ llvm::Expected<ContainerSpec> create_container(const ContainerStore& store,
   auto spec = make_spec(flags, *image, warn);
   if (!spec) {
     return spec.takeError();
+  }
+  if (auto err = resolve_mounts(
+          store, {flags.volumes, flags.mounts, flags.tmpfs, flags.volumes_from}, *spec)) {
+    return std::move(err);
   }
   auto snapshots = cache::SnapshotStore::open(store.root());
   if (!snapshots) {

@@ -21,6 +21,9 @@ struct CreateFlags {
   std::string workdir;
   std::string user;
   std::vector<std::string> volumes;
+  std::vector<std::string> mounts;        ///< --mount
+  std::vector<std::string> tmpfs;         ///< --tmpfs
+  std::vector<std::string> volumes_from;  ///< --volumes-from
   /// "" (the default network `kiln`), "host", "none", "container:ID" or a network.
   std::string network;
   std::vector<std::string> network_aliases;

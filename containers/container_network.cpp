@@ -193,6 +193,38 @@ llvm::Error disconnect_network(const ContainerStore& store, llvm::StringRef netw
   return save_spec(store, *spec);
 }
 
+std::vector<NetworkPlace> network_places(const ContainerStore& store, const ContainerSpec& spec) {
+  std::vector<NetworkPlace> out;
+  auto networks = network::NetworkStore::open(store.root());
+  if (!networks) {
+    llvm::consumeError(networks.takeError());
+    return out;
+  }
+  for (const auto& n : spec.networks) {
+    NetworkPlace place;
+    place.network = n.name;
+    place.aliases = n.aliases;
+    if (auto record = networks->get(n.name)) {
+      place.network_id = record->id;
+      place.gateway = record->gateway;
+    } else {
+      llvm::consumeError(record.takeError());
+    }
+    if (auto endpoints = networks->endpoints(n.name)) {
+      for (const auto& e : *endpoints) {
+        if (e.request.container_id == spec.id) {
+          place.ip = e.ip;
+          place.prefix_len = e.prefix_len;
+        }
+      }
+    } else {
+      llvm::consumeError(endpoints.takeError());
+    }
+    out.push_back(std::move(place));
+  }
+  return out;
+}
+
 llvm::Expected<std::vector<std::string>> containers_on_network(const ContainerStore& store,
                                                                llvm::StringRef name) {
   auto ids = store.ids();

@@ -36,6 +36,19 @@ llvm::Error connect_network(const ContainerStore& store, llvm::StringRef network
 llvm::Error disconnect_network(const ContainerStore& store, llvm::StringRef network,
                                llvm::StringRef container);
 
+/// A container's place on one of its networks, for inspect.
+struct NetworkPlace {
+  std::string network;
+  std::string network_id;
+  std::vector<std::string> aliases;
+  std::string ip;  ///< "" while it is not running
+  int prefix_len = 0;
+  std::string gateway;
+};
+
+/// Where container `spec` is on each of its networks.
+std::vector<NetworkPlace> network_places(const ContainerStore& store, const ContainerSpec& spec);
+
 /// The containers (IDs) whose config names network `name`.
 llvm::Expected<std::vector<std::string>> containers_on_network(const ContainerStore& store,
                                                                llvm::StringRef name);

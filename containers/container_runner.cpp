@@ -14,6 +14,7 @@
 
 #include "cache/snapshot.h"
 #include "containers/container_log.h"
+#include "containers/container_mounts.h"
 #include "containers/container_network.h"
 #include "runtime/bundle.h"
 #include "runtime/container_control.h"
@@ -229,6 +230,9 @@ class Session {
     snapshot_->set_durability(cache::Durability::volatile_);
     if (auto err = snapshot_->mount(paths_.rootfs())) {
       return err;
+    }
+    if (keeper_.get().started_ns == 0) {
+      seed_volumes(spec_, paths_.rootfs());  // new volumes get the image's content
     }
     auto joined = join_networks(store_, spec_);
     if (!joined) {
