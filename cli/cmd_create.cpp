@@ -14,6 +14,7 @@ namespace {
 CommandBody setup_create(CLI::App& sub, const GlobalOptions& globals) {
   auto flags = std::make_shared<containers::CreateFlags>();
   add_create_flags(sub, *flags);
+  set_usage(sub, "kiln create [OPTIONS] IMAGE [COMMAND] [ARG...]");
   return [flags, &sub, &globals]() -> llvm::Expected<int> {
     auto rest = image_and_command(sub, "create");
     if (!rest) {

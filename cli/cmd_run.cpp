@@ -141,6 +141,7 @@ CommandBody setup_run(CLI::App& sub, const GlobalOptions& globals) {
   CreateFlags& c = flags->create;
   sub.add_flag("-d,--detach", flags->detach, "Run container in background and print container ID");
   add_create_flags(sub, c);
+  set_usage(sub, "kiln run [OPTIONS] IMAGE [COMMAND] [ARG...]");
   return [flags, &sub, &globals]() -> llvm::Expected<int> {
     auto rest = image_and_command(sub, "run");
     if (!rest) {
