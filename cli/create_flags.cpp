@@ -28,6 +28,8 @@ void add_create_flags(CLI::App& sub, containers::CreateFlags& c) {
   sub.add_option("-h,--hostname", c.hostname, "Container host name");
   one_each(sub.add_option("--dns", c.dns, "Set custom DNS servers"));
   one_each(sub.add_option("-l,--label", c.labels, "Set meta data on a container"));
+  sub.add_option("-m,--memory", c.memory, "Memory limit (e.g. 64m; a cgroup limit)");
+  sub.add_option("--cpus", c.cpus, "Number of CPUs (e.g. 0.5; a cgroup CPU quota)");
   one_each(sub.add_option("--security-opt", c.security_opts,
                           "Security Options (seccomp=unconfined|PROFILE.json)"));
   sub.add_option_function<std::string>(

@@ -213,6 +213,37 @@ llvm::Error set_network(const CreateFlags& flags, ContainerSpec& spec) {
     }
     spec.extra_hosts.push_back(entry.substr(0, split).str() + ":" + entry.substr(split + 1).str());
   }
+  if (!flags.memory.empty()) {
+    std::string lower = llvm::StringRef(flags.memory).lower();
+    llvm::StringRef number = lower;
+    int64_t multiplier = 1;
+    if (number.consume_back("k") || number.consume_back("kb")) {
+      multiplier = 1024;
+    } else if (number.consume_back("m") || number.consume_back("mb")) {
+      multiplier = 1024 * 1024;
+    } else if (number.consume_back("g") || number.consume_back("gb")) {
+      multiplier = 1024 * 1024 * 1024;
+    } else {
+      number.consume_back("b");
+    }
+    int64_t value = 0;
+    if (number.getAsInteger(10, value) || value <= 0) {
+      return llvm::make_error<UsageError>("invalid argument " + quote(flags.memory) +
+                                          " for \"-m, --memory\" flag");
+    }
+    spec.process.memory_limit = value * multiplier;
+    if (spec.process.memory_limit < 6 * 1024 * 1024) {
+      return llvm::make_error<UsageError>("Minimum memory limit allowed is 6MB");
+    }
+  }
+  if (!flags.cpus.empty()) {
+    double cpus = 0;
+    if (llvm::StringRef(flags.cpus).getAsDouble(cpus) || cpus <= 0) {
+      return llvm::make_error<UsageError>("invalid argument " + quote(flags.cpus) +
+                                          " for \"--cpus\" flag");
+    }
+    spec.process.cpus = cpus;
+  }
   for (llvm::StringRef label : flags.labels) {
     auto [key, value] = label.split('=');
     spec.labels[key.str()] = value.str();

@@ -31,6 +31,9 @@ struct CreateFlags {
   std::vector<std::string> add_hosts;
   std::string hostname;
   std::vector<std::string> dns;
+  /// --memory (e.g. "64m") and --cpus (e.g. "0.5"); empty: no limit.
+  std::string memory;
+  std::string cpus;
   /// --label KEY[=VALUE]
   std::vector<std::string> labels;
   /// docker's --security-opt values; kiln knows seccomp=unconfined|PROFILE.json.

@@ -26,7 +26,9 @@ Json process_to_json(const runtime::ProcessSpec& p) {
             {"network", p.network == runtime::NetworkMode::none ? "none" : "host"},
             {"hostname", p.hostname},
             {"mounts", mounts},
-            {"readonly_rootfs", p.rootfs_access == runtime::Access::read_only}};
+            {"readonly_rootfs", p.rootfs_access == runtime::Access::read_only},
+            {"memory_limit", p.memory_limit},
+            {"cpus", p.cpus}};
   if (p.seccomp.kind != runtime::Seccomp::Kind::docker_default) {
     j["seccomp"] = p.seccomp.kind == runtime::Seccomp::Kind::unconfined
                        ? Json("unconfined")
@@ -64,6 +66,8 @@ runtime::ProcessSpec process_from_json(const Json& j) {
   }
   p.rootfs_access =
       j.value("readonly_rootfs", false) ? runtime::Access::read_only : runtime::Access::read_write;
+  p.memory_limit = j.value("memory_limit", int64_t{0});
+  p.cpus = j.value("cpus", 0.0);
   if (j.contains("hosts")) {
     p.hosts = j["hosts"].get<std::string>();
   }

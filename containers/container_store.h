@@ -201,6 +201,10 @@ class ContainerStore {
   /// Takes the container's op.lock for that: the caller must not hold it.
   llvm::Expected<ContainerState> current_state(llvm::StringRef id) const;
 
+  /// Gives container `id` the name `new_name` (docker's `rename`). Fails with a
+  /// UsageError when the name is taken.
+  llvm::Error rename(llvm::StringRef id, llvm::StringRef new_name) const;
+
   /// Removes a container that nothing runs: the runtime's container (unless
   /// `kill` is no: the caller knows it is gone), mounts, the snapshot, the
   /// directory and the name. Missing parts are fine.

@@ -64,6 +64,9 @@ struct ProcessSpec {
   /// Content of /etc/resolv.conf; nullopt: a copy of the host's.
   std::optional<std::string> resolv_conf;
   Seccomp seccomp;
+  /// cgroup limits: memory in bytes (0: none), CPUs as docker's --cpus (0: none).
+  int64_t memory_limit = 0;
+  double cpus = 0;
 };
 
 }  // namespace kiln::runtime
