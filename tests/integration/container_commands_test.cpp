@@ -12,17 +12,26 @@ using kiln::testutil::Output;
 
 }  // namespace
 
-TEST_CASE("create, start, ps --filter, wait, rename, pause, top, stats",
+TEST_CASE("create, start, cp, ps --filter, wait, rename, pause, top, stats",
           "[integration][run][commands]") {
   RunFixture f;
   std::string id =
       RunFixture::trim(f.ok({"create", "--name", "job", "--label", "tier=back", "-m", "64m",
                              "--cpus", "0.5", "base:1", "sh", "-c", "sleep 600"}));
-  f.ok({"create", "--name", "other", "base:1", "true"});
+  f.ok({"create", "--name", "other", "base:1", "cat", "/in.txt"});
+  // cp into a created container, then out of it once it ran.
+  kiln::testutil::write_file(f.path("in.txt"), "from the host\n");
+  f.ok({"cp", f.path("in.txt"), "other:/in.txt"});
+  f.ok({"start", "other"});
+  CHECK(f.ok({"wait", "other"}) == "0\n");
+  CHECK(f.ok({"logs", "other"}) == "from the host\n");
+  f.ok({"cp", "other:/in.txt", f.path("out.txt")});
+  CHECK(kiln::testutil::read_file(f.path("out.txt")) == "from the host\n");
+  CHECK(f.kiln({"cp", "other:/nope", f.path("x")}).err ==
+        "error: Could not find the file /nope in container\n");
   CHECK(f.ok({"ps", "-q", "--filter", "status=created", "--filter", "label=tier=back"}) ==
         id.substr(0, 12) + "\n");
   CHECK(f.ok({"ps", "-aq", "--filter", "name=oth"}).size() == 13);
-  CHECK(f.ok({"ps", "-q"}) == "");
   CHECK(f.ok({"start", "job"}) == "job\n");
   CHECK(f.ok({"ps", "--filter", "ancestor=base:1", "--filter", "status=running", "--format",
               "{{.Names}} {{.Labels}} {{.Networks}}"}) == "job tier=back kiln\n");
@@ -31,6 +40,10 @@ TEST_CASE("create, start, ps --filter, wait, rename, pause, top, stats",
   CHECK(inspect[0]["HostConfig"]["NetworkMode"] == "kiln");
   std::string top = f.ok({"top", "job"});
   CHECK(top.find("sleep 600") != std::string::npos);
+  // cp out of a running container.
+  f.ok({"exec", "job", "sh", "-c", "mkdir /d && echo x > /d/f"});
+  f.ok({"cp", "job:/d", f.path("d")});
+  CHECK(kiln::testutil::read_file(f.path("d/f")) == "x\n");
   std::string stats = f.ok({"stats", "--no-stream", "job"});
   CHECK(stats.find("/ 64MiB") != std::string::npos);
   CHECK(stats.find("   job   ") != std::string::npos);
