@@ -29,7 +29,7 @@ llvm::Expected<int> run_port(const GlobalOptions& globals, const PortFlags& flag
   llvm::StringRef wanted = flags.port;
   bool found = false;
   for (const auto& p : spec->ports) {
-    std::string private_port = std::to_string(p.container_port) + "/tcp";
+    std::string private_port = std::to_string(p.container_port) + "/" + p.protocol;
     std::string host = p.host_ip + ":" + std::to_string(p.host_port);
     if (wanted.empty()) {
       std::cout << private_port << " -> " << host << "\n";

@@ -57,7 +57,7 @@ std::string health_word(const std::string& status) {
 Json port_bindings(const ContainerSpec& spec) {
   Json out = Json::object();
   for (const PublishedPort& p : spec.ports) {
-    out[std::to_string(p.container_port) + "/tcp"].push_back(
+    out[std::to_string(p.container_port) + "/" + p.protocol].push_back(
         {{"HostIp", p.host_ip}, {"HostPort", std::to_string(p.host_port)}});
   }
   return out;
@@ -106,7 +106,7 @@ Json config_json(const ContainerView& view, const oci::ContainerConfig& image) {
     exposed[port] = Json::object();
   }
   for (const PublishedPort& p : spec.ports) {
-    exposed[std::to_string(p.container_port) + "/tcp"] = Json::object();
+    exposed[std::to_string(p.container_port) + "/" + p.protocol] = Json::object();
   }
   Json labels = Json::object();
   for (const auto& [key, value] : image.labels) {
@@ -260,7 +260,7 @@ std::string ports_text(const ContainerSpec& spec) {
   std::string out;
   for (const PublishedPort& p : spec.ports) {
     out += (out.empty() ? "" : ", ") + p.host_ip + ":" + std::to_string(p.host_port) + "->" +
-           std::to_string(p.container_port) + "/tcp";
+           std::to_string(p.container_port) + "/" + p.protocol;
   }
   return out;
 }

@@ -40,9 +40,10 @@ void add_create_flags(CLI::App& sub, containers::CreateFlags& c) {
   sub.add_option("--name", c.name, "Assign a name to the container");
   sub.add_option("--restart", c.restart,
                  "Restart policy to apply when a container exits (no|on-failure[:N]|always)");
-  one_each(sub.add_option("-p,--publish", c.publish,
-                          "Publish a container's port to the host ([127.0.0.1:]HOST:CONTAINER); "
-                          "binds 127.0.0.1 unless another loopback address is given"));
+  one_each(
+      sub.add_option("-p,--publish", c.publish,
+                     "Publish a container's port to the host ([127.0.0.1:]HOST:CONTAINER[/udp]); "
+                     "binds 127.0.0.1 unless another loopback address is given"));
   sub.add_option("--stop-signal", c.stop_signal, "Signal to stop the container");
   sub.add_option_function<int>(
       "--stop-timeout", [&c](int value) { c.stop_timeout = value; },

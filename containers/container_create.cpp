@@ -320,8 +320,11 @@ llvm::Expected<PublishedPort> parse_publish(llvm::StringRef text) {
     return llvm::make_error<UsageError>("invalid publish " + quote(text) + ": " + why);
   };
   llvm::StringRef spec = text;
-  if (spec.consume_back("/udp") || spec.consume_back("/sctp")) {
-    return invalid("only tcp ports can be published");
+  std::string protocol = "tcp";
+  if (spec.consume_back("/udp")) {
+    protocol = "udp";
+  } else if (spec.consume_back("/sctp")) {
+    return invalid("only tcp and udp ports can be published");
   }
   spec.consume_back("/tcp");
   llvm::SmallVector<llvm::StringRef, 3> parts;
@@ -343,6 +346,7 @@ llvm::Expected<PublishedPort> parse_publish(llvm::StringRef text) {
       parts[1].getAsInteger(10, container) || container == 0 || container > 65535) {
     return invalid("ports must be numbers from 1 to 65535");
   }
+  port.protocol = protocol;
   port.host_port = static_cast<uint16_t>(host);
   port.container_port = static_cast<uint16_t>(container);
   return port;

@@ -85,8 +85,10 @@ runtime::ProcessSpec process_from_json(const Json& j) {
 Json spec_to_json(const ContainerSpec& s) {
   Json ports = Json::array();
   for (const auto& p : s.ports) {
-    ports.push_back(
-        {{"host_ip", p.host_ip}, {"host_port", p.host_port}, {"container_port", p.container_port}});
+    ports.push_back({{"host_ip", p.host_ip},
+                     {"host_port", p.host_port},
+                     {"container_port", p.container_port},
+                     {"protocol", p.protocol}});
   }
   Json j = {{"id", s.id},
             {"name", s.name},
@@ -143,7 +145,7 @@ llvm::Expected<ContainerSpec> spec_from_json(const Json& j) {
     s.entrypoint_size = j.value("entrypoint_size", size_t{0});
     for (const auto& p : j.value("ports", Json::array())) {
       s.ports.push_back({p.value("host_ip", "127.0.0.1"), p.value("host_port", uint16_t{0}),
-                         p.value("container_port", uint16_t{0})});
+                         p.value("container_port", uint16_t{0}), p.value("protocol", "tcp")});
     }
     if (j.contains("restart")) {
       auto policy = parse_restart_policy(j["restart"].value("name", "no"));

@@ -185,8 +185,11 @@ llvm::Expected<std::vector<std::unique_ptr<runtime::PortForwarder>>> publish(
     const ContainerSpec& spec, const std::string& target_ip) {
   std::vector<std::unique_ptr<runtime::PortForwarder>> out;
   for (const PublishedPort& p : spec.ports) {
-    auto f = runtime::PortForwarder::start(p.host_ip, p.host_port, p.container_port,
-                                           target_ip.empty() ? "127.0.0.1" : target_ip);
+    std::string target = target_ip.empty() ? "127.0.0.1" : target_ip;
+    auto f =
+        p.protocol == "udp"
+            ? runtime::PortForwarder::start_udp(p.host_ip, p.host_port, p.container_port, target)
+            : runtime::PortForwarder::start(p.host_ip, p.host_port, p.container_port, target);
     if (!f) {
       return f.takeError();
     }

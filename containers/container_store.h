@@ -33,11 +33,12 @@
 
 namespace kiln::containers {
 
-/// A port published on the host: HOST_IP:HOST_PORT -> CONTAINER_PORT/tcp.
+/// A port published on the host: HOST_IP:HOST_PORT -> CONTAINER_PORT/PROTOCOL.
 struct PublishedPort {
   std::string host_ip = "127.0.0.1";
   uint16_t host_port = 0;
   uint16_t container_port = 0;
+  std::string protocol = "tcp";  ///< "tcp" or "udp"
 };
 
 /// docker's --restart: no, on-failure[:N], always, unless-stopped.

@@ -23,6 +23,11 @@ class PortForwarder {
   static llvm::Expected<std::unique_ptr<PortForwarder>> start(
       const std::string& host_ip, uint16_t host_port, uint16_t container_port,
       const std::string& target_ip = "127.0.0.1");
+  /// The same for UDP: datagrams from each client go to `target_ip`:
+  /// `container_port` in the container's namespace, replies back to the client.
+  static llvm::Expected<std::unique_ptr<PortForwarder>> start_udp(
+      const std::string& host_ip, uint16_t host_port, uint16_t container_port,
+      const std::string& target_ip = "127.0.0.1");
   virtual ~PortForwarder() = default;
   /// Sends new connections into the network namespace of the process `pid` (the
   /// container's first process); 0 refuses them (the container is not running).
