@@ -574,12 +574,18 @@ llvm::Expected<StoreUsage> measure_store(ImageStore& images, StoreAccess access)
       usage.internal += charge(tree_size(root + "/" + name, dev), dev, seen);
     }
   }
-  auto volumes = list_volumes(root);
-  if (!volumes) {
-    return volumes.takeError();
+  // Volumes: each directory of ROOT/volumes; its other files (the lock) are the store's.
+  for (const auto& [name, ino] : list_dir(root + "/volumes")) {
+    std::string path = root + "/volumes/" + name;
+    struct stat st {};
+    if (::lstat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
+      usage.volumes.push_back({name, charge(tree_size(path, dev), dev, seen), 0});
+    } else {
+      usage.internal += charge(tree_size(path, dev), dev, seen);
+    }
   }
   int64_t total = usage.internal;
-  for (const auto& v : *volumes) {
+  for (const auto& v : usage.volumes) {
     total += v.size;
   }
   for (const auto& b : usage.blobs) {
@@ -596,14 +602,6 @@ llvm::Expected<StoreUsage> measure_store(ImageStore& images, StoreAccess access)
   }
   usage.total = total;
   return usage;
-}
-
-llvm::Expected<std::vector<VolumeUsage>> list_volumes(llvm::StringRef) {
-  return std::vector<VolumeUsage>{};
-}
-
-llvm::Expected<std::vector<std::string>> prune_volumes(llvm::StringRef) {
-  return std::vector<std::string>{};
 }
 
 }  // namespace kiln::cache

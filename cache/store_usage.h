@@ -100,6 +100,14 @@ struct CacheDirUsage {
   std::vector<Digest> blobs;
 };
 
+/// A local volume (ROOT/volumes/<name>/, containers/volume_store.h): its disk
+/// usage here; `links` (the containers naming it) is filled by containers/.
+struct VolumeUsage {
+  std::string name;
+  int64_t size = 0;
+  int links = 0;
+};
+
 /// Everything in one store.
 struct StoreUsage {
   std::vector<BlobUsage> blobs;
@@ -107,6 +115,7 @@ struct StoreUsage {
   std::vector<ImageUsage> images;
   std::vector<ContainerUsage> containers;
   std::vector<CacheDirUsage> cache_dirs;
+  std::vector<VolumeUsage> volumes;
   /// The store's own files: kiln.db, locks, the stat cache, temp dirs, runc
   /// state, directories.
   int64_t internal = 0;
@@ -131,19 +140,5 @@ void add_with_ancestors(const StoreUsage& usage, const Digest& snapshot, std::se
 /// Disk usage of the tree at `path` (du -sx), counting inodes already in `seen`
 /// (device, inode) no more, and adding new ones. Missing is 0.
 int64_t disk_usage(llvm::StringRef path, std::set<std::pair<uint64_t, uint64_t>>& seen);
-
-/// The local volumes of the store: none yet. Volumes are issue 16's
-/// (ROOT/volumes/<name>/); `kiln system df` and `system prune --volumes` go
-/// through these two, which the volume store replaces at merge.
-struct VolumeUsage {
-  std::string name;
-  int64_t size = 0;
-  int links = 0;
-};
-/// STUB (issue 16 wires it to the volume store): every volume, with its size.
-llvm::Expected<std::vector<VolumeUsage>> list_volumes(llvm::StringRef root);
-/// STUB (issue 16 wires it to the volume store): removes the volumes no
-/// container uses; returns their names.
-llvm::Expected<std::vector<std::string>> prune_volumes(llvm::StringRef root);
 
 }  // namespace kiln::cache

@@ -8,6 +8,7 @@
 #include "cli/container_view.h"
 #include "cli/format_rows.h"
 #include "cli/store_open.h"
+#include "containers/container_filter.h"
 #include "support/error.h"
 #include "support/go_template.h"
 
@@ -19,6 +20,7 @@ struct PsFlags {
   bool quiet = false;
   bool no_trunc = false;
   std::string format;
+  std::vector<std::string> filters;
 };
 
 // go-units/stringutils Ellipsis: at most `max` characters, the last one '…'.
@@ -33,6 +35,25 @@ std::string ellipsis(const std::string& text, size_t max) {
     return text;
   }
   return text.substr(0, starts[max - 1]) + "…";
+}
+
+std::string labels_text(const containers::ContainerSpec& spec) {
+  std::string out;
+  for (const auto& [key, value] : spec.labels) {
+    out += (out.empty() ? "" : ",") + key + "=" + value;
+  }
+  return out;
+}
+
+std::string networks_text(const containers::ContainerSpec& spec) {
+  if (spec.networks.empty()) {
+    return spec.network_mode;
+  }
+  std::string out;
+  for (const auto& n : spec.networks) {
+    out += (out.empty() ? "" : ",") + n.name;
+  }
+  return out;
 }
 
 // docker's column names of the container fields, for `table` templates.
@@ -64,8 +85,15 @@ llvm::Expected<int> run_ps(const GlobalOptions& globals, PsFlags flags) {
   std::vector<nlohmann::ordered_json> templated;
   std::vector<std::vector<std::string>> rows = {
       {"CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES"}};
+  auto filter = containers::parse_container_filters(flags.filters);
+  if (!filter) {
+    return filter.takeError();
+  }
   for (const ContainerView& v : *views) {
-    if (!flags.all && !v.state.running()) {
+    if (!flags.all && !filter->has_status() && !v.state.running()) {
+      continue;
+    }
+    if (!containers::filter_matches(*filter, v.spec, v.state)) {
       continue;
     }
     std::string id = flags.no_trunc ? v.spec.id : v.spec.id.substr(0, 12);
@@ -77,21 +105,20 @@ llvm::Expected<int> run_ps(const GlobalOptions& globals, PsFlags flags) {
     command = support::go_quote(flags.no_trunc ? command : ellipsis(command, 20));
     int64_t created = v.spec.created_ns / 1000000000;
     if (flags.format == "json" || is_template_format(flags.format)) {
-      nlohmann::ordered_json line = {
-          {"Command", command},
-          {"CreatedAt", go_time_string(created)},
-          {"ID", id},
-          {"Image", v.spec.image},
-          {"Labels", ""},
-          {"LocalVolumes", "0"},
-          {"Mounts", ""},
-          {"Names", v.spec.name},
-          {"Networks", v.spec.process.network == runtime::NetworkMode::none ? "none" : "host"},
-          {"Ports", ports_text(v.spec)},
-          {"RunningFor", since(created)},
-          {"Size", "0B"},
-          {"State", status_name(v.state.status).str()},
-          {"Status", status_text(v.state, now)}};
+      nlohmann::ordered_json line = {{"Command", command},
+                                     {"CreatedAt", go_time_string(created)},
+                                     {"ID", id},
+                                     {"Image", v.spec.image},
+                                     {"Labels", labels_text(v.spec)},
+                                     {"LocalVolumes", "0"},
+                                     {"Mounts", ""},
+                                     {"Names", v.spec.name},
+                                     {"Networks", networks_text(v.spec)},
+                                     {"Ports", ports_text(v.spec)},
+                                     {"RunningFor", since(created)},
+                                     {"Size", "0B"},
+                                     {"State", status_name(v.state.status).str()},
+                                     {"Status", status_text(v.state, now)}};
       if (flags.format == "json") {
         std::cout << line.dump() << "\n";
       } else {
@@ -117,6 +144,9 @@ CommandBody setup_ps(CLI::App& sub, const GlobalOptions& globals) {
   sub.add_flag("-a,--all", flags->all, "Show all containers (default shows just running)");
   sub.add_flag("-q,--quiet", flags->quiet, "Only display container IDs");
   sub.add_flag("--no-trunc", flags->no_trunc, "Don't truncate output");
+  sub.add_option("-f,--filter", flags->filters,
+                 "Filter output (name=, id=, status=, label=KEY[=VALUE], ancestor=, network=)")
+      ->allow_extra_args(false);
   sub.add_option("--format", flags->format,
                  "Format output: 'table', 'json', 'table TEMPLATE' or a Go TEMPLATE");
   return [flags, &globals]() { return run_ps(globals, *flags); };

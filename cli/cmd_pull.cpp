@@ -5,6 +5,7 @@
 
 #include "cache/image_store.h"
 #include "cli/command.h"
+#include "cli/image_pull.h"
 #include "cli/registry_store.h"
 #include "cli/store_open.h"
 #include "oci/reference.h"
@@ -31,7 +32,8 @@ bool names_manifest(cache::ImageStore& store, const std::string& name, const Dig
   return record->manifest == manifest;
 }
 
-llvm::Expected<int> run_pull(const PullFlags& flags, const GlobalOptions& globals) {
+llvm::Expected<int> run_pull(const PullFlags& flags, const GlobalOptions& globals,
+                             std::ostream& out = std::cout) {
   llvm::Expected<oci::Reference> ref = oci::parse_reference(flags.reference);
   if (!ref) {
     return ref.takeError();
@@ -51,7 +53,6 @@ llvm::Expected<int> run_pull(const PullFlags& flags, const GlobalOptions& global
   if (!client) {
     return client.takeError();
   }
-  std::ostream& out = std::cout;
   if (!flags.quiet) {
     out << (ref->digest.empty() ? ref->tag : ref->digest) << ": Pulling from " << ref->path << "\n"
         << std::flush;
@@ -102,4 +103,30 @@ CommandBody setup_pull(CLI::App& sub, const GlobalOptions& globals) {
 CommandRegistration reg{{"pull", "Download an image from a registry", setup_pull, 40}};
 
 }  // namespace
+
+llvm::Error pull_if_missing(const GlobalOptions& globals, const std::string& reference) {
+  {
+    llvm::Expected<std::unique_ptr<cache::ImageStore>> store = open_store(globals);
+    if (!store) {
+      return store.takeError();
+    }
+    llvm::Expected<cache::ImageRecord> record = (*store)->resolve(reference);
+    if (record) {
+      return llvm::Error::success();
+    }
+    llvm::consumeError(record.takeError());
+  }
+  llvm::Expected<oci::Reference> ref = oci::parse_reference(reference);
+  if (!ref) {
+    return ref.takeError();
+  }
+  std::cerr << "Unable to find image '" << ref->familiar_str() << "' locally\n";
+  PullFlags flags;
+  flags.reference = reference;
+  llvm::Expected<int> pulled = run_pull(flags, globals, std::cerr);
+  if (!pulled) {
+    return pulled.takeError();
+  }
+  return llvm::Error::success();
+}
 }  // namespace kiln::cli

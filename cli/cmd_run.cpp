@@ -11,6 +11,8 @@
 #include <optional>
 
 #include "cli/command.h"
+#include "cli/create_flags.h"
+#include "cli/image_pull.h"
 #include "cli/monitor_command.h"
 #include "cli/print_error.h"
 #include "containers/container_create.h"
@@ -123,6 +125,9 @@ llvm::Expected<int> run_container(const GlobalOptions& globals, const RunFlags& 
   if (!store) {
     return store.takeError();
   }
+  if (auto err = pull_if_missing(globals, flags.create.image_and_command.front())) {
+    return std::move(err);
+  }
   auto spec = create_container(*store, flags.create,
                                [](const std::string& warning) { std::cerr << warning << "\n"; });
   if (!spec) {
@@ -134,49 +139,15 @@ llvm::Expected<int> run_container(const GlobalOptions& globals, const RunFlags& 
 CommandBody setup_run(CLI::App& sub, const GlobalOptions& globals) {
   auto flags = std::make_shared<RunFlags>();
   CreateFlags& c = flags->create;
-  auto one_each = [](CLI::Option* option) { option->allow_extra_args(false); };
   sub.add_flag("-d,--detach", flags->detach, "Run container in background and print container ID");
-  sub.add_flag("--rm", c.auto_remove, "Automatically remove the container when it exits");
-  one_each(sub.add_option("-e,--env", c.env, "Set environment variables"));
-  one_each(sub.add_option("--env-file", c.env_files, "Read in a file of environment variables"));
-  sub.add_option("-w,--workdir", c.workdir, "Working directory inside the container");
-  sub.add_option("-u,--user", c.user, "Username or UID (format: <name|uid>[:<group|gid>])");
-  one_each(sub.add_option("-v,--volume", c.volumes, "Bind mount a volume (/HOST:/CONTAINER[:ro])"));
-  sub.add_option("--network", c.network, "Connect a container to a network (host|none)");
-  sub.add_option("--platform", c.platform, "Set platform if server is multi-platform capable");
-  one_each(sub.add_option("--security-opt", c.security_opts,
-                          "Security Options (seccomp=unconfined|PROFILE.json)"));
-  sub.add_option_function<std::string>(
-      "--entrypoint", [flags](const std::string& value) { flags->create.entrypoint = value; },
-      "Overwrite the default ENTRYPOINT of the image");
-  sub.add_flag("-i,--interactive", c.interactive, "Keep STDIN open");
-  sub.add_flag("-t,--tty", c.tty, "Allocate a pseudo-TTY");
-  sub.add_option("--name", c.name, "Assign a name to the container");
-  sub.add_option("--restart", c.restart,
-                 "Restart policy to apply when a container exits (no|on-failure[:N]|always)");
-  one_each(sub.add_option("-p,--publish", c.publish,
-                          "Publish a container's port to the host ([127.0.0.1:]HOST:CONTAINER)"));
-  sub.add_option("--stop-signal", c.stop_signal, "Signal to stop the container");
-  sub.add_option_function<int>(
-      "--stop-timeout", [flags](int value) { flags->create.stop_timeout = value; },
-      "Timeout (in seconds) to stop a container");
-  sub.add_flag("--no-healthcheck", c.no_healthcheck, "Disable any container-specified HEALTHCHECK");
-  one_each(sub.add_option("--log-opt", c.log_opts, "Log driver options (max-size=SIZE)"));
-  // Everything from IMAGE on belongs to the container: stop parsing options there
-  // (fallthrough would hand IMAGE to the parent app, which rejects it).
-  sub.prefix_command();
-  sub.fallthrough(false);
+  add_create_flags(sub, c);
+  set_usage(sub, "kiln run [OPTIONS] IMAGE [COMMAND] [ARG...]");
   return [flags, &sub, &globals]() -> llvm::Expected<int> {
-    std::vector<std::string> rest = sub.remaining();
-    if (!rest.empty() && rest.front() == "--") {
-      rest.erase(rest.begin());
-    } else if (!rest.empty() && llvm::StringRef(rest.front()).startswith("-")) {
-      return llvm::make_error<UsageError>("unknown flag: " + rest.front());
+    auto rest = image_and_command(sub, "run");
+    if (!rest) {
+      return rest.takeError();
     }
-    if (rest.empty()) {
-      return llvm::make_error<UsageError>("\"kiln run\" requires at least 1 argument");
-    }
-    flags->create.image_and_command = std::move(rest);
+    flags->create.image_and_command = std::move(*rest);
     return run_container(globals, *flags);
   };
 }

@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
-#include <CLI/CLI.hpp>
 #include <llvm/Support/Error.h>
+#include <CLI/CLI.hpp>
 
 namespace kiln::cli {
 
@@ -36,6 +36,11 @@ struct CommandSpec {
   /// Where in `kiln --help` the command is listed; lower first.
   int order = 100;
 };
+
+/// Replaces the "Usage:" line of `sub`'s --help with `usage` (e.g. "kiln run
+/// [OPTIONS] IMAGE [COMMAND] [ARG...]"), for commands whose positionals CLI11 does
+/// not see (prefix commands).
+void set_usage(CLI::App& sub, std::string usage);
 
 /// All registered commands (static-initialization safe).
 std::vector<CommandSpec>& command_registry();

@@ -4,6 +4,7 @@
 
 #include "cli/store_open.h"
 #include "containers/container_log.h"
+#include "containers/container_network.h"
 #include "oci/image_config.h"
 #include "support/error.h"
 #include "support/fs.h"
@@ -56,7 +57,7 @@ std::string health_word(const std::string& status) {
 Json port_bindings(const ContainerSpec& spec) {
   Json out = Json::object();
   for (const PublishedPort& p : spec.ports) {
-    out[std::to_string(p.container_port) + "/tcp"].push_back(
+    out[std::to_string(p.container_port) + "/" + p.protocol].push_back(
         {{"HostIp", p.host_ip}, {"HostPort", std::to_string(p.host_port)}});
   }
   return out;
@@ -105,7 +106,7 @@ Json config_json(const ContainerView& view, const oci::ContainerConfig& image) {
     exposed[port] = Json::object();
   }
   for (const PublishedPort& p : spec.ports) {
-    exposed[std::to_string(p.container_port) + "/tcp"] = Json::object();
+    exposed[std::to_string(p.container_port) + "/" + p.protocol] = Json::object();
   }
   Json labels = Json::object();
   for (const auto& [key, value] : image.labels) {
@@ -156,7 +157,7 @@ Json host_config_json(const ContainerSpec& spec) {
           {"LogConfig",
            {{"Type", "json-file"},
             {"Config", {{"max-size", std::to_string(spec.log_max_size)}, {"max-file", "2"}}}}},
-          {"NetworkMode", spec.process.network == runtime::NetworkMode::none ? "none" : "host"},
+          {"NetworkMode", spec.network_mode},
           {"PortBindings", port_bindings(spec)},
           {"RestartPolicy",
            {{"Name", spec.restart.name()}, {"MaximumRetryCount", spec.restart.max_retries}}},
@@ -166,6 +167,24 @@ Json host_config_json(const ContainerSpec& spec) {
 
 Json mounts_json(const ContainerSpec& spec) {
   Json out = Json::array();
+  for (const auto& m : spec.mount_records) {
+    Json entry = {{"Type", m.type}};
+    if (m.type == "volume") {
+      entry["Name"] = m.name;
+    }
+    entry["Source"] = m.source;
+    entry["Destination"] = m.destination;
+    if (m.type == "volume") {
+      entry["Driver"] = "local";
+    }
+    entry["Mode"] = m.type == "volume" ? "z" : "";
+    entry["RW"] = m.rw;
+    entry["Propagation"] = m.type == "bind" ? "rprivate" : "";
+    out.push_back(entry);
+  }
+  if (!spec.mount_records.empty()) {
+    return out;
+  }
   for (const auto& m : spec.process.mounts) {
     bool bind = m.kind == runtime::MountSpec::Kind::bind;
     out.push_back({{"Type", bind ? "bind" : "tmpfs"},
@@ -241,7 +260,7 @@ std::string ports_text(const ContainerSpec& spec) {
   std::string out;
   for (const PublishedPort& p : spec.ports) {
     out += (out.empty() ? "" : ", ") + p.host_ip + ":" + std::to_string(p.host_port) + "->" +
-           std::to_string(p.container_port) + "/tcp";
+           std::to_string(p.container_port) + "/" + p.protocol;
   }
   return out;
 }
@@ -281,7 +300,20 @@ nlohmann::ordered_json inspect_json(const ContainerStore& store, const Container
                         {"Name", "overlay2"}};
   out["Mounts"] = mounts_json(spec);
   out["Config"] = config_json(view, image);
-  out["NetworkSettings"] = {{"Ports", port_bindings(spec)}};
+  Json networks = Json::object();
+  std::string first_ip;
+  for (const auto& place : containers::network_places(store, spec)) {
+    networks[place.network] = {{"Aliases", place.aliases},
+                               {"NetworkID", place.network_id},
+                               {"Gateway", place.ip.empty() ? "" : place.gateway},
+                               {"IPAddress", place.ip},
+                               {"IPPrefixLen", place.prefix_len}};
+    if (first_ip.empty()) {
+      first_ip = place.ip;
+    }
+  }
+  out["NetworkSettings"] = {
+      {"Ports", port_bindings(spec)}, {"IPAddress", first_ip}, {"Networks", networks}};
   return out;
 }
 

@@ -13,6 +13,42 @@
 
 namespace kiln::cli {
 
+namespace {
+
+// --help with a fixed "Usage:" line.
+class UsageFormatter : public CLI::Formatter {
+ public:
+  explicit UsageFormatter(std::string usage) : usage_(std::move(usage)) {}
+  std::string make_usage(const CLI::App* /*app*/, std::string /*name*/) const override {
+    return "Usage: " + usage_ + "\n";
+  }
+
+ private:
+  std::string usage_;
+};
+
+// The first argument that is not one of kiln's global options: the command.
+std::string command_word(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg == "--root") {
+      ++i;
+      continue;
+    }
+    if (!arg.empty() && arg[0] == '-') {
+      continue;
+    }
+    return arg;
+  }
+  return "";
+}
+
+}  // namespace
+
+void set_usage(CLI::App& sub, std::string usage) {
+  sub.formatter(std::make_shared<UsageFormatter>(std::move(usage)));
+}
+
 std::vector<CommandSpec>& command_registry() {
   static std::vector<CommandSpec> registry;
   return registry;
@@ -68,6 +104,15 @@ int main(int argc, char** argv) {
   for (auto& spec : registry) {
     CLI::App* sub = app.add_subcommand(spec.name, spec.description);
     bodies.emplace_back(sub, spec.setup(*sub, globals));
+  }
+  // docker: an unknown command is named, not "A subcommand is required".
+  if (std::string word = command_word(argc, argv); !word.empty()) {
+    bool known = std::any_of(registry.begin(), registry.end(),
+                             [&](const CommandSpec& spec) { return spec.name == word; });
+    if (!known) {
+      std::cerr << "kiln: '" << word << "' is not a kiln command.\nSee 'kiln --help'\n";
+      return 1;
+    }
   }
   // Callbacks may read globals.root; fill it after parsing, before running.
   try {

@@ -27,9 +27,6 @@ class ProjectResources {
   ProjectResources(std::string root, containers::ContainerStore store)
       : root_(std::move(root)), store_(std::move(store)) {}
 
-  /// True when compose networks are kiln's user networks (service names resolve).
-  static bool real_networks();
-
   llvm::Error create_network(const std::string& name, const Labels& labels) const;
   llvm::Error remove_network(const std::string& name) const;
   llvm::Expected<bool> network_exists(const std::string& name) const;

@@ -92,7 +92,7 @@ llvm::Expected<oci::ImageConfig> committed_config(const ContainerSpec& spec,
     c.working_dir = spec.process.cwd;
   }
   for (const PublishedPort& p : spec.ports) {
-    std::string port = std::to_string(p.container_port) + "/tcp";
+    std::string port = std::to_string(p.container_port) + "/" + p.protocol;
     if (std::find(c.exposed_ports.begin(), c.exposed_ports.end(), port) == c.exposed_ports.end()) {
       c.exposed_ports.push_back(port);
     }

@@ -10,6 +10,8 @@
 #include "cache/image_index.h"
 #include "cache/image_store.h"
 #include "cache/snapshot.h"
+#include "containers/container_mounts.h"
+#include "network/network_store.h"
 #include "oci/image_config.h"
 #include "oci/types.h"
 #include "runtime/binfmt.h"
@@ -57,26 +59,6 @@ llvm::Error add_env_file(std::vector<std::string>& env, const std::string& path)
   return llvm::Error::success();
 }
 
-// -v HOST:CTR[:ro|rw]; the host path must be absolute and is created when missing.
-llvm::Expected<runtime::MountSpec> parse_volume(llvm::StringRef text) {
-  llvm::SmallVector<llvm::StringRef, 3> parts;
-  text.split(parts, ':');
-  if (parts.size() < 2 || parts.size() > 3 || !parts[0].startswith("/") ||
-      !parts[1].startswith("/") || (parts.size() == 3 && parts[2] != "ro" && parts[2] != "rw")) {
-    return llvm::make_error<UsageError>("invalid volume " + quote(text) +
-                                        " (expected /HOST:/CONTAINER[:ro])");
-  }
-  if (auto err = fs::make_dirs(parts[0])) {
-    return err;
-  }
-  runtime::MountSpec mount;
-  mount.source = parts[0].str();
-  mount.destination = parts[1].str();
-  mount.access = parts.size() == 3 && parts[2] == "ro" ? runtime::Access::read_only
-                                                       : runtime::Access::read_write;
-  return mount;
-}
-
 // The process docker would run for `image` with `flags`; sets `entrypoint_size`.
 llvm::Expected<runtime::ProcessSpec> container_process(const oci::ContainerConfig& image,
                                                        const CreateFlags& flags,
@@ -115,28 +97,23 @@ llvm::Expected<runtime::ProcessSpec> container_process(const oci::ContainerConfi
                                           : "/";
   spec.user = !flags.user.empty() ? flags.user : image.user;
   spec.tty = flags.tty;
-  std::string network = flags.network;
-  if (network.empty()) {
-    network = "none";  // never the host's network unless asked (until bridge networks)
+  // Anything but the host's network starts from a private namespace; user
+  // networks and container:ID join theirs when the container starts.
+  spec.network = flags.network == "host" ? runtime::NetworkMode::host : runtime::NetworkMode::none;
+  spec.hostname = flags.hostname;
+  if (!flags.dns.empty()) {
+    std::string resolv;
+    for (const auto& server : flags.dns) {
+      resolv += "nameserver " + server + "\n";
+    }
+    spec.resolv_conf = resolv;
   }
-  if (network != "host" && network != "none") {
-    return llvm::make_error<UsageError>("unsupported network " + quote(flags.network) +
-                                        " (expected 'host' or 'none')");
-  }
-  spec.network = network == "none" ? runtime::NetworkMode::none : runtime::NetworkMode::host;
   for (llvm::StringRef opt : flags.security_opts) {
     auto seccomp = runtime::parse_security_opt(opt);
     if (!seccomp) {
       return seccomp.takeError();
     }
     spec.seccomp = std::move(*seccomp);
-  }
-  for (const auto& v : flags.volumes) {
-    auto mount = parse_volume(v);
-    if (!mount) {
-      return mount.takeError();
-    }
-    spec.mounts.push_back(std::move(*mount));
   }
   return spec;
 }
@@ -238,6 +215,68 @@ llvm::Expected<int64_t> parse_log_max_size(const std::vector<std::string>& opts)
   return size;
 }
 
+// --network, --network-alias, --add-host and --label into `spec`.
+llvm::Error set_network(const CreateFlags& flags, ContainerSpec& spec) {
+  std::string mode = flags.network.empty() ? network::kDefaultNetwork.str() : flags.network;
+  if (mode == "bridge" || mode == "default") {
+    mode = network::kDefaultNetwork.str();
+  }
+  spec.network_mode = mode;
+  bool user_network =
+      mode != "host" && mode != "none" && !llvm::StringRef(mode).startswith("container:");
+  if (user_network) {
+    spec.networks.push_back({mode, flags.network_aliases});
+  } else if (!flags.network_aliases.empty()) {
+    return llvm::make_error<UsageError>(
+        "network-scoped aliases are only supported for "
+        "user-defined networks");
+  }
+  for (llvm::StringRef entry : flags.add_hosts) {
+    size_t split = entry.find_first_of(":=");
+    if (split == llvm::StringRef::npos || split == 0 || split + 1 == entry.size()) {
+      return llvm::make_error<UsageError>("invalid argument " + quote(entry) +
+                                          " for \"--add-host\" flag: expected NAME:IP");
+    }
+    spec.extra_hosts.push_back(entry.substr(0, split).str() + ":" + entry.substr(split + 1).str());
+  }
+  if (!flags.memory.empty()) {
+    std::string lower = llvm::StringRef(flags.memory).lower();
+    llvm::StringRef number = lower;
+    int64_t multiplier = 1;
+    if (number.consume_back("k") || number.consume_back("kb")) {
+      multiplier = 1024;
+    } else if (number.consume_back("m") || number.consume_back("mb")) {
+      multiplier = 1024 * 1024;
+    } else if (number.consume_back("g") || number.consume_back("gb")) {
+      multiplier = 1024 * 1024 * 1024;
+    } else {
+      number.consume_back("b");
+    }
+    int64_t value = 0;
+    if (number.getAsInteger(10, value) || value <= 0) {
+      return llvm::make_error<UsageError>("invalid argument " + quote(flags.memory) +
+                                          " for \"-m, --memory\" flag");
+    }
+    spec.process.memory_limit = value * multiplier;
+    if (spec.process.memory_limit < 6 * 1024 * 1024) {
+      return llvm::make_error<UsageError>("Minimum memory limit allowed is 6MB");
+    }
+  }
+  if (!flags.cpus.empty()) {
+    double cpus = 0;
+    if (llvm::StringRef(flags.cpus).getAsDouble(cpus) || cpus <= 0) {
+      return llvm::make_error<UsageError>("invalid argument " + quote(flags.cpus) +
+                                          " for \"--cpus\" flag");
+    }
+    spec.process.cpus = cpus;
+  }
+  for (llvm::StringRef label : flags.labels) {
+    auto [key, value] = label.split('=');
+    spec.labels[key.str()] = value.str();
+  }
+  return llvm::Error::success();
+}
+
 // The spec of a new container from `flags` and the image.
 llvm::Expected<ContainerSpec> make_spec(const CreateFlags& flags, const ImageLayers& image,
                                         const WarningFn& warn) {
@@ -251,6 +290,9 @@ llvm::Expected<ContainerSpec> make_spec(const CreateFlags& flags, const ImageLay
     return process.takeError();
   }
   spec.process = std::move(*process);
+  if (auto err = set_network(flags, spec)) {
+    return std::move(err);
+  }
   for (const auto& p : flags.publish) {
     auto port = parse_publish(p);
     if (!port) {
@@ -261,6 +303,10 @@ llvm::Expected<ContainerSpec> make_spec(const CreateFlags& flags, const ImageLay
   if (!spec.ports.empty() && spec.process.network == runtime::NetworkMode::host) {
     warn("WARNING: Published ports are discarded when using host network mode");
     spec.ports.clear();
+  }
+  if (!spec.ports.empty() && llvm::StringRef(spec.network_mode).startswith("container:")) {
+    return llvm::make_error<UsageError>(
+        "conflicting options: port publishing and the container type network mode");
   }
   auto restart = parse_restart_policy(flags.restart);
   if (!restart) {
@@ -284,10 +330,6 @@ llvm::Expected<ContainerSpec> make_spec(const CreateFlags& flags, const ImageLay
   if (health && !flags.no_healthcheck && !health->test.empty() && health->test[0] != "NONE") {
     spec.healthcheck = *health;
   }
-  for (llvm::StringRef label : flags.labels) {
-    auto [key, value] = label.split('=');
-    spec.labels[key.str()] = value.str();
-  }
   spec.interactive = flags.interactive;
   auto log_size = parse_log_max_size(flags.log_opts);
   if (!log_size) {
@@ -304,8 +346,11 @@ llvm::Expected<PublishedPort> parse_publish(llvm::StringRef text) {
     return llvm::make_error<UsageError>("invalid publish " + quote(text) + ": " + why);
   };
   llvm::StringRef spec = text;
-  if (spec.consume_back("/udp") || spec.consume_back("/sctp")) {
-    return invalid("only tcp ports can be published");
+  std::string protocol = "tcp";
+  if (spec.consume_back("/udp")) {
+    protocol = "udp";
+  } else if (spec.consume_back("/sctp")) {
+    return invalid("only tcp and udp ports can be published");
   }
   spec.consume_back("/tcp");
   llvm::SmallVector<llvm::StringRef, 3> parts;
@@ -327,6 +372,7 @@ llvm::Expected<PublishedPort> parse_publish(llvm::StringRef text) {
       parts[1].getAsInteger(10, container) || container == 0 || container > 65535) {
     return invalid("ports must be numbers from 1 to 65535");
   }
+  port.protocol = protocol;
   port.host_port = static_cast<uint16_t>(host);
   port.container_port = static_cast<uint16_t>(container);
   return port;
@@ -334,6 +380,23 @@ llvm::Expected<PublishedPort> parse_publish(llvm::StringRef text) {
 
 llvm::Expected<ContainerSpec> create_container(const ContainerStore& store,
                                                const CreateFlags& flags, const WarningFn& warn) {
+  if (!flags.network.empty() && flags.network != "host" && flags.network != "none" &&
+      flags.network != "bridge" && flags.network != "default") {
+    llvm::StringRef mode = flags.network;
+    if (mode.consume_front("container:")) {
+      if (auto other = store.resolve(mode); !other) {
+        return other.takeError();
+      }
+    } else {
+      auto networks = network::NetworkStore::open(store.root());
+      if (!networks) {
+        return networks.takeError();
+      }
+      if (auto found = networks->get_or_create_default(mode); !found) {
+        return found.takeError();
+      }
+    }
+  }
   auto image = load_image(store.root(), flags.image_and_command.front(), flags.platform);
   if (!image) {
     return image.takeError();
@@ -341,6 +404,10 @@ llvm::Expected<ContainerSpec> create_container(const ContainerStore& store,
   auto spec = make_spec(flags, *image, warn);
   if (!spec) {
     return spec.takeError();
+  }
+  if (auto err = resolve_mounts(
+          store, {flags.volumes, flags.mounts, flags.tmpfs, flags.volumes_from}, *spec)) {
+    return std::move(err);
   }
   auto snapshots = cache::SnapshotStore::open(store.root());
   if (!snapshots) {

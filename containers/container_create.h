@@ -22,8 +22,21 @@ struct CreateFlags {
   std::string workdir;
   std::string user;
   std::vector<std::string> volumes;
-  /// "" (a private network namespace, for now the same as "none"), "host" or "none".
+  std::vector<std::string> mounts;        ///< --mount
+  std::vector<std::string> tmpfs;         ///< --tmpfs
+  std::vector<std::string> volumes_from;  ///< --volumes-from
+  /// "" (the default network `kiln`), "host", "none", "container:ID" or a network.
   std::string network;
+  std::vector<std::string> network_aliases;
+  /// --add-host NAME:IP
+  std::vector<std::string> add_hosts;
+  std::string hostname;
+  std::vector<std::string> dns;
+  /// --memory (e.g. "64m") and --cpus (e.g. "0.5"); empty: no limit.
+  std::string memory;
+  std::string cpus;
+  /// --label KEY[=VALUE]
+  std::vector<std::string> labels;
   /// docker's --security-opt values; kiln knows seccomp=unconfined|PROFILE.json.
   std::vector<std::string> security_opts;
   std::optional<std::string> entrypoint;
@@ -40,8 +53,6 @@ struct CreateFlags {
   /// --platform: which platform of a multi-platform image ("" is the host's); one
   /// the kernel cannot run (see runtime/binfmt.h) is refused.
   std::string platform;
-  /// --label KEY[=VALUE]
-  std::vector<std::string> labels;
   /// Replaces the image's HEALTHCHECK (docker's --health-* flags; compose's
   /// `healthcheck:`); a test of ["NONE"] turns it off.
   std::optional<oci::Healthcheck> healthcheck;

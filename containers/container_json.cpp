@@ -26,7 +26,9 @@ Json process_to_json(const runtime::ProcessSpec& p) {
             {"network", p.network == runtime::NetworkMode::none ? "none" : "host"},
             {"hostname", p.hostname},
             {"mounts", mounts},
-            {"readonly_rootfs", p.rootfs_access == runtime::Access::read_only}};
+            {"readonly_rootfs", p.rootfs_access == runtime::Access::read_only},
+            {"memory_limit", p.memory_limit},
+            {"cpus", p.cpus}};
   if (p.seccomp.kind != runtime::Seccomp::Kind::docker_default) {
     j["seccomp"] = p.seccomp.kind == runtime::Seccomp::Kind::unconfined
                        ? Json("unconfined")
@@ -64,6 +66,8 @@ runtime::ProcessSpec process_from_json(const Json& j) {
   }
   p.rootfs_access =
       j.value("readonly_rootfs", false) ? runtime::Access::read_only : runtime::Access::read_write;
+  p.memory_limit = j.value("memory_limit", int64_t{0});
+  p.cpus = j.value("cpus", 0.0);
   if (j.contains("hosts")) {
     p.hosts = j["hosts"].get<std::string>();
   }
@@ -81,8 +85,10 @@ runtime::ProcessSpec process_from_json(const Json& j) {
 Json spec_to_json(const ContainerSpec& s) {
   Json ports = Json::array();
   for (const auto& p : s.ports) {
-    ports.push_back(
-        {{"host_ip", p.host_ip}, {"host_port", p.host_port}, {"container_port", p.container_port}});
+    ports.push_back({{"host_ip", p.host_ip},
+                     {"host_port", p.host_port},
+                     {"container_port", p.container_port},
+                     {"protocol", p.protocol}});
   }
   Json j = {{"id", s.id},
             {"name", s.name},
@@ -98,7 +104,23 @@ Json spec_to_json(const ContainerSpec& s) {
             {"auto_remove", s.auto_remove},
             {"interactive", s.interactive},
             {"log_max_size", s.log_max_size},
+            {"network_mode", s.network_mode},
+            {"extra_hosts", s.extra_hosts},
             {"labels", s.labels}};
+  Json networks = Json::array();
+  for (const auto& n : s.networks) {
+    networks.push_back({{"name", n.name}, {"aliases", n.aliases}});
+  }
+  j["networks"] = networks;
+  Json mounts = Json::array();
+  for (const auto& m : s.mount_records) {
+    mounts.push_back({{"Type", m.type},
+                      {"Name", m.name},
+                      {"Source", m.source},
+                      {"Destination", m.destination},
+                      {"RW", m.rw}});
+  }
+  j["Mounts"] = mounts;
   if (s.healthcheck) {
     const oci::Healthcheck& h = *s.healthcheck;
     j["healthcheck"] = {{"test", h.test},
@@ -123,7 +145,7 @@ llvm::Expected<ContainerSpec> spec_from_json(const Json& j) {
     s.entrypoint_size = j.value("entrypoint_size", size_t{0});
     for (const auto& p : j.value("ports", Json::array())) {
       s.ports.push_back({p.value("host_ip", "127.0.0.1"), p.value("host_port", uint16_t{0}),
-                         p.value("container_port", uint16_t{0})});
+                         p.value("container_port", uint16_t{0}), p.value("protocol", "tcp")});
     }
     if (j.contains("restart")) {
       auto policy = parse_restart_policy(j["restart"].value("name", "no"));
@@ -138,7 +160,19 @@ llvm::Expected<ContainerSpec> spec_from_json(const Json& j) {
     s.auto_remove = j.value("auto_remove", false);
     s.interactive = j.value("interactive", false);
     s.log_max_size = j.value("log_max_size", s.log_max_size);
+    s.network_mode = j.value("network_mode", "");
+    if (s.network_mode.empty()) {
+      s.network_mode = s.process.network == runtime::NetworkMode::none ? "none" : "host";
+    }
+    for (const auto& n : j.value("networks", Json::array())) {
+      s.networks.push_back({n.value("name", ""), n.value("aliases", std::vector<std::string>{})});
+    }
+    s.extra_hosts = j.value("extra_hosts", std::vector<std::string>{});
     s.labels = j.value("labels", std::map<std::string, std::string>{});
+    for (const auto& m : j.value("Mounts", Json::array())) {
+      s.mount_records.push_back({m.value("Type", ""), m.value("Name", ""), m.value("Source", ""),
+                                 m.value("Destination", ""), m.value("RW", true)});
+    }
     if (j.contains("healthcheck")) {
       const Json& h = j["healthcheck"];
       oci::Healthcheck hc;

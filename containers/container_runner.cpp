@@ -14,6 +14,9 @@
 
 #include "cache/snapshot.h"
 #include "containers/container_log.h"
+#include "containers/container_mounts.h"
+#include "containers/container_network.h"
+#include "runtime/bundle.h"
 #include "runtime/container_control.h"
 #include "runtime/port_forward.h"
 #include "support/error.h"
@@ -176,12 +179,17 @@ bool backoff_sleep(int64_t ms, const ContainerPaths& paths, const runtime::Cance
   return true;
 }
 
-// The published ports of `spec`, listening (in the caller's network namespace).
+// The published ports of `spec`, listening (in the caller's network namespace),
+// forwarding to `target_ip` in the container's.
 llvm::Expected<std::vector<std::unique_ptr<runtime::PortForwarder>>> publish(
-    const ContainerSpec& spec) {
+    const ContainerSpec& spec, const std::string& target_ip) {
   std::vector<std::unique_ptr<runtime::PortForwarder>> out;
   for (const PublishedPort& p : spec.ports) {
-    auto f = runtime::PortForwarder::start(p.host_ip, p.host_port, p.container_port);
+    std::string target = target_ip.empty() ? "127.0.0.1" : target_ip;
+    auto f =
+        p.protocol == "udp"
+            ? runtime::PortForwarder::start_udp(p.host_ip, p.host_port, p.container_port, target)
+            : runtime::PortForwarder::start(p.host_ip, p.host_port, p.container_port, target);
     if (!f) {
       return f.takeError();
     }
@@ -204,6 +212,7 @@ class Session {
         keeper_(store, id_, std::move(state)) {}
   ~Session() {
     forwarders_.clear();
+    release_network();
     if (snapshot_) {
       llvm::consumeError(snapshot_->persist(paths_.snapshot()));
     }
@@ -225,7 +234,16 @@ class Session {
     if (auto err = snapshot_->mount(paths_.rootfs())) {
       return err;
     }
-    auto forwarders = publish(spec_);
+    if (keeper_.get().started_ns == 0) {
+      seed_volumes(spec_, paths_.rootfs());  // new volumes get the image's content
+    }
+    auto joined = join_networks(store_, spec_);
+    if (!joined) {
+      return joined.takeError();
+    }
+    network_ = std::move(*joined);
+    joined_ = true;
+    auto forwarders = publish(spec_, network_.ip);
     if (!forwarders) {
       return forwarders.takeError();
     }
@@ -285,6 +303,7 @@ class Session {
       backoff_ms = std::min(backoff_ms * 2, kMaxBackoffMs);
     }
     forwarders_.clear();
+    release_network();
     llvm::consumeError(snapshot_->unmount());
     keeper_.update([&](ContainerState& s) {
       s.status = ContainerStatus::exited;
@@ -316,6 +335,13 @@ class Session {
  private:
   bool cancelled() const { return options_.cancel && options_.cancel->cancelled(); }
 
+  void release_network() {
+    if (joined_) {
+      joined_ = false;
+      leave_networks(store_, id_);
+    }
+  }
+
   void report(const std::string& error, int code) {
     if (!reported_ && options_.on_ready) {
       reported_ = true;
@@ -328,6 +354,18 @@ class Session {
     runtime::RunRequest request;
     request.rootfs = paths_.rootfs();
     request.process = spec_.process;
+    request.process.netns_path = network_.netns_path;
+    request.process.hosts_path = network_.hosts_path;
+    if (network_.hosts_path.empty() && !spec_.extra_hosts.empty()) {
+      std::string hostname =
+          spec_.process.hostname.empty() ? id_.substr(0, 12) : spec_.process.hostname;
+      std::string hosts = request.process.hosts.value_or(runtime::default_hosts(hostname));
+      for (llvm::StringRef entry : spec_.extra_hosts) {
+        auto [name, ip] = entry.split(':');
+        hosts += ip.str() + "\t" + name.str() + "\n";
+      }
+      request.process.hosts = hosts;
+    }
     request.container_id = id_;
     if (options_.foreground) {
       request.stdio.stdin_fd = options_.attach_stdin ? 0 : -1;
@@ -385,6 +423,8 @@ class Session {
   std::unique_ptr<runtime::Executor> executor_;
   std::optional<runtime::ContainerControl> control_;
   std::optional<LogWriter> log_;
+  JoinedNetwork network_;
+  bool joined_ = false;
   bool reported_ = false;
 };
 

@@ -12,6 +12,7 @@
 #include <random>
 
 #include "containers/container_json.h"
+#include "containers/container_network.h"
 #include "runtime/container_control.h"
 #include "support/atomic_file.h"
 #include "support/error.h"
@@ -345,6 +346,7 @@ llvm::Error ContainerStore::clean_up_lost(llvm::StringRef id, ContainerState& st
     llvm::consumeError(control.takeError());
   }
   unmount_rootfs(p);
+  leave_networks(*this, id);
   llvm::consumeError(fs::remove_all(p.runtime_state()));
   state.status = ContainerStatus::exited;
   state.exit_code = 255;
@@ -440,6 +442,29 @@ void reclaim_lost_containers(llvm::StringRef root) {
   }
 }
 
+llvm::Error ContainerStore::rename(llvm::StringRef id, llvm::StringRef new_name) const {
+  auto spec = load_spec(id);
+  if (!spec) {
+    return spec.takeError();
+  }
+  if (new_name.consume_front("/"); new_name.empty() || new_name == spec->name) {
+    return llvm::make_error<UsageError>(
+        "Renaming a container with the same name as its current "
+        "name");
+  }
+  if (auto err = claim_name(new_name, id)) {
+    return err;
+  }
+  std::string old_link = names_dir() + "/" + spec->name;
+  spec->name = new_name.str();
+  if (auto err = write_file_atomic(paths(id).config(), serialize_spec(*spec))) {
+    ::unlink((names_dir() + "/" + new_name.str()).c_str());
+    return err;
+  }
+  ::unlink(old_link.c_str());
+  return llvm::Error::success();
+}
+
 llvm::Error ContainerStore::remove(llvm::StringRef id, KillFirst kill) const {
   ContainerPaths p = paths(id);
   if (kill == KillFirst::yes) {
@@ -452,6 +477,7 @@ llvm::Error ContainerStore::remove(llvm::StringRef id, KillFirst kill) const {
     }
   }
   unmount_rootfs(p);
+  leave_networks(*this, id);
   auto spec = load_spec(id);
   if (spec) {
     std::string link = names_dir() + "/" + spec->name;

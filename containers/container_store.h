@@ -33,11 +33,12 @@
 
 namespace kiln::containers {
 
-/// A port published on the host: HOST_IP:HOST_PORT -> CONTAINER_PORT/tcp.
+/// A port published on the host: HOST_IP:HOST_PORT -> CONTAINER_PORT/PROTOCOL.
 struct PublishedPort {
   std::string host_ip = "127.0.0.1";
   uint16_t host_port = 0;
   uint16_t container_port = 0;
+  std::string protocol = "tcp";  ///< "tcp" or "udp"
 };
 
 /// docker's --restart: no, on-failure[:N], always, unless-stopped.
@@ -53,7 +54,23 @@ struct RestartPolicy {
 /// Parses docker's --restart value. Fails with a UsageError.
 llvm::Expected<RestartPolicy> parse_restart_policy(llvm::StringRef text);
 
-/// What a container is; fixed when it is created.
+/// A network a container joins when it starts, with its aliases there.
+struct NetworkAttachment {
+  std::string name;
+  std::vector<std::string> aliases;
+};
+
+/// A mount as docker inspect's `Mounts` shows it (Type volume|bind|tmpfs).
+struct MountRecord {
+  std::string type;
+  std::string name;  ///< the volume's name (volumes only)
+  std::string source;
+  std::string destination;
+  bool rw = true;
+};
+
+/// What a container is; fixed when it is created (but for its networks, which
+/// `network connect`/`disconnect` change).
 struct ContainerSpec {
   std::string id;     ///< 64 lowercase hex digits
   std::string name;   ///< unique in the store, without docker's leading '/'
@@ -74,7 +91,15 @@ struct ContainerSpec {
   bool interactive = false;
   /// The log file is rotated once it grows past this many bytes.
   int64_t log_max_size = 10 * 1024 * 1024;
+  /// docker's HostConfig.NetworkMode: "host", "none", "container:ID" or the
+  /// name of the first of `networks`.
+  std::string network_mode;
+  /// The user networks it joins (in order: the first gives the default route).
+  std::vector<NetworkAttachment> networks;
+  /// --add-host entries, "NAME:IP".
+  std::vector<std::string> extra_hosts;
   std::map<std::string, std::string> labels;
+  std::vector<MountRecord> mount_records;
 };
 
 enum class ContainerStatus { created, running, restarting, exited };
@@ -127,6 +152,10 @@ struct ContainerPaths {
   std::string monitor_lock() const { return file("monitor.lock"); }
   std::string op_lock() const { return file("op.lock"); }
   std::string stop_requested() const { return file("stop-requested"); }
+  /// The container's network namespace (mounted while it runs on a network).
+  std::string netns() const { return file("netns"); }
+  /// Its /etc/hosts while on a network (kept current by network/).
+  std::string hosts() const { return file("hosts"); }
 };
 
 /// The OCI runtime for the containers of the kiln root `root`: KILN_OCI_RUNTIME
@@ -172,6 +201,10 @@ class ContainerStore {
   /// as running with no runner is killed, unmounted and recorded as exited (255).
   /// Takes the container's op.lock for that: the caller must not hold it.
   llvm::Expected<ContainerState> current_state(llvm::StringRef id) const;
+
+  /// Gives container `id` the name `new_name` (docker's `rename`). Fails with a
+  /// UsageError when the name is taken.
+  llvm::Error rename(llvm::StringRef id, llvm::StringRef new_name) const;
 
   /// Removes a container that nothing runs: the runtime's container (unless
   /// `kill` is no: the caller knows it is gone), mounts, the snapshot, the

@@ -1,10 +1,13 @@
 #include "containers/system_prune.h"
 
+#include "containers/volume_store.h"
+
 #include <algorithm>
 #include <map>
 
 #include "cache/gc_lock.h"
 #include "cache/image_store.h"
+#include "containers/volume_store.h"
 #include "support/error.h"
 
 namespace kiln::containers {
@@ -140,11 +143,19 @@ llvm::Expected<DiskUsageReport> system_disk_usage(llvm::StringRef root) {
     }
     report.containers.push_back({std::move(*spec), *state, c.size});
   }
-  auto volumes = cache::list_volumes(root);
-  if (!volumes) {
-    return volumes.takeError();
+  // Sizes as the store measured them (du); links from the volumes' users.
+  auto users = volume_usage(root);
+  if (!users) {
+    return users.takeError();
   }
-  report.volumes = std::move(*volumes);
+  report.volumes = report.store.volumes;
+  for (auto& v : report.volumes) {
+    for (const auto& u : *users) {
+      if (u.volume.name == v.name) {
+        v.links = u.containers;
+      }
+    }
+  }
   fill_rows(report);
   return report;
 }
@@ -227,11 +238,11 @@ llvm::Expected<SystemPruneReport> prune_system(llvm::StringRef root, bool all, b
     }
     report.containers = std::move(*containers);
     if (volumes) {
-      auto removed = cache::prune_volumes(root);
+      auto removed = prune_volumes(root, all);
       if (!removed) {
         return removed.takeError();
       }
-      report.volumes = std::move(*removed);
+      report.volumes = std::move(removed->removed);
     }
     cache::ImagePruneOptions image_options;
     image_options.all = all;

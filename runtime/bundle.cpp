@@ -83,15 +83,29 @@ json device_rules() {
   return rules;
 }
 
+json resources(const ProcessSpec& process) {
+  json out = {{"devices", device_rules()}};
+  if (process.memory_limit > 0) {
+    out["memory"] = {{"limit", process.memory_limit}};
+  }
+  if (process.cpus > 0) {
+    constexpr int64_t kPeriod = 100000;
+    out["cpu"] = {{"quota", static_cast<int64_t>(process.cpus * kPeriod)}, {"period", kPeriod}};
+  }
+  return out;
+}
+
 json linux_section(const ProcessSpec& process) {
   json namespaces =
       json::array({{{"type", "pid"}}, {{"type", "ipc"}}, {{"type", "uts"}}, {{"type", "mount"}}});
-  if (process.network == NetworkMode::none) {
+  if (!process.netns_path.empty()) {
+    namespaces.push_back({{"type", "network"}, {"path", process.netns_path}});
+  } else if (process.network == NetworkMode::none) {
     namespaces.push_back({{"type", "network"}});
   }
   json section = {
       {"namespaces", namespaces},
-      {"resources", {{"devices", device_rules()}}},
+      {"resources", resources(process)},
       {"maskedPaths",
        {"/proc/asound", "/proc/acpi", "/proc/kcore", "/proc/keys", "/proc/latency_stats",
         "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/proc/scsi", "/sys/firmware",

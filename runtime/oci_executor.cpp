@@ -187,15 +187,17 @@ llvm::Error OciExecutor::write_bundle(const RunRequest& request, ContainerRun& r
       *user,
       hostname,
       complete_env(process.env, process.hostname_env ? hostname : "", user->home, process.tty),
-      run.file("hosts"),
+      process.hosts_path.empty() ? run.file("hosts") : process.hosts_path,
       run.file("resolv.conf"),
       run.file("hostname"),
       nofile_limit_};
-  std::pair<std::string, std::string> files[] = {
-      {config.hosts_file, process.hosts.value_or(default_hosts(hostname))},
+  std::vector<std::pair<std::string, std::string>> files = {
       {config.resolv_conf_file, resolv},
       {config.hostname_file, hostname + "\n"},
       {run.file("config.json"), make_runtime_config(config)}};
+  if (process.hosts_path.empty()) {
+    files.emplace_back(config.hosts_file, process.hosts.value_or(default_hosts(hostname)));
+  }
   for (const auto& [path, content] : files) {
     if (auto err = write_state_file(path, content)) {
       return err;

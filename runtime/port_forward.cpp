@@ -38,12 +38,12 @@ bool write_all(int fd, const char* data, size_t size) {
   return true;
 }
 
-// Connects `fd` to 127.0.0.1:`port`, waiting at most kConnectTimeoutMs.
-bool connect_loopback(int fd, uint16_t port) {
+// Connects `fd` to `ip`:`port`, waiting at most kConnectTimeoutMs.
+bool connect_to(int fd, in_addr ip, uint16_t port) {
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_port = htons(port);
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_addr = ip;
   int flags = ::fcntl(fd, F_GETFL);
   ::fcntl(fd, F_SETFL, flags | O_NONBLOCK);
   if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
@@ -110,11 +110,13 @@ void copy_both_ways(int a, int b, int stop) {
 
 class TcpForwarder : public PortForwarder {
  public:
-  TcpForwarder(UniqueFd listener, UniqueFd stop, uint16_t host_port, uint16_t container_port)
+  TcpForwarder(UniqueFd listener, UniqueFd stop, uint16_t host_port, uint16_t container_port,
+               in_addr target_ip)
       : listener_(std::move(listener)),
         stop_(std::move(stop)),
         host_port_(host_port),
-        container_port_(container_port) {
+        container_port_(container_port),
+        target_ip_(target_ip) {
     acceptor_ = std::thread([this] { accept_loop(); });
   }
 
@@ -188,7 +190,7 @@ class TcpForwarder : public PortForwarder {
       return UniqueFd();
     }
     UniqueFd out(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-    if (!out || !connect_loopback(out.get(), container_port_)) {
+    if (!out || !connect_to(out.get(), target_ip_, container_port_)) {
       return UniqueFd();
     }
     return out;
@@ -209,6 +211,7 @@ class TcpForwarder : public PortForwarder {
   UniqueFd stop_;  // eventfd: readable once the forwarder is being destroyed
   uint16_t host_port_;
   uint16_t container_port_;
+  in_addr target_ip_;
   std::mutex mutex_;
   UniqueFd netns_;  // guarded by mutex_
   std::thread acceptor_;
@@ -219,7 +222,12 @@ class TcpForwarder : public PortForwarder {
 
 llvm::Expected<std::unique_ptr<PortForwarder>> PortForwarder::start(const std::string& host_ip,
                                                                     uint16_t host_port,
-                                                                    uint16_t container_port) {
+                                                                    uint16_t container_port,
+                                                                    const std::string& target_ip) {
+  in_addr target{};
+  if (::inet_pton(AF_INET, target_ip.c_str(), &target) != 1) {
+    return make_error("publish port: invalid container address " + quote(target_ip));
+  }
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_port = htons(host_port);
@@ -250,7 +258,7 @@ llvm::Expected<std::unique_ptr<PortForwarder>> PortForwarder::start(const std::s
     return make_io_error("create", "eventfd", errno);
   }
   return std::make_unique<TcpForwarder>(std::move(listener), std::move(stop), ntohs(addr.sin_port),
-                                        container_port);
+                                        container_port, target);
 }
 
 }  // namespace kiln::runtime

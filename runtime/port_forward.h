@@ -17,10 +17,17 @@ class PortForwarder {
  public:
   /// Listens on `host_ip`:`host_port` (an IPv4 loopback address; port 0 picks a
   /// free one) in the caller's network namespace and starts accepting.
-  /// Connections are closed at once until set_target() names a container.
-  static llvm::Expected<std::unique_ptr<PortForwarder>> start(const std::string& host_ip,
-                                                              uint16_t host_port,
-                                                              uint16_t container_port);
+  /// Connections are closed at once until set_target() names a container; each
+  /// goes to `target_ip`:`container_port` in the container's namespace (its
+  /// address on its network: a server bound to its 127.0.0.1 is not reached).
+  static llvm::Expected<std::unique_ptr<PortForwarder>> start(
+      const std::string& host_ip, uint16_t host_port, uint16_t container_port,
+      const std::string& target_ip = "127.0.0.1");
+  /// The same for UDP: datagrams from each client go to `target_ip`:
+  /// `container_port` in the container's namespace, replies back to the client.
+  static llvm::Expected<std::unique_ptr<PortForwarder>> start_udp(
+      const std::string& host_ip, uint16_t host_port, uint16_t container_port,
+      const std::string& target_ip = "127.0.0.1");
   virtual ~PortForwarder() = default;
   /// Sends new connections into the network namespace of the process `pid` (the
   /// container's first process); 0 refuses them (the container is not running).

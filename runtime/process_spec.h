@@ -52,6 +52,8 @@ struct ProcessSpec {
   /// "" means the host's platform.
   std::string platform;
   NetworkMode network = NetworkMode::host;
+  /// A network namespace file (or /proc/PID/ns/net) to join instead of `network`.
+  std::string netns_path;
   /// Container hostname; empty means the first 12 characters of the container id.
   std::string hostname;
   /// Sets HOSTNAME in the environment, as `docker run` does (BuildKit's RUN does not).
@@ -60,9 +62,15 @@ struct ProcessSpec {
   Access rootfs_access = Access::read_write;
   /// Content of /etc/hosts; nullopt: localhost entries plus the hostname.
   std::optional<std::string> hosts;
+  /// A host file bind-mounted on /etc/hosts instead of `hosts` (kept current by
+  /// its owner, e.g. a network's name list).
+  std::string hosts_path;
   /// Content of /etc/resolv.conf; nullopt: a copy of the host's.
   std::optional<std::string> resolv_conf;
   Seccomp seccomp;
+  /// cgroup limits: memory in bytes (0: none), CPUs as docker's --cpus (0: none).
+  int64_t memory_limit = 0;
+  double cpus = 0;
 };
 
 }  // namespace kiln::runtime

@@ -1,6 +1,5 @@
-// `kiln compose` services reaching each other by service name: needs kiln's user
-// networks (kiln network, issue 16). Where this kiln has none, the tests report
-// themselves skipped.
+// `kiln compose` services reaching each other by service name, over kiln's user
+// networks (network/).
 #include <signal.h>
 #include <sys/wait.h>
 
@@ -11,7 +10,6 @@
 #include <catch2/catch.hpp>
 
 #include "tests/integration/run_fixture.h"
-#include "tests/testutil/skip.h"
 
 using kiln::testing::RunFixture;
 using kiln::testutil::Output;
@@ -19,11 +17,7 @@ using kiln::testutil::Output;
 namespace {
 
 bool has_networks(const RunFixture& f) {
-  if (f.kiln({"network", "ls"}).exit_code != 0) {
-    kiln::testutil::mark_skipped();
-    WARN("kiln has no user networks (kiln network): service names cannot resolve");
-    return false;
-  }
+  REQUIRE(f.kiln({"network", "ls"}).exit_code == 0);
   return true;
 }
 

@@ -201,3 +201,36 @@ TEST_CASE("system check finds a corrupt blob and --repair removes it and what ne
   require_ok(s.build(s.context("c", random_layer("c", 1)), {"-t", "c:1"}));
   require_ok(s.kiln({"run", "--rm", "c:1", "test", "-s", "/data-c"}));
 }
+
+TEST_CASE("system df counts volumes and system prune --volumes removes the unused ones",
+          "[integration][gc][volume]") {
+  GcStore s;
+  require_ok(s.kiln({"volume", "create", "data"}));
+  require_ok(s.kiln({"run", "--name", "writer", "-v", "data:/data", "busybox:local", "sh", "-c",
+                     "head -c 2000000 /dev/urandom > /data/x"}));
+  // An anonymous volume of a removed container: unused.
+  require_ok(s.kiln({"run", "--rm", "-v", "/anon", "busybox:local", "sh", "-c",
+                     "head -c 1000000 /dev/urandom > /anon/y"}));
+  df_total(s.root());
+  int64_t shown = df_total(s.root());
+  int64_t du = du_bytes(s.root());
+  CHECK(std::abs(shown - du) <= du / 100);
+  auto sizes = kiln::testutil::df_sizes(s.root());
+  CHECK(sizes["Local Volumes"] >= 3000000);
+  Output rows = s.kiln({"system", "df", "--format", "{{.Type}}: {{.TotalCount}} {{.Active}}"});
+  require_ok(rows);
+  CHECK(rows.out.find("Local Volumes: 2 1\n") != std::string::npos);
+  Output verbose = s.kiln({"system", "df", "-v"});
+  CHECK(verbose.out.find("data ") != std::string::npos);
+
+  // data is named by the stopped writer: kept; the anonymous one goes.
+  Output pruned = s.kiln({"system", "prune", "-f", "--volumes"});
+  require_ok(pruned);
+  Output left = s.kiln({"volume", "ls", "-q"});
+  CHECK(left.out == "data\n");
+  // With the writer gone and -a, named volumes go too.
+  require_ok(s.kiln({"rm", "writer"}));
+  require_ok(s.kiln({"system", "prune", "-a", "-f", "--volumes"}));
+  CHECK(s.kiln({"volume", "ls", "-q"}).out == "");
+  CHECK(kiln::testutil::df_sizes(s.root())["Local Volumes"] == 0);
+}

@@ -113,16 +113,20 @@ TEST_CASE("RUN and run have docker's seccomp profile: a user cannot unshare",
   f.check_clean({});
 }
 
-TEST_CASE("run without --network gets a private network namespace",
+TEST_CASE("run without --network joins the default network, not the host's namespace",
           "[integration][sandbox][network]") {
   RunFixture f;
   kiln::testutil::StepCounter server;  // an HTTP server on the host's 127.0.0.1
   Output private_net =
       f.kiln({"run", "--rm", "base:1", "sh", "-c", "ip -o link; " + server.hit("private")});
   CHECK(private_net.out.find("1: lo:") == 0);
-  CHECK(std::count(private_net.out.begin(), private_net.out.end(), '\n') == 1);
+  CHECK(private_net.out.find("2: eth0@") != std::string::npos);  // on the network `kiln`
+  CHECK(std::count(private_net.out.begin(), private_net.out.end(), '\n') == 2);
   CHECK(private_net.err.find("Connection refused") != std::string::npos);
   CHECK(server.count("private") == 0);
+  Output none = f.kiln({"run", "--rm", "--network", "none", "base:1", "ip", "-o", "link"});
+  CHECK(none.out.find("1: lo:") == 0);
+  CHECK(std::count(none.out.begin(), none.out.end(), '\n') == 1);
   f.ok({"run", "--rm", "--network", "host", "base:1", "sh", "-c", server.hit("host")});
   CHECK(server.count("host") == 1);
   f.check_clean({});

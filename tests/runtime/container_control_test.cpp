@@ -122,3 +122,51 @@ TEST_CASE("the port forwarder copies both ways once it has a target", "[runtime]
         "publish port: bind 127.0.0.1:" + std::to_string(server_port) + ": address already in use");
   ::close(server);
 }
+
+TEST_CASE("a UDP port forwarder relays datagrams both ways for each client", "[runtime]") {
+  int server = ::socket(AF_INET, SOCK_DGRAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(::bind(server, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0);
+  socklen_t len = sizeof(addr);
+  ::getsockname(server, reinterpret_cast<sockaddr*>(&addr), &len);
+  uint16_t server_port = ntohs(addr.sin_port);
+  std::thread echo([server] {
+    // Upper-cases two datagrams back to their senders.
+    for (int i = 0; i < 2; ++i) {
+      char buf[256];
+      sockaddr_in from{};
+      socklen_t from_len = sizeof(from);
+      ssize_t n =
+          ::recvfrom(server, buf, sizeof(buf), 0, reinterpret_cast<sockaddr*>(&from), &from_len);
+      for (ssize_t j = 0; j < n; ++j) {
+        buf[j] = static_cast<char>(std::toupper(static_cast<unsigned char>(buf[j])));
+      }
+      ::sendto(server, buf, static_cast<size_t>(n), 0, reinterpret_cast<sockaddr*>(&from),
+               from_len);
+    }
+  });
+  auto forwarder = rt::PortForwarder::start_udp("127.0.0.1", 0, server_port, "127.0.0.1");
+  REQUIRE(static_cast<bool>(forwarder));
+  REQUIRE(!(*forwarder)->set_target(static_cast<int>(::getpid())));
+  auto exchange = [&](const std::string& text) {
+    int client = ::socket(AF_INET, SOCK_DGRAM, 0);
+    timeval timeout{3, 0};
+    ::setsockopt(client, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
+    sockaddr_in to{};
+    to.sin_family = AF_INET;
+    to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    to.sin_port = htons((*forwarder)->host_port());
+    ::sendto(client, text.data(), text.size(), 0, reinterpret_cast<sockaddr*>(&to), sizeof(to));
+    char buf[256];
+    ssize_t n = ::recv(client, buf, sizeof(buf), 0);
+    ::close(client);
+    return n > 0 ? std::string(buf, static_cast<size_t>(n)) : std::string();
+  };
+  CHECK(exchange("one") == "ONE");
+  CHECK(exchange("two") == "TWO");  // another client, its own reply
+  echo.join();
+  forwarder->reset();
+  ::close(server);
+}

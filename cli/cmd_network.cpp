@@ -1,0 +1,262 @@
+// `kiln network create|ls|inspect|rm|connect|disconnect|prune`: user networks
+// (network/), each a bridge in a namespace of its own; the host's namespace gains
+// nothing.
+#include <ctime>
+#include <iostream>
+#include <map>
+
+#include <nlohmann/json.hpp>
+
+#include "cli/command.h"
+#include "cli/print_error.h"
+#include "cli/store_open.h"
+#include "containers/container_network.h"
+#include "network/network_store.h"
+#include "support/error.h"
+
+namespace kiln::cli {
+namespace {
+
+using network::NetworkRecord;
+using network::NetworkStore;
+
+std::string rfc3339(int64_t ns) {
+  std::time_t seconds = static_cast<std::time_t>(ns / 1000000000);
+  std::tm tm{};
+  ::gmtime_r(&seconds, &tm);
+  char buf[64];
+  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
+  char frac[16];
+  std::snprintf(frac, sizeof(frac), ".%09lldZ", static_cast<long long>(ns % 1000000000));
+  return std::string(buf) + frac;
+}
+
+std::map<std::string, std::string> parse_labels(const std::vector<std::string>& labels) {
+  std::map<std::string, std::string> out;
+  for (llvm::StringRef label : labels) {
+    auto [key, value] = label.split('=');
+    out[key.str()] = value.str();
+  }
+  return out;
+}
+
+nlohmann::ordered_json inspect_json(const NetworkStore& networks, const NetworkRecord& r) {
+  nlohmann::ordered_json containers = nlohmann::ordered_json::object();
+  auto endpoints = networks.endpoints(r.name);
+  if (endpoints) {
+    for (const auto& e : *endpoints) {
+      containers[e.request.container_id] = {
+          {"Name", e.request.container_name},
+          {"EndpointID", e.veth},
+          {"MacAddress", ""},
+          {"IPv4Address", e.ip + "/" + std::to_string(e.prefix_len)},
+          {"IPv6Address", ""}};
+    }
+  } else {
+    llvm::consumeError(endpoints.takeError());
+  }
+  return {{"Name", r.name},
+          {"Id", r.id},
+          {"Created", rfc3339(r.created_ns)},
+          {"Scope", "local"},
+          {"Driver", r.driver},
+          {"EnableIPv6", false},
+          {"IPAM",
+           {{"Driver", "default"},
+            {"Options", nlohmann::ordered_json::object()},
+            {"Config", {{{"Subnet", r.subnet}, {"Gateway", r.gateway}}}}}},
+          {"Internal", false},
+          {"Attachable", false},
+          {"Ingress", false},
+          {"ConfigFrom", {{"Network", ""}}},
+          {"ConfigOnly", false},
+          {"Containers", containers},
+          {"Options", nlohmann::ordered_json::object()},
+          {"Labels", r.labels}};
+}
+
+struct NetworkFlags {
+  std::string subnet;
+  std::vector<std::string> labels;
+  std::vector<std::string> names;
+  std::vector<std::string> aliases;
+  bool quiet = false;
+  bool force = false;
+  std::string format;
+};
+
+llvm::Expected<int> run_network(const GlobalOptions& globals, const std::string& verb,
+                                const NetworkFlags& flags) {
+  auto networks = NetworkStore::open(globals.root);
+  if (!networks) {
+    return networks.takeError();
+  }
+  if (verb == "create") {
+    auto record = networks->create(flags.names.at(0), flags.subnet, parse_labels(flags.labels));
+    if (!record) {
+      return record.takeError();
+    }
+    std::cout << record->id << "\n";
+    return 0;
+  }
+  if (verb == "ls") {
+    auto all = networks->list();
+    if (!all) {
+      return all.takeError();
+    }
+    std::vector<std::vector<std::string>> rows = {{"NETWORK ID", "NAME", "DRIVER", "SCOPE"}};
+    for (const auto& r : *all) {
+      if (flags.quiet) {
+        std::cout << r.id.substr(0, 12) << "\n";
+      } else {
+        rows.push_back({r.id.substr(0, 12), r.name, r.driver, "local"});
+      }
+    }
+    if (!flags.quiet) {
+      print_table(std::cout, rows);
+    }
+    return 0;
+  }
+  if (verb == "inspect") {
+    nlohmann::ordered_json out = nlohmann::ordered_json::array();
+    int code = 0;
+    for (const auto& name : flags.names) {
+      auto record = networks->get(name);
+      if (!record) {
+        print_error(record.takeError(), std::cerr);
+        code = 1;
+        continue;
+      }
+      out.push_back(inspect_json(*networks, *record));
+    }
+    std::cout << out.dump(4) << "\n";
+    return code;
+  }
+  if (verb == "rm") {
+    int code = 0;
+    for (const auto& name : flags.names) {
+      if (name == network::kDefaultNetwork) {
+        print_error(make_error(name + " is a pre-defined network and cannot be removed"),
+                    std::cerr);
+        code = 1;
+        continue;
+      }
+      if (auto err = networks->remove(name)) {
+        print_error(std::move(err), std::cerr);
+        code = 1;
+        continue;
+      }
+      std::cout << name << "\n";
+    }
+    return code;
+  }
+  if (verb == "prune") {
+    auto all = networks->list();
+    if (!all) {
+      return all.takeError();
+    }
+    auto store = containers::ContainerStore::open(globals.root);
+    if (!store) {
+      return store.takeError();
+    }
+    std::string removed;
+    for (const auto& r : *all) {
+      if (r.name == network::kDefaultNetwork) {
+        continue;
+      }
+      auto users = containers::containers_on_network(*store, r.name);
+      if (!users || !users->empty()) {
+        llvm::consumeError(users.takeError());
+        continue;
+      }
+      if (auto err = networks->remove(r.name)) {
+        llvm::consumeError(std::move(err));
+        continue;
+      }
+      removed += r.name + "\n";
+    }
+    if (!removed.empty()) {
+      std::cout << "Deleted Networks:\n" << removed;
+    }
+    return 0;
+  }
+  auto store = containers::ContainerStore::open(globals.root);
+  if (!store) {
+    return store.takeError();
+  }
+  if (verb == "connect") {
+    if (auto err = containers::connect_network(*store, flags.names.at(0), flags.names.at(1),
+                                               flags.aliases)) {
+      return std::move(err);
+    }
+    return 0;
+  }
+  if (auto err = containers::disconnect_network(*store, flags.names.at(0), flags.names.at(1))) {
+    return std::move(err);
+  }
+  return 0;
+}
+
+CommandBody setup_network(CLI::App& sub, const GlobalOptions& globals) {
+  sub.require_subcommand(1);
+  std::vector<std::pair<CLI::App*, std::shared_ptr<NetworkFlags>>> verbs;
+  auto add = [&](const std::string& name, const std::string& description) {
+    auto flags = std::make_shared<NetworkFlags>();
+    CLI::App* verb = sub.add_subcommand(name, description);
+    verbs.emplace_back(verb, flags);
+    return std::make_pair(verb, flags);
+  };
+  {
+    auto [v, f] = add("create", "Create a network");
+    v->add_option("--subnet", f->subnet, "Subnet in CIDR format (default: a free 10.89.N.0/24)");
+    v->add_option("--label", f->labels, "Set metadata on a network")->allow_extra_args(false);
+    v->add_option("-d,--driver", f->format, "Driver to manage the network (bridge)");
+    v->add_option("NETWORK", f->names, "Network name")->required()->expected(1);
+  }
+  {
+    auto [v, f] = add("ls", "List networks");
+    v->alias("list");
+    v->add_flag("-q,--quiet", f->quiet, "Only display network IDs");
+  }
+  {
+    auto [v, f] = add("inspect", "Display detailed information on one or more networks");
+    v->add_option("NETWORK", f->names, "Network names or IDs")->required();
+  }
+  {
+    auto [v, f] = add("rm", "Remove one or more networks");
+    v->alias("remove");
+    v->add_option("NETWORK", f->names, "Network names or IDs")->required();
+  }
+  {
+    auto [v, f] = add("connect", "Connect a container to a network");
+    v->add_option("--alias", f->aliases, "Add network-scoped alias for the container")
+        ->allow_extra_args(false);
+    v->add_option("NETWORK CONTAINER", f->names, "Network and container")->required()->expected(2);
+  }
+  {
+    auto [v, f] = add("disconnect", "Disconnect a container from a network");
+    v->add_flag("-f,--force", f->force, "Force the container to disconnect from a network");
+    v->add_option("NETWORK CONTAINER", f->names, "Network and container")->required()->expected(2);
+  }
+  {
+    auto [v, f] = add("prune", "Remove all unused networks");
+    v->add_flag("-f,--force", f->force, "Do not prompt for confirmation");
+  }
+  return [verbs, &globals]() -> llvm::Expected<int> {
+    for (const auto& [verb, flags] : verbs) {
+      if (verb->parsed()) {
+        if (verb->get_name() == "create" && !flags->format.empty() && flags->format != "bridge") {
+          return llvm::make_error<UsageError>("unknown network driver " + quote(flags->format) +
+                                              " (kiln has bridge)");
+        }
+        return run_network(globals, verb->get_name(), *flags);
+      }
+    }
+    return 1;
+  };
+}
+
+CommandRegistration reg{{"network", "Manage networks", setup_network, 40}};
+
+}  // namespace
+}  // namespace kiln::cli

@@ -1,0 +1,187 @@
+// `kiln volume create|ls|inspect|rm|prune`: named volumes (containers/volume_store.h),
+// in docker's layout under ROOT/volumes.
+#include <ctime>
+#include <iostream>
+#include <map>
+
+#include <nlohmann/json.hpp>
+
+#include "cli/cmd_system.h"
+#include "cli/command.h"
+#include "cli/print_error.h"
+#include "cli/store_open.h"
+#include "containers/volume_store.h"
+#include "support/error.h"
+
+namespace kiln::cli {
+namespace {
+
+using containers::VolumeRecord;
+using containers::VolumeStore;
+
+std::string rfc3339_seconds(int64_t ns) {
+  std::time_t seconds = static_cast<std::time_t>(ns / 1000000000);
+  std::tm tm{};
+  ::gmtime_r(&seconds, &tm);
+  char buf[64];
+  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+struct VolumeFlags {
+  std::vector<std::string> names;
+  std::vector<std::string> labels;
+  bool quiet = false;
+  bool force = false;
+  bool all = false;
+  std::string driver;
+};
+
+nlohmann::ordered_json inspect_json(const VolumeRecord& v) {
+  return {{"CreatedAt", rfc3339_seconds(v.created_ns)},
+          {"Driver", v.driver},
+          {"Labels", v.labels},
+          {"Mountpoint", v.mountpoint},
+          {"Name", v.name},
+          {"Options", nlohmann::ordered_json::object()},
+          {"Scope", "local"}};
+}
+
+llvm::Expected<int> run_volume(const GlobalOptions& globals, const std::string& verb,
+                               const VolumeFlags& flags) {
+  auto volumes = VolumeStore::open(globals.root);
+  if (!volumes) {
+    return volumes.takeError();
+  }
+  if (verb == "create") {
+    std::map<std::string, std::string> labels;
+    for (llvm::StringRef label : flags.labels) {
+      auto [key, value] = label.split('=');
+      labels[key.str()] = value.str();
+    }
+    auto created = volumes->create(flags.names.empty() ? "" : flags.names[0], labels);
+    if (!created) {
+      return created.takeError();
+    }
+    std::cout << created->name << "\n";
+    return 0;
+  }
+  if (verb == "ls") {
+    auto all = volumes->list();
+    if (!all) {
+      return all.takeError();
+    }
+    std::vector<std::vector<std::string>> rows = {{"DRIVER", "VOLUME NAME"}};
+    for (const auto& v : *all) {
+      if (flags.quiet) {
+        std::cout << v.name << "\n";
+      } else {
+        rows.push_back({v.driver, v.name});
+      }
+    }
+    if (!flags.quiet) {
+      print_table(std::cout, rows);
+    }
+    return 0;
+  }
+  if (verb == "inspect") {
+    nlohmann::ordered_json out = nlohmann::ordered_json::array();
+    int code = 0;
+    for (const auto& name : flags.names) {
+      auto v = volumes->get(name);
+      if (!v) {
+        print_error(v.takeError(), std::cerr);
+        code = 1;
+        continue;
+      }
+      out.push_back(inspect_json(*v));
+    }
+    std::cout << out.dump(4) << "\n";
+    return code;
+  }
+  auto store = containers::ContainerStore::open(globals.root);
+  if (!store) {
+    return store.takeError();
+  }
+  if (verb == "rm") {
+    int code = 0;
+    for (const auto& name : flags.names) {
+      if (auto err = volumes->remove(name, *store)) {
+        print_error(std::move(err), std::cerr);
+        code = 1;
+        continue;
+      }
+      std::cout << name << "\n";
+    }
+    return code;
+  }
+  // prune: unused anonymous volumes (all unused ones with -a), as docker 23+.
+  auto pruned = containers::prune_volumes(globals.root, flags.all);
+  if (!pruned) {
+    return pruned.takeError();
+  }
+  std::string removed;
+  for (const auto& name : pruned->removed) {
+    removed += name + "\n";
+  }
+  int64_t reclaimed = pruned->reclaimed;
+  if (!removed.empty()) {
+    std::cout << "Deleted Volumes:\n" << removed << "\n";
+  }
+  std::cout << "Total reclaimed space: " << human_size_4(reclaimed) << "\n";
+  return 0;
+}
+
+CommandBody setup_volume(CLI::App& sub, const GlobalOptions& globals) {
+  sub.require_subcommand(1);
+  std::vector<std::pair<CLI::App*, std::shared_ptr<VolumeFlags>>> verbs;
+  auto add = [&](const std::string& name, const std::string& description) {
+    auto flags = std::make_shared<VolumeFlags>();
+    CLI::App* verb = sub.add_subcommand(name, description);
+    verbs.emplace_back(verb, flags);
+    return std::make_pair(verb, flags);
+  };
+  {
+    auto [v, f] = add("create", "Create a volume");
+    v->add_option("--label", f->labels, "Set metadata for a volume")->allow_extra_args(false);
+    v->add_option("-d,--driver", f->driver, "Specify volume driver name (local)");
+    v->add_option("VOLUME", f->names, "Volume name (default: a random one)")->expected(0, 1);
+  }
+  {
+    auto [v, f] = add("ls", "List volumes");
+    v->alias("list");
+    v->add_flag("-q,--quiet", f->quiet, "Only display volume names");
+  }
+  {
+    auto [v, f] = add("inspect", "Display detailed information on one or more volumes");
+    v->add_option("VOLUME", f->names, "Volume names")->required();
+  }
+  {
+    auto [v, f] = add("rm", "Remove one or more volumes (refused for volumes in use)");
+    v->alias("remove");
+    v->add_flag("-f,--force", f->force, "Do not fail for a missing volume");
+    v->add_option("VOLUME", f->names, "Volume names")->required();
+  }
+  {
+    auto [v, f] = add("prune", "Remove unused anonymous volumes (-a: all unused volumes)");
+    v->add_flag("-a,--all", f->all, "Remove all unused volumes, not just anonymous ones");
+    v->add_flag("-f,--force", f->force, "Do not prompt for confirmation");
+  }
+  return [verbs, &globals]() -> llvm::Expected<int> {
+    for (const auto& [verb, flags] : verbs) {
+      if (verb->parsed()) {
+        if (!flags->driver.empty() && flags->driver != "local") {
+          return llvm::make_error<UsageError>("unknown volume driver " + quote(flags->driver) +
+                                              " (kiln has local)");
+        }
+        return run_volume(globals, verb->get_name(), *flags);
+      }
+    }
+    return 1;
+  };
+}
+
+CommandRegistration reg{{"volume", "Manage volumes", setup_volume, 41}};
+
+}  // namespace
+}  // namespace kiln::cli

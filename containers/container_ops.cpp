@@ -1,0 +1,219 @@
+#include "containers/container_ops.h"
+
+#include <dirent.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <map>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include "runtime/container_control.h"
+#include "support/error.h"
+#include "support/fs.h"
+
+namespace kiln::containers {
+namespace {
+
+// pid -> parent pid of every process on the host.
+std::map<int, int> parents() {
+  std::map<int, int> out;
+  DIR* d = ::opendir("/proc");
+  if (!d) {
+    return out;
+  }
+  while (dirent* e = ::readdir(d)) {
+    int pid = 0;
+    if (llvm::StringRef(e->d_name).getAsInteger(10, pid)) {
+      continue;
+    }
+    auto stat = fs::read_file("/proc/" + std::to_string(pid) + "/stat");
+    if (!stat) {
+      llvm::consumeError(stat.takeError());
+      continue;
+    }
+    // "pid (comm) state ppid ..."; comm may hold spaces and parens.
+    llvm::StringRef rest = llvm::StringRef(*stat).rsplit(')').second.trim();
+    llvm::SmallVector<llvm::StringRef, 4> fields;
+    rest.split(fields, ' ', 3);
+    int ppid = 0;
+    if (fields.size() >= 2 && !fields[1].getAsInteger(10, ppid)) {
+      out[pid] = ppid;
+    }
+  }
+  ::closedir(d);
+  return out;
+}
+
+// utime + stime of `pid` in clock ticks.
+int64_t cpu_ticks(int pid) {
+  auto stat = fs::read_file("/proc/" + std::to_string(pid) + "/stat");
+  if (!stat) {
+    llvm::consumeError(stat.takeError());
+    return 0;
+  }
+  llvm::StringRef rest = llvm::StringRef(*stat).rsplit(')').second.trim();
+  llvm::SmallVector<llvm::StringRef, 20> fields;
+  rest.split(fields, ' ');
+  int64_t utime = 0;
+  int64_t stime = 0;
+  if (fields.size() > 12) {
+    fields[11].getAsInteger(10, utime);
+    fields[12].getAsInteger(10, stime);
+  }
+  return utime + stime;
+}
+
+int64_t status_kb(int pid, llvm::StringRef key) {
+  auto status = fs::read_file("/proc/" + std::to_string(pid) + "/status");
+  if (!status) {
+    llvm::consumeError(status.takeError());
+    return 0;
+  }
+  std::istringstream lines(*status);
+  std::string line;
+  while (std::getline(lines, line)) {
+    if (llvm::StringRef(line).startswith(key)) {
+      int64_t kb = 0;
+      llvm::StringRef(line).drop_front(key.size()).trim().split(' ').first.getAsInteger(10, kb);
+      return kb;
+    }
+  }
+  return 0;
+}
+
+void add_io(int pid, ContainerStats& stats) {
+  auto io = fs::read_file("/proc/" + std::to_string(pid) + "/io");
+  if (!io) {
+    llvm::consumeError(io.takeError());
+    return;
+  }
+  std::istringstream lines(*io);
+  std::string line;
+  while (std::getline(lines, line)) {
+    auto [key, value] = llvm::StringRef(line).split(':');
+    int64_t n = 0;
+    value.trim().getAsInteger(10, n);
+    if (key == "read_bytes") {
+      stats.block_read += n;
+    } else if (key == "write_bytes") {
+      stats.block_write += n;
+    }
+  }
+}
+
+}  // namespace
+
+llvm::Expected<int> wait_container(const ContainerStore& store, llvm::StringRef id) {
+  while (true) {
+    auto state = store.current_state(id);
+    if (!state) {
+      return state.takeError();
+    }
+    if (!state->running() && !(state->status == ContainerStatus::created && store.has_runner(id))) {
+      return state->exit_code;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+}
+
+llvm::Error pause_container(const ContainerStore& store, llvm::StringRef id, bool pause) {
+  auto state = store.current_state(id);
+  if (!state) {
+    return state.takeError();
+  }
+  if (!state->running()) {
+    return make_error("container " + id.str() + " is not running");
+  }
+  auto control = runtime::ContainerControl::open(container_runtime(store.root()));
+  if (!control) {
+    return control.takeError();
+  }
+  return pause ? control->pause(id) : control->resume(id);
+}
+
+llvm::Expected<std::vector<int>> container_pids(const ContainerStore& store, llvm::StringRef id) {
+  auto state = store.current_state(id);
+  if (!state) {
+    return state.takeError();
+  }
+  if (!state->running() || state->pid <= 0) {
+    return make_error("container " + id.str() + " is not running");
+  }
+  std::map<int, int> tree = parents();
+  std::set<int> found = {state->pid};
+  bool grew = true;
+  while (grew) {
+    grew = false;
+    for (const auto& [pid, ppid] : tree) {
+      if (found.count(ppid) && found.insert(pid).second) {
+        grew = true;
+      }
+    }
+  }
+  return std::vector<int>(found.begin(), found.end());
+}
+
+llvm::Expected<ContainerStats> container_stats(const ContainerStore& store, llvm::StringRef id) {
+  auto pids = container_pids(store, id);
+  if (!pids) {
+    return pids.takeError();
+  }
+  auto spec = store.load_spec(id);
+  if (!spec) {
+    return spec.takeError();
+  }
+  ContainerStats stats;
+  stats.pids = static_cast<int>(pids->size());
+  int64_t before = 0;
+  for (int pid : *pids) {
+    before += cpu_ticks(pid);
+  }
+  auto start = std::chrono::steady_clock::now();
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  int64_t after = 0;
+  for (int pid : *pids) {
+    after += cpu_ticks(pid);
+    stats.memory_bytes += status_kb(pid, "VmRSS:") * 1024;
+    add_io(pid, stats);
+  }
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  double ticks = static_cast<double>(::sysconf(_SC_CLK_TCK));
+  stats.cpu_percent =
+      seconds > 0 ? 100.0 * static_cast<double>(after - before) / ticks / seconds : 0;
+  stats.memory_limit = spec->process.memory_limit;
+  if (stats.memory_limit == 0) {
+    stats.memory_limit = static_cast<int64_t>(::sysconf(_SC_PHYS_PAGES)) * ::sysconf(_SC_PAGESIZE);
+  }
+  // Its own namespace's interfaces but lo (none with --network host: the host's).
+  if (spec->network_mode != "host") {
+    auto dev = fs::read_file("/proc/" + std::to_string(pids->front()) + "/net/dev");
+    if (dev) {
+      std::istringstream lines(*dev);
+      std::string line;
+      while (std::getline(lines, line)) {
+        auto [name, values] = llvm::StringRef(line).split(':');
+        name = name.trim();
+        if (values.empty() || name == "lo" || name.contains('|')) {
+          continue;
+        }
+        llvm::SmallVector<llvm::StringRef, 16> fields;
+        values.split(fields, ' ', -1, false);
+        int64_t rx = 0;
+        int64_t tx = 0;
+        if (fields.size() >= 9) {
+          fields[0].getAsInteger(10, rx);
+          fields[8].getAsInteger(10, tx);
+        }
+        stats.net_rx += rx;
+        stats.net_tx += tx;
+      }
+    } else {
+      llvm::consumeError(dev.takeError());
+    }
+  }
+  return stats;
+}
+
+}  // namespace kiln::containers

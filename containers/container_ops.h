@@ -1,0 +1,39 @@
+// The smaller container commands' logic: wait, pause/unpause, the processes of a
+// running container (top) and its resource use (stats).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <llvm/Support/Error.h>
+
+#include "containers/container_store.h"
+
+namespace kiln::containers {
+
+/// Waits until container `id` is not running and returns its exit code.
+llvm::Expected<int> wait_container(const ContainerStore& store, llvm::StringRef id);
+
+/// Freezes (or thaws) every process of a running container.
+llvm::Error pause_container(const ContainerStore& store, llvm::StringRef id, bool pause);
+
+/// The host pids of a running container's processes: its first process and
+/// every descendant. Fails when it is not running.
+llvm::Expected<std::vector<int>> container_pids(const ContainerStore& store, llvm::StringRef id);
+
+/// A running container's resource use, as `docker stats --no-stream` shows it.
+struct ContainerStats {
+  double cpu_percent = 0;    ///< over a short sample, 100 = one CPU
+  int64_t memory_bytes = 0;  ///< resident memory of its processes
+  int64_t memory_limit = 0;  ///< its --memory, else the host's memory
+  int64_t net_rx = 0;
+  int64_t net_tx = 0;
+  int64_t block_read = 0;
+  int64_t block_write = 0;
+  int pids = 0;
+};
+
+llvm::Expected<ContainerStats> container_stats(const ContainerStore& store, llvm::StringRef id);
+
+}  // namespace kiln::containers
