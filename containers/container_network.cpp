@@ -100,6 +100,15 @@ void leave_networks(const ContainerStore& store, llvm::StringRef id) {
   }
 }
 
+void rename_on_networks(const ContainerStore& store, llvm::StringRef id, llvm::StringRef name) {
+  auto networks = network::NetworkStore::open(store.root());
+  if (!networks) {
+    llvm::consumeError(networks.takeError());
+    return;
+  }
+  networks->rename_everywhere(id, name);
+}
+
 llvm::Error connect_network(const ContainerStore& store, llvm::StringRef network,
                             llvm::StringRef container, const std::vector<std::string>& aliases) {
   auto networks = network::NetworkStore::open(store.root());

@@ -27,6 +27,9 @@ llvm::Expected<JoinedNetwork> join_networks(const ContainerStore& store, const C
 /// effort, for the end of a run and for clean-ups.
 void leave_networks(const ContainerStore& store, llvm::StringRef id);
 
+/// Gives a renamed container its new name on its networks (peers' /etc/hosts).
+void rename_on_networks(const ContainerStore& store, llvm::StringRef id, llvm::StringRef name);
+
 /// `kiln network connect [--alias A] NETWORK CONTAINER`: records the network in
 /// the container's config and attaches a running container at once.
 llvm::Error connect_network(const ContainerStore& store, llvm::StringRef network,

@@ -462,6 +462,7 @@ llvm::Error ContainerStore::rename(llvm::StringRef id, llvm::StringRef new_name)
     return err;
   }
   ::unlink(old_link.c_str());
+  rename_on_networks(*this, id, new_name);
   return llvm::Error::success();
 }
 

@@ -544,6 +544,38 @@ void NetworkStore::detach_everywhere(llvm::StringRef container_id) const {
   }
 }
 
+void NetworkStore::rename_everywhere(llvm::StringRef container_id, llvm::StringRef new_name) const {
+  auto all = list();
+  if (!all) {
+    llvm::consumeError(all.takeError());
+    return;
+  }
+  for (const auto& r : *all) {
+    std::string dir = net_dir(r.name);
+    auto lock = FileLock::acquire(dir + "/lock");
+    if (!lock) {
+      llvm::consumeError(lock.takeError());
+      continue;
+    }
+    EndpointTable table = load_table(dir + "/endpoints.json");
+    bool changed = false;
+    for (auto& e : table.endpoints) {
+      if (e.request.container_id == container_id) {
+        e.request.container_name = new_name.str();
+        changed = true;
+      }
+    }
+    if (!changed) {
+      continue;
+    }
+    if (auto err = save_table(dir + "/endpoints.json", table)) {
+      llvm::consumeError(std::move(err));
+      continue;
+    }
+    refresh_hosts(table.endpoints);
+  }
+}
+
 void NetworkStore::refresh_hosts(const std::vector<Endpoint>& changed) const {
   // Every container of the changed network gets a hosts file from all of its
   // networks (read without their locks: endpoints.json is replaced atomically).

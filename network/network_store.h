@@ -92,6 +92,9 @@ class NetworkStore {
   /// Detaches a container (a missing one is fine); the network's namespace goes
   /// when it was the last.
   llvm::Error detach(llvm::StringRef name, llvm::StringRef container_id) const;
+  /// Renames container `container_id` on every network it is attached to (its
+  /// peers' /etc/hosts follow); best effort.
+  void rename_everywhere(llvm::StringRef container_id, llvm::StringRef new_name) const;
   /// Detaches `container_id` from every network; best effort.
   void detach_everywhere(llvm::StringRef container_id) const;
 

@@ -40,6 +40,18 @@ llvm::Error enable_forwarding(llvm::StringRef netns) {
     if (::setns(nsfd, CLONE_NEWNET) != 0) {
       ::_exit(1);
     }
+    // Bridged frames need no netfilter here (the setting is per namespace);
+    // best effort, it is missing without br_netfilter.
+    for (const char* name : {"/proc/sys/net/bridge/bridge-nf-call-iptables",
+                             "/proc/sys/net/bridge/bridge-nf-call-ip6tables",
+                             "/proc/sys/net/bridge/bridge-nf-call-arptables"}) {
+      int nf = ::open(name, O_WRONLY | O_CLOEXEC);
+      if (nf >= 0) {
+        ssize_t ignored = ::write(nf, "0", 1);
+        (void)ignored;
+        ::close(nf);
+      }
+    }
     int fd = ::open("/proc/sys/net/ipv4/ip_forward", O_WRONLY | O_CLOEXEC);
     ::_exit(fd >= 0 && ::write(fd, "1", 1) == 1 ? 0 : 2);
   }

@@ -135,8 +135,13 @@ TEST_CASE("--network-alias and network connect --alias resolve; disconnect remov
   f.ok({"network", "connect", "--alias", "store", "front", "db1"});
   CHECK(fetch("front", "store").out == "db\n");
   CHECK(fetch("front", "database").exit_code != 0);
-  f.ok({"network", "disconnect", "front", "db1"});
+  // A rename is seen by the peers at once.
+  f.ok({"rename", "db1", "db2"});
+  CHECK(fetch("back", "db2").out == "db\n");
+  CHECK(fetch("back", "db1").exit_code != 0);
+  f.ok({"network", "disconnect", "front", "db2"});
   CHECK(fetch("front", "store").exit_code != 0);
+  CHECK(fetch("back", "database").out == "db\n");
   // --add-host and --hostname land in /etc/hosts.
   std::string hosts = f.ok({"run", "--rm", "--network", "back", "--hostname", "box", "--add-host",
                             "printer:10.1.2.3", "base:1", "cat", "/etc/hosts"});
