@@ -566,15 +566,9 @@ llvm::Expected<StoreUsage> measure_store(ImageStore& images, StoreAccess access)
       add_ancestors(index, image.chains.back(), usage.image_chains);
     }
   }
-  // Everything else at the top: kiln.db, locks, the stat cache, tmp/, runc/.
-  for (const auto& [name, ino] : list_dir(root)) {
-    static const std::set<std::string> kMeasured = {"blobs",        "snapshots", "containers",
-                                                    "cache-mounts", "history",   "volumes"};
-    if (kMeasured.count(name) == 0) {
-      usage.internal += charge(tree_size(root + "/" + name, dev), dev, seen);
-    }
-  }
-  // Volumes: each directory of ROOT/volumes; its other files (the lock) are the store's.
+  // Volumes: each directory of ROOT/volumes; the directory itself and its lock
+  // are the store's.
+  usage.internal += charge(tree_size_top(root + "/volumes", dev), dev, seen);
   for (const auto& [name, ino] : list_dir(root + "/volumes")) {
     std::string path = root + "/volumes/" + name;
     struct stat st {};
@@ -582,6 +576,14 @@ llvm::Expected<StoreUsage> measure_store(ImageStore& images, StoreAccess access)
       usage.volumes.push_back({name, charge(tree_size(path, dev), dev, seen), 0});
     } else {
       usage.internal += charge(tree_size(path, dev), dev, seen);
+    }
+  }
+  // Everything else at the top: kiln.db, locks, the stat cache, tmp/, runc/.
+  for (const auto& [name, ino] : list_dir(root)) {
+    static const std::set<std::string> kMeasured = {"blobs",        "snapshots", "containers",
+                                                    "cache-mounts", "history",   "volumes"};
+    if (kMeasured.count(name) == 0) {
+      usage.internal += charge(tree_size(root + "/" + name, dev), dev, seen);
     }
   }
   int64_t total = usage.internal;

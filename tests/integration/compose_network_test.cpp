@@ -14,19 +14,7 @@
 using kiln::testing::RunFixture;
 using kiln::testutil::Output;
 
-namespace {
-
-bool has_networks(const RunFixture& f) {
-  REQUIRE(f.kiln({"network", "ls"}).exit_code == 0);
-  return true;
-}
-
-}  // namespace
-
 TEST_CASE_METHOD(RunFixture, "compose services reach each other by service name, also scaled") {
-  if (!has_networks(*this)) {
-    return;
-  }
   std::string file = path("names/compose.yaml");
   kiln::testutil::write_file(path("names/www/index.html"), "served by web\n");
   kiln::testutil::write_file(file, R"(services:
@@ -71,11 +59,6 @@ TEST_CASE("compose runs examples/stackdemo: the app reaches redis by its service
           "[integration][stackdemo][slow]") {
   kiln::testutil::TempDir dir("kiln-compose-stackdemo-");
   std::string root = dir / "root";
-  if (kiln::testutil::kiln(root, {"network", "ls"}).exit_code != 0) {
-    kiln::testutil::mark_skipped();
-    WARN("kiln has no user networks (kiln network): service names cannot resolve");
-    return;
-  }
   Output base = kiln::testutil::run({KILN_SOURCE_DIR "/examples/stackdemo/make-base"});
   INFO(base.err);
   REQUIRE(base.exit_code == 0);

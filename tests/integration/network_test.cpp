@@ -113,8 +113,10 @@ TEST_CASE("containers on a user network fetch http://web:8080/ by name, also aft
   CHECK(f.kiln({"network", "inspect", "app"}).err == "error: network app not found\n");
 }
 
-TEST_CASE("--network-alias and network connect --alias resolve; disconnect removes the name",
-          "[integration][network]") {
+TEST_CASE(
+    "network aliases (--network-alias, network connect --alias) resolve, and disconnect removes "
+    "the name",
+    "[integration][network]") {
   RunFixture f;
   f.ok({"network", "create", "--subnet", "10.77.3.0/24", "back"});
   std::vector<std::string> run_db = {
@@ -154,8 +156,9 @@ TEST_CASE("--network-alias and network connect --alias resolve; disconnect remov
   check_networks_clean(f);
 }
 
-TEST_CASE("-p reaches a server on the container's address, not one on its 127.0.0.1",
-          "[integration][network]") {
+TEST_CASE(
+    "publishing with -p reaches a server on the container's address, not one on its 127.0.0.1",
+    "[integration][network]") {
   RunFixture f;
   int open_port = RunFixture::free_port();
   int local_port = RunFixture::free_port();
