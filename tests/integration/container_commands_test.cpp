@@ -57,14 +57,15 @@ TEST_CASE("create, start, cp, ps --filter, wait, rename, pause, top, stats",
   f.check_clean({});
 }
 
-TEST_CASE("run --help names its positionals; an unknown command is named", "[integration][run]") {
+TEST_CASE("run --help names its positionals, and an unknown command is named",
+          "[integration][run]") {
   RunFixture f;
   CHECK(f.ok({"run", "--help"}).find("Usage: kiln run [OPTIONS] IMAGE [COMMAND] [ARG...]") !=
         std::string::npos);
   CHECK(f.ok({"run", "--help"}).find("127.0.0.1") != std::string::npos);
-  Output unknown = f.kiln({"compose", "up"});
+  Output unknown = f.kiln({"swarm", "up"});
   CHECK(unknown.exit_code == 1);
-  CHECK(unknown.err == "kiln: 'compose' is not a kiln command.\nSee 'kiln --help'\n");
+  CHECK(unknown.err == "kiln: 'swarm' is not a kiln command.\nSee 'kiln --help'\n");
   // run -h is --hostname, as in docker.
   CHECK(f.ok({"run", "--rm", "--network", "none", "-h", "box", "base:1", "hostname"}) == "box\n");
 }
