@@ -20,6 +20,8 @@ void add_create_flags(CLI::App& sub, containers::CreateFlags& c) {
   one_each(sub.add_option("--tmpfs", c.tmpfs, "Mount a tmpfs directory (PATH[:size=SIZE])"));
   one_each(sub.add_option("--volumes-from", c.volumes_from,
                           "Mount volumes from the specified container(s) (CONTAINER[:ro|rw])"));
+  sub.add_flag("--init", c.init,
+               "Run an init inside the container that forwards signals and reaps processes");
   sub.add_option("--platform", c.platform, "Set platform if server is multi-platform capable");
   sub.add_option("--network", c.network,
                  "Connect a container to a network (default: kiln; host|none|NAME|container:ID)");

@@ -136,6 +136,7 @@ class LocalEngine : public Engine {
     flags.stop_signal = r.stop_signal;
     flags.stop_timeout = r.stop_timeout;
     flags.healthcheck = r.healthcheck;
+    flags.init = r.init;
     flags.entrypoint = r.entrypoint;
     flags.auto_remove = r.auto_remove;
     flags.interactive = r.interactive;

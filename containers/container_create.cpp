@@ -1,6 +1,7 @@
 #include "containers/container_create.h"
 
 #include <arpa/inet.h>
+#include <unistd.h>
 
 #include <cstdlib>
 
@@ -59,6 +60,15 @@ llvm::Error add_env_file(std::vector<std::string>& env, const std::string& path)
   return llvm::Error::success();
 }
 
+// Where --init's binary is bound in the container (docker's path).
+constexpr const char* kInitPath = "/sbin/docker-init";
+
+// The init binary of --init on the host: $KILN_INIT_PATH, else Debian's tini-static.
+std::string init_binary() {
+  const char* env = std::getenv("KILN_INIT_PATH");
+  return env && *env ? env : "/usr/bin/tini-static";
+}
+
 // The process docker would run for `image` with `flags`; sets `entrypoint_size`.
 llvm::Expected<runtime::ProcessSpec> container_process(const oci::ContainerConfig& image,
                                                        const CreateFlags& flags,
@@ -82,6 +92,22 @@ llvm::Expected<runtime::ProcessSpec> container_process(const oci::ContainerConfi
   entrypoint_size = entrypoint.size();
   if (spec.args.empty()) {
     return llvm::make_error<UsageError>("no command specified");
+  }
+  if (flags.init) {
+    // docker's --init: its docker-init (tini) bound at /sbin/docker-init runs the
+    // command as `docker-init -- ARGS...`.
+    std::string init = init_binary();
+    if (::access(init.c_str(), X_OK) != 0) {
+      return make_error("--init needs a static init binary at " + quote(init) +
+                        ": install Debian's tini package (or set KILN_INIT_PATH)");
+    }
+    spec.args.insert(spec.args.begin(), {kInitPath, "--"});
+    entrypoint_size += 2;
+    runtime::MountSpec mount;
+    mount.source = init;
+    mount.destination = kInitPath;
+    mount.access = runtime::Access::read_only;
+    spec.mounts.push_back(std::move(mount));
   }
   spec.env = image.env;
   for (const auto& file : flags.env_files) {

@@ -53,6 +53,9 @@ struct CreateFlags {
   /// --platform: which platform of a multi-platform image ("" is the host's); one
   /// the kernel cannot run (see runtime/binfmt.h) is refused.
   std::string platform;
+  /// --init: run an init (Debian's tini, as docker's docker-init) as PID 1 that
+  /// forwards signals and reaps zombies.
+  bool init = false;
   /// Replaces the image's HEALTHCHECK (docker's --health-* flags; compose's
   /// `healthcheck:`); a test of ["NONE"] turns it off.
   std::optional<oci::Healthcheck> healthcheck;

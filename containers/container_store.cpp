@@ -13,6 +13,7 @@
 
 #include "containers/container_json.h"
 #include "containers/container_network.h"
+#include "containers/volume_store.h"
 #include "runtime/container_control.h"
 #include "support/atomic_file.h"
 #include "support/error.h"
@@ -466,6 +467,31 @@ llvm::Error ContainerStore::rename(llvm::StringRef id, llvm::StringRef new_name)
   return llvm::Error::success();
 }
 
+namespace {
+
+// docker's --rm also removes the container's anonymous volumes (those no other
+// container names; a named volume stays).
+void remove_anonymous_volumes(const ContainerStore& store, const std::vector<std::string>& names) {
+  if (names.empty()) {
+    return;
+  }
+  auto volumes = VolumeStore::open(store.root());
+  if (!volumes) {
+    llvm::consumeError(volumes.takeError());
+    return;
+  }
+  for (const auto& name : names) {
+    auto volume = volumes->get(name);
+    if (!volume) {
+      llvm::consumeError(volume.takeError());
+    } else if (volume->anonymous) {
+      llvm::consumeError(volumes->remove(name, store));  // in use elsewhere: kept
+    }
+  }
+}
+
+}  // namespace
+
 llvm::Error ContainerStore::remove(llvm::StringRef id, KillFirst kill) const {
   ContainerPaths p = paths(id);
   if (kill == KillFirst::yes) {
@@ -480,7 +506,14 @@ llvm::Error ContainerStore::remove(llvm::StringRef id, KillFirst kill) const {
   unmount_rootfs(p);
   leave_networks(*this, id);
   auto spec = load_spec(id);
+  bool auto_remove = spec && spec->auto_remove;
+  std::vector<std::string> volumes;
   if (spec) {
+    for (const auto& m : spec->mount_records) {
+      if (m.type == "volume") {
+        volumes.push_back(m.name);
+      }
+    }
     std::string link = names_dir() + "/" + spec->name;
     char target[128];
     ssize_t n = ::readlink(link.c_str(), target, sizeof(target) - 1);
@@ -498,7 +531,13 @@ llvm::Error ContainerStore::remove(llvm::StringRef id, KillFirst kill) const {
     }
     return make_io_error("remove container", p.dir, errno);
   }
-  return fs::remove_all(doomed);
+  if (auto err = fs::remove_all(doomed)) {
+    return err;
+  }
+  if (auto_remove) {
+    remove_anonymous_volumes(*this, volumes);
+  }
+  return llvm::Error::success();
 }
 
 }  // namespace kiln::containers

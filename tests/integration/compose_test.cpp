@@ -440,3 +440,19 @@ TEST_CASE_METHOD(
   CHECK(inspect("proj-web-1", "{{.State.StartedAt}}") != web_started);
   down_and_check();
 }
+
+TEST_CASE_METHOD(ComposeFixture, "compose init: true runs docker-init as the service's PID 1") {
+  write(R"(services:
+  app:
+    image: base:1
+    init: true
+    command: sleep 300
+  plain:
+    image: base:1
+    command: sleep 300
+)");
+  compose_ok({"up", "-d"});
+  CHECK(compose_ok({"exec", "app", "cat", "/proc/1/comm"}) == "docker-init\n");
+  CHECK(compose_ok({"exec", "plain", "cat", "/proc/1/comm"}) == "sleep\n");
+  down_and_check();
+}

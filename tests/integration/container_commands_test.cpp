@@ -69,3 +69,32 @@ TEST_CASE("run --help names its positionals, and an unknown command is named",
   // run -h is --hostname, as in docker.
   CHECK(f.ok({"run", "--rm", "--network", "none", "-h", "box", "base:1", "hostname"}) == "box\n");
 }
+
+TEST_CASE("run --init runs docker-init as PID 1, which passes stop's SIGTERM on",
+          "[integration][run]") {
+  RunFixture f;
+  CHECK(f.ok({"run", "--rm", "--init", "--network", "none", "base:1", "cat", "/proc/1/comm"}) ==
+        "docker-init\n");
+  CHECK(f.ok({"run", "--rm", "--init", "--network", "none", "base:1", "sh", "-c",
+              "tr '\\0' ' ' < /proc/1/cmdline"}) ==
+        "/sbin/docker-init -- sh -c tr '\\0' ' ' < /proc/1/cmdline ");
+  // sleep as PID 1 ignores SIGTERM and is killed after the timeout (137); under
+  // the init the TERM reaches it and it dies of it (143).
+  std::string with = f.ok({"run", "-d", "--init", "--network", "none", "base:1", "sleep", "60"});
+  std::string without = f.ok({"run", "-d", "--network", "none", "base:1", "sleep", "60"});
+  with.pop_back();
+  without.pop_back();
+  f.ok({"stop", "-t", "3", with, without});
+  CHECK(f.ok({"inspect", "-f", "{{.State.ExitCode}}", with}) == "143\n");
+  CHECK(f.ok({"inspect", "-f", "{{.State.ExitCode}}", without}) == "137\n");
+  f.ok({"rm", with, without});
+  // The init binary's mount leaves no stub in the image's files.
+  CHECK(f.kiln({"run", "--rm", "--network", "none", "base:1", "test", "-e", "/sbin/docker-init"})
+            .exit_code == 1);
+  Output missing = kiln::testutil::run(
+      {KILN_BINARY, "--root", f.root(), "run", "--rm", "--init", "base:1", "true"}, "",
+      {"KILN_INIT_PATH=/nonexistent/tini"});
+  CHECK(missing.exit_code != 0);
+  CHECK(missing.err.find("--init needs a static init binary at '/nonexistent/tini'") !=
+        std::string::npos);
+}

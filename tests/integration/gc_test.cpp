@@ -208,9 +208,10 @@ TEST_CASE("system df counts volumes and system prune --volumes removes the unuse
   require_ok(s.kiln({"volume", "create", "data"}));
   require_ok(s.kiln({"run", "--name", "writer", "-v", "data:/data", "busybox:local", "sh", "-c",
                      "head -c 2000000 /dev/urandom > /data/x"}));
-  // An anonymous volume of a removed container: unused.
-  require_ok(s.kiln({"run", "--rm", "-v", "/anon", "busybox:local", "sh", "-c",
+  // An anonymous volume of a removed container (rm without -v keeps it): unused.
+  require_ok(s.kiln({"run", "--name", "anon", "-v", "/anon", "busybox:local", "sh", "-c",
                      "head -c 1000000 /dev/urandom > /anon/y"}));
+  require_ok(s.kiln({"rm", "anon"}));
   df_total(s.root());
   int64_t shown = df_total(s.root());
   int64_t du = du_bytes(s.root());

@@ -12,9 +12,10 @@ using kiln::testutil::Output;
 
 }  // namespace
 
-TEST_CASE("a named volume keeps data across containers, is seeded from the image, "
-          "and is not removed while in use",
-          "[integration][volume]") {
+TEST_CASE(
+    "a named volume keeps data across containers, is seeded from the image, "
+    "and is not removed while in use",
+    "[integration][volume]") {
   RunFixture f;
   f.build("seed:1", "FROM base:1\nRUN mkdir -p /data && echo from-image > /data/seed.txt\n");
   // First use creates the volume and copies the image's /data into it.
@@ -59,10 +60,10 @@ TEST_CASE("single-file binds, --mount bind|tmpfs|volume and --tmpfs", "[integrat
         "echo changed > /app.conf"});
   CHECK(kiln::testutil::read_file(f.path("conf/app.conf")) == "changed\n");
   CHECK(f.ok({"run", "--rm", "--mount",
-              "type=bind,src=" + f.path("conf/app.conf") + ",dst=/m.conf,readonly", "base:1",
-              "cat", "/m.conf"}) == "changed\n");
-  Output missing = f.kiln({"run", "--rm", "--mount", "type=bind,src=/no/such/file,dst=/x",
-                           "base:1", "true"});
+              "type=bind,src=" + f.path("conf/app.conf") + ",dst=/m.conf,readonly", "base:1", "cat",
+              "/m.conf"}) == "changed\n");
+  Output missing =
+      f.kiln({"run", "--rm", "--mount", "type=bind,src=/no/such/file,dst=/x", "base:1", "true"});
   CHECK(missing.exit_code == 1);
   CHECK(missing.err.find("bind source path does not exist: /no/such/file") != std::string::npos);
   std::string mounts = f.ok({"run", "--rm", "--tmpfs", "/scratch:size=1m", "--mount",
@@ -73,11 +74,25 @@ TEST_CASE("single-file binds, --mount bind|tmpfs|volume and --tmpfs", "[integrat
   f.ok({"run", "--rm", "--mount", "type=volume,src=cache,dst=/cache", "base:1", "touch",
         "/cache/hit"});
   CHECK(f.ok({"run", "--rm", "-v", "cache:/c", "base:1", "ls", "/c"}) == "hit\n");
-  // An anonymous volume, removed by prune once unused.
-  f.ok({"run", "--rm", "-v", "/anon", "base:1", "true"});
+  // An anonymous volume (of a container removed without --rm), removed by prune.
+  f.ok({"run", "--name", "anon", "-v", "/anon", "base:1", "true"});
+  f.ok({"rm", "anon"});
   CHECK(f.ok({"volume", "ls", "-q"}).size() == std::string("cache\n").size() + 65);
   std::string pruned = f.ok({"volume", "prune", "-f"});
   CHECK(pruned.rfind("Deleted Volumes:\n", 0) == 0);
   CHECK(f.ok({"volume", "ls", "-q"}) == "cache\n");
   f.check_clean({});
+}
+
+TEST_CASE("run --rm removes its anonymous volumes and keeps named ones", "[integration][volume]") {
+  RunFixture f;
+  f.ok({"run", "--rm", "--network", "none", "-v", "/anon", "-v", "keep:/keep", "base:1", "sh", "-c",
+        "echo x > /anon/f && echo y > /keep/f"});
+  CHECK(f.ok({"volume", "ls", "-q"}) == "keep\n");
+  // Without --rm the anonymous volume outlives the container, as in docker.
+  f.ok({"run", "--name", "stays", "--network", "none", "-v", "/anon2", "base:1", "true"});
+  f.ok({"rm", "stays"});
+  std::string left = f.ok({"volume", "ls", "-q"});
+  CHECK(left.find("keep\n") != std::string::npos);
+  CHECK(left.size() == 5 + 65);  // keep and one 64-hex anonymous name
 }
