@@ -214,10 +214,25 @@ TEST_CASE("a kiln run --rm killed with SIGKILL is removed by the next kiln",
   CHECK(container_dirs(f).size() == 1);
   // The next kiln reclaims it once the dead run's owner guard has exited (until
   // then the guard still holds the run's locks, and a reclaim leaves it be).
-  CHECK(RunFixture::eventually([&] {
-    f.ok({"images"});
-    return f.store_mounts().empty() && container_dirs(f).empty();
-  }));
+  // On a loaded machine the guard's `runc delete` can take a while: 30 s.
+  bool reclaimed = RunFixture::eventually(
+      [&] {
+        f.ok({"images"});
+        return f.store_mounts().empty() && container_dirs(f).empty();
+      },
+      30);
+  if (!reclaimed) {
+    std::string mounts;
+    for (const auto& m : f.store_mounts()) {
+      mounts += m + "\n";
+    }
+    INFO("mounts left:\n" << mounts << "container dirs: " << container_dirs(f).size());
+    std::string holders = "for p in /proc/[0-9]*; do ls -l $p/fd 2>/dev/null | grep -qF '" +
+                          f.root() + "' && echo $p $(tr '\\0' ' ' < $p/cmdline); done";
+    INFO("processes with files of the store open:\n"
+         << kiln::testutil::run({"sh", "-c", holders}).out);
+    CHECK(reclaimed);
+  }
   f.check_clean({});
 }
 
