@@ -217,13 +217,12 @@ CommandBody setup_rm(CLI::App& sub, const GlobalOptions& globals) {
   auto force = std::make_shared<bool>(false);
   auto volumes = std::make_shared<bool>(false);
   sub.add_flag("-f,--force", *force, "Force the removal of a running container (uses SIGKILL)");
-  sub.add_flag("-v,--volumes", *volumes,
-               "Remove anonymous volumes associated with the container (kiln makes none)");
+  sub.add_flag("-v,--volumes", *volumes, "Remove anonymous volumes associated with the container");
   sub.add_option("containers", *names, "CONTAINER...")->required();
-  return [names, force, &globals]() {
+  return [names, force, volumes, &globals]() {
     return for_each_container(globals, *names,
                               [&](const ContainerStore& store, const std::string& id) {
-                                return remove_container(store, id, *force);
+                                return remove_container(store, id, *force, *volumes);
                               });
   };
 }

@@ -72,7 +72,8 @@ llvm::Error stop_container(const ContainerStore& store, const std::string& id, i
   return llvm::Error::success();
 }
 
-llvm::Error remove_container(const ContainerStore& store, const std::string& id, bool force) {
+llvm::Error remove_container(const ContainerStore& store, const std::string& id, bool force,
+                             bool anonymous_volumes) {
   ContainerPaths paths = store.paths(id);
   auto op = FileLock::acquire(paths.op_lock());
   if (!op) {
@@ -99,7 +100,7 @@ llvm::Error remove_container(const ContainerStore& store, const std::string& id,
       return make_error("cannot remove container \"/" + name + "\": it did not stop");
     }
   }
-  return store.remove(id);
+  return store.remove(id, KillFirst::yes, anonymous_volumes);
 }
 
 }  // namespace kiln::containers

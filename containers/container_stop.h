@@ -31,6 +31,7 @@ llvm::Error stop_container(const ContainerStore& store, const std::string& id, i
 
 /// Removes `id` (see ContainerStore::remove) under its op.lock; a running
 /// container only with `force` (killed first), else a docker-worded error.
-llvm::Error remove_container(const ContainerStore& store, const std::string& id, bool force);
+llvm::Error remove_container(const ContainerStore& store, const std::string& id, bool force,
+                             bool anonymous_volumes = false);
 
 }  // namespace kiln::containers

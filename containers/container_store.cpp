@@ -492,7 +492,8 @@ void remove_anonymous_volumes(const ContainerStore& store, const std::vector<std
 
 }  // namespace
 
-llvm::Error ContainerStore::remove(llvm::StringRef id, KillFirst kill) const {
+llvm::Error ContainerStore::remove(llvm::StringRef id, KillFirst kill,
+                                   bool anonymous_volumes) const {
   ContainerPaths p = paths(id);
   if (kill == KillFirst::yes) {
     auto control = runtime::ContainerControl::open(container_runtime(root_));
@@ -506,7 +507,7 @@ llvm::Error ContainerStore::remove(llvm::StringRef id, KillFirst kill) const {
   unmount_rootfs(p);
   leave_networks(*this, id);
   auto spec = load_spec(id);
-  bool auto_remove = spec && spec->auto_remove;
+  bool drop_volumes = anonymous_volumes || (spec && spec->auto_remove);
   std::vector<std::string> volumes;
   if (spec) {
     for (const auto& m : spec->mount_records) {
@@ -534,7 +535,7 @@ llvm::Error ContainerStore::remove(llvm::StringRef id, KillFirst kill) const {
   if (auto err = fs::remove_all(doomed)) {
     return err;
   }
-  if (auto_remove) {
+  if (drop_volumes) {
     remove_anonymous_volumes(*this, volumes);
   }
   return llvm::Error::success();

@@ -209,7 +209,10 @@ class ContainerStore {
   /// Removes a container that nothing runs: the runtime's container (unless
   /// `kill` is no: the caller knows it is gone), mounts, the snapshot, the
   /// directory and the name. Missing parts are fine.
-  llvm::Error remove(llvm::StringRef id, KillFirst kill = KillFirst::yes) const;
+  /// With `anonymous_volumes` (rm -v), or for a --rm container, its anonymous
+  /// volumes go too (those no other container names).
+  llvm::Error remove(llvm::StringRef id, KillFirst kill = KillFirst::yes,
+                     bool anonymous_volumes = false) const;
 
   /// Cleans up after the containers whose runner died (kill -9): each recorded as
   /// running with no runner is cleaned up as in current_state(), and each --rm

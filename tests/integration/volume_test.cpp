@@ -84,7 +84,8 @@ TEST_CASE("single-file binds, --mount bind|tmpfs|volume and --tmpfs", "[integrat
   f.check_clean({});
 }
 
-TEST_CASE("run --rm removes its anonymous volumes and keeps named ones", "[integration][volume]") {
+TEST_CASE("run --rm and rm -v remove anonymous volumes and keep named ones",
+          "[integration][volume]") {
   RunFixture f;
   f.ok({"run", "--rm", "--network", "none", "-v", "/anon", "-v", "keep:/keep", "base:1", "sh", "-c",
         "echo x > /anon/f && echo y > /keep/f"});
@@ -95,4 +96,9 @@ TEST_CASE("run --rm removes its anonymous volumes and keeps named ones", "[integ
   std::string left = f.ok({"volume", "ls", "-q"});
   CHECK(left.find("keep\n") != std::string::npos);
   CHECK(left.size() == 5 + 65);  // keep and one 64-hex anonymous name
+  // rm -v takes the anonymous ones along, and never a named one.
+  f.ok({"run", "--name", "gone", "--network", "none", "-v", "/anon3", "-v", "keep:/keep", "base:1",
+        "true"});
+  f.ok({"rm", "-v", "gone"});
+  CHECK(f.ok({"volume", "ls", "-q"}) == left);
 }
