@@ -177,13 +177,21 @@ std::string Node::type_name() const {
 namespace {
 
 constexpr int kMaxDepth = 200;
+/// Values a document may hold once its aliases are expanded: a few aliases of
+/// aliases (the "billion laughs") would otherwise fill memory.
+constexpr size_t kMaxNodes = 200000;
 
 struct Converter {
   std::shared_ptr<const std::string> file;
+  size_t nodes = 0;
 
   llvm::Expected<Node> convert(const YAML::Node& in, int depth) {
     if (depth > kMaxDepth) {
       return make_error(*file + ": YAML nested too deeply");
+    }
+    if (++nodes > kMaxNodes) {
+      return make_error(*file + ": document contains excessive aliasing (more than " +
+                        std::to_string(kMaxNodes) + " values once its aliases are expanded)");
     }
     Node out;
     out.where = Location{file, in.Mark().line + 1};

@@ -21,6 +21,28 @@ TEST_CASE("yaml anchors and merge keys are resolved") {
   CHECK(web->key_where(0).str() == "compose.yaml:7");
 }
 
+TEST_CASE("yaml aliases of aliases (billion laughs) are refused, not expanded") {
+  std::string text = "x-a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n";
+  std::string prev = "a";
+  for (char c = 'b'; c <= 'i'; ++c) {
+    std::string name(1, c);
+    text += "x-" + name + ": &" + name + " [";
+    for (int i = 0; i < 9; ++i) {
+      text += (i ? ", *" : "*") + prev;
+    }
+    text += "]\n";
+    prev = name;
+  }
+  text += "services:\n  web:\n    image: busybox\n    command: *i\n";
+  auto node = parse_yaml(text, "compose.yaml");
+  REQUIRE(!static_cast<bool>(node));
+  CHECK(error_message(node.takeError()) ==
+        "compose.yaml: document contains excessive aliasing (more than 200000 values once its "
+        "aliases are expanded)");
+  // A file that uses an anchor a few times is fine.
+  CHECK(static_cast<bool>(parse_yaml("x-a: &a [1, 2]\nb: [*a, *a, *a]\n", "ok.yaml")));
+}
+
 TEST_CASE("yaml syntax errors name the file and line") {
   auto node = parse_yaml("services:\n  web: [\n", "f.yaml");
   REQUIRE(!static_cast<bool>(node));
