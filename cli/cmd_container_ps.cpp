@@ -117,7 +117,7 @@ llvm::Expected<int> run_ps(const GlobalOptions& globals, PsFlags flags) {
                                      {"Ports", ports_text(v.spec)},
                                      {"RunningFor", since(created)},
                                      {"Size", "0B"},
-                                     {"State", status_name(v.state.status).str()},
+                                     {"State", containers::state_name(v.state).str()},
                                      {"Status", status_text(v.state, now)}};
       if (flags.format == "json") {
         std::cout << line.dump() << "\n";

@@ -75,9 +75,9 @@ Json health_json(const HealthState& health) {
 }
 
 Json state_json(const ContainerState& state) {
-  Json out = {{"Status", status_name(state.status).str()},
+  Json out = {{"Status", containers::state_name(state).str()},
               {"Running", state.running()},
-              {"Paused", false},
+              {"Paused", state.paused},
               {"Restarting", state.status == ContainerStatus::restarting},
               {"OOMKilled", false},
               {"Dead", false},
@@ -228,7 +228,9 @@ std::string status_text(const ContainerState& state, int64_t now) {
   switch (state.status) {
     case ContainerStatus::running: {
       std::string text = "Up " + human_duration(seconds_between(state.started_ns, now));
-      if (!state.health.status.empty()) {
+      if (state.paused) {
+        text += " (Paused)";
+      } else if (!state.health.status.empty()) {
         text += " (" + health_word(state.health.status) + ")";
       }
       return text;

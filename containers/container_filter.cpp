@@ -56,7 +56,7 @@ bool filter_matches(const ContainerFilter& filter, const ContainerSpec& spec,
       ok =
           any_of(values, [&](llvm::StringRef v) { return llvm::StringRef(spec.id).startswith(v); });
     } else if (key == "status") {
-      ok = any_of(values, [&](llvm::StringRef v) { return v == status_name(state.status); });
+      ok = any_of(values, [&](llvm::StringRef v) { return v == state_name(state); });
     } else if (key == "label") {
       ok = any_of(values, [&](llvm::StringRef v) {
         auto [k, wanted] = v.split('=');

@@ -1,8 +1,10 @@
 #include "containers/container_ops.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <map>
 #include <set>
@@ -130,7 +132,20 @@ llvm::Error pause_container(const ContainerStore& store, llvm::StringRef id, boo
   if (!control) {
     return control.takeError();
   }
-  return pause ? control->pause(id) : control->resume(id);
+  if (auto err = pause ? control->pause(id) : control->resume(id)) {
+    return err;
+  }
+  std::string marker = store.paths(id).paused();
+  if (!pause) {
+    ::unlink(marker.c_str());
+    return llvm::Error::success();
+  }
+  int fd = ::open(marker.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    return make_io_error("create", marker, errno);
+  }
+  ::close(fd);
+  return llvm::Error::success();
 }
 
 llvm::Expected<std::vector<int>> container_pids(const ContainerStore& store, llvm::StringRef id) {

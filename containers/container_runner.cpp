@@ -396,6 +396,7 @@ class Session {
   }
 
   void on_started(int pid) {
+    ::unlink(paths_.paused().c_str());  // a new process is not frozen
     keeper_.update([&](ContainerState& s) {
       s.status = ContainerStatus::running;
       s.pid = pid;

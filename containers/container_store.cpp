@@ -118,6 +118,10 @@ llvm::Expected<RestartPolicy> parse_restart_policy(llvm::StringRef text) {
   return policy;
 }
 
+llvm::StringRef state_name(const ContainerState& state) {
+  return state.paused ? "paused" : status_name(state.status);
+}
+
 llvm::StringRef status_name(ContainerStatus status) {
   switch (status) {
     case ContainerStatus::created:
@@ -322,7 +326,12 @@ llvm::Expected<ContainerState> ContainerStore::load_state(llvm::StringRef id) co
   if (!text) {
     return text.takeError();
   }
-  return with_context(parse_state(*text), quote(path));
+  auto state = parse_state(*text);
+  if (!state) {
+    return with_context(state.takeError(), quote(path));
+  }
+  state->paused = state->running() && fs::exists(paths(id).paused());
+  return state;
 }
 
 llvm::Error ContainerStore::save_state(llvm::StringRef id, const ContainerState& state) const {

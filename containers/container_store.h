@@ -106,6 +106,8 @@ enum class ContainerStatus { created, running, restarting, exited };
 
 /// docker's State.Status word ("created", "running", "restarting", "exited").
 llvm::StringRef status_name(ContainerStatus status);
+/// docker's State.Status of `state`: status_name(), or "paused".
+llvm::StringRef state_name(const struct ContainerState& state);
 
 /// One health probe's result (docker keeps the last five).
 struct HealthProbe {
@@ -133,6 +135,9 @@ struct ContainerState {
   int restart_count = 0;
   std::string error;
   HealthState health;
+  /// Frozen by `kiln pause` (the `paused` marker of a running container; not in
+  /// state.json, which the runner owns).
+  bool paused = false;
   bool running() const {
     return status == ContainerStatus::running || status == ContainerStatus::restarting;
   }
@@ -144,6 +149,8 @@ struct ContainerPaths {
   std::string file(llvm::StringRef name) const { return dir + "/" + name.str(); }
   std::string config() const { return file("config.json"); }
   std::string state() const { return file("state.json"); }
+  /// Exists while `kiln pause` has the container frozen.
+  std::string paused() const { return file("paused"); }
   std::string image_config() const { return file("image.json"); }
   std::string snapshot() const { return file("snapshot"); }
   std::string rootfs() const { return file("rootfs"); }

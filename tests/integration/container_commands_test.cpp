@@ -48,7 +48,13 @@ TEST_CASE("create, start, cp, ps --filter, wait, rename, pause, top, stats",
   CHECK(stats.find("/ 64MiB") != std::string::npos);
   CHECK(stats.find("   job   ") != std::string::npos);
   CHECK(f.ok({"pause", "job"}) == "job\n");
+  // Paused shows as docker shows it: ps STATUS, State.Status/Paused, the status filter.
+  CHECK(f.ok({"ps", "--format", "{{.Status}}"}).find("(Paused)") != std::string::npos);
+  CHECK(f.ok({"inspect", "-f", "{{.State.Status}} {{.State.Paused}}", "job"}) == "paused true\n");
+  CHECK(f.ok({"ps", "-q", "--filter", "status=paused"}).size() == 13);
   CHECK(f.ok({"unpause", "job"}) == "job\n");
+  CHECK(f.ok({"inspect", "-f", "{{.State.Status}} {{.State.Paused}}", "job"}) == "running false\n");
+  CHECK(f.ok({"ps", "-q", "--filter", "status=paused"}).empty());
   f.ok({"rename", "job", "task"});
   CHECK(f.kiln({"inspect", "job"}).exit_code != 0);
   CHECK(f.ok({"ps", "--format", "{{.Names}}"}) == "task\n");
