@@ -347,6 +347,12 @@ bool ContainerStore::has_runner(llvm::StringRef id) const {
   return !lock->has_value();
 }
 
+bool ContainerStore::died_starting(llvm::StringRef id, const ContainerState& state) const {
+  // A runner holds monitor.lock before it writes run/; a container only created
+  // (`kiln create`, or a run that has not taken the lock yet) has no run/.
+  return state.status == ContainerStatus::created && fs::exists(paths(id).runtime_state());
+}
+
 llvm::Error ContainerStore::clean_up_lost(llvm::StringRef id, ContainerState& state) const {
   ContainerPaths p = paths(id);
   auto control = runtime::ContainerControl::open(container_runtime(root_));
@@ -381,7 +387,7 @@ llvm::Expected<ContainerState> ContainerStore::current_state(llvm::StringRef id)
     return op.takeError();
   }
   state = load_state(id);
-  if (!state || !state->running() || has_runner(id)) {
+  if (!state || !(state->running() || died_starting(id, *state)) || has_runner(id)) {
     return state;
   }
   if (auto err = clean_up_lost(id, *state)) {
@@ -412,7 +418,7 @@ llvm::Expected<unsigned> ContainerStore::reclaim_lost() const {
       llvm::consumeError(spec.takeError());
       continue;
     }
-    if (state->running()) {
+    if (state->running() || died_starting(id, *state)) {
       if (auto err = clean_up_lost(id, *state)) {
         return err;
       }

@@ -232,6 +232,10 @@ class ContainerStore {
   std::string names_dir() const { return root_ + "/containers/.names"; }
   llvm::Error claim_name(llvm::StringRef name, llvm::StringRef id) const;
   llvm::Error clean_up_lost(llvm::StringRef id, ContainerState& state) const;
+  /// Whether `state` (with no runner) is of a container whose runner died while
+  /// starting it: still recorded as created, but its run/ directory was made
+  /// (kill -9 of `kiln run` before the start was recorded).
+  bool died_starting(llvm::StringRef id, const ContainerState& state) const;
 
   std::string root_;  // the kiln root
 };

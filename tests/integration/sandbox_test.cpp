@@ -236,6 +236,24 @@ TEST_CASE("a kiln run --rm killed with SIGKILL is removed by the next kiln",
   f.check_clean({});
 }
 
+TEST_CASE("a --rm container whose runner died before recording its start is reclaimed",
+          "[integration][sandbox][kill9]") {
+  // kill -9 of `kiln run --rm` after the container printed its first line but
+  // before the runner recorded "running": state.json still says created, and the
+  // runner had made run/. A plain `kiln create` (no run/) is left alone.
+  RunFixture f;
+  std::string dead = f.ok({"create", "--rm", "--network", "none", "base:1", "true"});
+  std::string kept = f.ok({"create", "--rm", "--network", "none", "base:1", "true"});
+  dead.pop_back();
+  kept.pop_back();
+  REQUIRE(kiln::testutil::run({"mkdir", f.root() + "/containers/" + dead + "/run"}).exit_code == 0);
+  f.ok({"images"});
+  CHECK(f.kiln({"inspect", dead}).exit_code != 0);
+  CHECK(f.ok({"inspect", "-f", "{{.State.Status}}", kept}) == "created\n");
+  f.ok({"rm", kept});
+  f.check_clean({});
+}
+
 TEST_CASE("images, inspect and save work on a full disk", "[integration][sandbox][full]") {
   RunFixture f;
   std::string root = f.path("full");
