@@ -246,34 +246,18 @@ void drop_dangling_rows(ImageStore& images, const StoreUsage& usage) {
   }
   StoreDb& db = images.db();
   std::vector<std::pair<const char*, std::string>> doomed;
-  if (auto st = db.prepare("SELECT DISTINCT chain FROM cache_keys WHERE chain != ''")) {
-    while (true) {
-      auto row = st->step();
-      if (!row || !*row) {
-        llvm::consumeError(row ? llvm::Error::success() : row.takeError());
-        break;
-      }
-      if (chains.count(st->text(0)) == 0) {
-        doomed.emplace_back("DELETE FROM cache_keys WHERE chain = ?1", st->text(0));
-      }
-    }
-  } else {
-    llvm::consumeError(st.takeError());
-  }
-  if (auto st = db.prepare("SELECT DISTINCT blob FROM layer_blobs")) {
-    while (true) {
-      auto row = st->step();
-      if (!row || !*row) {
-        llvm::consumeError(row ? llvm::Error::success() : row.takeError());
-        break;
-      }
-      if (blobs.count(st->text(0)) == 0) {
-        doomed.emplace_back("DELETE FROM layer_blobs WHERE blob = ?1", st->text(0));
-      }
-    }
-  } else {
-    llvm::consumeError(st.takeError());
-  }
+  llvm::consumeError(db.for_each_row(
+      "SELECT DISTINCT chain FROM cache_keys WHERE chain != ''", [&](const Statement& row) {
+        if (chains.count(row.text(0)) == 0) {
+          doomed.emplace_back("DELETE FROM cache_keys WHERE chain = ?1", row.text(0));
+        }
+      }));
+  llvm::consumeError(
+      db.for_each_row("SELECT DISTINCT blob FROM layer_blobs", [&](const Statement& row) {
+        if (blobs.count(row.text(0)) == 0) {
+          doomed.emplace_back("DELETE FROM layer_blobs WHERE blob = ?1", row.text(0));
+        }
+      }));
   for (const auto& [sql, arg] : doomed) {
     llvm::consumeError(run_sql(db, sql, arg));
   }

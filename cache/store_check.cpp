@@ -18,24 +18,16 @@ namespace {
 llvm::Expected<std::vector<std::vector<std::string>>> rows(StoreDb& db, const char* sql,
                                                            int columns) {
   std::vector<std::vector<std::string>> out;
-  auto st = db.prepare(sql);
-  if (!st) {
-    return st.takeError();
+  if (auto err = db.for_each_row(sql, [&](const Statement& row) {
+        std::vector<std::string> r;
+        for (int i = 0; i < columns; ++i) {
+          r.push_back(row.text(i));
+        }
+        out.push_back(std::move(r));
+      })) {
+    return std::move(err);
   }
-  while (true) {
-    auto row = st->step();
-    if (!row) {
-      return row.takeError();
-    }
-    if (!*row) {
-      return out;
-    }
-    std::vector<std::string> r;
-    for (int i = 0; i < columns; ++i) {
-      r.push_back(st->text(i));
-    }
-    out.push_back(std::move(r));
-  }
+  return out;
 }
 
 llvm::Error run(StoreDb& db, const char* sql, llvm::StringRef arg) {

@@ -133,6 +133,24 @@ llvm::Error StoreDb::exec(llvm::StringRef sql) {
   return llvm::Error::success();
 }
 
+llvm::Error StoreDb::for_each_row(llvm::StringRef sql,
+                                  llvm::function_ref<void(const Statement&)> row) {
+  auto st = prepare(sql);
+  if (!st) {
+    return st.takeError();
+  }
+  while (true) {
+    auto more = st->step();
+    if (!more) {
+      return more.takeError();
+    }
+    if (!*more) {
+      return llvm::Error::success();
+    }
+    row(*st);
+  }
+}
+
 llvm::Expected<Statement> StoreDb::prepare(llvm::StringRef sql) {
   sqlite3_stmt* stmt = nullptr;
   int rc = sqlite3_prepare_v2(db_, sql.data(), static_cast<int>(sql.size()), &stmt, nullptr);

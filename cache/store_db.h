@@ -10,6 +10,7 @@
 #include <vector>
 
 #include <llvm/ADT/ArrayRef.h>
+#include <llvm/ADT/STLFunctionalExtras.h>
 #include <llvm/ADT/StringRef.h>
 #include <llvm/Support/Error.h>
 
@@ -83,6 +84,9 @@ class StoreDb {
   llvm::Error exec(llvm::StringRef sql);
   /// Prepares one statement.
   llvm::Expected<Statement> prepare(llvm::StringRef sql);
+  /// Runs the query `sql` (no parameters) and calls `row` with the statement on
+  /// each result row.
+  llvm::Error for_each_row(llvm::StringRef sql, llvm::function_ref<void(const Statement&)> row);
   /// BEGIN IMMEDIATE (takes the write lock at once, waiting up to the busy timeout).
   llvm::Error begin();
   llvm::Error commit();

@@ -40,27 +40,19 @@ struct SnapshotRow {
 
 llvm::Expected<std::map<std::string, SnapshotRow>> load_snapshot_rows(StoreDb& db) {
   std::map<std::string, SnapshotRow> rows;
-  auto st =
-      db.prepare("SELECT chain, ino, parent, link, created, size, shared FROM snapshot_usage");
-  if (!st) {
-    return st.takeError();
-  }
-  while (true) {
-    auto row = st->step();
-    if (!row) {
-      return row.takeError();
-    }
-    if (!*row) {
-      break;
-    }
-    SnapshotRow r;
-    r.ino = static_cast<uint64_t>(st->integer(1));
-    r.parent = st->text(2);
-    r.link = st->text(3);
-    r.created = st->integer(4);
-    r.tree.unique = st->integer(5);
-    r.tree.shared = decode_shared(st->text(6));
-    rows[st->text(0)] = std::move(r);
+  if (auto err = db.for_each_row(
+          "SELECT chain, ino, parent, link, created, size, shared FROM snapshot_usage",
+          [&](const Statement& row) {
+            SnapshotRow r;
+            r.ino = static_cast<uint64_t>(row.integer(1));
+            r.parent = row.text(2);
+            r.link = row.text(3);
+            r.created = row.integer(4);
+            r.tree.unique = row.integer(5);
+            r.tree.shared = decode_shared(row.text(6));
+            rows[row.text(0)] = std::move(r);
+          })) {
+    return err;
   }
   return rows;
 }
@@ -199,19 +191,10 @@ llvm::Error measure_snapshots(StoreDb& db, StoreAccess access, const std::string
 llvm::Error measure_blobs(ImageStore& images, const std::string& root, dev_t dev, Seen& seen,
                           StoreUsage& usage) {
   std::unordered_map<std::string, int> refs;
-  auto st = images.db().prepare("SELECT blob, COUNT(*) FROM blob_refs GROUP BY blob");
-  if (!st) {
-    return st.takeError();
-  }
-  while (true) {
-    auto row = st->step();
-    if (!row) {
-      return row.takeError();
-    }
-    if (!*row) {
-      break;
-    }
-    refs[st->text(0)] = static_cast<int>(st->integer(1));
+  if (auto err = images.db().for_each_row(
+          "SELECT blob, COUNT(*) FROM blob_refs GROUP BY blob",
+          [&](const Statement& row) { refs[row.text(0)] = static_cast<int>(row.integer(1)); })) {
+    return err;
   }
   usage.internal += charge(tree_size_top(root + "/blobs", dev), dev, seen);
   for (const auto& [name, ino] : list_dir(root + "/blobs")) {
@@ -252,27 +235,20 @@ llvm::Error add_cache_keys(StoreDb& db, StoreUsage& usage) {
   for (SnapshotUsage& s : usage.snapshots) {
     by_chain[s.chain] = &s;
   }
-  auto st = db.prepare("SELECT key, chain, created, last_used, use_count FROM cache_keys");
-  if (!st) {
-    return st.takeError();
-  }
-  while (true) {
-    auto row = st->step();
-    if (!row) {
-      return row.takeError();
-    }
-    if (!*row) {
-      break;
-    }
-    auto chain = digest_or_none(st->text(1));
-    auto it = chain ? by_chain.find(*chain) : by_chain.end();
-    if (it == by_chain.end()) {
-      continue;
-    }
-    SnapshotUsage& s = *it->second;
-    s.keys.push_back(st->text(0));
-    s.last_used = std::max({s.last_used, st->integer(2), st->integer(3)});
-    s.use_count += st->integer(4);
+  if (auto err =
+          db.for_each_row("SELECT key, chain, created, last_used, use_count FROM cache_keys",
+                          [&](const Statement& row) {
+                            auto chain = digest_or_none(row.text(1));
+                            auto it = chain ? by_chain.find(*chain) : by_chain.end();
+                            if (it == by_chain.end()) {
+                              return;
+                            }
+                            SnapshotUsage& s = *it->second;
+                            s.keys.push_back(row.text(0));
+                            s.last_used = std::max({s.last_used, row.integer(2), row.integer(3)});
+                            s.use_count += row.integer(4);
+                          })) {
+    return err;
   }
   for (SnapshotUsage& s : usage.snapshots) {
     for (const auto& dep : {s.parent, s.link_base}) {
@@ -329,34 +305,16 @@ llvm::Error measure_images(ImageStore& images, StoreAccess access, StoreUsage& u
     return list.takeError();
   }
   std::map<std::string, std::string> known;
-  auto st = images.db().prepare("SELECT config, chains FROM config_chains");
-  if (!st) {
-    return st.takeError();
-  }
-  while (true) {
-    auto row = st->step();
-    if (!row) {
-      return row.takeError();
-    }
-    if (!*row) {
-      break;
-    }
-    known[st->text(0)] = st->text(1);
+  if (auto err = images.db().for_each_row(
+          "SELECT config, chains FROM config_chains",
+          [&](const Statement& row) { known[row.text(0)] = row.text(1); })) {
+    return err;
   }
   std::unordered_map<std::string, std::vector<std::string>> blobs_of;
-  auto refs = images.db().prepare("SELECT manifest, blob FROM blob_refs");
-  if (!refs) {
-    return refs.takeError();
-  }
-  while (true) {
-    auto row = refs->step();
-    if (!row) {
-      return row.takeError();
-    }
-    if (!*row) {
-      break;
-    }
-    blobs_of[refs->text(0)].push_back(refs->text(1));
+  if (auto err = images.db().for_each_row(
+          "SELECT manifest, blob FROM blob_refs",
+          [&](const Statement& row) { blobs_of[row.text(0)].push_back(row.text(1)); })) {
+    return err;
   }
   std::unordered_map<std::string, const BlobUsage*> blob_by_digest;
   for (const BlobUsage& b : usage.blobs) {

@@ -19,6 +19,18 @@
 #include "support/error.h"
 
 namespace kiln::runtime {
+
+llvm::Expected<UniqueFd> open_netns_of(int pid) {
+  UniqueFd ns;
+  if (pid > 0) {
+    std::string path = "/proc/" + std::to_string(pid) + "/ns/net";
+    ns.reset(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!ns) {
+      return make_io_error("open network namespace", path, errno);
+    }
+  }
+  return ns;
+}
 namespace {
 
 constexpr int kConnectTimeoutMs = 5000;
@@ -131,16 +143,12 @@ class TcpForwarder : public PortForwarder {
   }
 
   llvm::Error set_target(int pid) override {
-    UniqueFd ns;
-    if (pid > 0) {
-      std::string path = "/proc/" + std::to_string(pid) + "/ns/net";
-      ns.reset(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-      if (!ns) {
-        return make_io_error("open network namespace", path, errno);
-      }
+    auto ns = open_netns_of(pid);
+    if (!ns) {
+      return ns.takeError();
     }
     std::lock_guard lock(mutex_);
-    netns_ = std::move(ns);
+    netns_ = std::move(*ns);
     return llvm::Error::success();
   }
 

@@ -9,6 +9,8 @@
 
 #include <llvm/Support/Error.h>
 
+#include "runtime/spawn.h"
+
 namespace kiln::runtime {
 
 /// One published port. Owns a listening socket and the threads that serve it;
@@ -36,5 +38,8 @@ class PortForwarder {
   /// The port listened on (the chosen one when 0 was asked for).
   virtual uint16_t host_port() const = 0;
 };
+
+/// The network namespace of process `pid`, opened (no fd for pid 0).
+llvm::Expected<UniqueFd> open_netns_of(int pid);
 
 }  // namespace kiln::runtime
