@@ -63,6 +63,19 @@ llvm::Expected<std::unique_ptr<compose::Engine>> make_compose_engine(const Globa
       });
 }
 
+llvm::Expected<ComposeSession> open_compose(const GlobalOptions& globals,
+                                            const ComposeFlags& flags) {
+  auto project = load_compose_project(flags);
+  if (!project) {
+    return project.takeError();
+  }
+  auto engine = make_compose_engine(globals);
+  if (!engine) {
+    return engine.takeError();
+  }
+  return ComposeSession{std::move(*project), std::move(*engine)};
+}
+
 PrintedComposeEvents::PrintedComposeEvents() : tty_(::isatty(2)) {}
 
 void PrintedComposeEvents::status(const std::string& kind, const std::string& name,

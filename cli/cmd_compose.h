@@ -37,6 +37,15 @@ llvm::Expected<compose::Project> load_compose_project(const ComposeFlags& flags)
 /// this binary's `container-monitor`).
 llvm::Expected<std::unique_ptr<compose::Engine>> make_compose_engine(const GlobalOptions& globals);
 
+/// A loaded project and the engine its commands run on.
+struct ComposeSession {
+  compose::Project project;
+  std::unique_ptr<compose::Engine> engine;
+};
+/// load_compose_project() and make_compose_engine() together, as most verbs need.
+llvm::Expected<ComposeSession> open_compose(const GlobalOptions& globals,
+                                            const ComposeFlags& flags);
+
 /// Prints compose's events on stderr as docker compose does: " ✔ Container
 /// p-web-1  Started" on a terminal, " Container p-web-1  Started" otherwise.
 class PrintedComposeEvents : public compose::ComposeEvents {

@@ -79,15 +79,12 @@ CommandBody setup_build(CLI::App& sub, const GlobalOptions& globals,
   sub.add_flag("--pull", *pull, "Always attempt to pull a newer version of the image");
   sub.add_option("services", *services, "SERVICE...");
   return [=, &globals]() -> llvm::Expected<int> {
-    auto project = load_compose_project(*flags);
-    if (!project) {
-      return project.takeError();
+    auto session = open_compose(globals, *flags);
+    if (!session) {
+      return session.takeError();
     }
-    auto engine = make_compose_engine(globals);
-    if (!engine) {
-      return engine.takeError();
-    }
-    auto all = compose::project_services(*project);
+    auto& [project, engine] = *session;
+    auto all = compose::project_services(project);
     if (!all) {
       return all.takeError();
     }
@@ -99,7 +96,7 @@ CommandBody setup_build(CLI::App& sub, const GlobalOptions& globals,
       }
     }
     PrintedComposeEvents events;
-    auto jobs = compose::build_jobs(**engine, chosen, false);
+    auto jobs = compose::build_jobs(*engine, chosen, false);
     if (!jobs) {
       return jobs.takeError();
     }

@@ -42,15 +42,12 @@ CommandBody setup_exec(CLI::App& sub, const GlobalOptions& globals,
     if (args.size() < 2) {
       return llvm::make_error<UsageError>("\"kiln compose exec\" requires at least 2 arguments");
     }
-    auto project = load_compose_project(*flags);
-    if (!project) {
-      return project.takeError();
+    auto session = open_compose(globals, *flags);
+    if (!session) {
+      return session.takeError();
     }
-    auto engine = make_compose_engine(globals);
-    if (!engine) {
-      return engine.takeError();
-    }
-    auto container = compose::service_container(**engine, *project, args[0], f->index);
+    auto& [project, engine] = *session;
+    auto container = compose::service_container(*engine, project, args[0], f->index);
     if (!container) {
       return container.takeError();
     }
@@ -127,22 +124,19 @@ CommandBody setup_run(CLI::App& sub, const GlobalOptions& globals,
     if (f->has_entrypoint) {
       f->run.entrypoint = f->entrypoint;
     }
-    auto project = load_compose_project(*flags);
-    if (!project) {
-      return project.takeError();
+    auto session = open_compose(globals, *flags);
+    if (!session) {
+      return session.takeError();
     }
-    auto engine = make_compose_engine(globals);
-    if (!engine) {
-      return engine.takeError();
-    }
+    auto& [project, engine] = *session;
     PrintedComposeEvents events;
-    auto prepare = make_image_preparer(globals, **engine, events, false, false);
-    auto container = compose::create_run_container(**engine, *project, f->run, prepare, events);
+    auto prepare = make_image_preparer(globals, *engine, events, false, false);
+    auto container = compose::create_run_container(*engine, project, f->run, prepare, events);
     if (!container) {
       return container.takeError();
     }
     if (f->detach) {
-      if (auto err = (*engine)->start_container(container->id)) {
+      if (auto err = engine->start_container(container->id)) {
         return std::move(err);
       }
       std::cout << container->name << "\n";
@@ -150,7 +144,7 @@ CommandBody setup_run(CLI::App& sub, const GlobalOptions& globals,
     }
     auto code = run_kiln(globals, {"start", "-a", container->id});
     if (f->run.remove) {
-      llvm::consumeError((*engine)->remove_container(container->id, true));
+      llvm::consumeError(engine->remove_container(container->id, true));
     }
     return code;
   };

@@ -123,15 +123,12 @@ CommandBody setup_ps(CLI::App& sub, const GlobalOptions& globals,
   sub.add_option("--format", *format, "Format the output (table or json)");
   sub.add_option("services", *services, "SERVICE...");
   return [=, &globals]() -> llvm::Expected<int> {
-    auto project = load_compose_project(*flags);
-    if (!project) {
-      return project.takeError();
+    auto session = open_compose(globals, *flags);
+    if (!session) {
+      return session.takeError();
     }
-    auto engine = make_compose_engine(globals);
-    if (!engine) {
-      return engine.takeError();
-    }
-    auto list = compose::project_containers(**engine, *project, *services);
+    auto& [project, engine] = *session;
+    auto list = compose::project_containers(*engine, project, *services);
     if (!list) {
       return list.takeError();
     }
@@ -169,7 +166,7 @@ CommandBody setup_ps(CLI::App& sub, const GlobalOptions& globals,
         j["Name"] = c.name;
         j["Names"] = c.name;
         j["Ports"] = llvm::join(c.ports, ", ");
-        j["Project"] = project->name;
+        j["Project"] = project.name;
         j["RunningFor"] = since(c.created_ns / 1000000000LL);
         j["Service"] = c.labels.at(compose::kServiceLabel);
         j["State"] = c.state;
@@ -208,19 +205,16 @@ CommandBody setup_logs(CLI::App& sub, const GlobalOptions& globals,
     if (*tail != "all" && llvm::StringRef(*tail).getAsInteger(10, o->tail)) {
       return llvm::make_error<UsageError>("invalid --tail " + quote(*tail));
     }
-    auto project = load_compose_project(*flags);
-    if (!project) {
-      return project.takeError();
+    auto session = open_compose(globals, *flags);
+    if (!session) {
+      return session.takeError();
     }
-    auto engine = make_compose_engine(globals);
-    if (!engine) {
-      return engine.takeError();
-    }
-    auto list = compose::project_containers(**engine, *project, *services);
+    auto& [project, engine] = *session;
+    auto list = compose::project_containers(*engine, project, *services);
     if (!list) {
       return list.takeError();
     }
-    print_compose_logs(**engine, *list, *o, nullptr);
+    print_compose_logs(*engine, *list, *o, nullptr);
     return 0;
   };
 }
@@ -263,15 +257,12 @@ CommandBody setup_top(CLI::App& sub, const GlobalOptions& globals,
   auto services = std::make_shared<std::vector<std::string>>();
   sub.add_option("services", *services, "SERVICE...");
   return [=, &globals]() -> llvm::Expected<int> {
-    auto project = load_compose_project(*flags);
-    if (!project) {
-      return project.takeError();
+    auto session = open_compose(globals, *flags);
+    if (!session) {
+      return session.takeError();
     }
-    auto engine = make_compose_engine(globals);
-    if (!engine) {
-      return engine.takeError();
-    }
-    auto list = compose::project_containers(**engine, *project, *services);
+    auto& [project, engine] = *session;
+    auto list = compose::project_containers(*engine, project, *services);
     if (!list) {
       return list.takeError();
     }
@@ -319,15 +310,12 @@ CommandBody setup_images(CLI::App& sub, const GlobalOptions& globals,
   sub.add_flag("-q,--quiet", *quiet, "Only display IDs");
   sub.add_option("services", *services, "SERVICE...");
   return [=, &globals]() -> llvm::Expected<int> {
-    auto project = load_compose_project(*flags);
-    if (!project) {
-      return project.takeError();
+    auto session = open_compose(globals, *flags);
+    if (!session) {
+      return session.takeError();
     }
-    auto engine = make_compose_engine(globals);
-    if (!engine) {
-      return engine.takeError();
-    }
-    auto list = compose::project_containers(**engine, *project, *services);
+    auto& [project, engine] = *session;
+    auto list = compose::project_containers(*engine, project, *services);
     if (!list) {
       return list.takeError();
     }

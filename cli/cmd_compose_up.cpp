@@ -79,23 +79,20 @@ CommandBody setup_up(CLI::App& sub, const GlobalOptions& globals,
       }
       f->up.scale[name.str()] = n;
     }
-    auto project = load_compose_project(*flags);
-    if (!project) {
-      return project.takeError();
+    auto session = open_compose(globals, *flags);
+    if (!session) {
+      return session.takeError();
     }
-    auto engine = make_compose_engine(globals);
-    if (!engine) {
-      return engine.takeError();
-    }
+    auto& [project, engine] = *session;
     PrintedComposeEvents events;
-    auto prepare = make_image_preparer(globals, **engine, events, f->no_cache, f->pull);
-    if (auto err = compose::up(**engine, *project, f->up, prepare, events)) {
+    auto prepare = make_image_preparer(globals, *engine, events, f->no_cache, f->pull);
+    if (auto err = compose::up(*engine, project, f->up, prepare, events)) {
       return std::move(err);
     }
     if (f->detach || f->up.wait) {
       return 0;
     }
-    return attach(**engine, *project, f->up.services, events);
+    return attach(*engine, project, f->up.services, events);
   };
 }
 
@@ -110,16 +107,13 @@ CommandBody setup_down(CLI::App& sub, const GlobalOptions& globals,
                "Remove containers for services not defined in the Compose file");
   sub.add_option("-t,--timeout", o->timeout_s, "Specify a shutdown timeout in seconds");
   return [=, &globals]() -> llvm::Expected<int> {
-    auto project = load_compose_project(*flags);
-    if (!project) {
-      return project.takeError();
+    auto session = open_compose(globals, *flags);
+    if (!session) {
+      return session.takeError();
     }
-    auto engine = make_compose_engine(globals);
-    if (!engine) {
-      return engine.takeError();
-    }
+    auto& [project, engine] = *session;
     PrintedComposeEvents events;
-    if (auto err = compose::down(**engine, *project, *o, events)) {
+    if (auto err = compose::down(*engine, project, *o, events)) {
       return std::move(err);
     }
     return 0;
@@ -152,16 +146,13 @@ CommandBody setup_lifecycle(CLI::App& sub, const GlobalOptions& globals,
       }
       o->signal = *number;
     }
-    auto project = load_compose_project(*flags);
-    if (!project) {
-      return project.takeError();
+    auto session = open_compose(globals, *flags);
+    if (!session) {
+      return session.takeError();
     }
-    auto engine = make_compose_engine(globals);
-    if (!engine) {
-      return engine.takeError();
-    }
+    auto& [project, engine] = *session;
     PrintedComposeEvents events;
-    if (auto err = compose::lifecycle(**engine, *project, action, *services, *o, events)) {
+    if (auto err = compose::lifecycle(*engine, project, action, *services, *o, events)) {
       return std::move(err);
     }
     return 0;
