@@ -55,12 +55,8 @@ llvm::Expected<int> start_container(const ContainerStore& store, const std::stri
     if (::stat(paths.log().c_str(), &st) == 0) {
       log_offset = st.st_size;
     }
-    auto started = start_monitor(store, id);
-    if (!started) {
-      return started.takeError();
-    }
-    if (!started->error.empty()) {
-      return make_error(started->error);
+    if (auto err = start_monitor(store, id)) {
+      return std::move(err);
     }
   }
   if (!attach) {

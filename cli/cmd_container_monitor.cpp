@@ -38,8 +38,7 @@ CommandRegistration reg{
 
 }  // namespace
 
-llvm::Expected<containers::MonitorStart> start_monitor(const containers::ContainerStore& store,
-                                                       const std::string& id) {
+llvm::Error start_monitor(const containers::ContainerStore& store, const std::string& id) {
   auto self = self_executable();
   if (!self) {
     return self.takeError();

@@ -58,21 +58,29 @@ class RawTerminal {
   bool active_ = false;
 };
 
+// A container that could not be started: its error printed, docker's exit code
+// (125, 126, 127) returned. Any other error is returned.
+llvm::Expected<int> start_failure(llvm::Error err) {
+  int code = 0;
+  llvm::Error rest = llvm::handleErrors(std::move(err), [&](const StartError& e) {
+    print_error(make_error(e.message()), std::cerr);
+    code = e.exit_code();
+  });
+  if (rest) {
+    return std::move(rest);
+  }
+  return code;
+}
+
 llvm::Expected<int> run_foreground(const ContainerStore& store, const ContainerSpec& spec,
                                    const RunFlags& flags) {
   auto lock = FileLock::acquire(store.paths(spec.id).monitor_lock());
   if (!lock) {
     return lock.takeError();
   }
-  std::string start_error;
-  int start_code = 0;
   SessionOptions options;
   options.foreground = true;
   options.attach_stdin = flags.create.interactive;
-  options.on_ready = [&](const std::string& error, int code) {
-    start_error = error;
-    start_code = code;
-  };
   runtime::CancelToken cancel;
   options.cancel = &cancel;
   llvm::Expected<runtime::ExitStatus> status = runtime::ExitStatus{};
@@ -88,13 +96,7 @@ llvm::Expected<int> run_foreground(const ContainerStore& store, const ContainerS
     llvm::consumeError(store.remove(spec.id, KillFirst::no));
   }
   if (!status) {
-    llvm::Error err = status.takeError();
-    if (err.isA<CancelledError>() || start_error.empty()) {
-      return std::move(err);
-    }
-    llvm::consumeError(std::move(err));
-    print_error(make_error(start_error), std::cerr);
-    return start_code;
+    return start_failure(status.takeError());
   }
   return status->code();
 }
@@ -104,14 +106,10 @@ llvm::Expected<int> run_detached(const ContainerStore& store, const ContainerSpe
   if (!op) {
     return op.takeError();
   }
-  auto started = start_monitor(store, spec.id);
-  if (!started) {
-    return started.takeError();
-  }
-  if (!started->error.empty()) {
-    // docker keeps the container (Created, with the error); --rm removes it.
-    print_error(make_error(started->error), std::cerr);
-    return started->code;
+  // docker keeps a container that could not be started (Created, with the
+  // error); --rm removes it.
+  if (auto err = start_monitor(store, spec.id)) {
+    return start_failure(std::move(err));
   }
   std::cout << spec.id << "\n";
   return 0;

@@ -11,7 +11,6 @@
 namespace kiln::cli {
 
 /// containers::start_monitor() with this kiln binary's monitor command line.
-llvm::Expected<containers::MonitorStart> start_monitor(const containers::ContainerStore& store,
-                                                       const std::string& id);
+llvm::Error start_monitor(const containers::ContainerStore& store, const std::string& id);
 
 }  // namespace kiln::cli

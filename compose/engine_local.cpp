@@ -172,14 +172,7 @@ class LocalEngine : public Engine {
     if (!argv) {
       return argv.takeError();
     }
-    auto started = containers::start_monitor(store_, id, *argv);
-    if (!started) {
-      return started.takeError();
-    }
-    if (!started->error.empty()) {
-      return make_error(started->error);
-    }
-    return llvm::Error::success();
+    return containers::start_monitor(store_, id, *argv);
   }
 
   llvm::Error stop_container(const std::string& id, int timeout_s) override {

@@ -61,9 +61,9 @@ int run_monitor(llvm::StringRef root, const std::string& id,
   options.cancel = &cancel;
   auto status = run_container_session(*store, id, options);
   if (!status) {
-    std::string message = error_message(status.takeError());
-    report(message, start_failure_code(message));
-    log_error(message);
+    auto error = to_start_error(status.takeError());
+    report(error->message(), error->exit_code());
+    log_error(error->message());
   }
   auto spec = store->load_spec(id);
   if (spec && spec->auto_remove) {
@@ -75,8 +75,8 @@ int run_monitor(llvm::StringRef root, const std::string& id,
   return 0;
 }
 
-llvm::Expected<MonitorStart> start_monitor(const ContainerStore& store, const std::string& id,
-                                           const std::vector<std::string>& argv_in) {
+llvm::Error start_monitor(const ContainerStore& store, const std::string& id,
+                          const std::vector<std::string>& argv_in) {
   ContainerPaths paths = store.paths(id);
   std::vector<std::string> args = argv_in;
   std::vector<char*> argv;
@@ -147,25 +147,25 @@ llvm::Expected<MonitorStart> start_monitor(const ContainerStore& store, const st
   }
   ::close(ready_read);
   if (message == "ok\n") {
-    return MonitorStart{};
+    return llvm::Error::success();
   }
   llvm::StringRef rest = message;
-  int code = 125;
   if (rest.consume_front("error ")) {
     auto [number, text] = rest.split(' ');
+    int code = 125;
     if (number.getAsInteger(10, code)) {
       code = 125;
     }
-    return MonitorStart{text.str(), code};
+    return llvm::make_error<StartError>(text.str(), StartError::from_exit_code(code));
   }
   auto log = fs::read_file(paths.file("monitor.log"));
   std::string detail = log ? llvm::StringRef(*log).trim().str() : "";
   if (!log) {
     llvm::consumeError(log.takeError());
   }
-  return MonitorStart{"the container's monitor ended before the container started" +
-                          (detail.empty() ? std::string() : ": " + detail),
-                      125};
+  return llvm::make_error<StartError>("the container's monitor ended before the container started" +
+                                          (detail.empty() ? std::string() : ": " + detail),
+                                      StartFailure::other);
 }
 
 }  // namespace kiln::containers

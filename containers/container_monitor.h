@@ -14,21 +14,14 @@
 
 namespace kiln::containers {
 
-/// How starting a detached container went.
-struct MonitorStart {
-  /// Empty when the container runs; else why it could not be started.
-  std::string error;
-  /// docker's exit code for `error` (125, 126, 127).
-  int code = 0;
-};
-
 /// Starts a monitor for container `id` (which nothing runs: the caller holds its
 /// op.lock and checked) by running `argv` (argv[0] an absolute path; a command
 /// that calls run_monitor() for the same root and `id`) and waits until the
-/// container's process runs or could not be started. Fails only when the
-/// monitor itself could not be started.
-llvm::Expected<MonitorStart> start_monitor(const ContainerStore& store, const std::string& id,
-                                           const std::vector<std::string>& argv);
+/// container's process runs or could not be started. Fails with a StartError
+/// (docker's exit code in it) when the container could not be started, with
+/// another error when the monitor itself could not be started.
+llvm::Error start_monitor(const ContainerStore& store, const std::string& id,
+                          const std::vector<std::string>& argv);
 
 /// The body of a monitor process started by start_monitor(): takes the
 /// container's monitor.lock, runs it until it ends for good (reporting on the

@@ -317,8 +317,9 @@ class Session {
 
   // Records that the container could not be started and reports it.
   llvm::Error fail(llvm::Error err) {
-    std::string message = error_message(std::move(err));
-    int code = start_failure_code(message);
+    auto start = to_start_error(std::move(err));
+    std::string message = start->message();
+    int code = start->exit_code();
     keeper_.update([&](ContainerState& s) {
       s.error = message;
       s.exit_code = code;
@@ -329,7 +330,7 @@ class Session {
       }
     });
     report(message, code);
-    return make_error(message);
+    return llvm::Error(std::move(start));
   }
 
  private:
@@ -431,25 +432,17 @@ class Session {
 
 }  // namespace
 
-int start_failure_code(llvm::StringRef message) {
-  if (message.contains("executable file not found") ||
-      message.contains("no such file or directory")) {
-    return 127;
-  }
-  return message.contains("permission denied") ? 126 : 125;
-}
-
 llvm::Expected<runtime::ExitStatus> run_container_session(const ContainerStore& store,
                                                           const std::string& id,
                                                           const SessionOptions& options) {
   auto spec = store.load_spec(id);
   auto state = spec ? store.load_state(id) : llvm::Expected<ContainerState>(spec.takeError());
   if (!state) {
-    std::string message = error_message(state.takeError());
+    auto start = to_start_error(state.takeError());
     if (options.on_ready) {
-      options.on_ready(message, 125);
+      options.on_ready(start->message(), start->exit_code());
     }
-    return make_error(message);
+    return llvm::Error(std::move(start));
   }
   Session session(store, id, options, std::move(*spec), std::move(*state));
   if (auto err = session.prepare()) {

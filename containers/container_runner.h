@@ -12,17 +12,13 @@
 
 namespace kiln::containers {
 
-/// docker's exit code for a container whose process could not be started:
-/// 127 (command not found), 126 (not executable), else 125.
-int start_failure_code(llvm::StringRef message);
-
 struct SessionOptions {
   /// The caller's stdio (fds 0-2) instead of the log file; no restarts.
   bool foreground = false;
   /// Foreground only: hand fd 0 to the process.
   bool attach_stdin = false;
   /// Called once: with "" when the process runs, or with the reason and docker's
-  /// exit code (start_failure_code) when it could not be started.
+  /// exit code (StartError::exit_code) when it could not be started.
   std::function<void(const std::string& error, int code)> on_ready;
   /// Stops the session: the process is killed (no restart follows).
   const runtime::CancelToken* cancel = nullptr;
@@ -33,8 +29,8 @@ struct SessionOptions {
 /// requested), runs its health check, writes its output to its log file, and
 /// records each change in state.json. The snapshot is unmounted and kept at the
 /// end. The caller holds the container's monitor.lock. Returns the last exit
-/// status; fails when the container could not be started (recorded in its state
-/// too), or with a CancelledError when `cancel` fired.
+/// status; fails with a StartError when the container could not be started
+/// (recorded in its state too), or with a CancelledError when `cancel` fired.
 llvm::Expected<runtime::ExitStatus> run_container_session(const ContainerStore& store,
                                                           const std::string& id,
                                                           const SessionOptions& options);

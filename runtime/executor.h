@@ -11,6 +11,7 @@
 
 #include "runtime/process_spec.h"
 #include "support/cancel.h"
+#include "support/error.h"
 
 namespace kiln::runtime {
 
@@ -70,7 +71,8 @@ class Executor {
  public:
   virtual ~Executor() = default;
   /// Runs `request` to completion and returns how the process ended (a non-zero exit
-  /// is not an error). Fails when the container cannot be set up or started, with a
+  /// is not an error). Fails when the container cannot be set up or started (a
+  /// StartError when the runtime refused to start the process), with a
   /// CancelledError when `cancel` fires (the container is killed first). After it
   /// returns, no container and no state of this run remain. Thread-safe: runs may
   /// proceed concurrently.
@@ -78,6 +80,11 @@ class Executor {
   /// The runtime's name ("runc", "crun", "fake").
   virtual llvm::StringRef name() const = 0;
 };
+
+/// Why an OCI runtime could not start a process, read from its message as docker
+/// reads it: "executable file not found" or "no such file or directory" is
+/// not_found, "permission denied" not_executable, anything else other.
+StartFailure start_failure_of(llvm::StringRef runtime_message);
 
 /// The OCI runtimes kiln knows.
 enum class RuntimeKind { runc, crun };

@@ -218,10 +218,13 @@ llvm::Error OciExecutor::create_error(ContainerRun& run, llvm::StringRef output)
   }
   if (options_.kind == RuntimeKind::crun &&
       llvm::StringRef(message).contains("hybrid mode not supported")) {
-    return make_error(
-        "crun cannot run on this host's hybrid cgroup v1/v2 layout; use runc (the default)");
+    return llvm::make_error<StartError>(
+        "crun cannot run on this host's hybrid cgroup v1/v2 layout; use runc (the default)",
+        StartFailure::other);
   }
-  return make_error(name() + " run: " + (message.empty() ? "failed" : message));
+  return llvm::make_error<StartError>(
+      (name() + " run: " + (message.empty() ? "failed" : message)).str(),
+      start_failure_of(message));
 }
 
 llvm::Error OciExecutor::create(const RunRequest& request, ContainerRun& run, Pipe* out, Pipe* err,
@@ -386,6 +389,15 @@ void OciExecutor::reclaim() const {
 }
 
 }  // namespace
+
+StartFailure start_failure_of(llvm::StringRef runtime_message) {
+  if (runtime_message.contains("executable file not found") ||
+      runtime_message.contains("no such file or directory")) {
+    return StartFailure::not_found;
+  }
+  return runtime_message.contains("permission denied") ? StartFailure::not_executable
+                                                       : StartFailure::other;
+}
 
 llvm::Expected<RuntimeKind> parse_runtime_kind(llvm::StringRef value) {
   if (value.empty() || value == "runc") {

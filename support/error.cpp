@@ -17,6 +17,7 @@ char RegistryError::ID = 0;
 char AuthError::ID = 0;
 char IoError::ID = 0;
 char CancelledError::ID = 0;
+char StartError::ID = 0;
 
 std::string KilnError::message() const {
   std::string out;
@@ -39,6 +40,38 @@ llvm::Error make_error(const llvm::Twine& message) {
 llvm::Error make_io_error(const llvm::Twine& what, llvm::StringRef path, int errno_value) {
   return llvm::make_error<IoError>((what + " '" + path + "': " + std::strerror(errno_value)).str(),
                                    path.str(), errno_value);
+}
+
+int StartError::start_exit_code(StartFailure failure) {
+  switch (failure) {
+    case StartFailure::not_found:
+      return 127;
+    case StartFailure::not_executable:
+      return 126;
+    case StartFailure::other:
+      return 125;
+  }
+  return 125;
+}
+
+StartFailure StartError::from_exit_code(int code) {
+  switch (code) {
+    case 127:
+      return StartFailure::not_found;
+    case 126:
+      return StartFailure::not_executable;
+    default:
+      return StartFailure::other;
+  }
+}
+
+std::unique_ptr<StartError> to_start_error(llvm::Error err) {
+  StartFailure failure = StartFailure::other;
+  llvm::Error all = llvm::handleErrors(std::move(err), [&](std::unique_ptr<StartError> e) {
+    failure = e->failure();
+    return llvm::Error(std::move(e));
+  });
+  return std::make_unique<StartError>(error_message(std::move(all)), failure);
 }
 
 llvm::Error with_context(llvm::Error err, const llvm::Twine& context) {

@@ -140,6 +140,37 @@ class CancelledError : public llvm::ErrorInfo<CancelledError, KilnError> {
   CancelledError() : ErrorInfo("cancelled") {}
 };
 
+/// Why a container's process could not be started, as docker tells them apart.
+enum class StartFailure {
+  not_found,       ///< no such command or file: exit code 127
+  not_executable,  ///< found but not executable (permission denied): 126
+  other,           ///< anything else that kept it from starting: 125
+};
+
+/// A container whose process could not be started (the runtime refused it, or its
+/// rootfs, network or ports could not be set up). `exit_code()` is docker's code
+/// for it, which `kiln run` exits with.
+class StartError : public llvm::ErrorInfo<StartError, KilnError> {
+ public:
+  static char ID;
+  StartError(std::string message, StartFailure failure)
+      : ErrorInfo(std::move(message)), failure_(failure) {}
+  StartFailure failure() const { return failure_; }
+  /// 127, 126 or 125, as `failure()` says.
+  int exit_code() const { return start_exit_code(failure_); }
+  /// docker's exit code for `failure`.
+  static int start_exit_code(StartFailure failure);
+  /// The failure whose exit code is `code` (125 and unknown codes: other).
+  static StartFailure from_exit_code(int code);
+
+ private:
+  StartFailure failure_;
+};
+
+/// `err` (consumed, not success) as one StartError with its whole message: of the
+/// kind of a StartError it holds, else of kind other.
+std::unique_ptr<StartError> to_start_error(llvm::Error err);
+
 /// A plain kiln error with `message`.
 llvm::Error make_error(const llvm::Twine& message);
 

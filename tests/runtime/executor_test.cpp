@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <optional>
 
 #include <catch2/catch.hpp>
 
@@ -332,6 +333,39 @@ TEST_CASE("stdin, user errors, tty", "[runtime][runc]") {
     CHECK(f.out == "/dev/pts/0\r\nxterm\r\n");
   }
   f.check_clean();
+}
+
+TEST_CASE("a process that cannot start is a typed StartError", "[runtime][runc]") {
+  Fixture f;
+  REQUIRE(!kiln::write_file_atomic(f.root.path() + "/not-exec", "#!/bin/sh\n"));
+  struct Case {
+    std::vector<std::string> args;
+    kiln::StartFailure failure;
+  };
+  for (const Case& c : {Case{{"no-such-command"}, kiln::StartFailure::not_found},
+                        Case{{"/no/such/file"}, kiln::StartFailure::not_found},
+                        Case{{"/not-exec"}, kiln::StartFailure::not_executable}}) {
+    INFO(c.args[0]);
+    auto status = f.executor->run(f.request(c.args), nullptr);
+    REQUIRE(!status);
+    std::optional<kiln::StartFailure> failure;
+    llvm::handleAllErrors(
+        status.takeError(), [&](const kiln::StartError& e) { failure = e.failure(); },
+        [](const llvm::ErrorInfoBase&) {});
+    CHECK(failure == c.failure);
+  }
+  f.check_clean();
+}
+
+TEST_CASE("runtime messages map to start failures as docker maps them", "[runtime]") {
+  CHECK(rt::start_failure_of("exec: \"nope\": executable file not found in $PATH") ==
+        kiln::StartFailure::not_found);
+  CHECK(rt::start_failure_of("exec: \"/x\": stat /x: no such file or directory") ==
+        kiln::StartFailure::not_found);
+  CHECK(rt::start_failure_of("exec: \"/x\": permission denied") ==
+        kiln::StartFailure::not_executable);
+  CHECK(rt::start_failure_of("cgroup: device busy") == kiln::StartFailure::other);
+  CHECK(rt::start_failure_of("") == kiln::StartFailure::other);
 }
 
 TEST_CASE("mounts, read-only rootfs and /etc files", "[runtime][runc]") {
