@@ -2,7 +2,6 @@
 
 #include <dirent.h>
 #include <fcntl.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -159,12 +158,6 @@ llvm::Expected<Digest> BlobIngest::commit(std::optional<Digest> expected,
   return digest;
 }
 
-BlobLease::~BlobLease() {
-  if (fd_ >= 0) {
-    ::close(fd_);
-  }
-}
-
 llvm::Expected<ContentStore> ContentStore::open(llvm::StringRef root) {
   ContentStore store(root.str());
   if (auto err = fs::make_dirs(store.blobs_dir(), 0700)) {
@@ -194,11 +187,11 @@ llvm::Expected<BlobIngest> ContentStore::begin_ingest() const {
     return make_io_error("create", path, errno);
   }
   // Held until the ingest ends: reclaim_dead() in any process leaves it alone.
-  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
-    int e = errno;
+  auto locked = try_lock_fd(fd, LockMode::exclusive, path);
+  if (!locked || !*locked) {
     ::close(fd);
     ::unlink(path.c_str());
-    return make_io_error("lock", path, e);
+    return locked ? make_io_error("lock", path, EWOULDBLOCK) : locked.takeError();
   }
   return BlobIngest(blobs_dir(), std::move(path), fd);
 }
@@ -312,20 +305,7 @@ llvm::Expected<std::vector<Digest>> ContentStore::list() const {
 }
 
 llvm::Expected<BlobLease> ContentStore::lease(LeaseMode mode) const {
-  std::string path = root_ + "/blobs/lock";
-  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-  if (fd < 0) {
-    return make_io_error("open", path, errno);
-  }
-  int op = mode == LeaseMode::shared ? LOCK_SH : LOCK_EX;
-  while (::flock(fd, op) != 0) {
-    if (errno != EINTR) {
-      int e = errno;
-      ::close(fd);
-      return make_io_error("lock", path, e);
-    }
-  }
-  return BlobLease(fd);
+  return FileLock::acquire(root_ + "/blobs/lock", mode);
 }
 
 }  // namespace kiln::cache

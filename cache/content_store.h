@@ -13,6 +13,7 @@
 #include <llvm/Support/Error.h>
 
 #include "support/digest.h"
+#include "support/file_lock.h"
 
 namespace kiln::cache {
 
@@ -55,24 +56,12 @@ class BlobIngest {
   bool hashing_ = true;
 };
 
-/// A shared or exclusive hold on the store's blob set (flock on ROOT/blobs/lock).
+/// A shared or exclusive hold on the store's blob set (a FileLock on ROOT/blobs/lock).
 /// Writers that commit blobs and then record references hold a shared lease
 /// across both, so that garbage collection (exclusive) never deletes a blob
 /// between its commit and its reference. Move-only; released by the destructor.
-class BlobLease {
- public:
-  BlobLease(BlobLease&& other) noexcept : fd_(other.fd_) { other.fd_ = -1; }
-  BlobLease& operator=(BlobLease&& other) = delete;
-  BlobLease(const BlobLease&) = delete;
-  ~BlobLease();
-
- private:
-  friend class ContentStore;
-  explicit BlobLease(int fd) : fd_(fd) {}
-  int fd_;
-};
-
-enum class LeaseMode { shared, exclusive };
+using BlobLease = FileLock;
+using LeaseMode = LockMode;
 
 /// The blob directory of one store root. Cheap to copy; every method is
 /// thread-safe and safe against other processes using the same root.

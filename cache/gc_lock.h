@@ -17,17 +17,17 @@
 #include <optional>
 #include <set>
 #include <string>
-#include <utility>
 
 #include <llvm/ADT/StringRef.h>
 #include <llvm/Support/Error.h>
 
 #include "support/digest.h"
+#include "support/file_lock.h"
 
 namespace kiln::cache {
 
 /// A held side of the store's collection lock. Move-only; released on
-/// destruction.
+/// destruction (the collection lock first, then the intent).
 class StoreLease {
  public:
   /// A reader's lease (a build, a container being created): garbage collection
@@ -38,20 +38,13 @@ class StoreLease {
   static llvm::Expected<StoreLease> acquire_exclusive(llvm::StringRef root);
   /// The writer's lease when nobody holds the store; nullopt otherwise.
   static llvm::Expected<std::optional<StoreLease>> try_exclusive(llvm::StringRef root);
-  StoreLease(StoreLease&& other) noexcept
-      : intent_fd_(std::exchange(other.intent_fd_, -1)),
-        lock_fd_(std::exchange(other.lock_fd_, -1)) {}
-  StoreLease& operator=(StoreLease&& other) noexcept;
-  StoreLease(const StoreLease&) = delete;
-  StoreLease& operator=(const StoreLease&) = delete;
-  ~StoreLease();
   /// Releases the lease now (the destructor does nothing afterwards).
   void release();
 
  private:
-  StoreLease(int intent_fd, int lock_fd) : intent_fd_(intent_fd), lock_fd_(lock_fd) {}
-  int intent_fd_ = -1;
-  int lock_fd_ = -1;
+  StoreLease() = default;
+  std::optional<FileLock> intent_;  // held only while waiting (readers) or throughout (writer)
+  std::optional<FileLock> lock_;
 };
 
 /// Notes that this process uses snapshot `chain` (and so its ancestors) until

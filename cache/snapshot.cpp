@@ -217,7 +217,7 @@ llvm::Expected<Digest> SnapshotStore::add_dir(llvm::StringRef dir, std::optional
   if (!tmp) {
     return tmp.takeError();
   }
-  auto lock = DirLock::acquire(*tmp);
+  auto lock = FileLock::acquire(*tmp, LockMode::exclusive, LockTarget::directory);
   llvm::Error err = lock ? llvm::Error::success() : lock.takeError();
   if (!err && ::rename(dir.str().c_str(), (*tmp + "/fs").c_str()) != 0) {
     err = make_io_error("move snapshot dir", dir, errno);
@@ -256,7 +256,7 @@ llvm::Expected<std::vector<Digest>> SnapshotStore::unpack_chain(
       errors[i] = error_message(tmp.takeError());
       return;
     }
-    auto lock = DirLock::acquire(*tmp);
+    auto lock = FileLock::acquire(*tmp, LockMode::exclusive, LockTarget::directory);
     llvm::Error err = lock ? fs::make_dirs(*tmp + "/fs") : lock.takeError();
     if (!err) {
       auto got = unpack_layer(layers[i].path, *tmp + "/fs", layers[i].diff_id);
@@ -317,7 +317,7 @@ llvm::Expected<MutableSnapshot> SnapshotStore::create_mutable(std::optional<Dige
   if (!dir) {
     return dir.takeError();
   }
-  auto lock = DirLock::acquire(*dir);
+  auto lock = FileLock::acquire(*dir, LockMode::exclusive, LockTarget::directory);
   if (!lock) {
     llvm::consumeError(fs::remove_all(*dir));
     return lock.takeError();

@@ -28,6 +28,7 @@
 #include <llvm/Support/Error.h>
 
 #include "support/digest.h"
+#include "support/file_lock.h"
 
 namespace kiln::cache {
 
@@ -56,26 +57,6 @@ class MutableSnapshot;
 
 /// See MutableSnapshot::set_durability().
 enum class Durability { synced, volatile_ };
-
-/// An exclusive flock on a directory, held while a temp dir is in use so that
-/// SnapshotStore::remove_stale() in any process leaves it alone. Move-only; the
-/// destructor releases the lock (it does not remove the directory).
-class DirLock {
- public:
-  /// Locks the existing directory `path`, waiting for another holder.
-  static llvm::Expected<DirLock> acquire(llvm::StringRef path);
-  /// Locks `path` if no one holds it; nullopt when it is held.
-  static std::optional<DirLock> try_acquire(llvm::StringRef path);
-  DirLock(DirLock&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
-  DirLock& operator=(DirLock&& other) noexcept;
-  DirLock(const DirLock&) = delete;
-  DirLock& operator=(const DirLock&) = delete;
-  ~DirLock();
-
- private:
-  explicit DirLock(int fd) : fd_(fd) {}
-  int fd_ = -1;
-};
 
 /// The snapshots under one root. Cheap to copy; all methods are thread-safe and
 /// safe against other processes using the same root.
@@ -128,8 +109,8 @@ class SnapshotStore {
   llvm::Expected<MutableSnapshot> open_mutable(llvm::StringRef dir) const;
 
   /// Cleans up after processes that died: removes the mutable snapshots
-  /// ROOT/snapshots/tmp-* that no live process holds (see
-  /// DirLock) and whose ctime is at least `min_age_seconds` old (a younger one
+  /// ROOT/snapshots/tmp-* that no live process holds (an exclusive FileLock
+  /// on the directory) and whose ctime is at least `min_age_seconds` old (a younger one
   /// may be between mkdtemp() and flock()), unmounting (lazily) an overlay or
   /// bind mount still made from one. Returns how many were removed.
   llvm::Expected<unsigned> remove_stale(int64_t min_age_seconds = 10) const;
@@ -223,7 +204,7 @@ class MutableSnapshot {
   friend class SnapshotStore;
   MutableSnapshot(SnapshotStore store, std::optional<Digest> parent, std::string dir,
                   std::vector<std::string> lowers, Snapshotter snapshotter,
-                  std::optional<DirLock> lock)
+                  std::optional<FileLock> lock)
       : store_(std::move(store)),
         parent_(std::move(parent)),
         dir_(std::move(dir)),
@@ -238,7 +219,7 @@ class MutableSnapshot {
   std::vector<std::string> lowers_;
   Snapshotter snapshotter_;
   std::string target_;
-  std::optional<DirLock> lock_;  // on dir_, until commit() or drop()
+  std::optional<FileLock> lock_;  // on dir_, until commit() or drop()
   Durability durability_ = Durability::synced;
 };
 

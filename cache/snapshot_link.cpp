@@ -215,7 +215,9 @@ llvm::Expected<std::optional<Digest>> SnapshotStore::lay_over(const Digest& laye
     return tmp.takeError();
   }
   auto added = [&]() -> llvm::Expected<Digest> {
-    auto lock = DirLock::acquire(*tmp);  // keeps remove_stale() of other processes off it
+    auto lock =
+        FileLock::acquire(*tmp, LockMode::exclusive,
+                          LockTarget::directory);  // keeps remove_stale() of other processes off it
     if (!lock) {
       return lock.takeError();
     }

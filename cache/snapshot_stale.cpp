@@ -1,7 +1,6 @@
-// Directory locks and the clean-up of temp dirs left by processes that died.
+// The clean-up of temp dirs left by processes that died.
 #include <dirent.h>
 #include <fcntl.h>
-#include <sys/file.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -43,8 +42,9 @@ llvm::Expected<bool> remove_if_stale(const std::string& dir, int64_t min_age_sec
       std::time(nullptr) - st.st_ctime < min_age_seconds) {
     return false;
   }
-  auto lock = DirLock::try_acquire(dir);
-  if (!lock) {
+  auto lock = FileLock::try_acquire(dir, LockMode::exclusive, LockTarget::directory);
+  if (!lock || !*lock) {
+    llvm::consumeError(lock.takeError());
     return false;
   }
   // Newest mounts first: a mount made on top of another comes later in mountinfo.
@@ -61,49 +61,6 @@ llvm::Expected<bool> remove_if_stale(const std::string& dir, int64_t min_age_sec
 }
 
 }  // namespace
-
-llvm::Expected<DirLock> DirLock::acquire(llvm::StringRef path) {
-  int fd = ::open(path.str().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) {
-    return make_io_error("open", path, errno);
-  }
-  while (::flock(fd, LOCK_EX) != 0) {
-    if (errno != EINTR) {
-      int e = errno;
-      ::close(fd);
-      return make_io_error("lock", path, e);
-    }
-  }
-  return DirLock(fd);
-}
-
-std::optional<DirLock> DirLock::try_acquire(llvm::StringRef path) {
-  int fd = ::open(path.str().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) {
-    return std::nullopt;
-  }
-  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
-    ::close(fd);
-    return std::nullopt;
-  }
-  return DirLock(fd);
-}
-
-DirLock& DirLock::operator=(DirLock&& other) noexcept {
-  if (this != &other) {
-    if (fd_ >= 0) {
-      ::close(fd_);
-    }
-    fd_ = std::exchange(other.fd_, -1);
-  }
-  return *this;
-}
-
-DirLock::~DirLock() {
-  if (fd_ >= 0) {
-    ::close(fd_);
-  }
-}
 
 llvm::Expected<unsigned> SnapshotStore::remove_stale(int64_t min_age_seconds) const {
   return remove_stale_snapshots(root_, min_age_seconds);

@@ -2,7 +2,6 @@
 
 #include <dirent.h>
 #include <fcntl.h>
-#include <sys/file.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -22,6 +21,7 @@
 #include "cache/mountinfo.h"
 #include "cache/snapshot.h"
 #include "support/error.h"
+#include "support/file_lock.h"
 #include "support/fs.h"
 
 namespace kiln::cache {
@@ -74,8 +74,9 @@ bool remove_dead_ingest(const std::string& path) {
   if (fd < 0) {
     return false;
   }
-  bool dead = ::flock(fd, LOCK_EX | LOCK_NB) == 0;
-  bool removed = dead && ::unlink(path.c_str()) == 0;
+  auto dead = try_lock_fd(fd, LockMode::exclusive, path);
+  bool removed = dead && *dead && ::unlink(path.c_str()) == 0;
+  llvm::consumeError(dead.takeError());
   ::close(fd);
   return removed;
 }
@@ -158,7 +159,9 @@ llvm::Expected<unsigned> reclaim_dead(llvm::StringRef root, int64_t min_age_seco
 
 llvm::Error use_store(llvm::StringRef root_ref) {
   static std::mutex mutex;
-  static std::map<std::string, int> held;  // real root -> lock fd, open until exit
+  // real root -> its lock, held until exit (never destroyed: threads may still use
+  // the store while static objects are destroyed)
+  static auto& held = *new std::map<std::string, FileLock>();
   char real[PATH_MAX];
   if (::realpath(root_ref.str().c_str(), real) == nullptr) {
     return make_io_error("open store", root_ref, errno);
@@ -167,38 +170,32 @@ llvm::Error use_store(llvm::StringRef root_ref) {
   std::lock_guard<std::mutex> guard(mutex);
   for (auto it = held.begin(); it != held.end();) {  // forget stores removed since
     bool gone = !fs::exists(it->first + "/store.lock");
-    if (gone) {
-      ::close(it->second);
-    }
     it = gone ? held.erase(it) : std::next(it);
   }
   if (held.count(root) != 0) {
     return llvm::Error::success();
   }
   std::string path = root + "/store.lock";
-  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-  if (fd < 0) {
-    fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);  // a read-only or full file system
-  }
-  if (fd < 0) {
-    return make_io_error("open store lock", path, errno);
-  }
-  held[root] = fd;
-  bool alone = ::flock(fd, LOCK_EX | LOCK_NB) == 0;
-  // Errors are ignored: what stays is tried again by the next process.
-  auto removed = alone ? reclaim_all(root) : llvm::Expected<unsigned>(0u);
-  if (!removed) {
-    llvm::consumeError(removed.takeError());
-  }
-  // From exclusive, a conversion (it may wait while another process reclaims).
-  while (::flock(fd, LOCK_SH) != 0 && errno == EINTR) {
-  }
+  auto alone = FileLock::try_acquire(path, LockMode::exclusive);
   if (!alone) {
-    removed = reclaim_dead(root);
-    if (!removed) {
-      llvm::consumeError(removed.takeError());
-    }
+    return alone.takeError();
   }
+  // Reclaim errors are ignored: what stays is tried again by the next process.
+  if (*alone) {
+    llvm::consumeError(reclaim_all(root).takeError());
+    // From exclusive, a conversion (it may wait while another process reclaims).
+    if (auto err = (*alone)->change_mode(LockMode::shared)) {
+      return err;
+    }
+    held.emplace(root, std::move(**alone));
+    return llvm::Error::success();
+  }
+  auto shared = FileLock::acquire(path, LockMode::shared);
+  if (!shared) {
+    return shared.takeError();
+  }
+  held.emplace(root, std::move(*shared));
+  llvm::consumeError(reclaim_dead(root).takeError());
   return llvm::Error::success();
 }
 

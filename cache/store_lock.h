@@ -25,7 +25,7 @@ llvm::Error use_store(llvm::StringRef root);
 llvm::Expected<unsigned> reclaim_all(llvm::StringRef root);
 
 /// Removes, among entries at least `min_age_seconds` old, the mutable snapshots
-/// ROOT/snapshots/tmp-* whose DirLock no process holds (unmounting what was made
+/// ROOT/snapshots/tmp-* whose directory lock no process holds (unmounting what was made
 /// from them) and the blob ingest files ROOT/tmp/ingest-* whose flock no process
 /// holds. Other entries of ROOT/tmp are left for reclaim_all(): nothing tells
 /// whether their owner lives. Returns how many entries were removed.

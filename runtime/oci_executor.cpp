@@ -25,6 +25,7 @@
 #include "runtime/spawn.h"
 #include "runtime/user.h"
 #include "support/error.h"
+#include "support/file_lock.h"
 #include "support/fs.h"
 
 namespace kiln::runtime {
@@ -99,9 +100,9 @@ class ContainerRun {
   bool created = false;
   int pid = 0;
   std::vector<std::string> stubs;
-  std::string console_dir;  // a temp dir in /tmp for the console socket, if any
-  UniqueFd lock;            // on dir_ while this process owns the run
-  OwnerGuard guard;         // deletes the container if this process dies
+  std::string console_dir;       // a temp dir in /tmp for the console socket, if any
+  std::optional<FileLock> lock;  // on dir_ while this process owns the run
+  OwnerGuard guard;              // deletes the container if this process dies
 
  private:
   const OciExecutor& executor_;
@@ -345,7 +346,7 @@ llvm::Expected<ExitStatus> OciExecutor::run(const RunRequest& request, const Can
     return err;
   }
   ContainerRun run(*this, id, dir);
-  auto lock = lock_run_dir(dir);
+  auto lock = FileLock::acquire(dir, LockMode::exclusive, LockTarget::directory);
   if (!lock) {
     return lock.takeError();
   }

@@ -2,7 +2,6 @@
 
 #include <dirent.h>
 #include <fcntl.h>
-#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -13,6 +12,7 @@
 #include <memory>
 
 #include "support/error.h"
+#include "support/file_lock.h"
 #include "support/fs.h"
 
 namespace kiln::runtime {
@@ -106,19 +106,6 @@ void OwnerGuard::release() {
   }
 }
 
-llvm::Expected<UniqueFd> lock_run_dir(const std::string& dir) {
-  UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (!fd) {
-    return make_io_error("open", dir, errno);
-  }
-  while (::flock(fd.get(), LOCK_EX) != 0) {
-    if (errno != EINTR) {
-      return make_io_error("lock", dir, errno);
-    }
-  }
-  return fd;
-}
-
 void reclaim_dead_runs(const std::string& state_dir, const std::string& runtime_root,
                        int64_t min_age_seconds,
                        const std::function<void(const std::string& id)>& remove) {
@@ -128,8 +115,9 @@ void reclaim_dead_runs(const std::string& state_dir, const std::string& runtime_
     if (::stat(dir.c_str(), &st) != 0 || std::time(nullptr) - st.st_ctime < min_age_seconds) {
       continue;
     }
-    UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-    if (!fd || ::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
+    auto lock = FileLock::try_acquire(dir, LockMode::exclusive, LockTarget::directory);
+    if (!lock || !*lock) {
+      llvm::consumeError(lock.takeError());
       continue;  // its owner lives
     }
     remove(id);

@@ -43,15 +43,12 @@ class OwnerGuard {
   pid_t pid_ = -1;
 };
 
-/// Locks the directory `dir` (flock, exclusive) for as long as the returned fd is
-/// open: it shows that a living process owns the run whose state `dir` holds.
-llvm::Expected<UniqueFd> lock_run_dir(const std::string& dir);
-
-/// Runs `remove(id)` for each run under `state_dir` (`<state_dir>/<id>/`) whose
-/// lock no process holds and which is at least `min_age_seconds` old (younger ones
-/// may not be locked yet), then removes its directory; with `runtime_root` (a
-/// root only this state dir's executors use), also for each container there that
-/// has no state dir. Errors are ignored: what stays is tried again next time.
+/// A run's owner holds an exclusive FileLock on its state dir (LockTarget::directory)
+/// for as long as it lives. Runs `remove(id)` for each run under `state_dir`
+/// (`<state_dir>/<id>/`) whose lock no process holds and which is at least `min_age_seconds` old
+/// (younger ones may not be locked yet), then removes its directory; with `runtime_root` (a root
+/// only this state dir's executors use), also for each container there that has no state dir.
+/// Errors are ignored: what stays is tried again next time.
 void reclaim_dead_runs(const std::string& state_dir, const std::string& runtime_root,
                        int64_t min_age_seconds,
                        const std::function<void(const std::string& id)>& remove);

@@ -1,14 +1,8 @@
 #include "solver/ops/cache_index.h"
 
-#include <fcntl.h>
-#include <sys/file.h>
-#include <unistd.h>
-
-#include <chrono>
-#include <thread>
-
 #include "solver/ops/results.h"
 #include "support/error.h"
+#include "support/file_lock.h"
 #include "support/fs.h"
 
 namespace kiln::solver::ops {
@@ -42,11 +36,10 @@ namespace {
 
 class FileStepLock : public core::StepLock {
  public:
-  explicit FileStepLock(int fd) : fd_(fd) {}
-  ~FileStepLock() override { ::close(fd_); }
+  explicit FileStepLock(FileLock lock) : lock_(std::move(lock)) {}
 
  private:
-  int fd_;
+  FileLock lock_;
 };
 
 }  // namespace
@@ -57,23 +50,11 @@ llvm::Expected<std::unique_ptr<core::StepLock>> FileStepLocks::acquire(
     return err;
   }
   std::string path = dir_ + "/" + key.hex();
-  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-  if (fd < 0) {
-    return make_io_error("open step lock", path, errno);
+  auto lock = FileLock::acquire(path, LockMode::exclusive, cancel);
+  if (!lock) {
+    return lock.takeError();
   }
-  while (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
-    if (errno != EWOULDBLOCK && errno != EINTR) {
-      int e = errno;
-      ::close(fd);
-      return make_io_error("lock", path, e);
-    }
-    if (cancel.cancelled()) {
-      ::close(fd);
-      return llvm::make_error<CancelledError>();
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  return std::make_unique<FileStepLock>(fd);
+  return std::make_unique<FileStepLock>(std::move(*lock));
 }
 
 }  // namespace kiln::solver::ops

@@ -224,7 +224,8 @@ llvm::Expected<core::ResultPtr> exec_link_layer(const SolveContext& ctx, const l
   if (!tmp) {
     return tmp.takeError();
   }
-  auto lock = cache::DirLock::acquire(*tmp);  // keeps remove_stale() off it
+  auto lock = FileLock::acquire(*tmp, LockMode::exclusive,
+                                LockTarget::directory);  // keeps remove_stale() off it
   if (!lock) {
     return lock.takeError();
   }

@@ -1,7 +1,6 @@
 #include "solver/ops/scoped_mounts.h"
 
 #include <fcntl.h>
-#include <sys/file.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -9,6 +8,7 @@
 #include "cache/context_path.h"
 #include "support/atomic_file.h"
 #include "support/error.h"
+#include "support/file_lock.h"
 #include "support/fs.h"
 
 namespace kiln::solver::ops::detail {
@@ -20,9 +20,7 @@ ScopedMounts::~ScopedMounts() {
   for (auto& s : snapshots_) {
     llvm::consumeError(s.drop());
   }
-  for (int fd : lock_fds_) {
-    ::close(fd);
-  }
+  locks_.clear();
   for (auto it = temp_dirs_.rbegin(); it != temp_dirs_.rend(); ++it) {
     llvm::consumeError(fs::remove_all(*it));
   }
@@ -111,20 +109,21 @@ llvm::Expected<std::string> ScopedMounts::cache_dir(const llb::Mount& m, Fresh f
     return err;
   }
   if (m.sharing != llb::CacheSharing::shared) {
-    int fd = ::open((dir + ".lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (fd < 0) {
-      return make_io_error("open cache mount lock", dir + ".lock", errno);
+    // locked: wait for the other user; private: another one gets a fresh dir.
+    auto lock = m.sharing == llb::CacheSharing::locked
+                    ? llvm::Expected<std::optional<FileLock>>(FileLock::acquire(dir + ".lock"))
+                    : FileLock::try_acquire(dir + ".lock");
+    if (!lock) {
+      return lock.takeError();
     }
-    int how = m.sharing == llb::CacheSharing::locked ? LOCK_EX : LOCK_EX | LOCK_NB;
-    if (::flock(fd, how) != 0) {
-      ::close(fd);
+    if (!*lock) {
       auto fresh = temp_dir("cache-");
       if (fresh) {
         set_owner(*fresh, m);
       }
       return fresh;
     }
-    lock_fds_.push_back(fd);
+    locks_.push_back(std::move(**lock));
   }
   if (fresh == Fresh::yes && fs::exists(dir)) {
     // Like BuildKit, a step run with --no-cache starts from an empty cache mount,

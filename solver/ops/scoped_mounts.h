@@ -12,6 +12,7 @@
 #include "llb/ops.h"
 #include "solver/ops/results.h"
 #include "solver/ops/solve_context.h"
+#include "support/file_lock.h"
 
 namespace kiln::solver::ops::detail {
 
@@ -53,7 +54,7 @@ class ScopedMounts {
  private:
   const SolveContext& ctx_;
   std::vector<cache::MutableSnapshot> snapshots_;
-  std::vector<int> lock_fds_;
+  std::vector<FileLock> locks_;      ///< on the cache mounts that are not shared
   std::vector<std::string> staged_;  ///< bind mounts of stage_in_root, undone first
   std::vector<std::string> temp_dirs_;
 };
