@@ -5,6 +5,7 @@
 #include <csignal>
 #include <cstdlib>
 #include <mutex>
+#include <thread>
 
 #include <nlohmann/json.hpp>
 
@@ -464,6 +465,12 @@ llvm::Expected<std::vector<BuildResult>> build_many_in_store(
   solver::ops::FileStepLocks locks(request.root);
   solver::core::SchedulerOptions sched_opts;
   sched_opts.jobs = flags.jobs;
+  if (several && flags.jobs == 0) {
+    // As many containers at once as the builds had each in a solve of its own
+    // (one per CPU each): independent services still build side by side.
+    sched_opts.jobs =
+        std::max(1u, std::thread::hardware_concurrency()) * static_cast<unsigned>(requests.size());
+  }
   sched_opts.store = &cache_store;
   sched_opts.locks = &locks;
   sched_opts.lookup =
