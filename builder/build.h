@@ -98,7 +98,10 @@ bool can_share_solve(const BuildRequest& a, const BuildRequest& b);
 /// rest of the solve (as bake does) and is returned with its Dockerfile lines,
 /// named after the first request that needs it. Fails with a UsageError when
 /// two requests cannot share a solve (can_share_solve()). SIGINT and SIGTERM
-/// cancel the whole solve.
+/// cancel the whole solve. Without --jobs, as many RUN containers run at once as
+/// one per CPU per request (what each had in a solve of its own). One step
+/// history for the whole solve (cache-miss explanations compare with the last
+/// solve of the same requests, not with a lone build of one of them).
 llvm::Expected<std::vector<BuildResult>> build_many(const std::vector<BuildRequest>& requests,
                                                     BuildEvents& events);
 
