@@ -5,6 +5,7 @@
 #include <csignal>
 #include <cstdlib>
 #include <mutex>
+#include <thread>
 
 #include <nlohmann/json.hpp>
 
@@ -12,6 +13,7 @@
 #include "builder/build_finish.h"
 #include "builder/build_platforms.h"
 #include "builder/build_registry.h"
+#include "builder/build_targets.h"
 #include "cache/image_index.h"
 #include "cache/image_store.h"
 #include "cache/snapshot.h"
@@ -215,11 +217,6 @@ llvm::Error add_secrets(const std::vector<std::string>& flags, solver::ops::Solv
   return llvm::Error::success();
 }
 
-struct BuiltImage {
-  exporter::AssembledImage image;
-  std::optional<Digest> chain;
-};
-
 /// The OCI runtime KILN_OCI_RUNTIME names (runc when unset), its bundles under
 /// ROOT/tmp/exec.
 llvm::Expected<std::unique_ptr<runtime::Executor>> oci_executor(const std::string& root) {
@@ -234,40 +231,6 @@ llvm::Expected<std::unique_ptr<runtime::Executor>> oci_executor(const std::strin
   exec_opts.runtime_root = fs::join(root, "runc");  // the store's build containers
   exec_opts.runtime_root_exclusive = true;
   return runtime::make_oci_executor(exec_opts);
-}
-
-/// SOURCE_DATE_EPOCH: a --build-arg, else the environment, else the default of a global
-/// `ARG SOURCE_DATE_EPOCH=` of the Dockerfile (as BuildKit). A value that is not a
-/// number fails, except from the environment, which is then ignored.
-llvm::Expected<std::optional<int64_t>> source_date_epoch(const frontend::LowerOptions& lower,
-                                                         const frontend::Dockerfile& dockerfile) {
-  std::optional<std::string> text;
-  auto it = lower.build_args.find("SOURCE_DATE_EPOCH");
-  if (it != lower.build_args.end()) {
-    text = it->second;
-  } else if (const char* env = std::getenv("SOURCE_DATE_EPOCH")) {
-    int64_t value = 0;
-    if (*env == 0 || llvm::StringRef(env).getAsInteger(10, value)) {
-      return std::nullopt;
-    }
-    return value;
-  } else {
-    for (const auto& meta : dockerfile.meta_args) {
-      for (const auto& def : meta.args) {
-        if (def.name == "SOURCE_DATE_EPOCH") {
-          text = def.default_value;
-        }
-      }
-    }
-  }
-  if (!text || text->empty()) {
-    return std::nullopt;
-  }
-  int64_t value = 0;
-  if (llvm::StringRef(*text).getAsInteger(10, value)) {
-    return make_error("invalid SOURCE_DATE_EPOCH " + quote(*text));
-  }
-  return value;
 }
 
 /// BuildKit's report of a failed step: the step's last output lines (an event),
@@ -301,17 +264,122 @@ llvm::Error explain_failure(llvm::Error err, const llb::Vertex* v,
                                        v->metadata().ranges, ast.source);
 }
 
+/// The local directories of the solve: each request's context under its name in
+/// `names` (one LocalDir for requests that share one), and the named build
+/// contexts (the same for every request).
+llvm::Error add_locals(const std::vector<BuildRequest>& requests,
+                       const std::vector<std::string>& names, cache::StatCache& stat_cache,
+                       solver::ops::SolveContext& ctx) {
+  for (size_t i = 0; i < requests.size(); ++i) {
+    if (ctx.locals.count(names[i])) {
+      continue;
+    }
+    const BuildOptions& flags = requests[i].options;
+    auto filter = context_filter(flags.context, flags.dockerfile_path);
+    if (!filter) {
+      return filter.takeError();
+    }
+    ctx.locals[names[i]] =
+        std::make_unique<solver::ops::LocalDir>(flags.context, *filter, &stat_cache);
+  }
+  for (const auto& bc : requests.front().options.build_contexts) {
+    auto [name, path] = llvm::StringRef(bc).split('=');
+    if (name.empty() || path.empty()) {
+      return llvm::make_error<UsageError>("invalid build context " + quote(bc) +
+                                          " (expected name=path)");
+    }
+    // A directory's own .dockerignore applies to it, as BuildKit's named local contexts.
+    cache::PathFilter named_filter;
+    if (!path.startswith("docker-image://")) {
+      auto f = context_filter(path.str(), "");
+      if (!f) {
+        return with_context(f.takeError(), "build context " + quote(name));
+      }
+      named_filter = std::move(*f);
+    }
+    ctx.locals[name.str()] =
+        std::make_unique<solver::ops::LocalDir>(path.str(), std::move(named_filter), nullptr);
+  }
+  return llvm::Error::success();
+}
+
+/// One request: its Dockerfile for its platforms (several share one graph).
+/// Several requests: one graph, `platforms[i]` request i's stages.
+llvm::Expected<frontend::MultiLowerResult> lower_requests(const std::vector<BuildRequest>& requests,
+                                                          const std::vector<std::string>& names,
+                                                          frontend::ImageMetaResolver& resolver) {
+  std::vector<frontend::LowerTarget> targets;
+  for (size_t i = 0; i < requests.size(); ++i) {
+    const BuildRequest& r = requests[i];
+    auto platforms = target_platforms(r.options.platforms);
+    if (!platforms) {
+      return platforms.takeError();
+    }
+    frontend::LowerOptions lower = r.lower;
+    lower.resolver = &resolver;
+    if (requests.size() == 1) {
+      return lower_for_platforms(*r.dockerfile, lower, *platforms);
+    }
+    if (!platforms->empty()) {
+      lower.target_platform = platforms->front();
+    }
+    lower.context_name = names[i];
+    targets.push_back({r.name, r.dockerfile, std::move(lower)});
+  }
+  return frontend::lower_targets(targets);
+}
+
+/// The step history's project: the one build's context and Dockerfile, or for
+/// several, every build's (so that the next solve of the same builds compares
+/// with this one).
+CacheProject cache_project(const std::vector<BuildRequest>& requests) {
+  const BuildOptions& first = requests.front().options;
+  CacheProject project{first.context, first.dockerfile_path, {}, first.registry};
+  for (size_t i = 1; i < requests.size(); ++i) {
+    project.dockerfile +=
+        "\n" + requests[i].options.context + "\n" + requests[i].options.dockerfile_path;
+  }
+  for (const auto& r : requests) {
+    for (const auto& [k, v] : r.lower.build_args) {
+      project.build_args.insert(k);
+    }
+  }
+  return project;
+}
+
+/// Fails with a UsageError when the requests cannot be one solve.
+llvm::Error check_shareable(const std::vector<BuildRequest>& requests) {
+  if (requests.empty()) {
+    return llvm::make_error<UsageError>("nothing to build");
+  }
+  for (size_t i = 1; i < requests.size(); ++i) {
+    if (!can_share_solve(requests.front(), requests[i])) {
+      return llvm::make_error<UsageError>(
+          "build " + quote(requests[i].name) + " cannot share one solve with " +
+          quote(requests.front().name) +
+          " (different solve options, several platforms, or a cache import or export)");
+    }
+  }
+  return llvm::Error::success();
+}
+
 }  // namespace
 
-llvm::Expected<BuildResult> build_in_store(const BuildRequest& request, BuildEvents& events,
-                                           BuildAttempt& attempt) {
+llvm::Expected<std::vector<BuildResult>> build_many_in_store(
+    const std::vector<BuildRequest>& requests, BuildEvents& events, BuildAttempt& attempt) {
+  if (auto err = check_shareable(requests)) {
+    return err;
+  }
+  const BuildRequest& request = requests.front();
   const BuildOptions& flags = request.options;
-  const frontend::Dockerfile& dockerfile = *request.dockerfile;
-  frontend::LowerOptions lower = request.lower;
-  llvm::Error tag_err = llvm::Error::success();
-  std::vector<std::string> names = normalized_tags(flags.tags, tag_err);
-  if (tag_err) {
-    return std::move(tag_err);
+  bool several = requests.size() > 1;
+  std::vector<std::vector<std::string>> names;
+  for (const auto& r : requests) {
+    llvm::Error tag_err = llvm::Error::success();
+    names.push_back(normalized_tags(r.options.tags, tag_err));
+    if (tag_err) {
+      return tag_err;
+    }
   }
   trace("solve_build: start");
   auto store = cache::ImageStore::open(request.root);
@@ -339,7 +407,7 @@ llvm::Expected<BuildResult> build_in_store(const BuildRequest& request, BuildEve
 
   solver::ops::SolveContext ctx{
       request.root, images.store().content(), *snapshots, db->get(), executor, &images, {}, {}, {}};
-  auto epoch = source_date_epoch(lower, dockerfile);
+  auto epoch = source_date_epoch(request.lower, *request.dockerfile);
   if (!epoch) {
     return epoch.takeError();
   }
@@ -359,55 +427,35 @@ llvm::Expected<BuildResult> build_in_store(const BuildRequest& request, BuildEve
     return err;
   }
   trace("stat cache loaded");
-  auto filter = context_filter(flags.context, flags.dockerfile_path);
-  if (!filter) {
-    return filter.takeError();
-  }
-  ctx.locals["context"] =
-      std::make_unique<solver::ops::LocalDir>(flags.context, *filter, &stat_cache);
-  for (const auto& bc : flags.build_contexts) {
-    auto [name, path] = llvm::StringRef(bc).split('=');
-    if (name.empty() || path.empty()) {
-      return llvm::make_error<UsageError>("invalid build context " + quote(bc) +
-                                          " (expected name=path)");
-    }
-    // A directory's own .dockerignore applies to it, as BuildKit's named local contexts.
-    cache::PathFilter named_filter;
-    if (!path.startswith("docker-image://")) {
-      auto f = context_filter(path.str(), "");
-      if (!f) {
-        return with_context(f.takeError(), "build context " + quote(name));
-      }
-      named_filter = std::move(*f);
-    }
-    ctx.locals[name.str()] =
-        std::make_unique<solver::ops::LocalDir>(path.str(), std::move(named_filter), nullptr);
+  std::vector<std::string> locals =
+      several ? context_names(requests) : std::vector<std::string>{"context"};
+  if (auto err = add_locals(requests, locals, stat_cache, ctx)) {
+    return err;
   }
   if (auto err = add_secrets(flags.secrets, ctx)) {
     return err;
   }
-
-  lower.resolver = &images;
-  auto platforms = target_platforms(flags.platforms);
-  if (!platforms) {
-    return platforms.takeError();
-  }
-  auto lowered = lower_for_platforms(dockerfile, lower, *platforms);
+  auto lowered = lower_requests(requests, locals, images);
   if (!lowered) {
     return lowered.takeError();
   }
   trace("lowered");
-  if (auto err = events.begin()) {
+  // Each step's progress is named after the builds that need it (when they have
+  // names: a plain `kiln build` has none).
+  std::vector<const llb::Vertex*> targets;
+  std::vector<std::string> request_names;
+  for (size_t i = 0; i < lowered->platforms.size(); ++i) {
+    const auto& p = lowered->platforms[i];
+    targets.push_back(p.stages[p.target].vertex);
+    request_names.push_back(requests[several ? i : 0].name);
+  }
+  TargetUsers users(targets, request_names);
+  TargetEvents sink(events, users);
+  if (auto err = sink.begin()) {
     return err;
   }
-  const frontend::PlatformStages& first = lowered->platforms.front();
-  const auto& target = first.stages[first.target];
-  CacheProject project{flags.context, flags.dockerfile_path, {}, flags.registry};
-  for (const auto& [k, v] : lower.build_args) {
-    project.build_args.insert(k);
-  }
-  auto build_cache =
-      BuildCache::open(flags.cache, project, ctx, images.store(), images.mutex(), events);
+  auto build_cache = BuildCache::open(flags.cache, cache_project(requests), ctx, images.store(),
+                                      images.mutex(), sink);
   if (!build_cache) {
     return build_cache.takeError();
   }
@@ -417,6 +465,12 @@ llvm::Expected<BuildResult> build_in_store(const BuildRequest& request, BuildEve
   solver::ops::FileStepLocks locks(request.root);
   solver::core::SchedulerOptions sched_opts;
   sched_opts.jobs = flags.jobs;
+  if (several && flags.jobs == 0) {
+    // As many containers at once as the builds had each in a solve of its own
+    // (one per CPU each): independent services still build side by side.
+    sched_opts.jobs =
+        std::max(1u, std::thread::hardware_concurrency()) * static_cast<unsigned>(requests.size());
+  }
   sched_opts.store = &cache_store;
   sched_opts.locks = &locks;
   sched_opts.lookup =
@@ -432,16 +486,16 @@ llvm::Expected<BuildResult> build_in_store(const BuildRequest& request, BuildEve
     // SIGINT and SIGTERM cancel the solve (each step's container is killed).
     SignalWatch signals({SIGINT, SIGTERM}, [&cancel](int) { cancel.cancel(); });
     solver::core::Scheduler scheduler(sched_opts);
-    auto progress = [&events, &failed](const solver::core::ProgressEvent& e) {
+    auto progress = [&sink, &failed](const solver::core::ProgressEvent& e) {
       if (e.kind == solver::core::ProgressKind::error && !failed) {
         failed = e.vertex;
       }
-      events.progress(e);
+      sink.progress(e);
     };
-    // Every platform's target in one scheduler: steps they share run once.
+    // Every platform's (or build's) target in one scheduler: steps they share run once.
     std::vector<const solver::core::Vertex*> roots;
-    for (const auto& p : lowered->platforms) {
-      roots.push_back(&graph.vertex(p.stages[p.target].vertex));
+    for (const llb::Vertex* t : targets) {
+      roots.push_back(&graph.vertex(t));
     }
     llvm::consumeError(solved.takeError());
     trace("solve: start");
@@ -452,109 +506,53 @@ llvm::Expected<BuildResult> build_in_store(const BuildRequest& request, BuildEve
   trace("stat cache saved");
   (*build_cache)->after_solve();
   if (!solved) {
-    events.finish(false);
+    sink.finish(false);
     const llb::Vertex* v = failed ? lowered->definition.find(*failed) : nullptr;
-    return explain_failure(solved.takeError(), v, dockerfile, events, attempt);
-  }
-  if (lowered->platforms.size() > 1) {
-    return finish_platforms(request, *lowered, *solved, images.store(), images.mutex(), *snapshots,
-                            **db, **build_cache, ctx.options.source_date_epoch, names, events);
-  }
-  const auto* fs_result =
-      dynamic_cast<const solver::ops::SnapshotResult*>(solved->front().result.get());
-  if (!fs_result) {
-    events.finish(false);
-    return make_error("the target stage does not produce a file system");
-  }
-  BuiltImage built;
-  built.chain = fs_result->chain();
-  exporter::ImageAssembly assembly;
-  assembly.chain = built.chain;
-  assembly.config = target.config;
-  for (const auto& l : flags.labels) {
-    auto [k, v] = llvm::StringRef(l).split('=');
-    assembly.config.config.labels[k.str()] = v.str();
-  }
-  llvm::Error push_err = llvm::Error::success();
-  std::vector<std::string> to_push = push_names(flags, names, push_err);
-  if (push_err) {
-    events.finish(false);
-    return std::move(push_err);
-  }
-  // Built layers are kept uncompressed, like docker's image store; an image that
-  // goes to a registry gets gzip layers (packed once, then reused).
-  assembly.pack.compression = to_push.empty() ? ctx.options.compression : cache::Compression::gzip;
-  assembly.exact_compression = !to_push.empty();
-  assembly.pack.source_date_epoch = ctx.options.source_date_epoch;
-  assembly.source_date_epoch = ctx.options.source_date_epoch;
-  if (auto err = (*build_cache)->add_inline(assembly.config, built.chain, assembly.pack)) {
-    events.finish(false);
+    // The step's lines are in the Dockerfile of the first build that needs it.
+    size_t owner = several && failed ? users.first(*failed).value_or(0) : 0;
+    auto err = explain_failure(solved.takeError(), v, *requests[owner].dockerfile, sink, attempt);
+    if (!requests[owner].name.empty() && !err.isA<CancelledError>()) {
+      err = with_context(std::move(err), "target " + quote(requests[owner].name));
+    }
     return err;
   }
-  {
-    std::lock_guard lock(images.mutex());
-    auto assembled = exporter::assemble_image(images.store(), *snapshots, **db, assembly);
-    if (!assembled) {
-      events.finish(false);
-      return assembled.takeError();
+  if (!several && lowered->platforms.size() > 1) {
+    auto built =
+        finish_platforms(request, *lowered, *solved, images.store(), images.mutex(), *snapshots,
+                         **db, **build_cache, ctx.options.source_date_epoch, names[0], events);
+    if (!built) {
+      return built.takeError();
     }
-    built.image = std::move(*assembled);
-    auto lease = images.store().content().lease(cache::LeaseMode::shared);
-    if (!lease) {
-      return lease.takeError();
-    }
-    auto added = images.store().add(built.image.manifest_digest, names);
-    if (!added) {
-      events.finish(false);
-      return added.takeError();
-    }
+    return std::vector<BuildResult>{*built};
   }
-  trace("image stored");
-  events.note("exporting to image", "writing image " + built.image.config_digest.str() + " done");
-  for (const auto& n : names) {
-    events.note("naming to " + n, "");
-  }
-  for (const auto& out : flags.outputs) {
-    if (auto err = exporter::write_output(out, images.store(), images.mutex(), *snapshots,
-                                          request.root, built.image, built.chain, names)) {
-      events.finish(false);
-      return err;
+  FinishContext fc{request.root,
+                   images.store(),
+                   images.mutex(),
+                   *snapshots,
+                   **db,
+                   **build_cache,
+                   ctx.options.source_date_epoch,
+                   sink};
+  std::vector<BuildResult> results;
+  for (size_t i = 0; i < requests.size(); ++i) {
+    const auto& p = lowered->platforms[i];
+    const auto* fs_result =
+        dynamic_cast<const solver::ops::SnapshotResult*>((*solved)[i].result.get());
+    llvm::Expected<BuildResult> built =
+        fs_result ? finish_image(fc, requests[i].options, fs_result->chain(),
+                                 p.stages[p.target].config, names[i])
+                  : make_error("the target stage does not produce a file system");
+    if (!built) {
+      sink.finish(false);
+      return requests[i].name.empty()
+                 ? built.takeError()
+                 : with_context(built.takeError(), "target " + quote(requests[i].name));
     }
+    results.push_back(*built);
   }
-  if (auto err = (*build_cache)->export_all(built.chain)) {
-    events.finish(false);
-    return err;
-  }
-  if (!to_push.empty()) {
-    // The image is stored under its -t names; an output name= is added too, so a
-    // later `kiln push NAME` finds it.
-    {
-      std::lock_guard lock(images.mutex());
-      auto added = images.store().add(built.image.manifest_digest, to_push);
-      if (!added) {
-        events.finish(false);
-        return added.takeError();
-      }
-    }
-    auto pushed = push_built(images.store(), built.image.manifest_digest, to_push, flags.registry);
-    if (!pushed) {
-      events.finish(false);
-      return pushed.takeError();
-    }
-    for (const auto& p : *pushed) {
-      events.note("pushing manifest for " + p.name,
-                  "pushed " + p.digest.str() + " (" + std::to_string(p.uploaded) +
-                      " blobs uploaded, " + std::to_string(p.existed) + " already there)");
-    }
-  }
-  WrittenImage written{built.image.config_digest, built.image.manifest.media_type,
-                       built.image.manifest_digest, built.image.manifest_json.size()};
-  if (auto err = write_metadata(flags, written, names)) {
-    return err;
-  }
-  events.finish(true);
+  sink.finish(true);
   trace("done");
-  return BuildResult{built.image.config_digest, built.image.manifest_digest};
+  return results;
 }
 
 }  // namespace kiln::builder

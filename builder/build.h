@@ -50,6 +50,10 @@ struct BuildOptions {
 
 /// One build.
 struct BuildRequest {
+  /// What this build is called in its progress ("[NAME 2/3] RUN ...") and in the
+  /// error of a step that fails it ("target 'NAME': ..."), e.g. a compose
+  /// service in build_many(); may be empty (a plain `kiln build`).
+  std::string name;
   /// The kiln root (store) to build in.
   std::string root;
   /// The parsed Dockerfile; borrowed for the call.
@@ -74,5 +78,31 @@ struct BuildResult {
 /// first error: a UsageError for bad options, a SourceError at the Dockerfile
 /// lines of a failed step (after events.step_failed()), a CancelledError.
 llvm::Expected<BuildResult> build(const BuildRequest& request, BuildEvents& events);
+
+/// Whether `a` and `b` may be built in one solve by build_many(): the same
+/// store, executor, solve-wide options (--no-cache, --no-cache-filter, --pull,
+/// --network, --jobs, registry flags, secrets, named build contexts,
+/// SOURCE_DATE_EPOCH), at most one platform each, and neither with a cache
+/// import or export (--cache-from/--cache-to: each export would be written
+/// from the whole solve's steps, so such a build gets a solve of its own).
+bool can_share_solve(const BuildRequest& a, const BuildRequest& b);
+
+/// Builds every request in ONE graph and ONE solve, as `docker buildx bake`
+/// builds its targets: each request keeps its own context, Dockerfile, target,
+/// build args, labels, tags and outputs, and steps two requests share (by
+/// digest: same base, same instruction, same inputs) run once. Then each
+/// image is assembled, stored, exported and pushed in request order; the
+/// results are in request order. `events` gets one begin() and one finish();
+/// progress names carry the requests' names ("[web 2/3] RUN ...", "[web,api
+/// 1/2] FROM ..." for a step both need). The first failing step cancels the
+/// rest of the solve (as bake does) and is returned with its Dockerfile lines,
+/// named after the first request that needs it. Fails with a UsageError when
+/// two requests cannot share a solve (can_share_solve()). SIGINT and SIGTERM
+/// cancel the whole solve. Without --jobs, as many RUN containers run at once as
+/// one per CPU per request (what each had in a solve of its own). One step
+/// history for the whole solve (cache-miss explanations compare with the last
+/// solve of the same requests, not with a lone build of one of them).
+llvm::Expected<std::vector<BuildResult>> build_many(const std::vector<BuildRequest>& requests,
+                                                    BuildEvents& events);
 
 }  // namespace kiln::builder

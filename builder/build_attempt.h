@@ -24,9 +24,9 @@ struct BuildAttempt {
 /// a full file system ("No space left on device").
 bool mentions_enospc(const std::string& message, const std::vector<std::string>& lines);
 
-/// build() without the store lease and the collection around it
-/// (builder/build.cpp).
-llvm::Expected<BuildResult> build_in_store(const BuildRequest& request, BuildEvents& events,
-                                           BuildAttempt& attempt);
+/// build_many() (and build(), with one request) without the store lease and
+/// the collection around it (builder/build.cpp).
+llvm::Expected<std::vector<BuildResult>> build_many_in_store(
+    const std::vector<BuildRequest>& requests, BuildEvents& events, BuildAttempt& attempt);
 
 }  // namespace kiln::builder

@@ -7,6 +7,7 @@
 #include "builder/build_platforms.h"
 #include "builder/build_registry.h"
 #include "cache/image_index.h"
+#include "exporter/image_commit.h"
 #include "exporter/outputs.h"
 #include "oci/media_types.h"
 #include "oci/reference.h"
@@ -14,6 +15,7 @@
 #include "support/atomic_file.h"
 #include "support/error.h"
 #include "support/fs.h"
+#include "support/trace.h"
 
 namespace kiln::builder {
 
@@ -90,6 +92,90 @@ llvm::Error write_metadata(const BuildOptions& flags, const WrittenImage& built,
     }
   }
   return llvm::Error::success();
+}
+
+llvm::Expected<BuildResult> finish_image(const FinishContext& fc, const BuildOptions& flags,
+                                         const std::optional<Digest>& chain,
+                                         oci::ImageConfig config,
+                                         const std::vector<std::string>& names) {
+  exporter::ImageAssembly assembly;
+  assembly.chain = chain;
+  assembly.config = std::move(config);
+  for (const auto& l : flags.labels) {
+    auto [k, v] = llvm::StringRef(l).split('=');
+    assembly.config.config.labels[k.str()] = v.str();
+  }
+  llvm::Error push_err = llvm::Error::success();
+  std::vector<std::string> to_push = push_names(flags, names, push_err);
+  if (push_err) {
+    return push_err;
+  }
+  // Built layers are kept uncompressed, like docker's image store; an image that
+  // goes to a registry gets gzip layers (packed once, then reused).
+  assembly.pack.compression = to_push.empty() ? cache::Compression::none : cache::Compression::gzip;
+  assembly.exact_compression = !to_push.empty();
+  assembly.pack.source_date_epoch = fc.epoch;
+  assembly.source_date_epoch = fc.epoch;
+  if (auto err = fc.build_cache.add_inline(assembly.config, chain, assembly.pack)) {
+    return err;
+  }
+  exporter::AssembledImage image;
+  {
+    std::lock_guard lock(fc.store_mu);
+    auto assembled = exporter::assemble_image(fc.store, fc.snapshots, fc.db, assembly);
+    if (!assembled) {
+      return assembled.takeError();
+    }
+    image = std::move(*assembled);
+    auto lease = fc.store.content().lease(cache::LeaseMode::shared);
+    if (!lease) {
+      return lease.takeError();
+    }
+    auto added = fc.store.add(image.manifest_digest, names);
+    if (!added) {
+      return added.takeError();
+    }
+  }
+  trace("image stored");
+  fc.events.note("exporting to image", "writing image " + image.config_digest.str() + " done");
+  for (const auto& n : names) {
+    fc.events.note("naming to " + n, "");
+  }
+  for (const auto& out : flags.outputs) {
+    if (auto err = exporter::write_output(out, fc.store, fc.store_mu, fc.snapshots, fc.root, image,
+                                          chain, names)) {
+      return err;
+    }
+  }
+  if (auto err = fc.build_cache.export_all(chain)) {
+    return err;
+  }
+  if (!to_push.empty()) {
+    // The image is stored under its -t names; an output name= is added too, so a
+    // later `kiln push NAME` finds it.
+    {
+      std::lock_guard lock(fc.store_mu);
+      auto added = fc.store.add(image.manifest_digest, to_push);
+      if (!added) {
+        return added.takeError();
+      }
+    }
+    auto pushed = push_built(fc.store, image.manifest_digest, to_push, flags.registry);
+    if (!pushed) {
+      return pushed.takeError();
+    }
+    for (const auto& p : *pushed) {
+      fc.events.note("pushing manifest for " + p.name,
+                     "pushed " + p.digest.str() + " (" + std::to_string(p.uploaded) +
+                         " blobs uploaded, " + std::to_string(p.existed) + " already there)");
+    }
+  }
+  WrittenImage written{image.config_digest, image.manifest.media_type, image.manifest_digest,
+                       image.manifest_json.size()};
+  if (auto err = write_metadata(flags, written, names)) {
+    return err;
+  }
+  return BuildResult{image.config_digest, image.manifest_digest};
 }
 
 llvm::Expected<BuildResult> finish_platforms(

@@ -43,6 +43,28 @@ struct WrittenImage {
 llvm::Error write_metadata(const BuildOptions& flags, const WrittenImage& built,
                            const std::vector<std::string>& names);
 
+/// What the end of a build works with, shared by the images of one solve.
+struct FinishContext {
+  const std::string& root;
+  cache::ImageStore& store;
+  /// Guards `store` (shared with the solve's image resolver).
+  std::mutex& store_mu;
+  cache::SnapshotStore& snapshots;
+  cache::BuildDb& db;
+  BuildCache& build_cache;
+  std::optional<int64_t> epoch;
+  BuildEvents& events;
+};
+
+/// The end of a one-platform build of `flags`: the image of file system `chain`
+/// with `config` (plus the --label values) stored under `names`, its outputs,
+/// the cache export, the push, the metadata, each a note to `events`. Does not
+/// call events.finish().
+llvm::Expected<BuildResult> finish_image(const FinishContext& fc, const BuildOptions& flags,
+                                         const std::optional<Digest>& chain,
+                                         oci::ImageConfig config,
+                                         const std::vector<std::string>& names);
+
 /// The end of a multi-platform build: the index stored under `names`, the outputs
 /// (a local output gets a directory per platform, "linux_arm64"), the cache export,
 /// the push, the metadata; events.finish() is called.

@@ -79,47 +79,59 @@ bool mentions_enospc(const std::string& message, const std::vector<std::string>&
   return says(message) || std::any_of(lines.begin(), lines.end(), says);
 }
 
-llvm::Expected<BuildResult> build(const BuildRequest& request, BuildEvents& events) {
-  if (auto err = fs::make_dirs(request.root, 0700)) {
+llvm::Expected<std::vector<BuildResult>> build_many(const std::vector<BuildRequest>& requests,
+                                                    BuildEvents& events) {
+  if (requests.empty()) {
+    return std::vector<BuildResult>{};
+  }
+  const std::string& root = requests.front().root;
+  if (auto err = fs::make_dirs(root, 0700)) {
     return err;
   }
-  std::optional<llvm::Expected<BuildResult>> result;
+  std::optional<llvm::Expected<std::vector<BuildResult>>> result;
   {
-    auto lease = cache::StoreLease::acquire_shared(request.root);
+    auto lease = cache::StoreLease::acquire_shared(root);
     if (!lease) {
       return lease.takeError();
     }
     trace("store lease taken");
     BuildAttempt attempt;
     attempt.last_try = false;
-    result.emplace(build_in_store(request, events, attempt));
+    result.emplace(build_many_in_store(requests, events, attempt));
     if (!*result && attempt.out_of_space) {
       llvm::consumeError(result->takeError());
       lease->release();
-      auto evicted = evict_unused(request.root);
+      auto evicted = evict_unused(root);
       if (!evicted) {
         cache::forget_chains_in_use();
         return evicted.takeError();
       }
-      events.warning("a step ran out of space in the store at " + quote(request.root) +
-                     ": evicted " + std::to_string(evicted->removed.size()) +
-                     " unused build cache records (" + std::to_string(evicted->reclaimed()) +
-                     " bytes) and ran the build again");
-      auto again = cache::StoreLease::acquire_shared(request.root);
+      events.warning("a step ran out of space in the store at " + quote(root) + ": evicted " +
+                     std::to_string(evicted->removed.size()) + " unused build cache records (" +
+                     std::to_string(evicted->reclaimed()) + " bytes) and ran the build again");
+      auto again = cache::StoreLease::acquire_shared(root);
       if (!again) {
         cache::forget_chains_in_use();
         return again.takeError();
       }
       *lease = std::move(*again);
       attempt = BuildAttempt{};
-      result.emplace(build_in_store(request, events, attempt));
+      result.emplace(build_many_in_store(requests, events, attempt));
     }
     cache::forget_chains_in_use();
   }
   if (*result) {
-    collect_after_build(request.root, events);
+    collect_after_build(root, events);
   }
   return std::move(*result);
+}
+
+llvm::Expected<BuildResult> build(const BuildRequest& request, BuildEvents& events) {
+  auto built = build_many({request}, events);
+  if (!built) {
+    return built.takeError();
+  }
+  return built->front();
 }
 
 }  // namespace kiln::builder

@@ -1,6 +1,7 @@
 #include "builder/build_platforms.h"
 
 #include <thread>
+#include <unordered_map>
 
 #include <llvm/ADT/SmallVector.h>
 #include <llvm/ADT/StringRef.h>
@@ -63,15 +64,22 @@ llvm::Expected<std::vector<solver::core::Solved>> solve_roots(
     solver::core::Scheduler& scheduler, const std::vector<const solver::core::Vertex*>& roots,
     const solver::core::ProgressCallback& progress, CancelToken& cancel) {
   std::mutex mu;
-  solver::core::SolveOptions options;
-  options.cancel = &cancel;
-  options.progress = [&](const solver::core::ProgressEvent& e) {
-    std::lock_guard lock(mu);
-    progress(e);
-  };
+  // A step two roots need is reported to both requests: only the first root
+  // that hears of it passes its events on, so each step shows once.
+  std::unordered_map<Digest, size_t> teller;
+  std::vector<solver::core::SolveOptions> options(roots.size());
+  for (size_t i = 0; i < roots.size(); ++i) {
+    options[i].cancel = &cancel;
+    options[i].progress = [&, i](const solver::core::ProgressEvent& e) {
+      std::lock_guard lock(mu);
+      if (teller.emplace(e.vertex, i).first->second == i) {
+        progress(e);
+      }
+    };
+  }
   std::vector<std::optional<llvm::Expected<solver::core::Solved>>> results(roots.size());
   auto solve_one = [&](size_t i) {
-    auto solved = scheduler.solve(*roots[i], options);
+    auto solved = scheduler.solve(*roots[i], options[i]);
     if (!solved) {
       cancel.cancel();  // the other platforms stop too
     }

@@ -36,8 +36,9 @@ llvm::Expected<frontend::MultiLowerResult> lower_for_platforms(
     const std::vector<std::string>& platforms);
 
 /// Solves every root at once on `scheduler` (one thread per root; identical vertices
-/// run once). The first failure cancels the others (through `cancel`) and is
-/// returned; `progress` may be called from several threads and is serialized here.
+/// run once, and their events reach `progress` once). The first failure cancels
+/// the others (through `cancel`) and is returned; `progress` is called from
+/// several threads, serialized here.
 llvm::Expected<std::vector<solver::core::Solved>> solve_roots(
     solver::core::Scheduler& scheduler, const std::vector<const solver::core::Vertex*>& roots,
     const solver::core::ProgressCallback& progress, CancelToken& cancel);

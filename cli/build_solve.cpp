@@ -20,7 +20,7 @@ namespace {
 /// object per line.
 class PrintedEvents : public builder::BuildEvents {
  public:
-  PrintedEvents(const SolveFlags& flags) : flags_(flags) {}
+  PrintedEvents(std::string progress, bool quiet) : progress_(std::move(progress)), quiet_(quiet) {}
   /// Prints the warnings a live tty view kept back.
   ~PrintedEvents() override {
     for (const auto& msg : deferred_) {
@@ -29,7 +29,7 @@ class PrintedEvents : public builder::BuildEvents {
   }
 
   llvm::Error begin() override {
-    auto mode = parse_progress_mode(flags_.quiet ? "quiet" : flags_.progress, stderr);
+    auto mode = parse_progress_mode(quiet_ ? "quiet" : progress_, stderr);
     if (!mode) {
       return mode.takeError();
     }
@@ -50,7 +50,8 @@ class PrintedEvents : public builder::BuildEvents {
                    const std::vector<std::string>& last_lines) override;
 
  private:
-  const SolveFlags& flags_;
+  std::string progress_;
+  bool quiet_ = false;
   ProgressMode mode_ = ProgressMode::plain;
   std::unique_ptr<ProgressPrinter> printer_;
   std::mutex mu_;
@@ -115,10 +116,14 @@ void PrintedEvents::step_failed(const std::string& description,
 
 }  // namespace
 
+std::unique_ptr<builder::BuildEvents> printed_build_events(const std::string& progress) {
+  return std::make_unique<PrintedEvents>(progress, false);
+}
+
 llvm::Expected<int> solve_build(const GlobalOptions& globals, const SolveFlags& flags,
                                 const frontend::Dockerfile& dockerfile,
                                 frontend::LowerOptions lower) {
-  PrintedEvents events(flags);
+  PrintedEvents events(flags.progress, flags.quiet);
   builder::BuildRequest request;
   request.root = globals.root;
   request.dockerfile = &dockerfile;

@@ -2,6 +2,7 @@
 // warnings and cache explanations printed as --progress says.
 #pragma once
 
+#include <memory>
 #include <string>
 
 #include <llvm/Support/Error.h>
@@ -21,6 +22,10 @@ struct SolveFlags : builder::BuildOptions {
   std::string progress = "auto";
   bool quiet = false;
 };
+
+/// A build's events printed on stderr as `progress` ("auto", "plain", ...) says,
+/// as `kiln build` prints them.
+std::unique_ptr<builder::BuildEvents> printed_build_events(const std::string& progress);
 
 /// Builds `dockerfile` with `lower` options into the store of `globals`.
 /// Returns the exit code; errors (a failed RUN with its lines) are returned.

@@ -2,6 +2,7 @@
 #include <iostream>
 #include <set>
 
+#include "cli/build_solve.h"
 #include "cli/cmd_compose.h"
 #include "compose/build.h"
 #include "support/error.h"
@@ -10,22 +11,9 @@ namespace kiln::cli {
 
 namespace {
 
-// Each service's build is a `kiln build` of its own (plain progress on stderr).
-compose::BuildRunner build_runner(const GlobalOptions& globals) {
-  return [&globals](const compose::BuildJob& job, const compose::BuildFlags& flags) -> llvm::Error {
-    std::vector<std::string> args = {"build", "--progress", "plain"};
-    for (auto& a : compose::build_arguments(job, flags)) {
-      args.push_back(std::move(a));
-    }
-    auto code = run_kiln(globals, args);
-    if (!code) {
-      return code.takeError();
-    }
-    if (*code != 0) {
-      return make_error("'kiln build' exited with code " + std::to_string(*code));
-    }
-    return llvm::Error::success();
-  };
+// The services' solves print plain progress on stderr, as `kiln build` does.
+compose::BuildEventsFactory build_events() {
+  return [] { return printed_build_events("plain"); };
 }
 
 }  // namespace
@@ -64,7 +52,7 @@ compose::BuildFn make_image_preparer(const GlobalOptions& globals, compose::Engi
     if (jobs->empty()) {
       return llvm::Error::success();
     }
-    return compose::build_services(*jobs, {no_cache, pull}, build_runner(globals), events);
+    return compose::build_services(globals.root, *jobs, {no_cache, pull}, build_events(), events);
   };
 }
 
@@ -100,8 +88,8 @@ CommandBody setup_build(CLI::App& sub, const GlobalOptions& globals,
     if (!jobs) {
       return jobs.takeError();
     }
-    if (auto err =
-            compose::build_services(*jobs, {*no_cache, *pull}, build_runner(globals), events)) {
+    if (auto err = compose::build_services(globals.root, *jobs, {*no_cache, *pull}, build_events(),
+                                           events)) {
       return std::move(err);
     }
     return 0;

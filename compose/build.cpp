@@ -1,7 +1,5 @@
 #include "compose/build.h"
 
-#include <thread>
-
 #include "builder/build.h"
 #include "frontend/dockerignore.h"
 #include "frontend/instructions.h"
@@ -9,20 +7,16 @@
 #include "support/fs.h"
 
 namespace kiln::compose {
-llvm::Error build_image(const std::string& root, const BuildJob& job, const BuildFlags& flags,
-                        builder::BuildEvents& events) {
-  auto text = fs::read_file(job.spec.dockerfile);
-  if (!text) {
-    return text.takeError();
-  }
-  std::string name = llvm::StringRef(job.spec.dockerfile).rsplit('/').second.str();
-  auto dockerfile = frontend::parse_dockerfile(*text, name);
-  if (!dockerfile) {
-    return dockerfile.takeError();
-  }
+namespace {
+
+/// The request for `job`; `dockerfile` is its parsed Dockerfile (borrowed).
+llvm::Expected<builder::BuildRequest> build_request(const std::string& root, const BuildJob& job,
+                                                    const BuildFlags& flags,
+                                                    const frontend::Dockerfile& dockerfile) {
   builder::BuildRequest request;
+  request.name = job.service;
   request.root = root;
-  request.dockerfile = &*dockerfile;
+  request.dockerfile = &dockerfile;
   request.lower.target = job.spec.target;
   request.lower.build_args = job.spec.args;
   auto ignore = frontend::load_dockerignore(job.spec.context, job.spec.dockerfile);
@@ -41,36 +35,10 @@ llvm::Error build_image(const std::string& root, const BuildJob& job, const Buil
   o.pull = flags.pull || job.spec.pull;
   o.cache.cache_from = job.spec.cache_from;
   o.cache.cache_to = job.spec.cache_to;
-  auto built = builder::build(request, events);
-  return built ? llvm::Error::success() : built.takeError();
+  return request;
 }
 
-std::vector<std::string> build_arguments(const BuildJob& job, const BuildFlags& flags) {
-  std::vector<std::string> args = {"-t", job.image, "-f", job.spec.dockerfile};
-  if (!job.spec.target.empty()) {
-    args.insert(args.end(), {"--target", job.spec.target});
-  }
-  for (const auto& [k, v] : job.spec.args) {
-    args.insert(args.end(), {"--build-arg", k + "=" + v});
-  }
-  for (const auto& [k, v] : job.spec.labels) {
-    args.insert(args.end(), {"--label", k + "=" + v});
-  }
-  for (const auto& c : job.spec.cache_from) {
-    args.insert(args.end(), {"--cache-from", c});
-  }
-  for (const auto& c : job.spec.cache_to) {
-    args.insert(args.end(), {"--cache-to", c});
-  }
-  if (flags.no_cache || job.spec.no_cache) {
-    args.push_back("--no-cache");
-  }
-  if (flags.pull || job.spec.pull) {
-    args.push_back("--pull");
-  }
-  args.push_back(job.spec.context);
-  return args;
-}
+}  // namespace
 
 llvm::Expected<std::vector<BuildJob>> build_jobs(Engine& engine,
                                                  const std::vector<ServiceConfig>& services,
@@ -94,34 +62,65 @@ llvm::Expected<std::vector<BuildJob>> build_jobs(Engine& engine,
   return jobs;
 }
 
-llvm::Error build_services(const std::vector<BuildJob>& jobs, const BuildFlags& flags,
-                           const BuildRunner& run, ComposeEvents& events) {
-  std::vector<llvm::Error> errors;
-  for (size_t i = 0; i < jobs.size(); ++i) {
-    errors.push_back(llvm::Error::success());
-  }
-  std::vector<std::thread> threads;
-  for (size_t i = 0; i < jobs.size(); ++i) {
-    threads.emplace_back([&, i] { errors[i] = run(jobs[i], flags); });
-  }
-  for (auto& t : threads) {
-    t.join();
-  }
-  llvm::Error first = llvm::Error::success();
-  for (size_t i = 0; i < jobs.size(); ++i) {
-    if (errors[i]) {
-      events.status("Service", jobs[i].service, "Error");
-      if (!first) {
-        first = with_context(std::move(errors[i]),
-                             "service " + quote(jobs[i].service) + " failed to build");
-      } else {
-        llvm::consumeError(std::move(errors[i]));
+std::vector<std::vector<size_t>> solve_groups(const std::vector<builder::BuildRequest>& requests) {
+  std::vector<std::vector<size_t>> groups;
+  for (size_t i = 0; i < requests.size(); ++i) {
+    bool placed = false;
+    for (auto& g : groups) {
+      if (builder::can_share_solve(requests[g.front()], requests[i])) {
+        g.push_back(i);
+        placed = true;
+        break;
       }
-    } else {
+    }
+    if (!placed) {
+      groups.push_back({i});
+    }
+  }
+  return groups;
+}
+
+llvm::Error build_services(const std::string& root, const std::vector<BuildJob>& jobs,
+                           const BuildFlags& flags, const BuildEventsFactory& make_events,
+                           ComposeEvents& events) {
+  std::vector<frontend::Dockerfile> dockerfiles;
+  dockerfiles.reserve(jobs.size());
+  for (const auto& job : jobs) {
+    auto text = fs::read_file(job.spec.dockerfile);
+    if (!text) {
+      return with_context(text.takeError(), "service " + quote(job.service));
+    }
+    std::string name = llvm::StringRef(job.spec.dockerfile).rsplit('/').second.str();
+    auto dockerfile = frontend::parse_dockerfile(*text, name);
+    if (!dockerfile) {
+      return with_context(dockerfile.takeError(), "service " + quote(job.service));
+    }
+    dockerfiles.push_back(std::move(*dockerfile));
+  }
+  std::vector<builder::BuildRequest> requests;
+  for (size_t i = 0; i < jobs.size(); ++i) {
+    auto request = build_request(root, jobs[i], flags, dockerfiles[i]);
+    if (!request) {
+      return with_context(request.takeError(), "service " + quote(jobs[i].service));
+    }
+    requests.push_back(std::move(*request));
+  }
+  for (const auto& group : solve_groups(requests)) {
+    std::vector<builder::BuildRequest> these;
+    for (size_t i : group) {
+      these.push_back(requests[i]);
+    }
+    auto build_events = make_events();
+    auto built = builder::build_many(these, *build_events);
+    build_events.reset();  // prints what it kept back
+    if (!built) {
+      return built.takeError();
+    }
+    for (size_t i : group) {
       events.status("Service", jobs[i].service, "Built");
     }
   }
-  return first;
+  return llvm::Error::success();
 }
 
 }  // namespace kiln::compose

@@ -1,14 +1,19 @@
 // `compose build`: the buildable services' images, built with builder/ into the
 // store under their names (<project>-<service> or `image:`).
 //
-// builder::build() builds one image per call (one Dockerfile, one target), so
-// the services are built all at once, each by a BuildRunner in a thread of its
-// own: independent services build in parallel, and steps two services share are
-// solved once (the store's per-cache-key locks make the second build wait for
-// the first's step and then hit the cache). cli/ runs each build as a `kiln
-// build` process of its own, so that each has its own signal handling (a
-// builder::build() takes SIGINT for its cancel while it runs, one at a time per
-// process) and Ctrl-C reaches every build.
+// Every service that can share it is built in ONE solve
+// (builder::build_many(), as `docker buildx bake` builds its targets): one
+// graph holds every service's Dockerfile, so a step two services share (same
+// base, same instruction, same inputs) runs once, independent services build
+// in parallel under one scheduler, and Ctrl-C (SIGINT, taken by builder/ while
+// it solves) cancels the whole solve. A service that cannot share the solve
+// (builder::can_share_solve(): one with `cache_from` or `cache_to`, whose
+// cache import or export belongs to its build alone, or one whose `no_cache` or
+// `pull` differs from the first service's) is built in a solve of its own,
+// after it; solves run one after another in this process. The first failed
+// solve stops the build: its error names the service of the failed step
+// ("target 'web': ..."), and the other services of that solve are cancelled,
+// as bake cancels its other targets.
 #pragma once
 
 #include <functional>
@@ -18,6 +23,7 @@
 
 #include <llvm/Support/Error.h>
 
+#include "builder/build.h"
 #include "builder/build_events.h"
 #include "compose/events.h"
 #include "compose/service.h"
@@ -36,16 +42,9 @@ struct BuildFlags {
   bool pull = false;
 };
 
-/// Builds one job's image; called from a thread of its own, several at once.
-using BuildRunner = std::function<llvm::Error(const BuildJob& job, const BuildFlags& flags)>;
-
-/// The `kiln build` arguments (after `build`) for `job`: -t, -f, --target,
-/// --build-arg, --label, --cache-from, --cache-to, --no-cache, --pull, the context.
-std::vector<std::string> build_arguments(const BuildJob& job, const BuildFlags& flags);
-
-/// Builds `job` in this process into the store at `root`, reporting to `events`.
-llvm::Error build_image(const std::string& root, const BuildJob& job, const BuildFlags& flags,
-                        builder::BuildEvents& events);
+/// Makes the receiver of one solve's events (progress, warnings); called once
+/// per solve.
+using BuildEventsFactory = std::function<std::unique_ptr<builder::BuildEvents>()>;
 
 /// The jobs for the buildable `services` (all of them, or only those whose image
 /// is missing when `missing_only`, asking `engine`).
@@ -53,9 +52,17 @@ llvm::Expected<std::vector<BuildJob>> build_jobs(Engine& engine,
                                                  const std::vector<ServiceConfig>& services,
                                                  bool missing_only);
 
-/// Builds `jobs` with `run`, all at once; reports "Service NAME Built". Fails
-/// with the first failed build's error (the others finish first).
-llvm::Error build_services(const std::vector<BuildJob>& jobs, const BuildFlags& flags,
-                           const BuildRunner& run, ComposeEvents& events);
+/// The groups of `jobs` (indexes, in order) that share one solve: each job joins
+/// the first group whose first job builder::can_share_solve() with it.
+/// `requests[i]` is job i's request.
+std::vector<std::vector<size_t>> solve_groups(const std::vector<builder::BuildRequest>& requests);
+
+/// Builds `jobs` into the store at `root`, one solve per group of
+/// solve_groups(), each reporting to a receiver `make_events` makes; reports
+/// "Service NAME Built" for the services of each solve that succeeded. Fails
+/// with the first failed solve's error; later solves do not start.
+llvm::Error build_services(const std::string& root, const std::vector<BuildJob>& jobs,
+                           const BuildFlags& flags, const BuildEventsFactory& make_events,
+                           ComposeEvents& events);
 
 }  // namespace kiln::compose

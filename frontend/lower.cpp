@@ -112,7 +112,7 @@ llvm::Expected<std::vector<std::string>> Lowerer::expand_words(StageState& st, l
 const llb::Vertex* Lowerer::context() {
   if (!context_) {
     llb::LocalSource local;
-    local.name = "context";
+    local.name = opts_.context_name;
     local.exclude_patterns = opts_.context_excludes;
     llb::VertexMetadata meta;
     meta.description = "[internal] load build context";

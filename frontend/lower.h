@@ -73,6 +73,10 @@ struct LowerOptions {
   std::map<std::string, std::string> build_contexts;
   /// .dockerignore patterns, applied to the build context source.
   std::vector<std::string> context_excludes;
+  /// The name of the build context's LocalSource (the solver maps it to a
+  /// directory): "context", or another for the second context of a graph that
+  /// lowers several Dockerfiles (lower_targets).
+  std::string context_name = "context";
   /// Lower every stage, not only those the target needs (for --check).
   bool all_stages = false;
   /// When set, lowering-time lint findings (UndefinedVar, UndefinedArgInFrom,
@@ -139,6 +143,22 @@ struct MultiLowerResult {
 llvm::Expected<MultiLowerResult> lower_platforms(const Dockerfile& dockerfile,
                                                  const LowerOptions& options,
                                                  const std::vector<std::string>& platforms);
+
+/// One Dockerfile to lower with its options, for lower_targets().
+struct LowerTarget {
+  /// Names the target in its lowering's error ("target 'NAME': ..."); may be empty.
+  std::string name;
+  /// Borrowed for the call.
+  const Dockerfile* dockerfile = nullptr;
+  /// Its target platform is `options.target_platform` (or the build platform).
+  LowerOptions options;
+};
+
+/// Lowers every target (each its own Dockerfile and options) into one graph:
+/// identical vertices (a base image, a step two Dockerfiles share) appear once,
+/// so one solve runs them once. `platforms[i]` of the result is target i's
+/// stages. Fails as lower() for the first target that fails, naming it.
+llvm::Expected<MultiLowerResult> lower_targets(const std::vector<LowerTarget>& targets);
 
 /// Lowers `dockerfile` into a graph. Fails with a SourceError on the line at
 /// fault (unknown target, bad stage index, circular stages, bad image reference,

@@ -556,4 +556,44 @@ llvm::Expected<MultiLowerResult> lower_platforms(const Dockerfile& dockerfile,
   return out;
 }
 
+llvm::Expected<MultiLowerResult> lower_targets(const std::vector<LowerTarget>& targets) {
+  llb::DefinitionBuilder builder;
+  std::vector<llb::Definition::Root> roots;
+  MultiLowerResult out;
+  std::set<std::string> unused;
+  for (size_t i = 0; i < targets.size(); ++i) {
+    const LowerOptions& options = targets[i].options;
+    auto build = option_platform(options.build_platform, "build platform");
+    if (!build) {
+      return build.takeError();
+    }
+    auto target = options.target_platform.empty()
+                      ? llvm::Expected<oci::Platform>(*build)
+                      : option_platform(options.target_platform, "target platform");
+    if (!target) {
+      return target.takeError();
+    }
+    detail::Lowerer lowerer(*targets[i].dockerfile, options, builder, *build, *target);
+    std::vector<llb::Definition::Root> these;
+    auto lowered = lowerer.run(these);
+    if (!lowered) {
+      if (targets[i].name.empty()) {
+        return lowered.takeError();
+      }
+      return with_context(lowered.takeError(), "target " + quote(targets[i].name));
+    }
+    for (auto& root : these) {
+      roots.push_back({std::to_string(i) + "/" + root.name, root.vertex});
+    }
+    out.platforms.push_back({target->str(), std::move(lowered->stages), lowered->target});
+    for (auto& read : lowered->context_reads) {
+      out.context_reads.push_back(std::move(read));
+    }
+    unused.insert(lowered->unused_build_args.begin(), lowered->unused_build_args.end());
+  }
+  out.unused_build_args.assign(unused.begin(), unused.end());
+  out.definition = builder.finish(std::move(roots));
+  return out;
+}
+
 }  // namespace kiln::frontend

@@ -3,7 +3,9 @@
 // exported; only the RUN processes are fakes.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <atomic>
+#include <filesystem>
 #include <mutex>
 
 #include "builder/build.h"
@@ -72,6 +74,9 @@ class RecordedEvents : public BuildEvents {
     if (event.kind == kiln::solver::core::ProgressKind::cached) {
       cached.push_back(event.name);
     }
+    if (event.kind == kiln::solver::core::ProgressKind::started) {
+      started.push_back(event.name);
+    }
   }
   void note(const std::string& name, const std::string& detail) override { notes.push_back(name); }
   void warning(const std::string& message) override {
@@ -89,6 +94,8 @@ class RecordedEvents : public BuildEvents {
 
   std::mutex mu;
   std::vector<std::string> cached;
+  /// The names of the steps that started, once each.
+  std::vector<std::string> started;
   std::vector<std::string> notes;
   std::vector<std::string> warnings;
   std::string finished;
@@ -255,4 +262,172 @@ TEST_CASE("a two-platform build is one solve: build-platform steps run once",
   REQUIRE(static_cast<bool>(second));
   CHECK(f.executor.processes.empty());
   CHECK(second->manifest_digest == result->manifest_digest);
+}
+
+namespace {
+
+/// Two builds, "a" and "b", each its own context and Dockerfile, for build_many().
+struct TwoBuilds {
+  TwoBuilds(const std::string& a_text, const std::string& b_text) {
+    texts[0] = a_text;
+    texts[1] = b_text;
+    for (int i = 0; i < 2; ++i) {
+      // The same file name in both contexts, with different contents.
+      write_file(contexts[i] / "f.txt", i == 0 ? "from a" : "from b");
+      write_file(contexts[i] / "Dockerfile", texts[i]);
+      auto parsed = kiln::frontend::parse_dockerfile(texts[i], "Dockerfile");
+      REQUIRE(bool(parsed));
+      dockerfiles[i] = std::move(*parsed);
+    }
+  }
+
+  std::vector<BuildRequest> requests() {
+    std::vector<BuildRequest> made;
+    for (int i = 0; i < 2; ++i) {
+      BuildRequest r;
+      r.name = i == 0 ? "a" : "b";
+      r.root = root.path();
+      r.dockerfile = &dockerfiles[i];
+      r.executor = &executor;
+      r.options.context = contexts[i].path();
+      r.options.dockerfile_path = contexts[i] / "Dockerfile";
+      r.options.tags = {"app-" + r.name + ":1"};
+      r.options.outputs = {"type=local,dest=" + out / r.name};
+      made.push_back(std::move(r));
+    }
+    return made;
+  }
+
+  std::string texts[2];
+  kiln::frontend::Dockerfile dockerfiles[2];
+  TempDir root{"kiln-builder-root-"};
+  TempDir contexts[2] = {TempDir("kiln-builder-ctx-a-"), TempDir("kiln-builder-ctx-b-")};
+  TempDir out{"kiln-builder-out-"};
+  FakeExecutor executor;
+};
+
+}  // namespace
+
+TEST_CASE("two builds in one solve run the step they share once and both images have it",
+          "[builder][many]") {
+  TwoBuilds f(
+      "FROM scratch\n"
+      "RUN write /shared.txt shared\n"
+      "COPY f.txt /f.txt\n"
+      "RUN write /a.txt only-a\n",
+      "FROM scratch\n"
+      "RUN write /shared.txt shared\n"
+      "COPY f.txt /f.txt\n"
+      "RUN write /b.txt only-b\n");
+  RecordedEvents events;
+  auto built = kiln::builder::build_many(f.requests(), events);
+  REQUIRE(bool(built));
+  REQUIRE(built->size() == 2);
+  CHECK((*built)[0].config_digest != (*built)[1].config_digest);
+  std::vector<std::string> ran = f.executor.processes;
+  std::sort(ran.begin(), ran.end());
+  CHECK(ran == std::vector<std::string>{"|write /a.txt only-a|", "|write /b.txt only-b|",
+                                        "|write /shared.txt shared|"});
+  // Both images have the shared step's file, and each its own context's f.txt.
+  CHECK(read_file(f.out / "a/shared.txt") == "shared");
+  CHECK(read_file(f.out / "b/shared.txt") == "shared");
+  CHECK(read_file(f.out / "a/f.txt") == "from a");
+  CHECK(read_file(f.out / "b/f.txt") == "from b");
+  CHECK(read_file(f.out / "a/a.txt") == "only-a");
+  CHECK(!std::filesystem::exists(f.out / "a/b.txt"));
+  CHECK(read_file(f.out / "b/b.txt") == "only-b");
+  auto store = kiln::cache::ImageStore::open(f.root.path());
+  REQUIRE(bool(store));
+  auto a = (*store)->resolve("app-a:1");
+  auto b = (*store)->resolve("app-b:1");
+  REQUIRE(bool(a));
+  REQUIRE(bool(b));
+  CHECK(a->manifest == (*built)[0].manifest_digest);
+  CHECK(b->manifest == (*built)[1].manifest_digest);
+  // One begin and one finish for the solve; each step shows once, named after
+  // the builds that need it.
+  CHECK(events.finished == "success");
+  std::sort(events.started.begin(), events.started.end());
+  CHECK(events.started == std::vector<std::string>{
+                              "[a 2/3] COPY f.txt /f.txt",
+                              "[a 3/3] RUN write /a.txt only-a",
+                              "[a internal] load build context",
+                              "[a,b 1/3] RUN write /shared.txt shared",
+                              "[a,b] scratch",
+                              "[b 2/3] COPY f.txt /f.txt",
+                              "[b 3/3] RUN write /b.txt only-b",
+                              "[b internal] load build context",
+                          });
+  CHECK(events.notes ==
+        std::vector<std::string>{"exporting to image", "naming to docker.io/library/app-a:1",
+                                 "exporting to image", "naming to docker.io/library/app-b:1"});
+
+  // Again: nothing runs, the same images.
+  f.executor.processes.clear();
+  RecordedEvents again;
+  auto requests = f.requests();
+  for (auto& r : requests) {
+    r.options.outputs.clear();
+  }
+  auto rebuilt = kiln::builder::build_many(requests, again);
+  INFO((rebuilt ? std::string() : kiln::error_message(rebuilt.takeError())));
+  REQUIRE(bool(rebuilt));
+  CHECK(f.executor.processes.empty());
+  CHECK((*rebuilt)[0].manifest_digest == (*built)[0].manifest_digest);
+  CHECK((*rebuilt)[1].manifest_digest == (*built)[1].manifest_digest);
+}
+
+TEST_CASE("a failed step of one build of several names that build and its Dockerfile lines",
+          "[builder][many]") {
+  TwoBuilds f(
+      "FROM scratch\n"
+      "RUN write /a.txt a\n",
+      "FROM scratch\n"
+      "RUN write /b.txt b\n"
+      "RUN fail 3 broken-b\n");
+  RecordedEvents events;
+  auto built = kiln::builder::build_many(f.requests(), events);
+  REQUIRE(!built);
+  std::string located;
+  llvm::handleAllErrors(
+      built.takeError(),
+      [&](const kiln::SourceError& e) { located = kiln::format_source_error(e); },
+      [&](const llvm::ErrorInfoBase& e) { located = "not a SourceError: " + e.message(); });
+  CHECK(located ==
+        "Dockerfile:3\n"
+        "--------------------\n"
+        "   1 |     FROM scratch\n"
+        "   2 |     RUN write /b.txt b\n"
+        "   3 | >>> RUN fail 3 broken-b\n"
+        "--------------------\n"
+        "error: target 'b': failed to solve: process \"/bin/sh -c fail 3 broken-b\" did not "
+        "complete successfully: exit code: 3\n");
+  CHECK(events.finished == "failure");
+  CHECK(events.failed_step == "[2/2] RUN fail 3 broken-b");
+  CHECK(events.failed_lines == std::vector<std::string>{"broken-b"});
+  auto store = kiln::cache::ImageStore::open(f.root.path());
+  REQUIRE(bool(store));
+  auto b = (*store)->resolve("app-b:1");
+  CHECK(!b);
+  if (!b) {
+    llvm::consumeError(b.takeError());
+  }
+}
+
+TEST_CASE("builds with a cache export cannot share a solve", "[builder][many]") {
+  TwoBuilds f("FROM scratch\nRUN write /a.txt a\n", "FROM scratch\nRUN write /b.txt b\n");
+  auto requests = f.requests();
+  CHECK(kiln::builder::can_share_solve(requests[0], requests[1]));
+  requests[1].options.cache.cache_to = {"type=local,dest=" + f.out / "cache"};
+  CHECK(!kiln::builder::can_share_solve(requests[0], requests[1]));
+  requests[1].options.cache.cache_to.clear();
+  requests[1].options.no_cache = true;
+  CHECK(!kiln::builder::can_share_solve(requests[0], requests[1]));
+  RecordedEvents events;
+  auto built = kiln::builder::build_many(requests, events);
+  REQUIRE(!built);
+  CHECK(kiln::error_message(built.takeError()) ==
+        "build 'b' cannot share one solve with 'a' (different solve options, several platforms, "
+        "or a cache import or export)");
+  CHECK(f.executor.runs == 0);
 }

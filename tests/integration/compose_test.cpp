@@ -324,6 +324,53 @@ TEST_CASE_METHOD(ComposeFixture,
   check_clean(list);
 }
 
+TEST_CASE_METHOD(ComposeFixture,
+                 "compose build builds every service in one solve: a stage two targets share "
+                 "runs once, a failing service is named") {
+  // Two services, one context and Dockerfile, two targets over a shared stage.
+  kiln::testutil::StepCounter steps;
+  kiln::testutil::write_file(dir + "/Dockerfile", "FROM base:1 AS shared\nRUN " +
+                                                      steps.hit("shared") +
+                                                      " && echo shared > /shared\n"
+                                                      "FROM shared AS a\nRUN echo a > /name\n"
+                                                      "FROM shared AS b\nRUN echo b > /name\n");
+  write(R"(services:
+  a:
+    build:
+      context: .
+      target: a
+  b:
+    build:
+      context: .
+      target: b
+)");
+  std::string out = compose_ok({"build"});
+  CHECK(steps.count("shared") == 1);
+  // One solve: the shared step shows once, under both services' names.
+  CHECK(out.find("[a,b shared 2/2] RUN") != std::string::npos);
+  CHECK(out.find("Service a  Built") != std::string::npos);
+  CHECK(out.find("Service b  Built") != std::string::npos);
+  CHECK(ok({"run", "--rm", "proj-a", "cat", "/shared", "/name"}) == "shared\na\n");
+  CHECK(ok({"run", "--rm", "proj-b", "cat", "/shared", "/name"}) == "shared\nb\n");
+  // Again: nothing runs.
+  compose_ok({"build"});
+  CHECK(steps.count("shared") == 1);
+
+  // A failing service fails the build, named in the error.
+  kiln::testutil::write_file(dir + "/Dockerfile",
+                             "FROM base:1 AS shared\nRUN " + steps.hit("shared") +
+                                 " && echo shared > /shared\n"
+                                 "FROM shared AS a\nRUN echo a2 > /name\n"
+                                 "FROM shared AS b\nRUN echo broken; exit 3\n");
+  Output failed = compose({"build"});
+  INFO("stdout: " << failed.out << "\nstderr: " << failed.err);
+  CHECK(failed.exit_code != 0);
+  CHECK(failed.err.find("target 'b': failed to solve: process \"/bin/sh -c echo broken; exit "
+                        "3\" did not complete successfully: exit code: 3") != std::string::npos);
+  CHECK(steps.count("shared") == 1);
+  ok({"rmi", "proj-a", "proj-b"});
+}
+
 TEST_CASE_METHOD(ComposeFixture, "compose mounts file-based secrets and configs read-only") {
   kiln::testutil::write_file(dir + "/db_password.txt", "s3cret\n");
   kiln::testutil::write_file(dir + "/app.conf", "level=debug\n");
