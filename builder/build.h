@@ -33,6 +33,8 @@ struct BuildOptions {
   std::string metadata_file;
   std::vector<std::string> labels;
   std::vector<std::string> secrets;
+  /// --ssh: "default" (the agent at $SSH_AUTH_SOCK) or "ID[=SOCKET]".
+  std::vector<std::string> ssh;
   std::vector<std::string> build_contexts;
   std::string network;
   unsigned jobs = 0;
