@@ -202,12 +202,13 @@ TEST_CASE("ADD of a git URL takes BuildKit's query form (testGitQueryString, ADD
     CHECK(read_file(dest + "/repo/foo") == c.out);
     CHECK(kiln::testutil::run({"test", "-e", dest + "/repo/.git"}).exit_code != 0);
   }
+  int kept = 0;
   // The ADD translation of the "withgit" cases: ?keep-git-dir keeps .git at the commit.
   for (const auto& [query, head] :
        std::vector<std::pair<std::string, std::string>>{{"?keep-git-dir=true", latest},
                                                         {"?tag=v0.0.2&keep-git-dir=true", v2},
                                                         {"?keep-git-dir", latest}}) {
-    std::string dest = f.path("kept" + std::to_string(head.size()) + query.substr(1, 3));
+    std::string dest = f.path("kept" + std::to_string(kept++));
     Output o = build_dockerfile(f, "FROM scratch\nADD " + u + query + " /repo/\n",
                                 {"-o", "type=local,dest=" + dest});
     INFO(query << "\n" << o.err);
@@ -233,8 +234,10 @@ TEST_CASE("a hostile git source: options, links out of the repository, a server 
   std::string u = server.url() + "/.git";
 
   SECTION("a ref or remote that reads as an option never reaches git as one") {
-    for (const std::string& src : {u + "#--upload-pack=touch${IFS}" + marker,
-                                   "-oProxyCommand=touch${IFS}" + marker + "@127.0.0.1:repo.git"}) {
+    std::vector<std::string> sources = {u + "#--upload-pack=touch${IFS}" + marker,
+                                        "-oProxyCommand=reboot@127.0.0.1:repo.git",
+                                        u + "?ref=-delete"};
+    for (const std::string& src : sources) {
       Output o = build_dockerfile(f, "FROM scratch\nADD " + src + " /repo/\n");
       INFO(o.err);
       CHECK(o.exit_code != 0);

@@ -97,7 +97,7 @@ TEST_CASE(
 }
 
 TEST_CASE(
-    "ssh-add -l in a RUN lists the agent's key; the agent sees each client close "
+    "ssh-add -l in a RUN lists the agent's key, and the agent sees each client close "
     "(testSSHFileDescriptorsClosed)",
     "[integration][buildkit]") {
   BuildFixture f;
@@ -125,7 +125,7 @@ TEST_CASE(
 }
 
 TEST_CASE(
-    "a required ssh mount without its --ssh fails as BuildKit does; an optional one is "
+    "a required ssh mount without its --ssh fails as BuildKit does, an optional one is "
     "left out",
     "[integration][buildkit]") {
   BuildFixture f;
