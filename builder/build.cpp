@@ -1,12 +1,15 @@
 #include "builder/build.h"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <csignal>
 #include <cstdlib>
+#include <cstring>
 #include <mutex>
 #include <thread>
 
+#include <llvm/Support/FileSystem.h>
 #include <nlohmann/json.hpp>
 
 #include "builder/build_attempt.h"
@@ -186,6 +189,41 @@ llvm::Expected<cache::PathFilter> context_filter(const std::string& context,
     }
     return !shared->matches(path);
   });
+}
+
+/// --ssh: each id's agent socket. A key file (or several paths) is refused:
+/// kiln relays an agent, it does not run one.
+llvm::Error add_ssh_agents(const std::vector<std::string>& flags, solver::ops::SolveContext& ctx) {
+  for (const auto& flag : flags) {
+    auto [id, path] = llvm::StringRef(flag).split('=');
+    if (id.empty()) {
+      return llvm::make_error<UsageError>("invalid ssh " + quote(flag) + ": missing id");
+    }
+    std::string socket = path.str();
+    if (!llvm::StringRef(flag).contains('=')) {
+      const char* env = std::getenv("SSH_AUTH_SOCK");
+      socket = env ? env : "";
+      if (socket.empty()) {
+        return llvm::make_error<UsageError>(
+            "invalid empty ssh agent socket: make sure SSH_AUTH_SOCK is set");
+      }
+    }
+    struct stat st {};
+    if (socket.find(',') == std::string::npos && ::stat(socket.c_str(), &st) != 0) {
+      return llvm::make_error<UsageError>("ssh " + quote(id) + ": " + quote(socket) + ": " +
+                                          std::strerror(errno));
+    }
+    if (socket.find(',') != std::string::npos || !S_ISSOCK(st.st_mode)) {
+      return llvm::make_error<UsageError>(
+          "ssh " + quote(id) + ": " + quote(socket) +
+          " is not an ssh-agent socket (kiln forwards an agent; for a key file, start "
+          "ssh-agent, ssh-add the key and give its socket)");
+    }
+    llvm::SmallString<256> abs(socket);
+    llvm::sys::fs::make_absolute(abs);
+    ctx.ssh_agents[id.str()] = std::string(abs);
+  }
+  return llvm::Error::success();
 }
 
 llvm::Error add_secrets(const std::vector<std::string>& flags, solver::ops::SolveContext& ctx) {
@@ -435,6 +473,9 @@ llvm::Expected<std::vector<BuildResult>> build_many_in_store(
   if (auto err = add_secrets(flags.secrets, ctx)) {
     return err;
   }
+  if (auto err = add_ssh_agents(flags.ssh, ctx)) {
+    return err;
+  }
   auto lowered = lower_requests(requests, locals, images);
   if (!lowered) {
     return lowered.takeError();
@@ -480,6 +521,7 @@ llvm::Expected<std::vector<BuildResult>> build_many_in_store(
   sched_opts.speculate = flags.cache.cache_from.empty();
   (*build_cache)->attach(sched_opts, cache_store, lowered->definition, graph);
   solver::core::CancelToken cancel;
+  ctx.cancel = &cancel;
   std::optional<Digest> failed;  // the first step that failed
   llvm::Expected<std::vector<solver::core::Solved>> solved = make_error("not solved");
   {

@@ -33,6 +33,8 @@ struct BuildOptions {
   std::string metadata_file;
   std::vector<std::string> labels;
   std::vector<std::string> secrets;
+  /// --ssh: "default" (the agent at $SSH_AUTH_SOCK) or "ID[=SOCKET]".
+  std::vector<std::string> ssh;
   std::vector<std::string> build_contexts;
   std::string network;
   unsigned jobs = 0;
@@ -81,7 +83,7 @@ llvm::Expected<BuildResult> build(const BuildRequest& request, BuildEvents& even
 
 /// Whether `a` and `b` may be built in one solve by build_many(): the same
 /// store, executor, solve-wide options (--no-cache, --no-cache-filter, --pull,
-/// --network, --jobs, registry flags, secrets, named build contexts,
+/// --network, --jobs, registry flags, secrets, ssh agents, named build contexts,
 /// SOURCE_DATE_EPOCH), at most one platform each, and neither with a cache
 /// import or export (--cache-from/--cache-to: each export would be written
 /// from the whole solve's steps, so such a build gets a solve of its own).

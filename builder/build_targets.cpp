@@ -81,7 +81,7 @@ bool can_share_solve(const BuildRequest& a, const BuildRequest& b) {
     return false;
   }
   if (x.no_cache != y.no_cache || x.no_cache_filter != y.no_cache_filter || x.pull != y.pull ||
-      x.network != y.network || x.jobs != y.jobs || x.secrets != y.secrets ||
+      x.network != y.network || x.jobs != y.jobs || x.secrets != y.secrets || x.ssh != y.ssh ||
       x.build_contexts != y.build_contexts || a.lower.build_contexts != b.lower.build_contexts ||
       x.cache.explain != y.cache.explain ||
       x.registry.insecure_registries != y.registry.insecure_registries ||

@@ -218,6 +218,9 @@ CommandBody setup_build(CLI::App& sub, const GlobalOptions& globals) {
   sub.add_option("--label", s.labels, "Set metadata for an image")->allow_extra_args(false);
   sub.add_option("--secret", s.secrets, "Secret to expose to the build (id=mysecret,src=file)")
       ->allow_extra_args(false);
+  sub.add_option("--ssh", s.ssh,
+                 "SSH agent socket to expose to the build (default|<id>[=<socket>])")
+      ->allow_extra_args(false);
   sub.add_option("--build-context", s.build_contexts, "Additional build contexts (name=path)")
       ->allow_extra_args(false);
   sub.add_option("--network", s.network, "Networking mode for RUN instructions (host, none)");

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "frontend/git_ref.h"
 #include "frontend/go_text.h"
 #include "frontend/lower_state.h"
 
@@ -12,8 +13,22 @@ namespace {
 bool is_url(llvm::StringRef s) { return s.startswith("http://") || s.startswith("https://"); }
 
 bool is_git(llvm::StringRef s) {
-  return s.startswith("git@") || s.startswith("git://") ||
-         (is_url(s) && s.split('#').first.endswith(".git"));
+  auto ref = parse_git_ref(s);
+  if (!ref) {
+    llvm::consumeError(ref.takeError());
+    return true;  // git-like, with an error that lowering reports
+  }
+  return ref->has_value();
+}
+
+/// The remote without user:password@, for descriptions.
+std::string redact_remote(llvm::StringRef remote) {
+  auto [scheme, rest] = remote.split("://");
+  size_t at = rest.substr(0, rest.find('/')).rfind('@');
+  if (rest.empty() || at == llvm::StringRef::npos || !rest.substr(0, at).contains(':')) {
+    return remote.str();
+  }
+  return scheme.str() + "://xxxxx:xxxxx@" + rest.substr(at + 1).str();
 }
 
 bool is_number(llvm::StringRef s) {
@@ -211,6 +226,41 @@ struct CopyBuilder {
     return llvm::Error::success();
   }
 
+  /// ADD of a git repository: a git source, its tree copied into the destination.
+  llvm::Error add_git(const std::string& source) {
+    auto parsed = parse_git_ref(source);
+    if (!parsed) {
+      return l.error_at(cmd.range, error_message(parsed.takeError()));
+    }
+    const GitRef& ref = **parsed;
+    llb::GitSource git;
+    git.remote = ref.remote;
+    git.ref = ref.ref;
+    git.subdir = ref.subdir;
+    git.checksum = ref.checksum;
+    if (!checksum.empty()) {
+      if (!git.checksum.empty() && git.checksum != checksum) {
+        return l.error_at(cmd.range,
+                          "checksum conflicts: \"" + git.checksum + "\" vs \"" + checksum + "\"");
+      }
+      git.checksum = checksum;
+    }
+    if (!git.checksum.empty() && !is_hex(git.checksum)) {
+      return l.error_at(
+          cmd.range, "invalid checksum " + git.checksum + " for Git URL, expected hex commit hash");
+    }
+    git.keep_git_dir = add->keep_git_dir || ref.keep_git_dir.value_or(false);
+    llb::CopyAction action = base;
+    action.src_paths = {"/"};
+    llb::VertexMetadata meta;
+    meta.description = "[internal] load git source " + redact_remote(git.remote) +
+                       (git.ref.empty() ? "" : "#" + git.ref) +
+                       (git.subdir.empty() ? "" : ":" + git.subdir);
+    action.src_input = input_index(l.builder_.add(std::move(git), {}, std::move(meta)));
+    op.actions.push_back(std::move(action));
+    return llvm::Error::success();
+  }
+
   /// `path` cleaned and absolute; with --parents a "/./" pivot stays, so that the
   /// copy keeps only the path below it (BuildKit: `COPY --parents a/./b/c /x/`).
   std::string source_path(const std::string& path) const {
@@ -303,9 +353,10 @@ llvm::Error Lowerer::lower_copy(StageState& st, const CopyAddFields& cmd, const 
   }
   for (const std::string& s : b.sources) {
     if (add && is_git(s)) {
-      return error_at(cmd.range, "ADD from a git repository is not supported: " + s);
-    }
-    if (add && is_url(s)) {
+      if (auto err = b.add_git(s)) {
+        return err;
+      }
+    } else if (add && is_url(s)) {
       if (auto err = b.add_url(s)) {
         return err;
       }

@@ -235,6 +235,14 @@ llvm::Error Lowerer::lower_run(StageState& st, const RunCmd& cmd) {
     }
     x.mounts.push_back(std::move(*mount));
   }
+  // As BuildKit's llb exec: SSH_AUTH_SOCK names the first ssh socket unless the
+  // stage's environment sets it.
+  auto ssh =
+      llvm::find_if(x.mounts, [](const llb::Mount& m) { return m.kind == llb::MountKind::ssh; });
+  if (ssh != x.mounts.end() &&
+      llvm::none_of(x.env, [](llvm::StringRef e) { return e.startswith("SSH_AUTH_SOCK="); })) {
+    x.env.push_back("SSH_AUTH_SOCK=" + ssh->target);
+  }
   if (auto err = run_modes(*this, st, cmd, x)) {
     return err;
   }

@@ -151,8 +151,8 @@ std::string optional_digest(const std::optional<Digest>& d) { return d ? d->str(
 }  // namespace
 
 const char* op_kind(const Op& op) {
-  static const char* const kNames[] = {"image", "local", "scratch", "http", "exec", "file"};
-  static_assert(std::variant_size_v<Op> == 6);
+  static const char* const kNames[] = {"image", "local", "scratch", "http", "exec", "file", "git"};
+  static_assert(std::variant_size_v<Op> == 7);
   return kNames[op.index()];
 }
 
@@ -174,6 +174,12 @@ std::string encode_op(const Op& op) {
     e.field("checksum", optional_digest(h->checksum));
     e.field("filename", h->filename);
     e.optional_u32("chmod", h->chmod);
+  } else if (const auto* g = std::get_if<GitSource>(&op)) {
+    e.field("remote", g->remote);
+    e.field("ref", g->ref);
+    e.field("subdir", g->subdir);
+    e.field("checksum", g->checksum);
+    e.field("keep_git_dir", uint64_t{g->keep_git_dir});
   } else if (const auto* x = std::get_if<ExecOp>(&op)) {
     encode_exec(e, *x);
   } else if (const auto* f = std::get_if<FileOp>(&op)) {

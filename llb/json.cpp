@@ -172,6 +172,12 @@ Json op_json(const Op& op) {
     if (h->checksum) j["checksum"] = h->checksum->str();
     if (!h->filename.empty()) j["filename"] = h->filename;
     if (h->chmod) j["chmod"] = octal(*h->chmod);
+  } else if (const auto* g = std::get_if<GitSource>(&op)) {
+    j["remote"] = g->remote;
+    if (!g->ref.empty()) j["ref"] = g->ref;
+    if (!g->subdir.empty()) j["subdir"] = g->subdir;
+    if (!g->checksum.empty()) j["checksum"] = g->checksum;
+    if (g->keep_git_dir) j["keep_git_dir"] = true;
   } else if (const auto* x = std::get_if<ExecOp>(&op)) {
     j.update(exec_json(*x));
   } else if (const auto* f = std::get_if<FileOp>(&op)) {

@@ -48,6 +48,24 @@ struct HttpSource {
   std::optional<uint32_t> chmod;
 };
 
+/// A git repository's tree at one commit (ADD https://host/repo.git#ref:subdir, or the
+/// query form `?ref=…&subdir=…&checksum=…&keep-git-dir=…`). The solver resolves `ref`
+/// to a commit with the real `git` binary; the commit (not the ref) keys the cache.
+struct GitSource {
+  /// The remote as git takes it ("https://host/repo.git", "git@host:repo.git",
+  /// "ssh://…", "git://…"), without the fragment and query.
+  std::string remote;
+  /// Branch, tag, full ref ("refs/tags/v1") or commit; empty means the remote's HEAD.
+  std::string ref;
+  /// Directory of the repository that becomes the root of the output; empty: all.
+  std::string subdir;
+  /// ADD --checksum / `?checksum=`: a hex prefix the resolved commit (or the
+  /// annotated tag) must have.
+  std::string checksum;
+  /// Keep the `.git` directory (ADD --keep-git-dir).
+  bool keep_git_dir = false;
+};
+
 /// What a mount brings into an exec.
 enum class MountKind { rootfs, bind, cache, tmpfs, secret, ssh };
 
@@ -181,9 +199,10 @@ struct FileOp {
 };
 
 /// Any operation of the graph.
-using Op = std::variant<ImageSource, LocalSource, ScratchSource, HttpSource, ExecOp, FileOp>;
+using Op =
+    std::variant<ImageSource, LocalSource, ScratchSource, HttpSource, ExecOp, FileOp, GitSource>;
 
-/// Short name of the op kind: "image", "local", "scratch", "http", "exec", "file".
+/// Short name of the op kind: "image", "local", "scratch", "http", "exec", "file", "git".
 const char* op_kind(const Op& op);
 
 }  // namespace kiln::llb

@@ -163,11 +163,17 @@ llvm::Error add_mounts(const SolveContext& ctx, const llb::Vertex& v,
         ms.access = runtime::Access::read_only;
         break;
       }
-      case llb::MountKind::ssh:
-        if (m.required) {
-          return make_error("RUN --mount=type=ssh is not supported by this kiln yet");
+      case llb::MountKind::ssh: {
+        auto socket = mounts.ssh_socket(m);
+        if (!socket) {
+          return socket.takeError();
         }
-        continue;
+        if (socket->empty()) {
+          continue;
+        }
+        ms.source = *socket;
+        break;
+      }
     }
     spec.mounts.push_back(std::move(ms));
   }

@@ -79,6 +79,16 @@ class OpVertex : public core::Vertex {
     if (auto* http = std::get_if<llb::HttpSource>(&v_.op())) {
       return http_cache_map(*http);
     }
+    if (auto* git = std::get_if<llb::GitSource>(&v_.op())) {
+      auto resolved = detail::resolve_git(*git, ctx_.cancel);
+      if (!resolved) {
+        return resolved.takeError();
+      }
+      map.op_digest = detail::git_cache_key(*git, resolved->commit);
+      std::lock_guard<std::mutex> lock(http_mu_);
+      git_resolved_ = std::move(*resolved);
+      return map;
+    }
     map.op_digest = op_key_digest(v_, ctx_);
     return map;
   }
@@ -120,6 +130,21 @@ class OpVertex : public core::Vertex {
       }
       return detail::exec_http(ctx_, *http, *download);
     }
+    if (auto* git = std::get_if<llb::GitSource>(&op)) {
+      std::optional<detail::GitResolved> resolved;
+      {
+        std::lock_guard<std::mutex> lock(http_mu_);
+        resolved = git_resolved_;
+      }
+      if (!resolved) {
+        auto r = detail::resolve_git(*git, &ec.cancel());
+        if (!r) {
+          return r.takeError();
+        }
+        resolved = std::move(*r);
+      }
+      return detail::exec_git(ctx_, *git, *resolved, &ec.cancel());
+    }
     if (std::holds_alternative<llb::ExecOp>(op)) {
       return detail::exec_run(ctx_, v_, ec, inputs);
     }
@@ -148,8 +173,10 @@ class OpVertex : public core::Vertex {
   const SolveContext& ctx_;
   std::vector<const core::Vertex*> inputs_;
   std::unique_ptr<LinkLayerVertex> helper_;
-  mutable std::mutex http_mu_;
+  mutable std::mutex http_mu_;  // guards http_download_ and git_resolved_
   mutable std::shared_ptr<detail::HttpDownload> http_download_;
+  /// What cache_map() resolved a git source's ref to, for exec() (same mutex).
+  mutable std::optional<detail::GitResolved> git_resolved_;
 };
 
 }  // namespace

@@ -55,6 +55,28 @@ Digest http_cache_key(const llb::HttpSource& op, const Digest& content,
 llvm::Expected<core::ResultPtr> exec_http(const SolveContext& ctx, const llb::HttpSource& op,
                                           const HttpDownload& download);
 
+// git_source.cpp
+/// What a git source's ref resolved to.
+struct GitResolved {
+  /// The commit (hex, 40 or 64 digits).
+  std::string commit;
+  /// The annotated tag's object when the ref is one, else "".
+  std::string tag;
+  /// The full ref name the remote listed ("refs/tags/v1", "HEAD"); "" when the
+  /// ref named a commit.
+  std::string ref_name;
+};
+/// Resolves `op.ref` to a commit: a whole commit name as it is, else through
+/// `git ls-remote`; checks ADD --checksum. Errors in BuildKit's words
+/// ("repository does not contain ref …", "expected checksum to match …").
+llvm::Expected<GitResolved> resolve_git(const llb::GitSource& op, const CancelToken* cancel);
+/// The cache key of a git source: the commit, the subdirectory, keep-git-dir.
+Digest git_cache_key(const llb::GitSource& op, const std::string& commit);
+/// Fetches `resolved` into the store's mirror of the remote (ROOT/git/) and checks
+/// it out (its subdirectory, .git removed unless kept) as a snapshot on scratch.
+llvm::Expected<core::ResultPtr> exec_git(const SolveContext& ctx, const llb::GitSource& op,
+                                         const GitResolved& resolved, const CancelToken* cancel);
+
 // exec_op.cpp
 llvm::Expected<core::CacheMap> exec_cache_map(const SolveContext& ctx, const llb::Vertex& v);
 llvm::Expected<core::ResultPtr> exec_run(const SolveContext& ctx, const llb::Vertex& v,

@@ -14,6 +14,7 @@
 namespace kiln::solver::ops::detail {
 
 ScopedMounts::~ScopedMounts() {
+  relays_.clear();
   for (const auto& target : staged_) {
     ::umount2(target.c_str(), MNT_DETACH);
   }
@@ -176,6 +177,31 @@ llvm::Expected<std::string> ScopedMounts::secret_file(const llb::Mount& m) {
   }
   (void)::chown(path.c_str(), m.uid, m.gid);
   ::chmod(path.c_str(), m.mode);
+  return path;
+}
+
+llvm::Expected<std::string> ScopedMounts::ssh_socket(const llb::Mount& m) {
+  auto it = ctx_.ssh_agents.find(m.secret_id);
+  if (it == ctx_.ssh_agents.end()) {
+    if (!m.required) {
+      return std::string();
+    }
+    // BuildKit's words: no agent forwarded at all, or not this id.
+    if (ctx_.ssh_agents.empty()) {
+      return make_error("no SSH key \"" + m.secret_id + "\" forwarded from the client");
+    }
+    return make_error("unset ssh forward key " + m.secret_id);
+  }
+  auto dir = temp_dir("ssh-");
+  if (!dir) {
+    return dir.takeError();
+  }
+  std::string path = *dir + "/ssh_auth_sock";
+  auto relay = SshRelay::start(path, it->second, m.uid, m.gid, m.mode);
+  if (!relay) {
+    return relay.takeError();
+  }
+  relays_.push_back(std::move(*relay));
   return path;
 }
 

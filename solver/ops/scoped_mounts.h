@@ -2,6 +2,7 @@
 // mounted snapshots, cache-mount locks, secret files), undone by the destructor.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -12,6 +13,7 @@
 #include "llb/ops.h"
 #include "solver/ops/results.h"
 #include "solver/ops/solve_context.h"
+#include "solver/ops/ssh_relay.h"
 #include "support/file_lock.h"
 
 namespace kiln::solver::ops::detail {
@@ -51,8 +53,15 @@ class ScopedMounts {
   /// the secret was not given and is not required.
   llvm::Expected<std::string> secret_file(const llb::Mount& m);
 
+  /// A socket relaying to the ssh agent of `m`'s id (its owner and mode as `m`
+  /// says), in a new temp dir, for the step's duration; empty when that agent
+  /// was not given and the mount is optional. Fails as BuildKit does when a
+  /// required one is missing.
+  llvm::Expected<std::string> ssh_socket(const llb::Mount& m);
+
  private:
   const SolveContext& ctx_;
+  std::vector<std::unique_ptr<SshRelay>> relays_;  ///< stopped first
   std::vector<cache::MutableSnapshot> snapshots_;
   std::vector<FileLock> locks_;      ///< on the cache mounts that are not shared
   std::vector<std::string> staged_;  ///< bind mounts of stage_in_root, undone first

@@ -21,6 +21,7 @@
 #include "cache/snapshot.h"
 #include "runtime/executor.h"
 #include "solver/ops/results.h"
+#include "support/cancel.h"
 
 namespace kiln::solver::ops {
 
@@ -101,9 +102,14 @@ struct SolveContext {
   ImageSourceResolver* images = nullptr;
   std::map<std::string, std::unique_ptr<LocalDir>> locals;
   std::map<std::string, Secret> secrets;
+  /// `--ssh ID=SOCKET`: the ssh-agent socket of each id (absolute paths).
+  std::map<std::string, std::string> ssh_agents;
   OpOptions options;
   /// Optional: seeds cache mounts this store does not have yet.
   CacheMountSeeder seed_cache_mount;
+  /// Optional: the build's cancel token, for work done outside a step's exec
+  /// (resolving a git source's ref while computing its cache key).
+  const CancelToken* cancel = nullptr;
 };
 
 /// Packs the changes of `snapshot` into a layer blob in the content store,
