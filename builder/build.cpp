@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <csignal>
 #include <cstdlib>
 #include <mutex>
@@ -18,12 +19,14 @@
 #include "exporter/image_commit.h"
 #include "exporter/outputs.h"
 #include "frontend/dockerignore.h"
+#include "frontend/source_epoch.h"
 #include "oci/image_config.h"
 #include "oci/reference.h"
 #include "runtime/executor.h"
 #include "solver/core/scheduler.h"
 #include "solver/ops/cache_index.h"
 #include "solver/ops/op_graph.h"
+#include "solver/ops/source_time.h"
 #include "support/atomic_file.h"
 #include "support/error.h"
 #include "support/fs.h"
@@ -236,38 +239,37 @@ llvm::Expected<std::unique_ptr<runtime::Executor>> oci_executor(const std::strin
   return runtime::make_oci_executor(exec_opts);
 }
 
-/// SOURCE_DATE_EPOCH: a --build-arg, else the environment, else the default of a global
-/// `ARG SOURCE_DATE_EPOCH=` of the Dockerfile (as BuildKit). A value that is not a
-/// number fails, except from the environment, which is then ignored.
-llvm::Expected<std::optional<int64_t>> source_date_epoch(const frontend::LowerOptions& lower,
+/// SOURCE_DATE_EPOCH (frontend::resolve_epoch_source): a number, or the time of what
+/// it names (a source stage's download). A name's value in the build args becomes
+/// that number, or empty when what it names has no time, as BuildKit rewrites it,
+/// so that `ARG SOURCE_DATE_EPOCH` in a stage sees the number.
+llvm::Expected<std::optional<int64_t>> source_date_epoch(const solver::ops::SolveContext& ctx,
+                                                         frontend::LowerOptions& lower,
                                                          const frontend::Dockerfile& dockerfile) {
-  std::optional<std::string> text;
-  auto it = lower.build_args.find("SOURCE_DATE_EPOCH");
-  if (it != lower.build_args.end()) {
-    text = it->second;
-  } else if (const char* env = std::getenv("SOURCE_DATE_EPOCH")) {
-    int64_t value = 0;
-    if (*env == 0 || llvm::StringRef(env).getAsInteger(10, value)) {
-      return std::nullopt;
+  auto source = frontend::resolve_epoch_source(dockerfile, lower, std::getenv("SOURCE_DATE_EPOCH"));
+  if (!source) {
+    return source.takeError();
+  }
+  std::optional<int64_t> epoch = source->seconds;
+  if (source->http) {
+    auto time = solver::ops::http_source_time(ctx, *source->http);
+    if (!time) {
+      return with_context(time.takeError(), "SOURCE_DATE_EPOCH " + quote(source->value));
     }
-    return value;
-  } else {
-    for (const auto& meta : dockerfile.meta_args) {
-      for (const auto& def : meta.args) {
-        if (def.name == "SOURCE_DATE_EPOCH") {
-          text = def.default_value;
-        }
-      }
-    }
+    epoch = *time;
   }
-  if (!text || text->empty()) {
-    return std::nullopt;
+  if (source->value.empty() || source->seconds) {
+    return epoch;
   }
-  int64_t value = 0;
-  if (llvm::StringRef(*text).getAsInteger(10, value)) {
-    return make_error("invalid SOURCE_DATE_EPOCH " + quote(*text));
+  bool declared = std::any_of(
+      dockerfile.meta_args.begin(), dockerfile.meta_args.end(), [](const frontend::ArgCmd& cmd) {
+        return std::any_of(cmd.args.begin(), cmd.args.end(),
+                           [](const frontend::ArgDef& a) { return a.name == "SOURCE_DATE_EPOCH"; });
+      });
+  if (declared || lower.build_args.count("SOURCE_DATE_EPOCH")) {
+    lower.build_args["SOURCE_DATE_EPOCH"] = epoch ? std::to_string(*epoch) : "";
   }
-  return value;
+  return epoch;
 }
 
 /// BuildKit's report of a failed step: the step's last output lines (an event),
@@ -339,7 +341,7 @@ llvm::Expected<BuildResult> build_in_store(const BuildRequest& request, BuildEve
 
   solver::ops::SolveContext ctx{
       request.root, images.store().content(), *snapshots, db->get(), executor, &images, {}, {}, {}};
-  auto epoch = source_date_epoch(lower, dockerfile);
+  auto epoch = source_date_epoch(ctx, lower, dockerfile);
   if (!epoch) {
     return epoch.takeError();
   }

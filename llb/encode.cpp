@@ -174,6 +174,9 @@ std::string encode_op(const Op& op) {
     e.field("checksum", optional_digest(h->checksum));
     e.field("filename", h->filename);
     e.optional_u32("chmod", h->chmod);
+    if (!h->user_agent.empty()) {  // absent when unset: older http digests stay
+      e.field("user_agent", h->user_agent);
+    }
   } else if (const auto* x = std::get_if<ExecOp>(&op)) {
     encode_exec(e, *x);
   } else if (const auto* f = std::get_if<FileOp>(&op)) {

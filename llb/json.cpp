@@ -172,6 +172,7 @@ Json op_json(const Op& op) {
     if (h->checksum) j["checksum"] = h->checksum->str();
     if (!h->filename.empty()) j["filename"] = h->filename;
     if (h->chmod) j["chmod"] = octal(*h->chmod);
+    if (!h->user_agent.empty()) j["user_agent"] = h->user_agent;
   } else if (const auto* x = std::get_if<ExecOp>(&op)) {
     j.update(exec_json(*x));
   } else if (const auto* f = std::get_if<FileOp>(&op)) {
