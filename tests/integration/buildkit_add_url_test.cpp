@@ -113,7 +113,7 @@ TEST_CASE("ADD --user-agent sends that User-Agent; a local source or a line brea
                            url(server, "ua") + " /tmp/foo\nADD " + url(server, "plain") +
                            " /tmp/bar\n");
   f.build_ok({});
-  std::string head = server.last_request("ua");
+  std::string head = server.last_request("ua") + "\r\n";
   INFO(head);
   CHECK(head.find("\r\nUser-Agent: Mozilla/5.0 (Linux) Foo 5.0\r\n") != std::string::npos);
   CHECK(head.find("User-Agent:") == head.rfind("User-Agent:"));  // one header, not two

@@ -1,5 +1,5 @@
 // What BuildKit's multi-platform frontend tests assert (moby/buildkit frontend/dockerfile/
-// dockerfile_{platform,export,cache}_test.go, dockerfile_test.go's testDefaultShellAndPath),
+// dockerfile_{platform,export}_test.go, dockerfile_test.go's testDefaultShellAndPath),
 // with kiln's own Dockerfiles. None needs an emulator: the RUN steps are on the build
 // platform, the others are file operations. tests/integration/BUILDKIT_TESTS.md maps
 // each BuildKit test to the test here.
@@ -7,11 +7,8 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
-#include "support/digest.h"
 #include "tests/integration/build_fixture.h"
-#include "tests/registry/registry_fixture.h"
 
-using kiln::testing::LocalRegistry;
 using kiln::testutil::BuildFixture;
 using kiln::testutil::Output;
 using kiln::testutil::read_file;
@@ -167,43 +164,4 @@ TEST_CASE("a tar output of several platforms holds a directory per platform",
   Output bare = f.build({"--platform", "linux/amd64,darwin/amd64", "-o", "type=tar"});
   CHECK(bare.exit_code != 0);
   CHECK_THAT(bare.err, Catch::Contains("output 'type=tar': dest= is required"));
-}
-
-TEST_CASE("an inline cache of a pushed index rebuilds both platforms in a fresh store",
-          "[integration][buildkit][multiplatform][registry]") {
-  // BuildKit testCacheMultiPlatformImportExport: the same index, and the RUN of each
-  // platform not run again (its random output is the same).
-  LocalRegistry registry;
-  std::string ref = registry.domain() + "/multi:cache";
-  kiln::testutil::StepCounter server;
-  auto dockerfile = [&] {
-    return "FROM --platform=$BUILDPLATFORM busybox:local AS base\nARG TARGETARCH\n"
-           "RUN echo -n $TARGETARCH> arch && head -c 100 /dev/urandom | sha256sum > unique && " +
-           server.hit("run-$TARGETARCH") +
-           "\nFROM scratch\nCOPY --from=base unique /\nCOPY --from=base arch /\n";
-  };
-  std::vector<std::string> args = {
-      "--platform", "linux/amd64,linux/arm/v7", "--cache-to", "type=inline", "--push", "-t", ref};
-  BuildFixture first;
-  first.file("Dockerfile", dockerfile());
-  first.build_ok(args);
-  CHECK(server.count("run-amd64") == 1);
-  CHECK(server.count("run-arm") == 1);
-  std::string raw;
-  REQUIRE(kiln::testing::run_command("skopeo inspect --raw --tls-verify=false docker://" + ref,
-                                     &raw) == 0);
-
-  for (int i = 0; i < 2; ++i) {
-    BuildFixture fresh;
-    fresh.file("Dockerfile", dockerfile());
-    std::vector<std::string> again = args;
-    again.insert(again.end(), {"--cache-from", ref});
-    fresh.build_ok(again);
-    CHECK(server.count("run-amd64") == 1);
-    CHECK(server.count("run-arm") == 1);
-    std::string raw2;
-    REQUIRE(kiln::testing::run_command("skopeo inspect --raw --tls-verify=false docker://" + ref,
-                                       &raw2) == 0);
-    CHECK(kiln::Digest::of(raw2) == kiln::Digest::of(raw));
-  }
 }
