@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <csignal>
 #include <cstdlib>
 #include <cstring>
@@ -23,12 +24,14 @@
 #include "exporter/image_commit.h"
 #include "exporter/outputs.h"
 #include "frontend/dockerignore.h"
+#include "frontend/source_epoch.h"
 #include "oci/image_config.h"
 #include "oci/reference.h"
 #include "runtime/executor.h"
 #include "solver/core/scheduler.h"
 #include "solver/ops/cache_index.h"
 #include "solver/ops/op_graph.h"
+#include "solver/ops/source_time.h"
 #include "support/atomic_file.h"
 #include "support/error.h"
 #include "support/fs.h"
@@ -271,6 +274,39 @@ llvm::Expected<std::unique_ptr<runtime::Executor>> oci_executor(const std::strin
   return runtime::make_oci_executor(exec_opts);
 }
 
+/// SOURCE_DATE_EPOCH (frontend::resolve_epoch_source): a number, or the time of what
+/// it names (a source stage's download). A name's value in the build args becomes
+/// that number, or empty when what it names has no time, as BuildKit rewrites it,
+/// so that `ARG SOURCE_DATE_EPOCH` in a stage sees the number.
+llvm::Expected<std::optional<int64_t>> source_date_epoch(const solver::ops::SolveContext& ctx,
+                                                         frontend::LowerOptions& lower,
+                                                         const frontend::Dockerfile& dockerfile) {
+  auto source = frontend::resolve_epoch_source(dockerfile, lower, std::getenv("SOURCE_DATE_EPOCH"));
+  if (!source) {
+    return source.takeError();
+  }
+  std::optional<int64_t> epoch = source->seconds;
+  if (source->http) {
+    auto time = solver::ops::http_source_time(ctx, *source->http);
+    if (!time) {
+      return with_context(time.takeError(), "SOURCE_DATE_EPOCH " + quote(source->value));
+    }
+    epoch = *time;
+  }
+  if (source->value.empty() || source->seconds) {
+    return epoch;
+  }
+  bool declared = std::any_of(
+      dockerfile.meta_args.begin(), dockerfile.meta_args.end(), [](const frontend::ArgCmd& cmd) {
+        return std::any_of(cmd.args.begin(), cmd.args.end(),
+                           [](const frontend::ArgDef& a) { return a.name == "SOURCE_DATE_EPOCH"; });
+      });
+  if (declared || lower.build_args.count("SOURCE_DATE_EPOCH")) {
+    lower.build_args["SOURCE_DATE_EPOCH"] = epoch ? std::to_string(*epoch) : "";
+  }
+  return epoch;
+}
+
 /// BuildKit's report of a failed step: the step's last output lines (an event),
 /// then the error located at the step's Dockerfile lines.
 llvm::Error explain_failure(llvm::Error err, const llb::Vertex* v,
@@ -445,7 +481,19 @@ llvm::Expected<std::vector<BuildResult>> build_many_in_store(
 
   solver::ops::SolveContext ctx{
       request.root, images.store().content(), *snapshots, db->get(), executor, &images, {}, {}, {}};
-  auto epoch = source_date_epoch(request.lower, *request.dockerfile);
+  // Each request's SOURCE_DATE_EPOCH build arg as the stage or context it names
+  // resolves (they agree: can_share_solve); the first one's is the solve's.
+  std::vector<BuildRequest> prepared = requests;
+  llvm::Expected<std::optional<int64_t>> epoch = std::nullopt;
+  for (size_t i = 0; i < prepared.size(); ++i) {
+    auto one = source_date_epoch(ctx, prepared[i].lower, *prepared[i].dockerfile);
+    if (!one) {
+      return one.takeError();
+    }
+    if (i == 0) {
+      epoch = *one;
+    }
+  }
   if (!epoch) {
     return epoch.takeError();
   }
@@ -476,7 +524,7 @@ llvm::Expected<std::vector<BuildResult>> build_many_in_store(
   if (auto err = add_ssh_agents(flags.ssh, ctx)) {
     return err;
   }
-  auto lowered = lower_requests(requests, locals, images);
+  auto lowered = lower_requests(prepared, locals, images);
   if (!lowered) {
     return lowered.takeError();
   }

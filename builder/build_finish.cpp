@@ -221,8 +221,19 @@ llvm::Expected<BuildResult> finish_platforms(
         spec = "type=local,dest=" + fs::join(dest, sub);
         chain = static_cast<const solver::ops::SnapshotResult&>(*solved[i].result).chain();
       } else if (kv["type"] == "tar") {
-        err = llvm::make_error<UsageError>("output " + quote(out) +
-                                           ": type=tar is not supported for several platforms");
+        // One tar, a directory per platform (BuildKit's multi-platform tar export).
+        std::vector<exporter::PlatformTree> trees;
+        for (size_t p = 0; p < lowered.platforms.size(); ++p) {
+          std::string sub = lowered.platforms[p].platform;
+          std::replace(sub.begin(), sub.end(), '/', '_');
+          trees.push_back(
+              {sub, static_cast<const solver::ops::SnapshotResult&>(*solved[p].result).chain()});
+        }
+        if (kv["dest"].empty()) {
+          err = llvm::make_error<UsageError>("output " + quote(out) + ": dest= is required");
+        } else {
+          err = exporter::write_platforms_tar(snapshots, request.root, trees, kv["dest"]);
+        }
         break;
       }
       err = exporter::write_output(spec, store, store_mu, snapshots, request.root, as_image, chain,

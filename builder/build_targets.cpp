@@ -8,54 +8,26 @@
 
 #include "builder/build_platforms.h"
 #include "frontend/dockerignore.h"
+#include "frontend/source_epoch.h"
 #include "support/error.h"
 
 namespace kiln::builder {
 
-llvm::Expected<std::optional<int64_t>> source_date_epoch(const frontend::LowerOptions& lower,
-                                                         const frontend::Dockerfile& dockerfile) {
-  std::optional<std::string> text;
-  auto it = lower.build_args.find("SOURCE_DATE_EPOCH");
-  if (it != lower.build_args.end()) {
-    text = it->second;
-  } else if (const char* env = std::getenv("SOURCE_DATE_EPOCH")) {
-    int64_t value = 0;
-    if (*env == 0 || llvm::StringRef(env).getAsInteger(10, value)) {
-      return std::nullopt;
-    }
-    return value;
-  } else {
-    for (const auto& meta : dockerfile.meta_args) {
-      for (const auto& def : meta.args) {
-        if (def.name == "SOURCE_DATE_EPOCH") {
-          text = def.default_value;
-        }
-      }
-    }
-  }
-  if (!text || text->empty()) {
-    return std::nullopt;
-  }
-  int64_t value = 0;
-  if (llvm::StringRef(*text).getAsInteger(10, value)) {
-    return make_error("invalid SOURCE_DATE_EPOCH " + quote(*text));
-  }
-  return value;
-}
-
 namespace {
 
-/// The epoch of `r`, or nullopt for a bad one (then the build fails anyway).
-std::optional<std::optional<int64_t>> epoch_of(const BuildRequest& r) {
+/// What SOURCE_DATE_EPOCH says for `r` (a number, "context" or a stage's name;
+/// "" when unset), or nullopt for a bad one (then the build fails anyway).
+std::optional<std::string> epoch_of(const BuildRequest& r) {
   if (!r.dockerfile) {
     return std::nullopt;
   }
-  auto epoch = source_date_epoch(r.lower, *r.dockerfile);
-  if (!epoch) {
-    llvm::consumeError(epoch.takeError());
+  auto source =
+      frontend::resolve_epoch_source(*r.dockerfile, r.lower, std::getenv("SOURCE_DATE_EPOCH"));
+  if (!source) {
+    llvm::consumeError(source.takeError());
     return std::nullopt;
   }
-  return *epoch;
+  return source->value;
 }
 
 /// How many platforms `flags` asks for (a bad value counts as several: such a

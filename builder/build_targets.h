@@ -17,12 +17,6 @@
 
 namespace kiln::builder {
 
-/// SOURCE_DATE_EPOCH: a --build-arg, else the environment, else the default of a global
-/// `ARG SOURCE_DATE_EPOCH=` of the Dockerfile (as BuildKit). A value that is not a
-/// number fails, except from the environment, which is then ignored.
-llvm::Expected<std::optional<int64_t>> source_date_epoch(const frontend::LowerOptions& lower,
-                                                         const frontend::Dockerfile& dockerfile);
-
 /// The LocalSource name of each request's build context: "context" for the
 /// first, and for every other one the name of an earlier request with the same
 /// directory and .dockerignore patterns, else "context-N" (N its index).

@@ -27,6 +27,8 @@
 #include <llvm/ADT/StringRef.h>
 #include <llvm/Support/Error.h>
 
+#include "support/atomic_file.h"
+
 #include "support/digest.h"
 #include "support/file_lock.h"
 
@@ -250,7 +252,11 @@ bool lays_over_cleanly(const std::string& layer, llvm::ArrayRef<std::string> low
 
 /// Copies the overlay-form layer dirs `lowers` (topmost first) into `dest` as one
 /// merged tree: whiteouts and opaque dirs applied, metadata and hard links kept.
-llvm::Error copy_merged(llvm::ArrayRef<std::string> lowers, llvm::StringRef dest);
+/// With Overwrite::yes an entry already at a path is replaced (a directory where a
+/// directory goes is kept and merged into, as BuildKit's local exporter); else an
+/// existing entry fails the copy.
+llvm::Error copy_merged(llvm::ArrayRef<std::string> lowers, llvm::StringRef dest,
+                        Overwrite overwrite = Overwrite::no);
 
 /// Writes into the new directory `diff` the changes that turn the merged
 /// `lowers` into `rootfs`, in overlay form (whiteouts for deletions). An entry is

@@ -286,7 +286,8 @@ std::string parent_of(const std::string& rel) {
 
 }  // namespace
 
-llvm::Error copy_merged(llvm::ArrayRef<std::string> lowers, llvm::StringRef dest) {
+llvm::Error copy_merged(llvm::ArrayRef<std::string> lowers, llvm::StringRef dest,
+                        Overwrite overwrite) {
   auto tree = merge_layers(lowers);
   if (!tree) {
     return tree.takeError();
@@ -294,6 +295,18 @@ llvm::Error copy_merged(llvm::ArrayRef<std::string> lowers, llvm::StringRef dest
   std::map<std::pair<dev_t, ino_t>, std::string> links;
   for (const auto& [rel, node] : *tree) {
     std::string to = dest.str() + "/" + rel;
+    struct stat there {};
+    if (overwrite == Overwrite::yes && ::lstat(to.c_str(), &there) == 0) {
+      if (S_ISDIR(there.st_mode) && S_ISDIR(node.st.st_mode)) {
+        if (auto err = copy_metadata(node, to)) {
+          return err;
+        }
+        continue;
+      }
+      if (auto err = fs::remove_all(to)) {
+        return err;
+      }
+    }
     if (S_ISREG(node.st.st_mode) && node.st.st_nlink > 1) {
       auto [it, first] = links.try_emplace({node.st.st_dev, node.st.st_ino}, to);
       if (!first) {

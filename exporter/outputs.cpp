@@ -44,38 +44,50 @@ llvm::Error write_local(const cache::SnapshotStore& snapshots, const std::option
   if (!lowers) {
     return lowers.takeError();
   }
-  return cache::copy_merged(*lowers, dest);
+  // Into an existing directory, files of the same names are replaced (BuildKit's local
+  // exporter); a fresh export directory has none.
+  return cache::copy_merged(*lowers, dest, Overwrite::yes);
 }
 
-llvm::Error write_rootfs_tar(const cache::SnapshotStore& snapshots,
-                             const std::optional<Digest>& chain, const std::string& root,
-                             const std::string& dest) {
+/// Writes the tree at `dir` as a tar to `dest` ("-" is stdout).
+llvm::Error write_tree_tar(const std::string& dir, const std::string& dest) {
+  int fd = dest == "-" ? 1 : ::open(dest.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    return make_io_error("create", dest, errno);
+  }
+  llvm::Error err =
+      cache::write_layer_tar(dir, {}, [fd, &dest](llvm::StringRef bytes) -> llvm::Error {
+        size_t done = 0;
+        while (done < bytes.size()) {
+          ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+          if (n < 0) {
+            return make_io_error("write", dest, errno);
+          }
+          done += static_cast<size_t>(n);
+        }
+        return llvm::Error::success();
+      });
+  if (fd != 1) {
+    ::close(fd);
+  }
+  return err;
+}
+
+/// Copies each tree to TMP/fs/DIR (or TMP/fs itself for a tree of dir ""), then
+/// tars TMP/fs to `dest`.
+llvm::Error write_trees_tar(const cache::SnapshotStore& snapshots, const std::string& root,
+                            const std::vector<PlatformTree>& trees, const std::string& dest) {
   auto tmp = fs::make_temp_dir(fs::join(root, "tmp"), "export-");
   if (!tmp) {
     return tmp.takeError();
   }
-  llvm::Error err = write_local(snapshots, chain, *tmp + "/fs");
+  llvm::Error err = fs::make_dirs(*tmp + "/fs");
+  for (size_t i = 0; i < trees.size() && !err; ++i) {
+    const std::string& dir = trees[i].dir;
+    err = write_local(snapshots, trees[i].chain, dir.empty() ? *tmp + "/fs" : *tmp + "/fs/" + dir);
+  }
   if (!err) {
-    int fd = dest == "-" ? 1 : ::open(dest.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) {
-      err = make_io_error("create", dest, errno);
-    } else {
-      err = cache::write_layer_tar(
-          *tmp + "/fs", {}, [fd, &dest](llvm::StringRef bytes) -> llvm::Error {
-            size_t done = 0;
-            while (done < bytes.size()) {
-              ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
-              if (n < 0) {
-                return make_io_error("write", dest, errno);
-              }
-              done += static_cast<size_t>(n);
-            }
-            return llvm::Error::success();
-          });
-      if (fd != 1) {
-        ::close(fd);
-      }
-    }
+    err = write_tree_tar(*tmp + "/fs", dest);
   }
   llvm::consumeError(fs::remove_all(*tmp));
   return err;
@@ -103,7 +115,7 @@ llvm::Error write_output(const std::string& spec, cache::ImageStore& images, std
     return write_local(snapshots, chain, dest);
   }
   if (type == "tar") {
-    return write_rootfs_tar(snapshots, chain, root, dest);
+    return write_trees_tar(snapshots, root, {{"", chain}}, dest);
   }
   if (type == "docker" || type == "oci") {
     oci::ArchiveImage ai;
@@ -133,6 +145,16 @@ llvm::Error write_output(const std::string& spec, cache::ImageStore& images, std
   }
   return llvm::make_error<UsageError>("unsupported output type " + quote(type) +
                                       " (choose from image, registry, docker, oci, local, tar)");
+}
+
+llvm::Error write_platforms_tar(const cache::SnapshotStore& snapshots, const std::string& root,
+                                const std::vector<PlatformTree>& trees, const std::string& dest) {
+  for (const PlatformTree& t : trees) {
+    if (t.dir.empty() || t.dir.find('/') != std::string::npos || t.dir == "." || t.dir == "..") {
+      return make_error("invalid platform directory " + quote(t.dir));
+    }
+  }
+  return write_trees_tar(snapshots, root, trees, dest);
 }
 
 }  // namespace kiln::exporter

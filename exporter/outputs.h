@@ -30,4 +30,18 @@ llvm::Error write_output(const std::string& spec, cache::ImageStore& images, std
                          const AssembledImage& image, const std::optional<Digest>& chain,
                          const std::vector<std::string>& names);
 
+/// One platform's file system in a multi-platform output.
+struct PlatformTree {
+  /// The directory it goes in: the platform with '/' as '_' ("linux_arm64").
+  std::string dir;
+  /// Its file system; unset for an empty one.
+  std::optional<Digest> chain;
+};
+
+/// `--output type=tar,dest=PATH` of several platforms: one tar ("-" is stdout) with
+/// each platform's file system under its own directory, as BuildKit writes it.
+/// `root` is the kiln root (for temp dirs).
+llvm::Error write_platforms_tar(const cache::SnapshotStore& snapshots, const std::string& root,
+                                const std::vector<PlatformTree>& trees, const std::string& dest);
+
 }  // namespace kiln::exporter

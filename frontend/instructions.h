@@ -128,6 +128,8 @@ struct AddCmd : CopyAddFields {
   /// --checksum=sha256:... for URL/git sources; "" when not given.
   std::string checksum;
   bool keep_git_dir = false;
+  /// --user-agent: the User-Agent header of a URL source's request; "" when not given.
+  std::string user_agent;
   /// --unpack: unset means "unpack local archives, not remote ones" (the default).
   std::optional<bool> unpack;
 };

@@ -109,6 +109,7 @@ llvm::Expected<Command> parse_add(ParseRequest& req) {
   req.flags.add_bool("keep-git-dir");
   req.flags.add_string("checksum");
   req.flags.add_bool("unpack");
+  req.flags.add_string("user-agent");
   if (auto err = req.flags.parse()) {
     return err;
   }
@@ -119,6 +120,7 @@ llvm::Expected<Command> parse_add(ParseRequest& req) {
   read_copy_flags(req.flags, &cmd);
   cmd.checksum = req.flags.string_value("checksum");
   cmd.keep_git_dir = req.flags.bool_value("keep-git-dir");
+  cmd.user_agent = req.flags.string_value("user-agent");
   if (req.flags.used("unpack")) {
     cmd.unpack = req.flags.bool_value("unpack");
   }

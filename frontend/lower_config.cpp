@@ -17,7 +17,7 @@ std::vector<std::string> shell_of(const StageState& st) {
   if (!st.image.config.shell.empty()) {
     return st.image.config.shell;
   }
-  return {"/bin/sh", "-c"};
+  return default_shell(st.platform);
 }
 
 /// CMD/ENTRYPOINT argv: JSON form as is, shell form through the stage's SHELL.
@@ -117,7 +117,8 @@ std::string go_duration(int64_t ns) {
 void Lowerer::apply_base_config(StageState& st) {
   // BuildKit makes sure every stage's image has a PATH (appended after the base's env).
   auto& env = st.image.config.env;
-  if (std::none_of(env.begin(), env.end(),
+  if (gets_default_path(st.platform) &&
+      std::none_of(env.begin(), env.end(),
                    [](const std::string& e) { return llvm::StringRef(e).startswith("PATH="); })) {
     env.push_back(kDefaultPathEnv);
   }

@@ -121,6 +121,7 @@ struct CopyBuilder {
   std::string dest;
   std::string chown_text;  ///< expanded --chown, for the history
   std::string checksum;    ///< expanded ADD --checksum
+  std::string user_agent;  ///< expanded ADD --user-agent
   llb::CopyAction base;
   std::vector<const llb::Vertex*> inputs;
   llb::FileOp op;
@@ -168,6 +169,11 @@ struct CopyBuilder {
       return sum.takeError();
     }
     checksum = *sum;
+    auto agent = ex(add ? add->user_agent : "");
+    if (!agent) {
+      return agent.takeError();
+    }
+    user_agent = *agent;
     if (auto err = check_chmod(*chmod)) {
       return err;
     }
@@ -204,11 +210,31 @@ struct CopyBuilder {
     return llvm::Error::success();
   }
 
+  /// ADD --user-agent: only for URL sources, and a header value (no control
+  /// characters: a CR or LF would inject header lines into the request).
+  llvm::Error check_user_agent() {
+    if (user_agent.empty()) {
+      return llvm::Error::success();
+    }
+    if (!cmd.heredocs.empty() || std::any_of(sources.begin(), sources.end(),
+                                             [](const std::string& s) { return !is_url(s); })) {
+      return l.error_at(cmd.range, "user-agent can't be specified for non-HTTP sources");
+    }
+    for (unsigned char c : user_agent) {
+      if (c < 0x20 || c == 0x7f) {
+        return l.error_at(cmd.range, "invalid user-agent " + go_quote(user_agent) +
+                                         ": control characters are not allowed");
+      }
+    }
+    return llvm::Error::success();
+  }
+
   /// ADD of a URL: an http source, copied in under its file name.
   llvm::Error add_url(const std::string& url) {
     llb::HttpSource http;
     http.url = url;
     http.filename = url_file_name(url);
+    http.user_agent = user_agent;
     if (!checksum.empty()) {
       auto digest = Digest::parse(checksum);
       if (!digest) {
@@ -341,6 +367,9 @@ llvm::Error Lowerer::lower_copy(StageState& st, const CopyAddFields& cmd, const 
     return err;
   }
   if (auto err = b.check_checksum()) {
+    return err;
+  }
+  if (auto err = b.check_user_agent()) {
     return err;
   }
   const llb::Vertex* from = nullptr;

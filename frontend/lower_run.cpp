@@ -188,12 +188,11 @@ llvm::Error Lowerer::lower_run(StageState& st, const RunCmd& cmd) {
   llb::ExecOp x;
   x.args = cmd.args;
   if (cmd.prepend_shell) {
-    x.args = st.image.config.shell.empty() ? std::vector<std::string>{"/bin/sh", "-c"}
-                                           : st.image.config.shell;
+    x.args = st.image.config.shell.empty() ? default_shell(st.platform) : st.image.config.shell;
     x.args.push_back(shell_line(cmd));
   }
   x.env = st.env;
-  if (!env_lookup_from_list(st.env)("PATH")) {
+  if (gets_default_path(st.platform) && !env_lookup_from_list(st.env)("PATH")) {
     x.env.push_back(kDefaultPathEnv);
   }
   x.cwd = st.workdir;

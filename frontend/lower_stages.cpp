@@ -27,7 +27,9 @@ oci::ImageConfig empty_image(const oci::Platform& platform) {
   img.architecture = platform.architecture;
   img.os = platform.os;
   img.variant = platform.variant;
-  img.config.env = {kDefaultPathEnv};
+  if (gets_default_path(platform)) {
+    img.config.env = {kDefaultPathEnv};
+  }
   img.config.working_dir = "/";  // BuildKit's emptyImage
   return img;
 }

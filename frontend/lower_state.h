@@ -65,6 +65,19 @@ struct StageState {
 inline constexpr const char* kDefaultPathEnv =
     "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
+/// Whether a stage for `platform` gets kDefaultPathEnv: not on Windows, where
+/// BuildKit sets no PATH (moby/buildkit#5445).
+inline bool gets_default_path(const oci::Platform& platform) { return platform.os != "windows"; }
+
+/// The shell of RUN, CMD and ENTRYPOINT in shell form when no SHELL is set:
+/// `cmd /S /C` for a Windows stage, else `/bin/sh -c` (BuildKit's defaultShell).
+inline std::vector<std::string> default_shell(const oci::Platform& platform) {
+  if (platform.os == "windows") {
+    return {"cmd", "/S", "/C"};
+  }
+  return {"/bin/sh", "-c"};
+}
+
 /// Sets `key` to `value` in a "KEY=value" list, in place when present.
 void set_env(std::vector<std::string>& env, llvm::StringRef key, llvm::StringRef value);
 

@@ -174,6 +174,9 @@ std::string encode_op(const Op& op) {
     e.field("checksum", optional_digest(h->checksum));
     e.field("filename", h->filename);
     e.optional_u32("chmod", h->chmod);
+    if (!h->user_agent.empty()) {  // absent when unset: older http digests stay
+      e.field("user_agent", h->user_agent);
+    }
   } else if (const auto* g = std::get_if<GitSource>(&op)) {
     e.field("remote", g->remote);
     e.field("ref", g->ref);

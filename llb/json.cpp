@@ -172,6 +172,7 @@ Json op_json(const Op& op) {
     if (h->checksum) j["checksum"] = h->checksum->str();
     if (!h->filename.empty()) j["filename"] = h->filename;
     if (h->chmod) j["chmod"] = octal(*h->chmod);
+    if (!h->user_agent.empty()) j["user_agent"] = h->user_agent;
   } else if (const auto* g = std::get_if<GitSource>(&op)) {
     j["remote"] = g->remote;
     if (!g->ref.empty()) j["ref"] = g->ref;

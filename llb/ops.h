@@ -46,6 +46,9 @@ struct HttpSource {
   std::string filename;
   /// Permissions of the file; unset means 0600 like BuildKit.
   std::optional<uint32_t> chmod;
+  /// The request's User-Agent header (ADD --user-agent); "" means kiln's own. Never
+  /// holds a control character (the lowering refuses them).
+  std::string user_agent;
 };
 
 /// A git repository's tree at one commit (ADD https://host/repo.git#ref:subdir, or the

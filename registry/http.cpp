@@ -285,6 +285,13 @@ llvm::Expected<std::unique_ptr<HttpTransport>> HttpTransport::create(HttpOptions
 }
 
 llvm::Expected<HttpResponse> HttpTransport::send(const HttpRequest& request) {
+  // A CR or LF in a header line would add header lines of its own (injection).
+  for (const std::string& line : request.headers) {
+    if (line.find_first_of(std::string("\r\n\0", 3)) != std::string::npos) {
+      return make_error("invalid header line for " + quote(request.url) +
+                        ": it holds a line break or NUL");
+    }
+  }
   Transfer transfer{&request, {}};
   curl_slist* headers = nullptr;
   for (const std::string& line : request.headers) {

@@ -95,7 +95,7 @@ class HttpTransport {
 
   /// Sends `request` and returns the response, whatever its status; a transfer that
   /// failed midway is a response with `failure` set. Fails only with the error of a
-  /// body callback.
+  /// body callback, or when a header line holds a CR, LF or NUL (header injection).
   llvm::Expected<HttpResponse> send(const HttpRequest& request);
 
   /// Connections opened so far (a measure of connection reuse).

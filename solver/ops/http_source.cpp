@@ -81,6 +81,9 @@ llvm::Expected<std::shared_ptr<HttpDownload>> download_http(const SolveContext& 
   Sha256 hash;
   registry::HttpRequest request;
   request.url = op.url;
+  if (!op.user_agent.empty()) {
+    request.headers.push_back("User-Agent: " + op.user_agent);  // replaces kiln's own
+  }
   request.on_body = [&](llvm::StringRef bytes) -> llvm::Error {
     if (cancel && cancel->cancelled()) {
       return make_error("download of " + quote(redact(op.url)) + " cancelled");

@@ -159,3 +159,35 @@ TEST_CASE("lower_platforms rejects a bad platform", "[lower][platform]") {
   REQUIRE(!r);
   CHECK(error_message(r.takeError()) == "invalid platform 'arm64': expected 'os/arch[/variant]'");
 }
+
+TEST_CASE("a Windows stage's shell form runs through cmd /S /C and gets no default PATH",
+          "[lower][platform]") {
+  // BuildKit testDefaultShellAndPath: windows/amd64 and linux/amd64 from one Dockerfile.
+  auto r = must_lower_platforms("FROM scratch\nENTRYPOINT foo bar\nCOPY Dockerfile .\n",
+                                {"windows/amd64", "linux/amd64"});
+  REQUIRE(r.platforms.size() == 2);
+  const auto& windows = r.platforms[0].stages[r.platforms[0].target].config;
+  const auto& linux = r.platforms[1].stages[r.platforms[1].target].config;
+  CHECK(windows.os == "windows");
+  CHECK(windows.config.entrypoint == std::vector<std::string>{"cmd", "/S", "/C", "foo bar"});
+  CHECK(windows.config.env.empty());
+  CHECK(linux.config.entrypoint == std::vector<std::string>{"/bin/sh", "-c", "foo bar"});
+  CHECK(linux.config.env ==
+        std::vector<std::string>{
+            "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"});
+
+  // A RUN of a Windows stage too (BuildKit's defaultShell); a SHELL still wins.
+  auto run = must_lower("FROM scratch\nRUN echo hi\nSHELL [\"pwsh\", \"-c\"]\nRUN echo two\n",
+                        for_target("windows/amd64"));
+  std::vector<std::vector<std::string>> argvs;
+  for (const auto& v : run.definition.vertices()) {
+    if (const auto* x = std::get_if<llb::ExecOp>(&v->op())) {
+      argvs.push_back(x->args);
+      CHECK(std::none_of(x->env.begin(), x->env.end(), [](const std::string& e) {
+        return llvm::StringRef(e).startswith("PATH=");
+      }));
+    }
+  }
+  CHECK_THAT(argvs, Catch::UnorderedEquals(std::vector<std::vector<std::string>>{
+                        {"cmd", "/S", "/C", "echo hi"}, {"pwsh", "-c", "echo two"}}));
+}

@@ -69,6 +69,11 @@ class StepCounter {
     std::lock_guard lock(mu_);
     replies_[name] = reply + "\r\n" + body;
   }
+  /// The request line and headers of the last request for `name` ("" when none).
+  std::string last_request(const std::string& name) {
+    std::lock_guard lock(mu_);
+    return requests_[name];
+  }
   /// Times of the requests for `name`, oldest first.
   std::vector<std::chrono::steady_clock::time_point> times(const std::string& name) {
     std::lock_guard lock(mu_);
@@ -102,6 +107,7 @@ class StepCounter {
         std::string path = req.substr(sp + 2, sp2 - sp - 2);
         std::lock_guard lock(mu_);
         times_[path].push_back(std::chrono::steady_clock::now());
+        requests_[path] = req.substr(0, req.find("\r\n\r\n"));
         if (auto it = replies_.find(path); it != replies_.end()) {
           reply = it->second;
         }
@@ -124,6 +130,7 @@ class StepCounter {
   std::mutex mu_;
   std::map<std::string, std::vector<std::chrono::steady_clock::time_point>> times_;
   std::map<std::string, std::string> replies_;
+  std::map<std::string, std::string> requests_;
   std::thread thread_;
 };
 

@@ -101,3 +101,37 @@ TEST_CASE("ADD of a URL that answers 404 fails with the status", "[integration][
   // Nothing of the download is left behind in the store's tmp dir.
   CHECK(kiln::testutil::run({"sh", "-c", "ls " + f.root() + "/tmp | grep -c http-"}).out == "0\n");
 }
+
+TEST_CASE("ADD --user-agent sends that User-Agent; a local source or a line break is refused",
+          "[integration][buildkit]") {
+  // BuildKit testAddUseragent, and its NonHTTPSource half.
+  BuildFixture f;
+  kiln::testutil::StepCounter server;
+  server.respond("ua", "content");
+  server.respond("plain", "content");
+  f.file("Dockerfile", "FROM scratch\nADD --user-agent=\"Mozilla/5.0 (Linux) Foo 5.0\" " +
+                           url(server, "ua") + " /tmp/foo\nADD " + url(server, "plain") +
+                           " /tmp/bar\n");
+  f.build_ok({});
+  std::string head = server.last_request("ua") + "\r\n";
+  INFO(head);
+  CHECK(head.find("\r\nUser-Agent: Mozilla/5.0 (Linux) Foo 5.0\r\n") != std::string::npos);
+  CHECK(head.find("User-Agent:") == head.rfind("User-Agent:"));  // one header, not two
+  // Without the flag, kiln's own.
+  CHECK(server.last_request("plain").find("\r\nUser-Agent: kiln/") != std::string::npos);
+
+  f.file("foo", "local file");
+  f.file("Dockerfile", "FROM scratch\nADD --user-agent=Foo foo /tmp/foo\n");
+  Output local = f.build({});
+  CHECK(local.exit_code == 1);
+  CHECK_THAT(local.err, Catch::Contains("user-agent can't be specified for non-HTTP sources"));
+
+  // A CR/LF from a build arg would inject a header line: refused before any request.
+  f.file("Dockerfile",
+         "FROM scratch\nARG UA\nADD --user-agent=$UA " + url(server, "inject") + " /x\n");
+  Output inject = f.build({"--build-arg", "UA=a\r\nX-Injected: 1"});
+  CHECK(inject.exit_code == 1);
+  CHECK_THAT(inject.err, Catch::Contains("invalid user-agent \"a\\r\\nX-Injected: 1\": control "
+                                         "characters are not allowed"));
+  CHECK(server.count("inject") == 0);
+}
