@@ -38,13 +38,13 @@ CommandRegistration reg{
 
 }  // namespace
 
-llvm::Error start_monitor(const containers::ContainerStore& store, const std::string& id) {
+llvm::Expected<std::vector<std::string>> monitor_command(const containers::ContainerStore& store,
+                                                         const std::string& id) {
   auto self = self_executable();
   if (!self) {
     return self.takeError();
   }
-  return containers::start_monitor(store, id,
-                                   {*self, "--root", store.root(), "container-monitor", id});
+  return std::vector<std::string>{*self, "--root", store.root(), "container-monitor", id};
 }
 
 }  // namespace kiln::cli

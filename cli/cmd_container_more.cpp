@@ -3,10 +3,12 @@
 #include <iostream>
 
 #include "cli/command.h"
+#include "cli/each_name.h"
 #include "cli/print_error.h"
 #include "cli/store_open.h"
 #include "containers/container_ops.h"
 #include "support/error.h"
+#include "support/units.h"
 
 namespace kiln::cli {
 namespace {
@@ -19,48 +21,13 @@ struct Names {
   bool no_stream = false;
 };
 
-// Runs `each` on every named container, printing errors; 1 when any failed.
-template <typename F>
-llvm::Expected<int> for_each(const GlobalOptions& globals, const std::vector<std::string>& names,
-                             F each) {
-  auto store = ContainerStore::open(globals.root);
-  if (!store) {
-    return store.takeError();
-  }
-  int code = 0;
-  for (const auto& name : names) {
-    auto id = store->resolve(name);
-    llvm::Error err = id ? each(*store, *id, name) : id.takeError();
-    if (err) {
-      print_error(std::move(err), std::cerr);
-      code = 1;
-    }
-  }
-  return code;
-}
-
-// go-units: binary units for memory ("1.5MiB"), decimal for I/O ("1.2kB").
-std::string units(double value, bool binary) {
-  const char* const binary_units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-  const char* const decimal_units[] = {"B", "kB", "MB", "GB", "TB"};
-  double base = binary ? 1024 : 1000;
-  int i = 0;
-  while (value >= base && i < 4) {
-    value /= base;
-    ++i;
-  }
-  char buf[32];
-  std::snprintf(buf, sizeof(buf), "%.4g%s", value, binary ? binary_units[i] : decimal_units[i]);
-  return buf;
-}
-
 CommandBody setup_wait(CLI::App& sub, const GlobalOptions& globals) {
   auto flags = std::make_shared<Names>();
   sub.add_option("CONTAINER", flags->containers, "Containers to wait for")->required();
   return [flags, &globals]() {
-    return for_each(
-        globals, flags->containers,
-        [](const ContainerStore& store, const std::string& id, const std::string&) -> llvm::Error {
+    return for_each_container(
+        globals, flags->containers, EchoName::no,
+        [](const ContainerStore& store, const std::string& id) -> llvm::Error {
           auto code = containers::wait_container(store, id);
           if (!code) {
             return code.takeError();
@@ -96,15 +63,10 @@ CommandBody setup_pause(CLI::App& sub, const GlobalOptions& globals, bool pause)
   auto flags = std::make_shared<Names>();
   sub.add_option("CONTAINER", flags->containers, "Containers")->required();
   return [flags, &globals, pause]() {
-    return for_each(globals, flags->containers,
-                    [pause](const ContainerStore& store, const std::string& id,
-                            const std::string& name) -> llvm::Error {
-                      if (auto err = containers::pause_container(store, id, pause)) {
-                        return err;
-                      }
-                      std::cout << name << "\n";
-                      return llvm::Error::success();
-                    });
+    return for_each_container(globals, flags->containers, EchoName::yes,
+                              [pause](const ContainerStore& store, const std::string& id) {
+                                return containers::pause_container(store, id, pause);
+                              });
   };
 }
 
@@ -113,10 +75,9 @@ CommandBody setup_top(CLI::App& sub, const GlobalOptions& globals) {
   sub.add_option("CONTAINER", flags->containers, "Container")->required()->expected(1);
   sub.add_option("PS_OPTIONS", flags->args, "ps options (default -ef)");
   return [flags, &globals]() {
-    return for_each(
-        globals, flags->containers,
-        [flags](const ContainerStore& store, const std::string& id,
-                const std::string&) -> llvm::Error {
+    return for_each_container(
+        globals, flags->containers, EchoName::no,
+        [flags](const ContainerStore& store, const std::string& id) -> llvm::Error {
           auto pids = containers::container_pids(store, id);
           if (!pids) {
             return pids.takeError();
@@ -181,21 +142,14 @@ CommandBody setup_stats(CLI::App& sub, const GlobalOptions& globals) {
     std::vector<std::vector<std::string>> rows = {{"CONTAINER ID", "NAME", "CPU %",
                                                    "MEM USAGE / LIMIT", "MEM %", "NET I/O",
                                                    "BLOCK I/O", "PIDS"}};
-    int code = 0;
-    for (const auto& name : names) {
+    int code = for_each_name(names, EchoName::no, [&](const std::string& name) -> llvm::Error {
       auto id = store->resolve(name);
-      if (!id) {
-        print_error(id.takeError(), std::cerr);
-        code = 1;
-        continue;
-      }
-      auto spec = store->load_spec(*id);
+      auto spec =
+          id ? store->load_spec(*id) : llvm::Expected<containers::ContainerSpec>(id.takeError());
       auto stats = spec ? containers::container_stats(*store, *id)
                         : llvm::Expected<containers::ContainerStats>(spec.takeError());
       if (!stats) {
-        print_error(stats.takeError(), std::cerr);
-        code = 1;
-        continue;
+        return stats.takeError();
       }
       char cpu[32];
       char mem[32];
@@ -205,15 +159,12 @@ CommandBody setup_stats(CLI::App& sub, const GlobalOptions& globals) {
                                                   static_cast<double>(stats->memory_limit)
                                             : 0.0);
       rows.push_back({id->substr(0, 12), spec->name, cpu,
-                      units(static_cast<double>(stats->memory_bytes), true) + " / " +
-                          units(static_cast<double>(stats->memory_limit), true),
-                      mem,
-                      units(static_cast<double>(stats->net_rx), false) + " / " +
-                          units(static_cast<double>(stats->net_tx), false),
-                      units(static_cast<double>(stats->block_read), false) + " / " +
-                          units(static_cast<double>(stats->block_write), false),
+                      bytes_size(stats->memory_bytes) + " / " + bytes_size(stats->memory_limit),
+                      mem, human_size(stats->net_rx, 4) + " / " + human_size(stats->net_tx, 4),
+                      human_size(stats->block_read, 4) + " / " + human_size(stats->block_write, 4),
                       std::to_string(stats->pids)});
-    }
+      return llvm::Error::success();
+    });
     print_table(std::cout, rows);
     return code;
   };

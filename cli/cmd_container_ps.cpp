@@ -5,15 +5,19 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/command.h"
-#include "cli/container_view.h"
 #include "cli/format_rows.h"
 #include "cli/store_open.h"
 #include "containers/container_filter.h"
+#include "containers/container_view.h"
 #include "support/error.h"
 #include "support/go_template.h"
 
 namespace kiln::cli {
 namespace {
+
+using containers::ContainerStore;
+using containers::ContainerView;
+using containers::now_ns;
 
 struct PsFlags {
   bool all = false;

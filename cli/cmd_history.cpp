@@ -4,12 +4,11 @@
 
 #include <nlohmann/json.hpp>
 
-#include "cache/image_index.h"
+#include "cache/image_inspect.h"
 #include "cli/command.h"
 #include "cli/format_rows.h"
 #include "cli/store_open.h"
 #include "oci/image_config.h"
-#include "oci/types.h"
 #include "support/error.h"
 
 namespace kiln::cli {
@@ -70,50 +69,22 @@ llvm::Expected<int> run_history(const GlobalOptions& globals, const HistoryOptio
   if (!image) {
     return image.takeError();
   }
-  if (image->config == image->manifest || !options.platform.empty()) {
-    // A multi-platform image: the history of one platform (the host's by default).
-    auto platform =
-        options.platform.empty()
-            ? llvm::Expected<oci::Platform>(oci::normalize_platform(oci::host_platform()))
-            : oci::parse_normalized_platform(options.platform);
-    auto chosen =
-        platform ? cache::manifest_for_platform((*store)->content(), image->manifest, *platform)
-                 : llvm::Expected<cache::PlatformManifest>(platform.takeError());
-    if (!chosen) {
-      return chosen.takeError();
-    }
-    image->manifest = chosen->manifest;
-    image->config = chosen->config;
-  }
-  auto manifest_bytes = (*store)->content().read(image->manifest);
-  auto config_bytes = (*store)->content().read(image->config);
-  if (!manifest_bytes || !config_bytes) {
-    llvm::consumeError(manifest_bytes.takeError());
-    return config_bytes ? manifest_bytes.takeError() : config_bytes.takeError();
-  }
-  auto manifest = oci::parse_manifest(*manifest_bytes);
-  if (!manifest) {
-    return manifest.takeError();
-  }
-  auto config = oci::parse_image_config(*config_bytes);
-  if (!config) {
-    return config.takeError();
+  auto history = cache::image_history(**store, *image, options.platform);
+  if (!history) {
+    return history.takeError();
   }
   std::vector<std::vector<std::string>> rows;
   std::vector<nlohmann::ordered_json> templated;
-  size_t layer = 0;
-  for (const oci::HistoryEntry& entry : config->history) {
-    int64_t size = 0;
-    if (!entry.empty_layer && layer < manifest->layers.size()) {
-      size = manifest->layers[layer++].size;
-    }
+  for (const cache::HistoryRow& row : history->rows) {
+    const oci::HistoryEntry& entry = row.entry;
     std::string created_by = entry.created_by;
     std::replace(created_by.begin(), created_by.end(), '\t', ' ');
     if (!options.no_trunc) {
       created_by = ellipsis(created_by, 45);
     }
     rows.push_back({"<missing>", created_column(entry.created, options.human), created_by,
-                    options.human ? human_size(size) : std::to_string(size), entry.comment});
+                    options.human ? human_size(row.size) : std::to_string(row.size),
+                    entry.comment});
     templated.push_back({{"Comment", entry.comment},
                          {"CreatedAt", entry.created},
                          {"CreatedBy", created_by},
@@ -124,7 +95,7 @@ llvm::Expected<int> run_history(const GlobalOptions& globals, const HistoryOptio
   std::reverse(rows.begin(), rows.end());
   std::reverse(templated.begin(), templated.end());
   if (!rows.empty()) {
-    rows.front()[0] = options.no_trunc ? image->config.str() : image->config.short_hex();
+    rows.front()[0] = options.no_trunc ? history->config.str() : history->config.short_hex();
     templated.front()["ID"] = rows.front()[0];
   }
   if ((is_template_format(options.format) || options.format == "json") && !options.quiet) {

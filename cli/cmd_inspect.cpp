@@ -5,13 +5,12 @@
 
 #include <nlohmann/json.hpp>
 
+#include "cache/image_inspect.h"
 #include "cache/image_size.h"
-#include "cache/image_index.h"
 #include "cli/command.h"
-#include "cli/container_view.h"
 #include "cli/print_error.h"
 #include "cli/store_open.h"
-#include "oci/reference.h"
+#include "containers/container_view.h"
 #include "support/error.h"
 #include "support/go_template.h"
 
@@ -19,101 +18,6 @@ namespace kiln::cli {
 namespace {
 
 using Json = nlohmann::ordered_json;
-
-// A string member of `object`, or "" when absent or not a string.
-std::string string_at(const Json& object, const char* key) {
-  auto it = object.find(key);
-  return it != object.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
-
-// The config to show: the image's, or for an image index (or --platform) the
-// platform's (the host's by default), with the index's platforms in `manifests`.
-llvm::Expected<Digest> shown_config(cache::ImageStore& store, const cache::ImageRecord& image,
-                                    const std::string& platform_flag, Json& manifests) {
-  auto children = cache::index_manifests(store.content(), image.manifest);
-  if (!children) {
-    return children.takeError();
-  }
-  if (!*children && platform_flag.empty()) {
-    return image.config;
-  }
-  auto platform = platform_flag.empty()
-                      ? llvm::Expected<oci::Platform>(oci::normalize_platform(oci::host_platform()))
-                      : oci::parse_normalized_platform(platform_flag);
-  if (!platform) {
-    return platform.takeError();
-  }
-  for (const auto& child : children->value_or(std::vector<cache::PlatformManifest>{})) {
-    manifests.push_back({{"ID", child.manifest.str()},
-                         {"Platform", child.platform.str()},
-                         {"Config", child.config.str()}});
-  }
-  auto chosen = cache::manifest_for_platform(store.content(), image.manifest, *platform);
-  if (!chosen) {
-    return chosen.takeError();
-  }
-  return chosen->config;
-}
-
-llvm::Expected<Json> inspect_one(cache::ImageStore& store, const cache::ImageRecord& image,
-                                 const std::string& platform) {
-  Json manifests = Json::array();
-  auto config_digest = shown_config(store, image, platform, manifests);
-  if (!config_digest) {
-    return config_digest.takeError();
-  }
-  auto bytes = store.content().read(*config_digest);
-  if (!bytes) {
-    return bytes.takeError();
-  }
-  Json config;
-  try {
-    config = Json::parse(*bytes);
-  } catch (const std::exception& e) {
-    return make_error("config " + quote(image.config.str()) + ": invalid JSON: " + e.what());
-  }
-  Json tags = Json::array(), digests = Json::array();
-  for (const std::string& name : image.names) {
-    tags.push_back(familiar_name(name));
-    auto ref = oci::parse_named(name);
-    if (!ref) {
-      llvm::consumeError(ref.takeError());
-      continue;
-    }
-    std::string digest = ref->familiar_name() + "@" + image.manifest.str();
-    if (std::find(digests.begin(), digests.end(), digest) == digests.end()) {
-      digests.push_back(digest);
-    }
-  }
-  Json layers = Json::array();
-  if (auto rootfs = config.find("rootfs"); rootfs != config.end() && rootfs->is_object()) {
-    if (auto ids = rootfs->find("diff_ids"); ids != rootfs->end() && ids->is_array()) {
-      layers = *ids;
-    }
-  }
-  Json out;
-  out["Id"] = image.config.str();
-  out["RepoTags"] = tags;
-  out["RepoDigests"] = digests;
-  out["Parent"] = "";
-  out["Comment"] = string_at(config, "comment");
-  out["Created"] = string_at(config, "created");
-  out["DockerVersion"] = string_at(config, "docker_version");
-  out["Author"] = string_at(config, "author");
-  out["Config"] = config.contains("config") ? config["config"] : Json(nullptr);
-  out["Architecture"] = string_at(config, "architecture");
-  if (std::string variant = string_at(config, "variant"); !variant.empty()) {
-    out["Variant"] = variant;
-  }
-  out["Os"] = string_at(config, "os");
-  out["Size"] = image.size;
-  out["RootFS"] = {{"Type", "layers"}, {"Layers", layers}};
-  out["Metadata"] = {{"LastTagTime", "0001-01-01T00:00:00Z"}};
-  if (!manifests.empty()) {
-    out["Manifests"] = std::move(manifests);  // a multi-platform image's platforms
-  }
-  return out;
-}
 
 llvm::Expected<int> run_inspect(const GlobalOptions& globals,
                                 const std::vector<std::string>& images, const std::string& format,
@@ -135,7 +39,7 @@ llvm::Expected<int> run_inspect(const GlobalOptions& globals,
   std::vector<llvm::Error> errors;
   for (const std::string& text : images) {
     // A container by that name or ID first, as docker's inspect without --type.
-    auto container = inspect_container(globals.root, text);
+    auto container = containers::inspect_container(globals.root, text);
     if (!container) {
       errors.push_back(container.takeError());
       continue;
@@ -156,7 +60,7 @@ llvm::Expected<int> run_inspect(const GlobalOptions& globals,
       continue;
     }
     image->size = *size;
-    auto json = inspect_one(**store, *image, platform);
+    auto json = cache::inspect_image(**store, *image, platform);
     if (!json) {
       errors.push_back(json.takeError());
       continue;

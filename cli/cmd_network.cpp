@@ -1,35 +1,24 @@
 // `kiln network create|ls|inspect|rm|connect|disconnect|prune`: user networks
 // (network/), each a bridge in a namespace of its own; the host's namespace gains
 // nothing.
-#include <ctime>
 #include <iostream>
 #include <map>
 
 #include <nlohmann/json.hpp>
 
 #include "cli/command.h"
+#include "cli/each_name.h"
 #include "cli/print_error.h"
 #include "cli/store_open.h"
 #include "containers/container_network.h"
+#include "network/network_inspect.h"
 #include "network/network_store.h"
 #include "support/error.h"
 
 namespace kiln::cli {
 namespace {
 
-using network::NetworkRecord;
 using network::NetworkStore;
-
-std::string rfc3339(int64_t ns) {
-  std::time_t seconds = static_cast<std::time_t>(ns / 1000000000);
-  std::tm tm{};
-  ::gmtime_r(&seconds, &tm);
-  char buf[64];
-  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
-  char frac[16];
-  std::snprintf(frac, sizeof(frac), ".%09lldZ", static_cast<long long>(ns % 1000000000));
-  return std::string(buf) + frac;
-}
 
 std::map<std::string, std::string> parse_labels(const std::vector<std::string>& labels) {
   std::map<std::string, std::string> out;
@@ -38,41 +27,6 @@ std::map<std::string, std::string> parse_labels(const std::vector<std::string>& 
     out[key.str()] = value.str();
   }
   return out;
-}
-
-nlohmann::ordered_json inspect_json(const NetworkStore& networks, const NetworkRecord& r) {
-  nlohmann::ordered_json containers = nlohmann::ordered_json::object();
-  auto endpoints = networks.endpoints(r.name);
-  if (endpoints) {
-    for (const auto& e : *endpoints) {
-      containers[e.request.container_id] = {
-          {"Name", e.request.container_name},
-          {"EndpointID", e.veth},
-          {"MacAddress", ""},
-          {"IPv4Address", e.ip + "/" + std::to_string(e.prefix_len)},
-          {"IPv6Address", ""}};
-    }
-  } else {
-    llvm::consumeError(endpoints.takeError());
-  }
-  return {{"Name", r.name},
-          {"Id", r.id},
-          {"Created", rfc3339(r.created_ns)},
-          {"Scope", "local"},
-          {"Driver", r.driver},
-          {"EnableIPv6", false},
-          {"IPAM",
-           {{"Driver", "default"},
-            {"Options", nlohmann::ordered_json::object()},
-            {"Config", {{{"Subnet", r.subnet}, {"Gateway", r.gateway}}}}}},
-          {"Internal", false},
-          {"Attachable", false},
-          {"Ingress", false},
-          {"ConfigFrom", {{"Network", ""}}},
-          {"ConfigOnly", false},
-          {"Containers", containers},
-          {"Options", nlohmann::ordered_json::object()},
-          {"Labels", r.labels}};
 }
 
 struct NetworkFlags {
@@ -119,70 +73,42 @@ llvm::Expected<int> run_network(const GlobalOptions& globals, const std::string&
   }
   if (verb == "inspect") {
     nlohmann::ordered_json out = nlohmann::ordered_json::array();
-    int code = 0;
-    for (const auto& name : flags.names) {
-      auto record = networks->get(name);
-      if (!record) {
-        print_error(record.takeError(), std::cerr);
-        code = 1;
-        continue;
-      }
-      out.push_back(inspect_json(*networks, *record));
-    }
+    int code =
+        for_each_name(flags.names, EchoName::no, [&](const std::string& name) -> llvm::Error {
+          auto record = networks->get(name);
+          if (!record) {
+            return record.takeError();
+          }
+          out.push_back(network::inspect_json(*networks, *record));
+          return llvm::Error::success();
+        });
     std::cout << out.dump(4) << "\n";
     return code;
   }
   if (verb == "rm") {
-    int code = 0;
-    for (const auto& name : flags.names) {
+    return for_each_name(flags.names, EchoName::yes, [&](const std::string& name) {
       if (name == network::kDefaultNetwork) {
-        print_error(make_error(name + " is a pre-defined network and cannot be removed"),
-                    std::cerr);
-        code = 1;
-        continue;
+        return make_error(name + " is a pre-defined network and cannot be removed");
       }
-      if (auto err = networks->remove(name)) {
-        print_error(std::move(err), std::cerr);
-        code = 1;
-        continue;
-      }
-      std::cout << name << "\n";
-    }
-    return code;
-  }
-  if (verb == "prune") {
-    auto all = networks->list();
-    if (!all) {
-      return all.takeError();
-    }
-    auto store = containers::ContainerStore::open(globals.root);
-    if (!store) {
-      return store.takeError();
-    }
-    std::string removed;
-    for (const auto& r : *all) {
-      if (r.name == network::kDefaultNetwork) {
-        continue;
-      }
-      auto users = containers::containers_on_network(*store, r.name);
-      if (!users || !users->empty()) {
-        llvm::consumeError(users.takeError());
-        continue;
-      }
-      if (auto err = networks->remove(r.name)) {
-        llvm::consumeError(std::move(err));
-        continue;
-      }
-      removed += r.name + "\n";
-    }
-    if (!removed.empty()) {
-      std::cout << "Deleted Networks:\n" << removed;
-    }
-    return 0;
+      return networks->remove(name);
+    });
   }
   auto store = containers::ContainerStore::open(globals.root);
   if (!store) {
     return store.takeError();
+  }
+  if (verb == "prune") {
+    auto removed = containers::prune_networks(*store);
+    if (!removed) {
+      return removed.takeError();
+    }
+    if (!removed->empty()) {
+      std::cout << "Deleted Networks:\n";
+      for (const auto& name : *removed) {
+        std::cout << name << "\n";
+      }
+    }
+    return 0;
   }
   if (verb == "connect") {
     if (auto err = containers::connect_network(*store, flags.names.at(0), flags.names.at(1),

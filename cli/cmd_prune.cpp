@@ -11,6 +11,7 @@
 #include "containers/system_prune.h"
 #include "support/error.h"
 #include "support/fs.h"
+#include "support/units.h"
 
 namespace kiln::cli {
 
@@ -25,7 +26,7 @@ bool confirm(const std::string& warning) {
 namespace {
 
 void print_total(int64_t reclaimed) {
-  std::cout << "Total reclaimed space: " << human_size_4(std::max<int64_t>(0, reclaimed)) << "\n";
+  std::cout << "Total reclaimed space: " << human_size(std::max<int64_t>(0, reclaimed), 4) << "\n";
 }
 
 void print_build_cache(const cache::GcReport& report) {

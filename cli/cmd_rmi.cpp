@@ -4,7 +4,7 @@
 #include <iostream>
 
 #include "cli/command.h"
-#include "cli/print_error.h"
+#include "cli/each_name.h"
 #include "cli/store_open.h"
 #include "containers/image_remove.h"
 
@@ -17,14 +17,11 @@ llvm::Expected<int> run_rmi(const GlobalOptions& globals, const std::vector<std:
   if (!store) {
     return store.takeError();
   }
-  int code = 0;
-  for (const std::string& text : images) {
+  return for_each_name(images, EchoName::no, [&](const std::string& text) -> llvm::Error {
     auto removed = containers::remove_image(**store, globals.root, text,
                                             force ? cache::Force::yes : cache::Force::no);
     if (!removed) {
-      std::cout.flush();
-      code = print_error(removed.takeError(), std::cerr);
-      continue;
+      return removed.takeError();
     }
     for (const std::string& name : removed->untagged) {
       std::cout << "Untagged: " << familiar_name(name) << "\n";
@@ -32,8 +29,8 @@ llvm::Expected<int> run_rmi(const GlobalOptions& globals, const std::vector<std:
     for (const Digest& id : removed->deleted) {
       std::cout << "Deleted: " << id.str() << "\n";
     }
-  }
-  return code;
+    return llvm::Error::success();
+  });
 }
 
 CommandBody setup_rmi(CLI::App& sub, const GlobalOptions& globals) {

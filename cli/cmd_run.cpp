@@ -108,7 +108,11 @@ llvm::Expected<int> run_detached(const ContainerStore& store, const ContainerSpe
   }
   // docker keeps a container that could not be started (Created, with the
   // error); --rm removes it.
-  if (auto err = start_monitor(store, spec.id)) {
+  auto argv = monitor_command(store, spec.id);
+  if (!argv) {
+    return argv.takeError();
+  }
+  if (auto err = containers::start_monitor(store, spec.id, *argv)) {
     return start_failure(std::move(err));
   }
   std::cout << spec.id << "\n";

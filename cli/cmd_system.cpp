@@ -8,26 +8,16 @@
 
 #include "cli/cmd_system.h"
 #include "cli/command.h"
-#include "cli/container_view.h"
 #include "cli/format_rows.h"
 #include "cli/store_open.h"
+#include "containers/container_view.h"
 #include "containers/system_prune.h"
 #include "support/error.h"
+#include "support/units.h"
 
 namespace kiln::cli {
 
-std::string human_size_4(int64_t bytes) {
-  static const char* units[] = {"B", "kB", "MB", "GB", "TB", "PB", "EB", "ZB", "YB"};
-  double size = static_cast<double>(bytes);
-  int unit = 0;
-  while (size >= 1000.0 && unit < 8) {
-    size /= 1000.0;
-    ++unit;
-  }
-  char buf[64];
-  std::snprintf(buf, sizeof(buf), "%.4g%s", size, units[unit]);
-  return buf;
-}
+using containers::now_ns;
 
 namespace {
 
@@ -37,7 +27,7 @@ struct DfFlags {
 };
 
 std::string reclaimable_text(const containers::UsageRow& row) {
-  std::string text = human_size_4(row.reclaimable);
+  std::string text = human_size(row.reclaimable, 4);
   if (row.type != "Build Cache" && row.size > 0) {
     text += " (" + std::to_string(row.reclaimable * 100 / row.size) + "%)";
   }
@@ -47,7 +37,7 @@ std::string reclaimable_text(const containers::UsageRow& row) {
 nlohmann::ordered_json row_json(const containers::UsageRow& row) {
   return {{"Active", std::to_string(row.active)},
           {"Reclaimable", reclaimable_text(row)},
-          {"Size", human_size_4(row.size)},
+          {"Size", human_size(row.size, 4)},
           {"TotalCount", std::to_string(row.total)},
           {"Type", row.type}};
 }
@@ -67,8 +57,8 @@ void print_verbose(const containers::DiskUsageReport& report) {
     }
     for (const auto& [repo, tag] : names) {
       images.push_back({repo, tag, image.record.config.short_hex(), since(image.record.created),
-                        human_size_4(image.size), human_size_4(image.shared_size),
-                        human_size_4(image.size - image.shared_size),
+                        human_size(image.size, 4), human_size(image.shared_size, 4),
+                        human_size(image.size - image.shared_size, 4),
                         std::to_string(image.containers)});
     }
   }
@@ -83,18 +73,18 @@ void print_verbose(const containers::DiskUsageReport& report) {
       command = command.substr(0, 19) + "…";
     }
     containers.push_back({c.spec.id.substr(0, 12), c.spec.image, "\"" + command + "\"", "0",
-                          human_size_4(c.size), since(c.spec.created_ns / 1000000000),
+                          human_size(c.size, 4), since(c.spec.created_ns / 1000000000),
                           status_text(c.state, now), c.spec.name});
   }
   std::cout << "\nContainers space usage:\n\n";
   print_table(std::cout, containers);
   std::vector<std::vector<std::string>> volumes{{"VOLUME NAME", "LINKS", "SIZE"}};
   for (const auto& v : report.volumes) {
-    volumes.push_back({v.name, std::to_string(v.links), human_size_4(v.size)});
+    volumes.push_back({v.name, std::to_string(v.links), human_size(v.size, 4)});
   }
   std::cout << "\nLocal Volumes space usage:\n\n";
   print_table(std::cout, volumes);
-  std::cout << "\nBuild cache usage: " << human_size_4(report.rows[3].size) << "\n\n";
+  std::cout << "\nBuild cache usage: " << human_size(report.rows[3].size, 4) << "\n\n";
   std::vector<std::vector<std::string>> cache{
       {"CACHE ID", "CACHE TYPE", "SIZE", "CREATED", "LAST USED", "USAGE", "SHARED"}};
   auto records = report.build_cache;
@@ -102,7 +92,7 @@ void print_verbose(const containers::DiskUsageReport& report) {
     return std::max(a.last_used, a.created) > std::max(b.last_used, b.created);
   });
   for (const auto& r : records) {
-    cache.push_back({r.id, r.type, human_size_4(r.size), ago(r.created), ago(r.last_used),
+    cache.push_back({r.id, r.type, human_size(r.size, 4), ago(r.created), ago(r.last_used),
                      std::to_string(r.usage_count), r.shared ? "true" : "false"});
   }
   print_table(std::cout, cache);
@@ -115,22 +105,22 @@ nlohmann::ordered_json verbose_json(const containers::DiskUsageReport& report) {
     out["Images"].push_back({{"Containers", std::to_string(image.containers)},
                              {"CreatedSince", since(image.record.created)},
                              {"ID", image.record.config.str()},
-                             {"SharedSize", human_size_4(image.shared_size)},
-                             {"Size", human_size_4(image.size)},
-                             {"UniqueSize", human_size_4(image.size - image.shared_size)}});
+                             {"SharedSize", human_size(image.shared_size, 4)},
+                             {"Size", human_size(image.size, 4)},
+                             {"UniqueSize", human_size(image.size - image.shared_size, 4)}});
   }
   out["Containers"] = nlohmann::ordered_json::array();
   for (const auto& c : report.containers) {
     out["Containers"].push_back({{"ID", c.spec.id},
                                  {"Image", c.spec.image},
                                  {"Names", c.spec.name},
-                                 {"Size", human_size_4(c.size)},
+                                 {"Size", human_size(c.size, 4)},
                                  {"Status", status_text(c.state, now_ns())}});
   }
   out["Volumes"] = nlohmann::ordered_json::array();
   for (const auto& v : report.volumes) {
     out["Volumes"].push_back(
-        {{"Links", std::to_string(v.links)}, {"Name", v.name}, {"Size", human_size_4(v.size)}});
+        {{"Links", std::to_string(v.links)}, {"Name", v.name}, {"Size", human_size(v.size, 4)}});
   }
   out["BuildCache"] = nlohmann::ordered_json::array();
   for (const auto& r : report.build_cache) {
@@ -140,7 +130,7 @@ nlohmann::ordered_json verbose_json(const containers::DiskUsageReport& report) {
                                  {"InUse", r.in_use},
                                  {"LastUsedSince", ago(r.last_used)},
                                  {"Shared", r.shared},
-                                 {"Size", human_size_4(r.size)},
+                                 {"Size", human_size(r.size, 4)},
                                  {"UsageCount", r.usage_count}});
   }
   return out;
@@ -174,7 +164,7 @@ llvm::Expected<int> run_df(const GlobalOptions& globals, const DfFlags& flags) {
     std::vector<std::vector<std::string>> table{{"TYPE", "TOTAL", "ACTIVE", "SIZE", "RECLAIMABLE"}};
     for (const auto& row : report->rows) {
       table.push_back({row.type, std::to_string(row.total), std::to_string(row.active),
-                       human_size_4(row.size), reclaimable_text(row)});
+                       human_size(row.size, 4), reclaimable_text(row)});
     }
     print_table(std::cout, table);
     return 0;

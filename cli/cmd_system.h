@@ -10,10 +10,6 @@
 
 namespace kiln::cli {
 
-/// go-units HumanSize (4 significant digits, decimal units): "0B", "16.43MB",
-/// as docker's `system df` and "Total reclaimed space" print sizes.
-std::string human_size_4(int64_t bytes);
-
 /// A subcommand added to `kiln system`: its body when it was chosen on the
 /// command line, an empty function otherwise.
 using ChosenBody = std::function<CommandBody()>;

@@ -1,6 +1,5 @@
 // `kiln volume create|ls|inspect|rm|prune`: named volumes (containers/volume_store.h),
 // in docker's layout under ROOT/volumes.
-#include <ctime>
 #include <iostream>
 #include <map>
 
@@ -8,25 +7,17 @@
 
 #include "cli/cmd_system.h"
 #include "cli/command.h"
+#include "cli/each_name.h"
 #include "cli/print_error.h"
 #include "cli/store_open.h"
 #include "containers/volume_store.h"
 #include "support/error.h"
+#include "support/units.h"
 
 namespace kiln::cli {
 namespace {
 
-using containers::VolumeRecord;
 using containers::VolumeStore;
-
-std::string rfc3339_seconds(int64_t ns) {
-  std::time_t seconds = static_cast<std::time_t>(ns / 1000000000);
-  std::tm tm{};
-  ::gmtime_r(&seconds, &tm);
-  char buf[64];
-  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
 
 struct VolumeFlags {
   std::vector<std::string> names;
@@ -36,16 +27,6 @@ struct VolumeFlags {
   bool all = false;
   std::string driver;
 };
-
-nlohmann::ordered_json inspect_json(const VolumeRecord& v) {
-  return {{"CreatedAt", rfc3339_seconds(v.created_ns)},
-          {"Driver", v.driver},
-          {"Labels", v.labels},
-          {"Mountpoint", v.mountpoint},
-          {"Name", v.name},
-          {"Options", nlohmann::ordered_json::object()},
-          {"Scope", "local"}};
-}
 
 llvm::Expected<int> run_volume(const GlobalOptions& globals, const std::string& verb,
                                const VolumeFlags& flags) {
@@ -86,34 +67,25 @@ llvm::Expected<int> run_volume(const GlobalOptions& globals, const std::string& 
   }
   if (verb == "inspect") {
     nlohmann::ordered_json out = nlohmann::ordered_json::array();
-    int code = 0;
-    for (const auto& name : flags.names) {
-      auto v = volumes->get(name);
-      if (!v) {
-        print_error(v.takeError(), std::cerr);
-        code = 1;
-        continue;
-      }
-      out.push_back(inspect_json(*v));
-    }
+    int code =
+        for_each_name(flags.names, EchoName::no, [&](const std::string& name) -> llvm::Error {
+          auto v = volumes->get(name);
+          if (!v) {
+            return v.takeError();
+          }
+          out.push_back(containers::inspect_json(*v));
+          return llvm::Error::success();
+        });
     std::cout << out.dump(4) << "\n";
     return code;
   }
-  auto store = containers::ContainerStore::open(globals.root);
-  if (!store) {
-    return store.takeError();
-  }
   if (verb == "rm") {
-    int code = 0;
-    for (const auto& name : flags.names) {
-      if (auto err = volumes->remove(name, *store)) {
-        print_error(std::move(err), std::cerr);
-        code = 1;
-        continue;
-      }
-      std::cout << name << "\n";
+    auto store = containers::ContainerStore::open(globals.root);
+    if (!store) {
+      return store.takeError();
     }
-    return code;
+    return for_each_name(flags.names, EchoName::yes,
+                         [&](const std::string& name) { return volumes->remove(name, *store); });
   }
   // prune: unused anonymous volumes (all unused ones with -a), as docker 23+.
   auto pruned = containers::prune_volumes(globals.root, flags.all);
@@ -128,7 +100,7 @@ llvm::Expected<int> run_volume(const GlobalOptions& globals, const std::string& 
   if (!removed.empty()) {
     std::cout << "Deleted Volumes:\n" << removed << "\n";
   }
-  std::cout << "Total reclaimed space: " << human_size_4(reclaimed) << "\n";
+  std::cout << "Total reclaimed space: " << human_size(reclaimed, 4) << "\n";
   return 0;
 }
 

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include <llvm/Support/Error.h>
 
@@ -10,7 +11,9 @@
 
 namespace kiln::cli {
 
-/// containers::start_monitor() with this kiln binary's monitor command line.
-llvm::Error start_monitor(const containers::ContainerStore& store, const std::string& id);
+/// This kiln binary's monitor command line for container `id` of `store`, for
+/// containers::start_monitor() and containers::start_container().
+llvm::Expected<std::vector<std::string>> monitor_command(const containers::ContainerStore& store,
+                                                         const std::string& id);
 
 }  // namespace kiln::cli

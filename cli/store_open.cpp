@@ -1,7 +1,6 @@
 #include "cli/store_open.h"
 
 #include <algorithm>
-#include <cstdio>
 #include <ctime>
 
 #include "containers/container_store.h"
@@ -51,73 +50,11 @@ std::string familiar_name(llvm::StringRef full_name) {
   return ref->familiar_str();
 }
 
-std::string human_size(int64_t bytes) {
-  static const char* units[] = {"B", "kB", "MB", "GB", "TB", "PB", "EB", "ZB", "YB"};
-  double size = static_cast<double>(bytes);
-  int unit = 0;
-  while (size >= 1000.0 && unit < 8) {
-    size /= 1000.0;
-    ++unit;
-  }
-  char buf[64];
-  std::snprintf(buf, sizeof(buf), "%.3g%s", size, units[unit]);
-  return buf;
-}
-
-std::string human_duration(int64_t seconds) {
-  auto text = [](int64_t n, const char* unit) { return std::to_string(n) + " " + unit; };
-  if (seconds < 1) {
-    return "Less than a second";
-  }
-  if (seconds == 1) {
-    return "1 second";
-  }
-  if (seconds < 60) {
-    return text(seconds, "seconds");
-  }
-  int64_t minutes = seconds / 60;
-  if (minutes == 1) {
-    return "About a minute";
-  }
-  if (minutes < 60) {
-    return text(minutes, "minutes");
-  }
-  int64_t hours = (seconds + 1800) / 3600;  // Go's d.Round(time.Hour)
-  if (hours == 1) {
-    return "About an hour";
-  }
-  if (hours < 48) {
-    return text(hours, "hours");
-  }
-  if (hours < 24 * 7 * 2) {
-    return text(hours / 24, "days");
-  }
-  if (hours < 24 * 30 * 2) {
-    return text(hours / 24 / 7, "weeks");
-  }
-  if (hours < 24 * 365 * 2) {
-    return text(hours / 24 / 30, "months");
-  }
-  return text(seconds / 3600 / 24 / 365, "years");
-}
-
 std::string since(int64_t then) {
   if (then == cache::kUnknownTime) {
     return "N/A";
   }
   return human_duration(static_cast<int64_t>(::time(nullptr)) - then) + " ago";
-}
-
-std::string go_time_string(int64_t unix_seconds) {
-  if (unix_seconds == cache::kUnknownTime) {
-    return "0001-01-01 00:00:00 +0000 UTC";
-  }
-  time_t t = static_cast<time_t>(unix_seconds);
-  struct tm tm {};
-  ::gmtime_r(&t, &tm);
-  char buf[64];
-  std::strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M:%S +0000 UTC", &tm);
-  return buf;
 }
 
 namespace {

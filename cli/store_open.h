@@ -1,5 +1,6 @@
 // Shared pieces of the image commands: opening the store of --root and docker's
-// output conventions (human sizes and ages, tabwriter-aligned tables).
+// output conventions (ages, tabwriter-aligned tables; sizes and times are
+// support/units.h's).
 #pragma once
 
 #include <cstdint>
@@ -13,6 +14,7 @@
 
 #include "cache/image_store.h"
 #include "cli/command.h"
+#include "support/units.h"
 
 namespace kiln::cli {
 
@@ -28,15 +30,8 @@ std::pair<std::string, std::string> familiar_repo_tag(llvm::StringRef full_name)
 /// "alpine:latest" for "docker.io/library/alpine:latest".
 std::string familiar_name(llvm::StringRef full_name);
 
-/// go-units HumanSizeWithPrecision(size, 3): "0B", "512B", "4.26MB", "1.1GB".
-std::string human_size(int64_t bytes);
-/// go-units HumanDuration of `seconds`: "Less than a second", "5 minutes",
-/// "About an hour", "3 days", "2 weeks", "4 months", "2 years".
-std::string human_duration(int64_t seconds);
 /// "<duration> ago" from unix time `then` to now, or "N/A" for cache::kUnknownTime.
 std::string since(int64_t then);
-/// Go's time.Time String() in UTC: "2024-01-02 03:04:05 +0000 UTC".
-std::string go_time_string(int64_t unix_seconds);
 
 /// Writes `rows` aligned like docker's tabwriter (min width 10, padding 3); the last
 /// column is not padded.

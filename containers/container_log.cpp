@@ -14,6 +14,7 @@
 #include "containers/container_store.h"
 #include "support/error.h"
 #include "support/fs.h"
+#include "support/units.h"
 
 namespace kiln::containers {
 namespace {
@@ -120,17 +121,6 @@ void follow(const std::string& path, const LogReadOptions& options, Follower& f,
 
 }  // namespace
 
-std::string rfc3339_nano(int64_t unix_ns) {
-  time_t seconds = static_cast<time_t>(unix_ns / 1000000000);
-  struct tm tm {};
-  ::gmtime_r(&seconds, &tm);
-  char date[32];
-  std::strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%S", &tm);
-  char out[64];
-  std::snprintf(out, sizeof(out), "%s.%09lldZ", date, static_cast<long long>(unix_ns % 1000000000));
-  return out;
-}
-
 llvm::Expected<LogWriter> LogWriter::open(llvm::StringRef path, int64_t max_size) {
   int fd = ::open(path.str().c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
   if (fd < 0) {
@@ -176,7 +166,7 @@ void LogWriter::append(runtime::OutputStream stream, llvm::StringRef line) {
   }
   nlohmann::json entry = {{"log", line.str() + "\n"},
                           {"stream", stream == runtime::OutputStream::err ? "stderr" : "stdout"},
-                          {"time", rfc3339_nano(now_ns())}};
+                          {"time", rfc3339_utc(now_ns(), 9)}};
   std::string text = entry.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
   fs::write_all(fd_, text);
   size_ += static_cast<int64_t>(text.size());

@@ -16,10 +16,6 @@
 
 namespace kiln::containers {
 
-/// docker's fixed-width RFC 3339 time with nanoseconds, UTC:
-/// "2024-01-02T03:04:05.000000001Z".
-std::string rfc3339_nano(int64_t unix_ns);
-
 /// Appends output lines to a log file. Move-only; not thread-safe.
 class LogWriter {
  public:

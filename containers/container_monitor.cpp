@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -11,6 +12,7 @@
 
 #include "containers/container_runner.h"
 #include "support/error.h"
+#include "support/file_lock.h"
 #include "support/fs.h"
 #include "support/signal_watch.h"
 
@@ -166,6 +168,30 @@ llvm::Error start_monitor(const ContainerStore& store, const std::string& id,
   return llvm::make_error<StartError>("the container's monitor ended before the container started" +
                                           (detail.empty() ? std::string() : ": " + detail),
                                       StartFailure::other);
+}
+
+llvm::Expected<std::optional<int64_t>> start_container(const ContainerStore& store,
+                                                       const std::string& id,
+                                                       const std::vector<std::string>& argv) {
+  ContainerPaths paths = store.paths(id);
+  // Cleans up after a lost monitor; takes the op lock itself.
+  if (auto state = store.current_state(id); !state) {
+    return state.takeError();
+  }
+  auto op = FileLock::acquire(paths.op_lock());
+  if (!op) {
+    return op.takeError();
+  }
+  if (store.has_runner(id)) {
+    return std::nullopt;
+  }
+  ::unlink(paths.stop_requested().c_str());
+  struct stat st {};
+  int64_t log_offset = ::stat(paths.log().c_str(), &st) == 0 ? st.st_size : 0;
+  if (auto err = start_monitor(store, id, argv)) {
+    return std::move(err);
+  }
+  return log_offset;
 }
 
 }  // namespace kiln::containers

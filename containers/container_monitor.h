@@ -4,7 +4,9 @@
 // (see container_runner.h) for as long as it runs.
 #pragma once
 
+#include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -22,6 +24,15 @@ namespace kiln::containers {
 /// another error when the monitor itself could not be started.
 llvm::Error start_monitor(const ContainerStore& store, const std::string& id,
                           const std::vector<std::string>& argv);
+
+/// `kiln start` of container `id`: unless something runs it, clears its stop
+/// request and starts a monitor running `argv` for it (start_monitor()), under
+/// its op.lock (after cleaning up behind a monitor that was lost). Returns where
+/// in its log file the output of this start begins, or nullopt when it was
+/// running already. Fails as start_monitor() does.
+llvm::Expected<std::optional<int64_t>> start_container(const ContainerStore& store,
+                                                       const std::string& id,
+                                                       const std::vector<std::string>& argv);
 
 /// The body of a monitor process started by start_monitor(): takes the
 /// container's monitor.lock, runs it until it ends for good (reporting on the

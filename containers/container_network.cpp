@@ -257,4 +257,32 @@ llvm::Expected<std::vector<std::string>> containers_on_network(const ContainerSt
   return out;
 }
 
+llvm::Expected<std::vector<std::string>> prune_networks(const ContainerStore& store) {
+  auto networks = network::NetworkStore::open(store.root());
+  if (!networks) {
+    return networks.takeError();
+  }
+  auto all = networks->list();
+  if (!all) {
+    return all.takeError();
+  }
+  std::vector<std::string> removed;
+  for (const auto& r : *all) {
+    if (r.name == network::kDefaultNetwork) {
+      continue;
+    }
+    auto users = containers_on_network(store, r.name);
+    if (!users || !users->empty()) {
+      llvm::consumeError(users.takeError());
+      continue;
+    }
+    if (auto err = networks->remove(r.name)) {
+      llvm::consumeError(std::move(err));
+      continue;
+    }
+    removed.push_back(r.name);
+  }
+  return removed;
+}
+
 }  // namespace kiln::containers

@@ -56,4 +56,9 @@ std::vector<NetworkPlace> network_places(const ContainerStore& store, const Cont
 llvm::Expected<std::vector<std::string>> containers_on_network(const ContainerStore& store,
                                                                llvm::StringRef name);
 
+/// `network prune`: removes the user networks of `store`'s root that no container
+/// names (never the default one; a network taken into use meanwhile is kept).
+/// Returns their names.
+llvm::Expected<std::vector<std::string>> prune_networks(const ContainerStore& store);
+
 }  // namespace kiln::containers

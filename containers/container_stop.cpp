@@ -103,4 +103,28 @@ llvm::Error remove_container(const ContainerStore& store, const std::string& id,
   return store.remove(id, KillFirst::yes, anonymous_volumes);
 }
 
+llvm::Error kill_container(const ContainerStore& store, const std::string& id, int signal) {
+  auto state = store.current_state(id);
+  if (!state) {
+    return state.takeError();
+  }
+  if (state->status != ContainerStatus::running || !store.has_runner(id)) {
+    return make_error("cannot kill container: " + id + ": container " + id + " is not running");
+  }
+  auto spec = store.load_spec(id);
+  auto stop =
+      spec ? runtime::parse_signal(spec->stop_signal) : llvm::Expected<int>(spec.takeError());
+  if (!stop) {
+    return stop.takeError();
+  }
+  if (signal == SIGKILL || signal == SIGTERM || signal == SIGINT || signal == *stop) {
+    request_stop(store.paths(id));
+  }
+  auto ctl = control(store);
+  if (!ctl) {
+    return ctl.takeError();
+  }
+  return ctl->kill(id, signal);
+}
+
 }  // namespace kiln::containers

@@ -29,6 +29,12 @@ llvm::Expected<runtime::ContainerControl> control(const ContainerStore& store);
 /// once nothing runs it. Fails when it did not exit after SIGKILL.
 llvm::Error stop_container(const ContainerStore& store, const std::string& id, int timeout_s);
 
+/// Sends `signal` to the running container `id`'s process (docker's `kill`); a
+/// signal that ends a process (KILL, TERM, INT or the container's stop signal)
+/// counts as a stop by the user, so no restart follows. Fails, worded as docker,
+/// when the container is not running.
+llvm::Error kill_container(const ContainerStore& store, const std::string& id, int signal);
+
 /// Removes `id` (see ContainerStore::remove) under its op.lock; a running
 /// container only with `force` (killed first), else a docker-worded error.
 llvm::Error remove_container(const ContainerStore& store, const std::string& id, bool force,

@@ -14,6 +14,7 @@
 #include "support/error.h"
 #include "support/file_lock.h"
 #include "support/fs.h"
+#include "support/units.h"
 
 namespace kiln::containers {
 namespace {
@@ -253,6 +254,16 @@ llvm::Expected<std::vector<VolumeUsage>> volume_usage(llvm::StringRef root) {
     out.push_back(std::move(u));
   }
   return out;
+}
+
+nlohmann::ordered_json inspect_json(const VolumeRecord& v) {
+  return {{"CreatedAt", rfc3339_utc(v.created_ns, 0)},
+          {"Driver", v.driver},
+          {"Labels", v.labels},
+          {"Mountpoint", v.mountpoint},
+          {"Name", v.name},
+          {"Options", nlohmann::ordered_json::object()},
+          {"Scope", "local"}};
 }
 
 llvm::Expected<VolumePruneReport> prune_volumes(llvm::StringRef root, bool all) {

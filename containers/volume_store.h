@@ -11,6 +11,7 @@
 
 #include <llvm/ADT/StringRef.h>
 #include <llvm/Support/Error.h>
+#include <nlohmann/json.hpp>
 
 #include "containers/container_store.h"
 
@@ -24,6 +25,9 @@ struct VolumeRecord {
   std::map<std::string, std::string> labels;
   bool anonymous = false;  ///< made for `-v /path` (docker's anonymous volumes)
 };
+
+/// The JSON object `docker volume inspect` gives for `volume`.
+nlohmann::ordered_json inspect_json(const VolumeRecord& volume);
 
 /// A volume with its disk usage, for `system df` and `volume ls`.
 struct VolumeUsage {

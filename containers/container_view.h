@@ -2,6 +2,7 @@
 // of `kiln inspect CONTAINER`.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -10,12 +11,7 @@
 
 #include "containers/container_store.h"
 
-namespace kiln::cli {
-
-using containers::ContainerSpec;
-using containers::ContainerState;
-using containers::ContainerStore;
-using containers::now_ns;
+namespace kiln::containers {
 
 /// A container as read now (its state already reconciled).
 struct ContainerView {
@@ -45,4 +41,4 @@ nlohmann::ordered_json inspect_json(const ContainerStore& store, const Container
 llvm::Expected<std::optional<nlohmann::ordered_json>> inspect_container(llvm::StringRef root,
                                                                         llvm::StringRef text);
 
-}  // namespace kiln::cli
+}  // namespace kiln::containers

@@ -1,27 +1,15 @@
-#include "cli/container_view.h"
+#include "containers/container_view.h"
 
 #include <algorithm>
 
-#include "cli/store_open.h"
 #include "containers/container_log.h"
 #include "containers/container_network.h"
 #include "oci/image_config.h"
 #include "support/error.h"
 #include "support/fs.h"
+#include "support/units.h"
 
-namespace kiln::cli {
-
-using containers::ContainerPaths;
-using containers::ContainerSpec;
-using containers::ContainerState;
-using containers::ContainerStatus;
-using containers::ContainerStore;
-using containers::HealthProbe;
-using containers::HealthState;
-using containers::PublishedPort;
-using containers::RestartPolicy;
-using containers::rfc3339_nano;
-using containers::status_name;
+namespace kiln::containers {
 
 namespace {
 
@@ -37,7 +25,7 @@ std::string json_time(int64_t ns) {
   if (ns == 0) {
     return "0001-01-01T00:00:00Z";
   }
-  std::string text = rfc3339_nano(ns);  // ...:05.123000000Z
+  std::string text = rfc3339_utc(ns, 9);  // ...:05.123000000Z
   size_t dot = text.find('.');
   size_t end = text.size() - 1;  // the 'Z'
   size_t last = end;
@@ -75,7 +63,7 @@ Json health_json(const HealthState& health) {
 }
 
 Json state_json(const ContainerState& state) {
-  Json out = {{"Status", containers::state_name(state).str()},
+  Json out = {{"Status", state_name(state).str()},
               {"Running", state.running()},
               {"Paused", state.paused},
               {"Restarting", state.status == ContainerStatus::restarting},
@@ -304,7 +292,7 @@ nlohmann::ordered_json inspect_json(const ContainerStore& store, const Container
   out["Config"] = config_json(view, image);
   Json networks = Json::object();
   std::string first_ip;
-  for (const auto& place : containers::network_places(store, spec)) {
+  for (const auto& place : network_places(store, spec)) {
     networks[place.network] = {{"Aliases", place.aliases},
                                {"NetworkID", place.network_id},
                                {"Gateway", place.ip.empty() ? "" : place.gateway},
@@ -345,4 +333,4 @@ llvm::Expected<std::optional<nlohmann::ordered_json>> inspect_container(llvm::St
       inspect_json(*store, ContainerView{std::move(*spec), std::move(*state)}));
 }
 
-}  // namespace kiln::cli
+}  // namespace kiln::containers
