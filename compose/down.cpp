@@ -299,6 +299,8 @@ llvm::Expected<ContainerInfo> create_run_container(Engine& engine, const Project
     request->working_dir = options.workdir;
   }
   request->restart = "no";
+  request->interactive = options.interactive;
+  request->tty = options.tty;
   auto id = engine.create_container(*request);
   if (!id) {
     return id.takeError();

@@ -101,6 +101,10 @@ struct RunOptions {
   bool no_deps = false;
   bool service_ports = false;
   std::vector<std::string> publish;
+  /// Keep stdin open (docker compose run's -i, on by default) and give the
+  /// process a terminal (off with -T or when stdin is not one).
+  bool interactive = true;
+  bool tty = false;
 };
 
 /// `compose run`: starts the service's dependencies (unless no_deps) and creates
