@@ -107,8 +107,15 @@ struct RunOptions {
   bool tty = false;
 };
 
-/// `compose run`: starts the service's dependencies (unless no_deps) and creates
-/// a one-off container `<project>-<service>-run-<id>` (not started); returns it.
+/// The networks and volumes (named and anonymous) a container of `service`
+/// made from `request` needs, created when missing (as `up` creates them).
+llvm::Error ensure_service_resources(Engine& engine, const Project& project,
+                                     const ServiceConfig& service, const ContainerRequest& request,
+                                     ComposeEvents& events);
+
+/// `compose run`: starts the service's dependencies (unless no_deps), creates
+/// the networks and volumes it needs, and creates a one-off container
+/// `<project>-<service>-run-<id>` (not started); returns it.
 llvm::Expected<ContainerInfo> create_run_container(Engine& engine, const Project& project,
                                                    const RunOptions& options, const BuildFn& build,
                                                    ComposeEvents& events);
