@@ -87,7 +87,7 @@ TEST_CASE("kiln run -p CONTAINER_PORT publishes on an ephemeral loopback port",
   f.check_clean({id});
 }
 
-TEST_CASE_METHOD(ComposeFixture, "compose run attaches stdin; -T without a tty; -d detaches") {
+TEST_CASE_METHOD(ComposeFixture, "compose run attaches stdin, -T runs without a tty, -d detaches") {
   write("services:\n  svc:\n    image: base:1\n    command: sleep 300\n");
   Output piped = compose({"run", "--rm", "-T", "svc", "cat"}, "hi\n");
   INFO(piped.err);
@@ -165,7 +165,7 @@ TEST_CASE_METHOD(ComposeFixture, "compose config: --format json, --images, -q an
 }
 
 TEST_CASE_METHOD(ComposeFixture,
-                 "compose !reset drops an unknown key before validation; !override does not") {
+                 "compose !reset drops an unknown key before validation but !override does not") {
   write("services:\n  web:\n    image: base:1\n    ports: [\"8080:80\"]\n");
   std::string over = path("proj/override.yaml");
   kiln::testutil::write_file(over,
