@@ -4,7 +4,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <iostream>
+#include <sstream>
 
 #include "compose/engine_local.h"
 #include "support/error.h"
@@ -38,6 +40,11 @@ llvm::Expected<compose::Project> load_compose_project(const ComposeFlags& flags)
   options.env_files = flags.env_files;
   options.profiles = flags.profiles;
   options.environment = process_environment();
+  if (std::find(flags.files.begin(), flags.files.end(), "-") != flags.files.end()) {
+    std::stringstream in;
+    in << std::cin.rdbuf();
+    options.stdin_text = in.str();
+  }
   return compose::load_project(
       options, [](const std::string& warning) { std::cerr << "WARN[0000] " << warning << "\n"; });
 }
@@ -78,24 +85,73 @@ llvm::Expected<ComposeSession> open_compose(const GlobalOptions& globals,
 
 PrintedComposeEvents::PrintedComposeEvents() : tty_(::isatty(2)) {}
 
+namespace {
+
+// "Waiting", "Creating", ... are on their way; "Running" is where up ends.
+bool in_progress(llvm::StringRef status) { return status.endswith("ing") && status != "Running"; }
+
+const char* mark_of(llvm::StringRef status) {
+  return status == "Error" ? " ✘ " : in_progress(status) ? " ⠿ " : " ✔ ";
+}
+
+}  // namespace
+
 void PrintedComposeEvents::status(const std::string& kind, const std::string& name,
                                   const std::string& status) {
   std::lock_guard lock(mu_);
-  if (status == "Waiting" && !tty_) {
+  if (!tty_) {
     std::cerr << " " << kind << " " << name << "  " << status << "\n";
     return;
   }
-  if (status == "Waiting") {
+  if (kind == "Image" || kind == "Service") {
+    if (!in_progress(status)) {
+      std::cerr << mark_of(status) << kind << " " << name << "  " << status << "\n";
+    }
     return;
   }
-  const char* mark = status == "Error" ? " ✘ " : " ✔ ";
-  std::cerr << (tty_ ? mark : " ") << kind << " " << name << "  " << status << "\n";
+  auto it = std::find_if(block_.begin(), block_.end(),
+                         [&](const Line& l) { return l.kind == kind && l.name == name; });
+  if (it == block_.end()) {
+    block_.push_back({kind, name, status});
+  } else {
+    it->status = status;
+  }
+  redraw();
+}
+
+void PrintedComposeEvents::redraw() {
+  size_t done = std::count_if(block_.begin(), block_.end(),
+                              [](const Line& l) { return !in_progress(l.status); });
+  size_t width = 0;
+  for (const Line& l : block_) {
+    width = std::max(width, l.kind.size() + 1 + l.name.size());
+  }
+  std::string out;
+  if (drawn_ > 0) {
+    out += "\033[" + std::to_string(drawn_) + "A";  // back to the block's first line
+  }
+  out += "\033[2K[+] Running " + std::to_string(done) + "/" + std::to_string(block_.size()) + "\n";
+  for (const Line& l : block_) {
+    std::string label = l.kind + " " + l.name;
+    out += "\033[2K" + std::string(mark_of(l.status)) + label +
+           std::string(width - label.size() + 2, ' ') + l.status + "\n";
+  }
+  drawn_ = block_.size() + 1;
+  std::cerr << out;
   std::cerr.flush();
+}
+
+void PrintedComposeEvents::end_block() {
+  std::lock_guard lock(mu_);
+  block_.clear();
+  drawn_ = 0;
 }
 
 void PrintedComposeEvents::warning(const std::string& message) {
   std::lock_guard lock(mu_);
   std::cerr << "WARN[0000] " << message << "\n";
+  block_.clear();  // the block is above the warning now
+  drawn_ = 0;
 }
 
 llvm::Expected<int> run_kiln(const GlobalOptions& globals, const std::vector<std::string>& args) {
@@ -129,43 +185,73 @@ llvm::Expected<int> run_kiln(const GlobalOptions& globals, const std::vector<std
 
 namespace {
 
+struct ConfigFlags {
+  bool services = false;
+  bool volumes = false;
+  bool images = false;
+  bool quiet = false;
+  std::string format = "yaml";
+  std::string output;
+};
+
+// What `config` prints of a loaded project.
+llvm::Expected<std::string> config_text(const compose::Project& project, const ConfigFlags& f) {
+  std::string text;
+  if (f.images) {
+    auto services = compose::project_services(project);
+    if (!services) {
+      return services.takeError();
+    }
+    for (const auto& service : *services) {
+      text += service.image + "\n";
+    }
+  } else if (f.services || f.volumes) {
+    const compose::Node* list = project.model.find(f.services ? "services" : "volumes");
+    for (const auto& entry : list ? list->entries : decltype(list->entries){}) {
+      text += entry.first + "\n";
+    }
+  } else {
+    text = f.format == "json" ? compose::config_json(project) : compose::config_yaml(project);
+  }
+  return text;
+}
+
 CommandBody setup_config(CLI::App& sub, const GlobalOptions&,
                          const std::shared_ptr<ComposeFlags>& flags) {
-  auto services = std::make_shared<bool>(false);
-  auto volumes = std::make_shared<bool>(false);
-  auto quiet = std::make_shared<bool>(false);
-  auto output = std::make_shared<std::string>();
-  sub.add_flag("--services", *services, "Print the service names, one per line");
-  sub.add_flag("--volumes", *volumes, "Print the volume names, one per line");
-  sub.add_flag("-q,--quiet", *quiet, "Only validate the configuration, don't print anything");
-  sub.add_option("-o,--output", *output, "Save to file (default to stdout)");
-  return [=]() -> llvm::Expected<int> {
+  auto f = std::make_shared<ConfigFlags>();
+  sub.add_flag("--services", f->services, "Print the service names, one per line");
+  sub.add_flag("--volumes", f->volumes, "Print the volume names, one per line");
+  sub.add_flag("--images", f->images, "Print the image names, one per line");
+  sub.add_flag("-q,--quiet", f->quiet, "Only validate the configuration, don't print anything");
+  sub.add_option("--format", f->format, "Format the output. Values: [yaml | json]");
+  sub.add_option("-o,--output", f->output, "Save to file (default to stdout)");
+  return [f, flags]() -> llvm::Expected<int> {
+    if (f->format != "yaml" && f->format != "json") {
+      return llvm::make_error<UsageError>("unsupported format " + quote(f->format) +
+                                          " (valid: yaml, json)");
+    }
     auto project = load_compose_project(*flags);
     if (!project) {
       return project.takeError();
     }
-    if (*quiet) {
+    if (f->quiet) {
       return 0;
     }
-    std::string text;
-    if (*services || *volumes) {
-      const compose::Node* list = project->model.find(*services ? "services" : "volumes");
-      for (const auto& entry : list ? list->entries : decltype(list->entries){}) {
-        text += entry.first + "\n";
-      }
-    } else {
-      text = compose::config_yaml(*project);
+    auto text = config_text(*project, *f);
+    if (!text) {
+      return text.takeError();
     }
+    auto* output = &f->output;
     if (!output->empty()) {
-      FILE* f = std::fopen(output->c_str(), "w");
-      if (!f) {
+      FILE* out = std::fopen(output->c_str(), "w");
+      if (!out) {
         return make_io_error("open", *output, errno);
       }
-      std::fwrite(text.data(), 1, text.size(), f);
-      std::fclose(f);
+      std::fwrite(text->data(), 1, text->size(), out);
+      std::fclose(out);
       return 0;
     }
-    std::cout << text;
+    std::cout << *text;
     return 0;
   };
 }

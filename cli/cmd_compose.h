@@ -46,17 +46,34 @@ struct ComposeSession {
 llvm::Expected<ComposeSession> open_compose(const GlobalOptions& globals,
                                             const ComposeFlags& flags);
 
-/// Prints compose's events on stderr as docker compose does: " ✔ Container
-/// p-web-1  Started" on a terminal, " Container p-web-1  Started" otherwise.
+/// Prints compose's events on stderr as docker compose does. On a terminal, the
+/// networks, volumes and containers form one block redrawn in place under a
+/// "[+] Running N/M" header (N of M done; " ✔ Container p-web-1  Started",
+/// " ⠿ " while in progress); images and services (builds and pulls, whose own
+/// output comes between) get a line each. Otherwise one line per event:
+/// " Container p-web-1  Started". Thread-safe.
 class PrintedComposeEvents : public compose::ComposeEvents {
  public:
   PrintedComposeEvents();
   void status(const std::string& kind, const std::string& name, const std::string& status) override;
   void warning(const std::string& message) override;
+  /// Ends the block: the next event starts a new one below whatever is printed
+  /// after this call (the containers' output).
+  void end_block();
 
  private:
+  struct Line {
+    std::string kind;
+    std::string name;
+    std::string status;
+  };
+  void redraw();
+
   bool tty_;
   std::mutex mu_;
+  std::vector<Line> block_;
+  /// Lines of the block on screen (header included): the cursor is below them.
+  size_t drawn_ = 0;
 };
 
 /// This kiln binary's path.

@@ -1,8 +1,12 @@
-// `kiln compose exec` and `run`: compose finds or creates the container, and
-// kiln's own `exec` and `start -a` run the process.
+// `kiln compose exec` and `run`: compose finds or creates the container; kiln's
+// own `exec` runs the process, and a one-off container runs in the foreground
+// as `kiln run` runs one (stdin attached unless -d).
+#include <unistd.h>
+
 #include <iostream>
 
 #include "cli/cmd_compose.h"
+#include "cli/foreground_run.h"
 #include "support/error.h"
 
 namespace kiln::cli {
@@ -76,9 +80,23 @@ CommandBody setup_exec(CLI::App& sub, const GlobalOptions& globals,
   };
 }
 
+// Runs the created one-off container as `kiln run` runs one in the foreground.
+llvm::Expected<int> run_attached(const GlobalOptions& globals, const std::string& id) {
+  auto store = containers::ContainerStore::open(globals.root);
+  if (!store) {
+    return store.takeError();
+  }
+  auto spec = store->load_spec(id);
+  if (!spec) {
+    return spec.takeError();
+  }
+  return run_foreground(*store, *spec);
+}
+
 struct RunFlags {
   compose::RunOptions run;
   bool detach = false;
+  bool no_tty = false;
   std::string entrypoint;
   bool has_entrypoint = false;
   std::vector<std::string> args;
@@ -89,6 +107,8 @@ CommandBody setup_run(CLI::App& sub, const GlobalOptions& globals,
   auto f = std::make_shared<RunFlags>();
   sub.add_flag("-d,--detach", f->detach, "Run container in background and print container ID");
   sub.add_flag("--rm", f->run.remove, "Automatically remove the container when it exits");
+  sub.add_flag("-i,--interactive", f->run.interactive, "Keep STDIN open even if not attached");
+  sub.add_flag("-T,--no-TTY", f->no_tty, "Disable pseudo-TTY allocation (default: auto-detected)");
   sub.add_option("-e,--env", f->run.env, "Set environment variables")->allow_extra_args(false);
   sub.add_option("--name", f->run.name, "Assign a name to the container");
   sub.add_option("-u,--user", f->run.user, "Run as specified username or uid");
@@ -124,6 +144,7 @@ CommandBody setup_run(CLI::App& sub, const GlobalOptions& globals,
     if (f->has_entrypoint) {
       f->run.entrypoint = f->entrypoint;
     }
+    f->run.tty = !f->no_tty && !f->detach && ::isatty(0) && ::isatty(1);
     auto session = open_compose(globals, *flags);
     if (!session) {
       return session.takeError();
@@ -142,7 +163,8 @@ CommandBody setup_run(CLI::App& sub, const GlobalOptions& globals,
       std::cout << container->name << "\n";
       return 0;
     }
-    auto code = run_kiln(globals, {"start", "-a", container->id});
+    events.end_block();
+    auto code = run_attached(globals, container->id);
     if (f->run.remove) {
       llvm::consumeError(engine->remove_container(container->id, true));
     }

@@ -23,12 +23,12 @@ struct UpFlags {
 // Attached `up`: the containers' output until they all stop, or until Ctrl-C
 // stops them.
 llvm::Expected<int> attach(compose::Engine& engine, const compose::Project& project,
-                           const std::vector<std::string>& services,
-                           compose::ComposeEvents& events) {
+                           const std::vector<std::string>& services, PrintedComposeEvents& events) {
   auto containers = compose::project_containers(engine, project, services);
   if (!containers) {
     return containers.takeError();
   }
+  events.end_block();
   std::atomic<bool> interrupted{false};
   {
     SignalWatch signals({SIGINT, SIGTERM}, [&](int) { interrupted = true; });

@@ -118,7 +118,7 @@ llvm::Expected<int> run_ps(const GlobalOptions& globals, PsFlags flags) {
                                      {"Mounts", ""},
                                      {"Names", v.spec.name},
                                      {"Networks", networks_text(v.spec)},
-                                     {"Ports", ports_text(v.spec)},
+                                     {"Ports", ports_text(v)},
                                      {"RunningFor", since(created)},
                                      {"Size", "0B"},
                                      {"State", containers::state_name(v.state).str()},
@@ -131,7 +131,7 @@ llvm::Expected<int> run_ps(const GlobalOptions& globals, PsFlags flags) {
       continue;
     }
     rows.push_back({id, v.spec.image, command, since(created), status_text(v.state, now),
-                    ports_text(v.spec), v.spec.name});
+                    ports_text(v), v.spec.name});
   }
   if (!flags.quiet && is_template_format(flags.format)) {
     if (auto err = print_rows(std::cout, flags.format, templated, kPsHeader)) {

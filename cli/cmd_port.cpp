@@ -26,9 +26,13 @@ llvm::Expected<int> run_port(const GlobalOptions& globals, const PortFlags& flag
   if (!spec) {
     return spec.takeError();
   }
+  auto state = store->current_state(*id);
+  if (!state) {
+    return state.takeError();
+  }
   llvm::StringRef wanted = flags.port;
   bool found = false;
-  for (const auto& p : spec->ports) {
+  for (const auto& p : containers::live_ports(*spec, *state)) {
     std::string private_port = std::to_string(p.container_port) + "/" + p.protocol;
     std::string host = p.host_ip + ":" + std::to_string(p.host_port);
     if (wanted.empty()) {

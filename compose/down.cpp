@@ -299,6 +299,11 @@ llvm::Expected<ContainerInfo> create_run_container(Engine& engine, const Project
     request->working_dir = options.workdir;
   }
   request->restart = "no";
+  request->interactive = options.interactive;
+  request->tty = options.tty;
+  if (auto err = ensure_service_resources(engine, project, *service, *request, events)) {
+    return std::move(err);
+  }
   auto id = engine.create_container(*request);
   if (!id) {
     return id.takeError();

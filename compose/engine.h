@@ -70,6 +70,13 @@ struct ContainerRequest {
   bool auto_remove = false;
   bool interactive = false;
   bool tty = false;
+  /// `kiln run --memory` ("64m") and `--cpus` ("0.5"); empty: no limit.
+  std::string memory;
+  std::string cpus;
+  /// `kiln run --platform`: which platform of a multi-platform image; "" the host's.
+  std::string platform;
+  /// `kiln run --dns` servers.
+  std::vector<std::string> dns;
 };
 
 /// A container as compose sees it.

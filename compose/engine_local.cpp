@@ -112,9 +112,9 @@ class LocalEngine : public Engine {
     info.started_ns = state->started_ns;
     info.finished_ns = state->finished_ns;
     info.pid = state->pid;
-    for (const auto& p : spec->ports) {
+    for (const auto& p : containers::live_ports(*spec, *state)) {
       info.ports.push_back(p.host_ip + ":" + std::to_string(p.host_port) + "->" +
-                           std::to_string(p.container_port) + "/tcp");
+                           std::to_string(p.container_port) + "/" + p.protocol);
     }
     return info;
   }
@@ -141,6 +141,10 @@ class LocalEngine : public Engine {
     flags.auto_remove = r.auto_remove;
     flags.interactive = r.interactive;
     flags.tty = r.tty;
+    flags.memory = r.memory;
+    flags.cpus = r.cpus;
+    flags.platform = r.platform;
+    flags.dns = r.dns;
     flags.image_and_command.push_back(r.image);
     flags.image_and_command.insert(flags.image_and_command.end(), r.command.begin(),
                                    r.command.end());

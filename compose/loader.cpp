@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <map>
 #include <set>
 
 #include <llvm/ADT/StringExtras.h>
@@ -71,13 +72,59 @@ void merge_resources(Node& into, const Node& from) {
 
 struct Loader {
   const WarnFn& warn;
+  /// `-f -`: the compose file read from stdin, and the directory it stands in.
+  const std::string& stdin_text;
+  std::string stdin_dir;
   std::vector<std::string> stack;  // files being loaded, for include/extends cycles
+  /// Each file's `!reset`/`!override` paths (MergeTags).
+  std::map<std::string, std::vector<std::vector<std::string>>> replaced;
+
+  std::string file_dir(const std::string& path) const {
+    return path == "-" ? stdin_dir : dir_of(path);
+  }
+
+  // Drops from `into` what `file` resets or overrides, before `file` is merged
+  // into it; `prefix` selects the paths under it (a service, for extends).
+  void apply_merge_tags(Node& into, const std::string& file,
+                        llvm::ArrayRef<std::string> prefix = {}) const {
+    auto it = replaced.find(file);
+    if (it == replaced.end()) {
+      return;
+    }
+    for (const auto& path : it->second) {
+      if (path.size() > prefix.size() && std::equal(prefix.begin(), prefix.end(), path.begin())) {
+        remove_path(into, llvm::ArrayRef<std::string>(path).drop_front(prefix.size()));
+      }
+    }
+  }
+
+  // A mapping whose entries were all reset is left out, as docker compose
+  // leaves out an empty `environment:` or `labels:`.
+  void drop_emptied(Node& model) const {
+    for (const auto& [file, paths] : replaced) {
+      for (const auto& path : paths) {
+        if (path.size() < 3) {
+          continue;
+        }
+        llvm::ArrayRef<std::string> parent = llvm::ArrayRef<std::string>(path).drop_back();
+        const Node* at = &model;
+        for (const auto& key : parent) {
+          at = at && at->is_map() ? at->find(key) : nullptr;
+        }
+        if (at && at->is_map() && at->entries.empty()) {
+          remove_path(model, parent);
+        }
+      }
+    }
+  }
 
   llvm::Expected<Node> read(const std::string& path, const Environment& env) {
-    auto top = load_yaml_file(path);
+    MergeTags tags;
+    auto top = path == "-" ? parse_yaml(stdin_text, path, &tags) : load_yaml_file(path, &tags);
     if (!top) {
       return top.takeError();
     }
+    replaced[path] = std::move(tags.replaced);
     if (top->is_map()) {
       if (const Node* version = top->find("version"); version && warn) {
         warn(path +
@@ -175,7 +222,7 @@ struct Loader {
     Location where = ext->where;
     Node base;
     if (file) {
-      std::string other = absolute_path(file->text, dir_of(path), env);
+      std::string other = absolute_path(file->text, file_dir(path), env);
       auto top = load_file(other, dir_of(other), env);
       if (!top) {
         return with_context(top.takeError(), where.str() + ": extends");
@@ -204,6 +251,7 @@ struct Loader {
     Node own = *service;
     own.erase("extends");
     base.erase("extends");
+    apply_merge_tags(base, path, {"services", name});
     merge_service(base, own);
     *services.find(name) = std::move(base);
     done.insert(name);
@@ -243,7 +291,7 @@ struct Loader {
       }
     }
     for (auto& p : paths) {
-      p = absolute_path(p, dir_of(path), env);
+      p = absolute_path(p, file_dir(path), env);
     }
     if (project_dir.empty()) {
       project_dir = dir_of(paths.front());
@@ -267,6 +315,7 @@ struct Loader {
       if (!one) {
         return with_context(one.takeError(), item.where.str() + ": include");
       }
+      apply_merge_tags(merged, p);
       merge_top(merged, *one);
     }
     for (const char* kind : {"services", "networks", "volumes", "secrets", "configs"}) {
@@ -371,7 +420,7 @@ llvm::Expected<Project> load_project(const LoadOptions& options, const WarnFn& w
   Project project;
   std::vector<std::string> files;
   for (const auto& f : options.files) {
-    files.push_back(absolute_path(f, options.working_dir, options.environment));
+    files.push_back(f == "-" ? f : absolute_path(f, options.working_dir, options.environment));
   }
   if (files.empty()) {
     if (auto it = options.environment.find("COMPOSE_FILE");
@@ -397,24 +446,31 @@ llvm::Expected<Project> load_project(const LoadOptions& options, const WarnFn& w
     }
   }
   project.files = files;
+  // A compose file read from stdin stands in the current directory.
   project.working_dir =
-      options.project_directory.empty()
-          ? dir_of(files.front())
-          : absolute_path(options.project_directory, options.working_dir, options.environment);
+      !options.project_directory.empty()
+          ? absolute_path(options.project_directory, options.working_dir, options.environment)
+      : files.front() == "-" ? options.working_dir
+                             : dir_of(files.front());
   auto env = load_environment(options, project.working_dir);
   if (!env) {
     return env.takeError();
   }
   project.environment = std::move(*env);
-  Loader loader{warn, {}};
+  if (std::count(files.begin(), files.end(), "-") > 1) {
+    return llvm::make_error<UsageError>("-f - (stdin) can be given only once");
+  }
+  Loader loader{warn, options.stdin_text, options.working_dir};
   Node merged = Node::map();
   for (const auto& file : files) {
     auto top = loader.load_file(file, project.working_dir, project.environment);
     if (!top) {
       return top.takeError();
     }
+    loader.apply_merge_tags(merged, file);
     Loader::merge_top(merged, *top);
   }
+  loader.drop_emptied(merged);
   project.model = std::move(merged);
   if (auto err = finish_project(project, options, warn)) {
     return std::move(err);

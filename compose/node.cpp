@@ -183,7 +183,12 @@ constexpr size_t kMaxNodes = 200000;
 
 struct Converter {
   std::shared_ptr<const std::string> file;
+  /// Where `!reset` and `!override` values go (optional).
+  MergeTags* tags = nullptr;
   size_t nodes = 0;
+  /// The mapping keys from the root to the value being converted ("[]" for a
+  /// sequence item).
+  std::vector<std::string> path;
 
   llvm::Expected<Node> convert(const YAML::Node& in, int depth) {
     if (depth > kMaxDepth) {
@@ -215,13 +220,19 @@ struct Converter {
         return out;
       case YAML::NodeType::Sequence:
         out.kind = Node::Kind::sequence;
+        path.push_back("[]");
         for (const auto& item : in) {
+          if (item.Tag() == "!reset") {
+            continue;  // an item reset is left out of its own sequence only
+          }
           auto v = convert(item, depth + 1);
           if (!v) {
+            path.pop_back();
             return v.takeError();
           }
           out.items.push_back(std::move(*v));
         }
+        path.pop_back();
         return out;
       case YAML::NodeType::Map:
         break;
@@ -233,11 +244,26 @@ struct Converter {
         return make_error(Location{file, kv.first.Mark().line + 1}.str() +
                           ": mapping keys must be strings");
       }
+      std::string key = kv.first.Scalar();
+      // The Compose Specification's merge tags: `!reset` drops what the files
+      // before said (its own value is ignored), `!override` replaces it.
+      const std::string& tag = kv.second.Tag();
+      if ((tag == "!reset" || tag == "!override") && key != "<<") {
+        path.push_back(key);
+        if (tags) {
+          tags->replaced.push_back(path);
+        }
+        path.pop_back();
+        if (tag == "!reset") {
+          continue;
+        }
+      }
+      path.push_back(key);
       auto v = convert(kv.second, depth + 1);
+      path.pop_back();
       if (!v) {
         return v.takeError();
       }
-      std::string key = kv.first.Scalar();
       if (key == "<<" && kv.first.Tag() != "!") {
         merges.push_back(std::move(*v));
         continue;
@@ -278,8 +304,8 @@ struct Converter {
 
 }  // namespace
 
-llvm::Expected<Node> parse_yaml(llvm::StringRef text, llvm::StringRef path) {
-  Converter conv{std::make_shared<const std::string>(path.str())};
+llvm::Expected<Node> parse_yaml(llvm::StringRef text, llvm::StringRef path, MergeTags* tags) {
+  Converter conv{std::make_shared<const std::string>(path.str()), tags};
   try {
     YAML::Node root = YAML::Load(text.str());
     return conv.convert(root, 0);
@@ -288,12 +314,25 @@ llvm::Expected<Node> parse_yaml(llvm::StringRef text, llvm::StringRef path) {
   }
 }
 
-llvm::Expected<Node> load_yaml_file(llvm::StringRef path) {
+llvm::Expected<Node> load_yaml_file(llvm::StringRef path, MergeTags* tags) {
   auto text = fs::read_file(path);
   if (!text) {
     return text.takeError();
   }
-  return parse_yaml(*text, path);
+  return parse_yaml(*text, path, tags);
+}
+
+void remove_path(Node& node, llvm::ArrayRef<std::string> path) {
+  Node* at = &node;
+  for (size_t i = 0; i + 1 < path.size(); ++i) {
+    at = at->is_map() ? at->find(path[i]) : nullptr;
+    if (!at) {
+      return;
+    }
+  }
+  if (!path.empty() && at->is_map()) {
+    at->erase(path.back());
+  }
 }
 
 namespace {

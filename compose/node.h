@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include <llvm/ADT/ArrayRef.h>
 #include <llvm/ADT/StringRef.h>
 #include <llvm/Support/Error.h>
 
@@ -70,12 +71,25 @@ struct Node {
   std::string type_name() const;
 };
 
+/// The values of a file tagged `!reset` or `!override` (the Compose
+/// Specification's merge tags), by their mapping keys from the root: what the
+/// files merged before said there is dropped before this file is merged. A
+/// `!reset` value itself is left out of the file's tree.
+struct MergeTags {
+  std::vector<std::vector<std::string>> replaced;
+};
+
 /// Parses `text` (the file `path`, for locations). Merge keys (`<<: *a` or a list
-/// of aliases) are applied; a YAML syntax error names the file and line.
-llvm::Expected<Node> parse_yaml(llvm::StringRef text, llvm::StringRef path);
+/// of aliases) are applied; a YAML syntax error names the file and line. The
+/// merge tags go to `tags` (optional).
+llvm::Expected<Node> parse_yaml(llvm::StringRef text, llvm::StringRef path,
+                                MergeTags* tags = nullptr);
 
 /// Reads and parses the file at `path`.
-llvm::Expected<Node> load_yaml_file(llvm::StringRef path);
+llvm::Expected<Node> load_yaml_file(llvm::StringRef path, MergeTags* tags = nullptr);
+
+/// Removes the value at `path` (mapping keys from `node`) when it is there.
+void remove_path(Node& node, llvm::ArrayRef<std::string> path);
 
 /// The tree as YAML, in go-yaml's style (two-space indents, block sequences
 /// indented under their key, strings quoted only where they would read as

@@ -101,10 +101,21 @@ struct RunOptions {
   bool no_deps = false;
   bool service_ports = false;
   std::vector<std::string> publish;
+  /// Keep stdin open (docker compose run's -i, on by default) and give the
+  /// process a terminal (off with -T or when stdin is not one).
+  bool interactive = true;
+  bool tty = false;
 };
 
-/// `compose run`: starts the service's dependencies (unless no_deps) and creates
-/// a one-off container `<project>-<service>-run-<id>` (not started); returns it.
+/// The networks and volumes (named and anonymous) a container of `service`
+/// made from `request` needs, created when missing (as `up` creates them).
+llvm::Error ensure_service_resources(Engine& engine, const Project& project,
+                                     const ServiceConfig& service, const ContainerRequest& request,
+                                     ComposeEvents& events);
+
+/// `compose run`: starts the service's dependencies (unless no_deps), creates
+/// the networks and volumes it needs, and creates a one-off container
+/// `<project>-<service>-run-<id>` (not started); returns it.
 llvm::Expected<ContainerInfo> create_run_container(Engine& engine, const Project& project,
                                                    const RunOptions& options, const BuildFn& build,
                                                    ComposeEvents& events);

@@ -7,6 +7,7 @@
 
 #include <llvm/ADT/StringExtras.h>
 #include <llvm/Support/Path.h>
+#include <nlohmann/json.hpp>
 
 #include "compose/normalize.h"
 #include "support/error.h"
@@ -259,5 +260,53 @@ llvm::Error finish_project(Project& project, const LoadOptions& options, const W
 }
 
 std::string config_yaml(const Project& project) { return emit_yaml(project.model); }
+
+namespace {
+
+// A value as JSON: a plain scalar is what its text reads as (a decimal integer,
+// a float, true or false), a quoted one a string.
+nlohmann::ordered_json json_value(const Node& n) {
+  using Json = nlohmann::ordered_json;
+  switch (n.kind) {
+    case Node::Kind::null:
+      return nullptr;
+    case Node::Kind::sequence: {
+      Json out = Json::array();
+      for (const Node& item : n.items) {
+        out.push_back(json_value(item));
+      }
+      return out;
+    }
+    case Node::Kind::mapping: {
+      Json out = Json::object();
+      for (const auto& [key, value] : n.entries) {
+        out[key] = json_value(value);
+      }
+      return out;
+    }
+    case Node::Kind::scalar:
+      break;
+  }
+  llvm::StringRef text = n.text;
+  if (n.type == ScalarType::string) {
+    return n.text;
+  }
+  if (text == "true" || text == "false") {
+    return text == "true";
+  }
+  long long integer = 0;
+  if (!text.getAsInteger(10, integer)) {
+    return integer;
+  }
+  double real = 0;
+  if (n.type == ScalarType::auto_ && n.is_float_text() && !text.getAsDouble(real)) {
+    return real;
+  }
+  return n.text;
+}
+
+}  // namespace
+
+std::string config_json(const Project& project) { return json_value(project.model).dump(2) + "\n"; }
 
 }  // namespace kiln::compose

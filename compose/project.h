@@ -19,8 +19,11 @@ namespace kiln::compose {
 
 /// What the command line and the process say about where the project is.
 struct LoadOptions {
-  /// -f files in order ("-" is not supported); empty: discover from `working_dir`.
+  /// -f files in order ("-": `stdin_text`, standing in `working_dir`); empty:
+  /// discover from `working_dir`.
   std::vector<std::string> files;
+  /// What `-f -` reads: the caller reads stdin.
+  std::string stdin_text;
   /// The directory the command runs in (absolute).
   std::string working_dir;
   /// --project-directory; empty: the first file's directory.
@@ -65,5 +68,8 @@ llvm::Expected<Project> load_project(const LoadOptions& options, const WarnFn& w
 
 /// `docker compose config`'s YAML for `project`.
 std::string config_yaml(const Project& project);
+/// `docker compose config --format json`: the same model as JSON (two-space
+/// indents, keys in the YAML's order).
+std::string config_json(const Project& project);
 
 }  // namespace kiln::compose

@@ -146,6 +146,28 @@ llvm::Error add_file_mounts(const Project& project, const ServiceConfig& service
   return llvm::Error::success();
 }
 
+// The service's limits, platform and DNS servers as `kiln run` takes them:
+// mem_limit and cpus, else deploy.resources.limits (as docker compose applies
+// them outside swarm).
+void add_resources(const Node& m, ContainerRequest& r) {
+  const Node* deploy = m.find("deploy");
+  const Node* resources = deploy ? deploy->find("resources") : nullptr;
+  const Node* limits = resources ? resources->find("limits") : nullptr;
+  auto text_of = [](const Node* n) { return n && n->is_scalar() ? n->text : std::string(); };
+  r.memory = text_of(m.find("mem_limit"));
+  if (r.memory.empty() && limits) {
+    r.memory = text_of(limits->find("memory"));
+  }
+  r.cpus = text_of(m.find("cpus"));
+  if (r.cpus.empty() && limits) {
+    r.cpus = text_of(limits->find("cpus"));
+  }
+  r.platform = text_of(m.find("platform"));
+  if (const Node* dns = m.find("dns")) {
+    r.dns = dns->is_scalar() ? std::vector<std::string>{dns->text} : strings(dns);
+  }
+}
+
 }  // namespace
 
 std::string service_hash(const ServiceConfig& service, const std::string& image_id) {
@@ -311,15 +333,14 @@ llvm::Expected<ContainerRequest> container_request(const Project& project,
   }
   if (const Node* ports = m.find("ports")) {
     for (const Node& p : ports->items) {
+      // No published port: an ephemeral one, as docker picks.
       const Node* published = p.find("published");
-      if (!published || published->text.empty()) {
-        continue;  // kiln publishes only fixed host ports
-      }
+      std::string host_port = published ? published->text : "";
       std::string ip = p.find("host_ip") ? p.find("host_ip")->text : "127.0.0.1";
       if (ip == "0.0.0.0") {
         ip = "127.0.0.1";  // kiln binds loopback only
       }
-      r.publish.push_back(ip + ":" + published->text + ":" + p.find("target")->text + "/" +
+      r.publish.push_back(ip + ":" + host_port + ":" + p.find("target")->text + "/" +
                           (p.find("protocol") ? p.find("protocol")->text : "tcp"));
     }
   }
@@ -353,6 +374,7 @@ llvm::Expected<ContainerRequest> container_request(const Project& project,
   r.init = m.find("init") && m.find("init")->text == "true";
   r.interactive = m.find("stdin_open") && m.find("stdin_open")->text == "true";
   r.tty = m.find("tty") && m.find("tty")->text == "true";
+  add_resources(m, r);
   return r;
 }
 

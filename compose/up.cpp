@@ -437,6 +437,18 @@ llvm::Error start_service(Engine& engine, const Project& project, const ServiceC
 
 }  // namespace
 
+llvm::Error ensure_service_resources(Engine& engine, const Project& project,
+                                     const ServiceConfig& service, const ContainerRequest& request,
+                                     ComposeEvents& events) {
+  if (auto err = ensure_networks(engine, project, {&service}, events)) {
+    return err;
+  }
+  if (auto err = ensure_volumes(engine, project, {&service}, events)) {
+    return err;
+  }
+  return ensure_anonymous_volumes(engine, project, request);
+}
+
 llvm::Error up(Engine& engine, const Project& project, const UpOptions& options,
                const BuildFn& build, ComposeEvents& events) {
   auto services = project_services(project);

@@ -386,15 +386,19 @@ llvm::Expected<PublishedPort> parse_publish(llvm::StringRef text) {
     port.host_ip = parts[0].str();
     parts.erase(parts.begin());
   }
+  if (parts.size() == 1) {
+    parts.insert(parts.begin(), "");  // CONTAINER_PORT alone: an ephemeral host port
+  }
   if (parts.size() != 2) {
-    return invalid("expected [127.0.0.1:]HOST_PORT:CONTAINER_PORT");
+    return invalid("expected [127.0.0.1:][HOST_PORT:]CONTAINER_PORT");
   }
   if (!is_loopback(port.host_ip)) {
     return invalid("kiln publishes ports on loopback addresses (127.x.x.x) only");
   }
   unsigned host = 0;
   unsigned container = 0;
-  if (parts[0].getAsInteger(10, host) || host == 0 || host > 65535 ||
+  bool ephemeral = parts[0].empty();
+  if ((!ephemeral && (parts[0].getAsInteger(10, host) || host == 0 || host > 65535)) ||
       parts[1].getAsInteger(10, container) || container == 0 || container > 65535) {
     return invalid("ports must be numbers from 1 to 65535");
   }

@@ -63,8 +63,9 @@ struct CreateFlags {
   std::vector<std::string> image_and_command;
 };
 
-/// Parses -p [IP:]HOST_PORT:CONTAINER_PORT[/tcp]; IP must be a loopback address
-/// (127.0.0.1 when omitted). Fails with a UsageError.
+/// Parses -p [IP:][HOST_PORT:]CONTAINER_PORT[/tcp|/udp]; IP must be a loopback
+/// address (127.0.0.1 when omitted); no HOST_PORT (`8000`, `127.0.0.1::8000`) is
+/// an ephemeral one (host_port 0). Fails with a UsageError.
 llvm::Expected<PublishedPort> parse_publish(llvm::StringRef text);
 
 /// Called with each of docker's warnings ("WARNING: ..."), in order, for the

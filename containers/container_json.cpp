@@ -207,6 +207,7 @@ Json state_to_json(const ContainerState& s) {
       {"finished_ns", s.finished_ns},
       {"restart_count", s.restart_count},
       {"error", s.error},
+      {"host_ports", s.host_ports},
       {"health",
        {{"status", s.health.status}, {"failing_streak", s.health.failing_streak}, {"log", log}}}};
 }
@@ -225,6 +226,7 @@ ContainerState state_from_json(const Json& j) {
   s.finished_ns = j.value("finished_ns", int64_t{0});
   s.restart_count = j.value("restart_count", 0);
   s.error = j.value("error", "");
+  s.host_ports = j.value("host_ports", std::vector<uint16_t>{});
   if (j.contains("health") && j["health"].is_object()) {
     const Json& h = j["health"];
     s.health.status = h.value("status", "");

@@ -267,7 +267,13 @@ class Session {
       }
       log_.emplace(std::move(*log));
     }
-    keeper_.update([&](ContainerState& s) { s.monitor_pid = static_cast<int>(::getpid()); });
+    keeper_.update([&](ContainerState& s) {
+      s.monitor_pid = static_cast<int>(::getpid());
+      s.host_ports.clear();
+      for (const auto& f : forwarders_) {
+        s.host_ports.push_back(f->host_port());
+      }
+    });
     return llvm::Error::success();
   }
 
@@ -308,6 +314,7 @@ class Session {
     keeper_.update([&](ContainerState& s) {
       s.status = ContainerStatus::exited;
       s.pid = 0;
+      s.host_ports.clear();
     });
     if (cancelled()) {
       return llvm::make_error<CancelledError>();
@@ -324,6 +331,7 @@ class Session {
       s.error = message;
       s.exit_code = code;
       s.pid = 0;
+      s.host_ports.clear();
       if (s.status != ContainerStatus::created) {
         s.status = ContainerStatus::exited;
         s.finished_ns = now_ns();

@@ -118,6 +118,20 @@ llvm::Expected<RestartPolicy> parse_restart_policy(llvm::StringRef text) {
   return policy;
 }
 
+std::vector<PublishedPort> live_ports(const ContainerSpec& spec, const ContainerState& state) {
+  std::vector<PublishedPort> out;
+  for (size_t i = 0; i < spec.ports.size(); ++i) {
+    PublishedPort p = spec.ports[i];
+    if (i < state.host_ports.size() && state.host_ports[i] != 0) {
+      p.host_port = state.host_ports[i];
+    }
+    if (p.host_port != 0) {
+      out.push_back(std::move(p));
+    }
+  }
+  return out;
+}
+
 llvm::StringRef state_name(const ContainerState& state) {
   return state.paused ? "paused" : status_name(state.status);
 }
@@ -367,6 +381,7 @@ llvm::Error ContainerStore::clean_up_lost(llvm::StringRef id, ContainerState& st
   state.status = ContainerStatus::exited;
   state.exit_code = 255;
   state.pid = 0;
+  state.host_ports.clear();
   state.finished_ns = now_ns();
   state.error = "the container's monitor process ended unexpectedly";
   if (!state.health.status.empty()) {

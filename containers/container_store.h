@@ -36,6 +36,8 @@ namespace kiln::containers {
 /// A port published on the host: HOST_IP:HOST_PORT -> CONTAINER_PORT/PROTOCOL.
 struct PublishedPort {
   std::string host_ip = "127.0.0.1";
+  /// 0: an ephemeral port, chosen by the kernel each time the container starts
+  /// (ContainerState::host_ports records it), as docker's `-p CONTAINER_PORT`.
   uint16_t host_port = 0;
   uint16_t container_port = 0;
   std::string protocol = "tcp";  ///< "tcp" or "udp"
@@ -138,10 +140,17 @@ struct ContainerState {
   /// Frozen by `kiln pause` (the `paused` marker of a running container; not in
   /// state.json, which the runner owns).
   bool paused = false;
+  /// While it runs: the host port each of the spec's `ports` listens on, in the
+  /// same order (ephemeral ones included); empty otherwise.
+  std::vector<uint16_t> host_ports;
   bool running() const {
     return status == ContainerStatus::running || status == ContainerStatus::restarting;
   }
 };
+
+/// `spec`'s published ports as they are bound now: an ephemeral one (host port
+/// 0) gets the port `state` records, and is left out while none is bound.
+std::vector<PublishedPort> live_ports(const ContainerSpec& spec, const ContainerState& state);
 
 /// The file names of one container directory.
 struct ContainerPaths {

@@ -42,11 +42,12 @@ std::string health_word(const std::string& status) {
   return status == "starting" ? "health: starting" : status;
 }
 
-Json port_bindings(const ContainerSpec& spec) {
+// docker's port map; an ephemeral port's HostPort is "" in HostConfig.PortBindings.
+Json port_bindings(const std::vector<PublishedPort>& ports) {
   Json out = Json::object();
-  for (const PublishedPort& p : spec.ports) {
+  for (const PublishedPort& p : ports) {
     out[std::to_string(p.container_port) + "/" + p.protocol].push_back(
-        {{"HostIp", p.host_ip}, {"HostPort", std::to_string(p.host_port)}});
+        {{"HostIp", p.host_ip}, {"HostPort", p.host_port == 0 ? "" : std::to_string(p.host_port)}});
   }
   return out;
 }
@@ -146,7 +147,7 @@ Json host_config_json(const ContainerSpec& spec) {
            {{"Type", "json-file"},
             {"Config", {{"max-size", std::to_string(spec.log_max_size)}, {"max-file", "2"}}}}},
           {"NetworkMode", spec.network_mode},
-          {"PortBindings", port_bindings(spec)},
+          {"PortBindings", port_bindings(spec.ports)},
           {"RestartPolicy",
            {{"Name", spec.restart.name()}, {"MaximumRetryCount", spec.restart.max_retries}}},
           {"AutoRemove", spec.auto_remove},
@@ -246,9 +247,9 @@ std::string command_text(const ContainerSpec& spec) {
   return out;
 }
 
-std::string ports_text(const ContainerSpec& spec) {
+std::string ports_text(const ContainerView& view) {
   std::string out;
-  for (const PublishedPort& p : spec.ports) {
+  for (const PublishedPort& p : containers::live_ports(view.spec, view.state)) {
     out += (out.empty() ? "" : ", ") + p.host_ip + ":" + std::to_string(p.host_port) + "->" +
            std::to_string(p.container_port) + "/" + p.protocol;
   }
@@ -302,8 +303,9 @@ nlohmann::ordered_json inspect_json(const ContainerStore& store, const Container
       first_ip = place.ip;
     }
   }
-  out["NetworkSettings"] = {
-      {"Ports", port_bindings(spec)}, {"IPAddress", first_ip}, {"Networks", networks}};
+  out["NetworkSettings"] = {{"Ports", port_bindings(containers::live_ports(spec, view.state))},
+                            {"IPAddress", first_ip},
+                            {"Networks", networks}};
   return out;
 }
 

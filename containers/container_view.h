@@ -29,7 +29,7 @@ std::string status_text(const ContainerState& state, int64_t now_ns);
 /// "httpd -f -p 80": the process's path and arguments joined by spaces.
 std::string command_text(const ContainerSpec& spec);
 /// "127.0.0.1:8080->80/tcp, ...".
-std::string ports_text(const ContainerSpec& spec);
+std::string ports_text(const ContainerView& view);
 
 /// The JSON object `docker inspect` gives for a container (Id, Created, Path,
 /// Args, State, Image, Name, RestartCount, HostConfig, Config, NetworkSettings,

@@ -3,7 +3,8 @@
 // option a line: `-f FILE`, `-p NAME`, `--profile P`, `--env-file F`,
 // `--project-directory D`, `env KEY=VALUE`) and the expected result, written by
 // hand from the Compose Specification: `expected.yaml` (what `compose config`
-// prints) or `expected-error.txt` (the error's message), and optionally
+// prints), `expected.json` (what `compose config --format json` prints) or
+// `expected-error.txt` (the error's message), and optionally
 // `expected-warnings.txt`. `$DIR` in them stands for the case's directory and
 // `$PARENT` for its parent; HOME is /home/tester.
 #include <catch2/catch.hpp>
@@ -39,7 +40,7 @@ struct Outcome {
   std::string warnings;
 };
 
-Outcome run_case(const std::filesystem::path& dir) {
+Outcome run_case(const std::filesystem::path& dir, bool json) {
   LoadOptions options;
   options.working_dir = dir.string();
   options.environment = {{"HOME", "/home/tester"}};
@@ -72,7 +73,7 @@ Outcome run_case(const std::filesystem::path& dir) {
   if (!project) {
     out.output = "error: " + kiln::error_message(project.takeError()) + "\n";
   } else {
-    out.output = config_yaml(*project);
+    out.output = json ? config_json(*project) : config_yaml(*project);
   }
   return out;
 }
@@ -91,10 +92,13 @@ TEST_CASE("compose config conformance set") {
   REQUIRE(cases.size() >= 20);
   for (const auto& dir : cases) {
     SECTION(dir.filename().string()) {
-      Outcome got = run_case(dir);
+      bool json = std::filesystem::exists(dir / "expected.json");
+      Outcome got = run_case(dir, json);
       std::string expected;
       if (std::filesystem::exists(dir / "expected-error.txt")) {
         expected = "error: " + read(dir / "expected-error.txt");
+      } else if (json) {
+        expected = read(dir / "expected.json");
       } else {
         expected = read(dir / "expected.yaml");
       }

@@ -72,6 +72,39 @@ TEST_CASE("published ports are loopback only", "[containers]") {
         "(127.x.x.x) only");
 }
 
+TEST_CASE("a port published without a host port is ephemeral until it is bound", "[containers]") {
+  using kiln::containers::parse_publish;
+  auto alone = parse_publish("8000");
+  REQUIRE(bool(alone));
+  CHECK(alone->host_ip == "127.0.0.1");
+  CHECK(alone->host_port == 0);
+  CHECK(alone->container_port == 8000);
+  auto with_ip = parse_publish("127.0.0.2::53/udp");
+  REQUIRE(bool(with_ip));
+  CHECK(with_ip->host_ip == "127.0.0.2");
+  CHECK(with_ip->host_port == 0);
+  CHECK(with_ip->protocol == "udp");
+  CHECK(error_of(parse_publish("0.0.0.0::80").takeError()) ==
+        "invalid publish '0.0.0.0::80': kiln publishes ports on loopback addresses "
+        "(127.x.x.x) only");
+  CHECK(error_of(parse_publish(":").takeError()) ==
+        "invalid publish ':': ports must be numbers from 1 to 65535");
+  CHECK(error_of(parse_publish("a:b:c:d").takeError()) ==
+        "invalid publish 'a:b:c:d': expected [127.0.0.1:][HOST_PORT:]CONTAINER_PORT");
+
+  ContainerSpec spec;
+  spec.ports = {*parse_publish("8080:80"), *alone};
+  kiln::containers::ContainerState state;
+  auto stopped = kiln::containers::live_ports(spec, state);
+  REQUIRE(stopped.size() == 1);
+  CHECK(stopped[0].host_port == 8080);
+  state.host_ports = {8080, 49153};
+  auto running = kiln::containers::live_ports(spec, state);
+  REQUIRE(running.size() == 2);
+  CHECK(running[1].host_port == 49153);
+  CHECK(running[1].container_port == 8000);
+}
+
 TEST_CASE("the store finds containers by ID, prefix and name", "[containers]") {
   TempDir root("kiln-containers-");
   auto store = ContainerStore::open(root.path());

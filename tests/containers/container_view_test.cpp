@@ -43,8 +43,16 @@ TEST_CASE("command and ports columns", "[containers][view]") {
   ContainerSpec spec;
   spec.process.args = {"httpd", "-f", "-p", "80"};
   CHECK(kiln::containers::command_text(spec) == "httpd -f -p 80");
-  CHECK(kiln::containers::ports_text(spec) == "");
-  spec.ports.push_back({"127.0.0.1", 8080, 80, "tcp"});
-  spec.ports.push_back({"127.0.0.2", 5353, 53, "udp"});
-  CHECK(kiln::containers::ports_text(spec) == "127.0.0.1:8080->80/tcp, 127.0.0.2:5353->53/udp");
+  kiln::containers::ContainerView view{spec, ContainerState{}};
+  CHECK(kiln::containers::ports_text(view) == "");
+  view.spec.ports.push_back({"127.0.0.1", 8080, 80, "tcp"});
+  view.spec.ports.push_back({"127.0.0.2", 5353, 53, "udp"});
+  CHECK(kiln::containers::ports_text(view) == "127.0.0.1:8080->80/tcp, 127.0.0.2:5353->53/udp");
+  // An ephemeral host port shows only once the runner has bound and recorded it.
+  view.spec.ports.push_back({"127.0.0.1", 0, 8000, "tcp"});
+  CHECK(kiln::containers::ports_text(view) == "127.0.0.1:8080->80/tcp, 127.0.0.2:5353->53/udp");
+  view.state.status = kiln::containers::ContainerStatus::running;
+  view.state.host_ports = {8080, 5353, 40123};
+  CHECK(kiln::containers::ports_text(view) ==
+        "127.0.0.1:8080->80/tcp, 127.0.0.2:5353->53/udp, 127.0.0.1:40123->8000/tcp");
 }
