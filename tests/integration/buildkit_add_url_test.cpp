@@ -102,7 +102,7 @@ TEST_CASE("ADD of a URL that answers 404 fails with the status", "[integration][
   CHECK(kiln::testutil::run({"sh", "-c", "ls " + f.root() + "/tmp | grep -c http-"}).out == "0\n");
 }
 
-TEST_CASE("ADD --user-agent sends that User-Agent; a local source or a line break is refused",
+TEST_CASE("ADD --user-agent sends that User-Agent, and a local source or a line break is refused",
           "[integration][buildkit]") {
   // BuildKit testAddUseragent, and its NonHTTPSource half.
   BuildFixture f;
