@@ -2,7 +2,7 @@
 #include <iostream>
 
 #include "cli/command.h"
-#include "containers/container_store.h"
+#include "containers/container_view.h"
 #include "support/error.h"
 
 namespace kiln::cli {
@@ -22,17 +22,13 @@ llvm::Expected<int> run_port(const GlobalOptions& globals, const PortFlags& flag
   if (!id) {
     return id.takeError();
   }
-  auto spec = store->load_spec(*id);
-  if (!spec) {
-    return spec.takeError();
-  }
-  auto state = store->current_state(*id);
-  if (!state) {
-    return state.takeError();
+  auto view = containers::load_view(*store, *id);
+  if (!view) {
+    return view.takeError();
   }
   llvm::StringRef wanted = flags.port;
   bool found = false;
-  for (const auto& p : containers::live_ports(*spec, *state)) {
+  for (const auto& p : containers::live_ports(view->spec, view->state)) {
     std::string private_port = std::to_string(p.container_port) + "/" + p.protocol;
     std::string host = p.host_ip + ":" + std::to_string(p.host_port);
     if (wanted.empty()) {
@@ -44,7 +40,7 @@ llvm::Expected<int> run_port(const GlobalOptions& globals, const PortFlags& flag
     }
   }
   if (!wanted.empty() && !found) {
-    return make_error("no public port '" + wanted.str() + "' published for " + spec->name);
+    return make_error("no public port '" + wanted.str() + "' published for " + view->spec.name);
   }
   return 0;
 }

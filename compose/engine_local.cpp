@@ -15,6 +15,7 @@
 #include "containers/container_monitor.h"
 #include "containers/container_stop.h"
 #include "containers/container_store.h"
+#include "containers/container_view.h"
 #include "support/atomic_file.h"
 #include "support/error.h"
 #include "support/file_lock.h"
@@ -87,32 +88,30 @@ class LocalEngine : public Engine {
   }
 
   llvm::Expected<ContainerInfo> inspect_container(const std::string& id) override {
-    auto spec = store_.load_spec(id);
-    if (!spec) {
-      return spec.takeError();
+    auto view = containers::load_view(store_, id);
+    if (!view) {
+      return view.takeError();
     }
-    auto state = store_.current_state(id);
-    if (!state) {
-      return state.takeError();
-    }
+    const containers::ContainerSpec& spec = view->spec;
+    const containers::ContainerState& state = view->state;
     ContainerInfo info;
-    info.id = spec->id;
-    info.name = spec->name;
-    info.image = spec->image;
-    info.image_id = spec->image_id;
-    info.command = spec->process.args;
-    info.labels = spec->labels;
-    info.state = containers::status_name(state->status).str();
-    info.exit_code = state->exit_code;
-    info.health = state->health.status;
-    if (!state->health.log.empty()) {
-      info.health_output = state->health.log.back().output;
+    info.id = spec.id;
+    info.name = spec.name;
+    info.image = spec.image;
+    info.image_id = spec.image_id;
+    info.command = spec.process.args;
+    info.labels = spec.labels;
+    info.state = containers::status_name(state.status).str();
+    info.exit_code = state.exit_code;
+    info.health = state.health.status;
+    if (!state.health.log.empty()) {
+      info.health_output = state.health.log.back().output;
     }
-    info.created_ns = spec->created_ns;
-    info.started_ns = state->started_ns;
-    info.finished_ns = state->finished_ns;
-    info.pid = state->pid;
-    for (const auto& p : containers::live_ports(*spec, *state)) {
+    info.created_ns = spec.created_ns;
+    info.started_ns = state.started_ns;
+    info.finished_ns = state.finished_ns;
+    info.pid = state.pid;
+    for (const auto& p : containers::live_ports(spec, state)) {
       info.ports.push_back(p.host_ip + ":" + std::to_string(p.host_port) + "->" +
                            std::to_string(p.container_port) + "/" + p.protocol);
     }

@@ -188,6 +188,18 @@ Json mounts_json(const ContainerSpec& spec) {
 
 }  // namespace
 
+llvm::Expected<ContainerView> load_view(const ContainerStore& store, const std::string& id) {
+  auto spec = store.load_spec(id);
+  if (!spec) {
+    return spec.takeError();
+  }
+  auto state = store.current_state(id);
+  if (!state) {
+    return state.takeError();
+  }
+  return ContainerView{std::move(*spec), std::move(*state)};
+}
+
 llvm::Expected<std::vector<ContainerView>> list_containers(const ContainerStore& store) {
   auto ids = store.ids();
   if (!ids) {
@@ -195,17 +207,12 @@ llvm::Expected<std::vector<ContainerView>> list_containers(const ContainerStore&
   }
   std::vector<ContainerView> out;
   for (const auto& id : *ids) {
-    auto spec = store.load_spec(id);
-    if (!spec) {
-      llvm::consumeError(spec.takeError());
+    auto view = load_view(store, id);
+    if (!view) {
+      llvm::consumeError(view.takeError());
       continue;
     }
-    auto state = store.current_state(id);
-    if (!state) {
-      llvm::consumeError(state.takeError());
-      continue;
-    }
-    out.push_back({std::move(*spec), std::move(*state)});
+    out.push_back(std::move(*view));
   }
   std::stable_sort(out.begin(), out.end(), [](const ContainerView& a, const ContainerView& b) {
     return a.spec.created_ns > b.spec.created_ns;
@@ -323,16 +330,11 @@ llvm::Expected<std::optional<nlohmann::ordered_json>> inspect_container(llvm::St
     llvm::consumeError(id.takeError());
     return std::nullopt;
   }
-  auto spec = store->load_spec(*id);
-  if (!spec) {
-    return spec.takeError();
+  auto view = load_view(*store, *id);
+  if (!view) {
+    return view.takeError();
   }
-  auto state = store->current_state(*id);
-  if (!state) {
-    return state.takeError();
-  }
-  return std::optional<nlohmann::ordered_json>(
-      inspect_json(*store, ContainerView{std::move(*spec), std::move(*state)}));
+  return std::optional<nlohmann::ordered_json>(inspect_json(*store, *view));
 }
 
 }  // namespace kiln::containers

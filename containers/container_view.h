@@ -19,6 +19,9 @@ struct ContainerView {
   ContainerState state;
 };
 
+/// Container `id` of `store` as read now.
+llvm::Expected<ContainerView> load_view(const ContainerStore& store, const std::string& id);
+
 /// Every container of `store`, newest first. Containers whose record cannot be
 /// read (being created or removed) are skipped.
 llvm::Expected<std::vector<ContainerView>> list_containers(const ContainerStore& store);
