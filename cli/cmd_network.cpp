@@ -10,6 +10,7 @@
 #include "cli/each_name.h"
 #include "cli/print_error.h"
 #include "cli/store_open.h"
+#include "cli/verb_set.h"
 #include "containers/container_network.h"
 #include "network/network_inspect.h"
 #include "network/network_store.h"
@@ -124,62 +125,51 @@ llvm::Expected<int> run_network(const GlobalOptions& globals, const std::string&
 }
 
 CommandBody setup_network(CLI::App& sub, const GlobalOptions& globals) {
-  sub.require_subcommand(1);
-  std::vector<std::pair<CLI::App*, std::shared_ptr<NetworkFlags>>> verbs;
-  auto add = [&](const std::string& name, const std::string& description) {
-    auto flags = std::make_shared<NetworkFlags>();
-    CLI::App* verb = sub.add_subcommand(name, description);
-    verbs.emplace_back(verb, flags);
-    return std::make_pair(verb, flags);
-  };
+  VerbSet<NetworkFlags> verbs(sub);
   {
-    auto [v, f] = add("create", "Create a network");
+    auto [v, f] = verbs.add("create", "Create a network");
     v->add_option("--subnet", f->subnet, "Subnet in CIDR format (default: a free 10.89.N.0/24)");
     v->add_option("--label", f->labels, "Set metadata on a network")->allow_extra_args(false);
     v->add_option("-d,--driver", f->format, "Driver to manage the network (bridge)");
     v->add_option("NETWORK", f->names, "Network name")->required()->expected(1);
   }
   {
-    auto [v, f] = add("ls", "List networks");
+    auto [v, f] = verbs.add("ls", "List networks");
     v->alias("list");
     v->add_flag("-q,--quiet", f->quiet, "Only display network IDs");
   }
   {
-    auto [v, f] = add("inspect", "Display detailed information on one or more networks");
+    auto [v, f] = verbs.add("inspect", "Display detailed information on one or more networks");
     v->add_option("NETWORK", f->names, "Network names or IDs")->required();
   }
   {
-    auto [v, f] = add("rm", "Remove one or more networks");
+    auto [v, f] = verbs.add("rm", "Remove one or more networks");
     v->alias("remove");
     v->add_option("NETWORK", f->names, "Network names or IDs")->required();
   }
   {
-    auto [v, f] = add("connect", "Connect a container to a network");
+    auto [v, f] = verbs.add("connect", "Connect a container to a network");
     v->add_option("--alias", f->aliases, "Add network-scoped alias for the container")
         ->allow_extra_args(false);
     v->add_option("NETWORK CONTAINER", f->names, "Network and container")->required()->expected(2);
   }
   {
-    auto [v, f] = add("disconnect", "Disconnect a container from a network");
+    auto [v, f] = verbs.add("disconnect", "Disconnect a container from a network");
     v->add_flag("-f,--force", f->force, "Force the container to disconnect from a network");
     v->add_option("NETWORK CONTAINER", f->names, "Network and container")->required()->expected(2);
   }
   {
-    auto [v, f] = add("prune", "Remove all unused networks");
+    auto [v, f] = verbs.add("prune", "Remove all unused networks");
     v->add_flag("-f,--force", f->force, "Do not prompt for confirmation");
   }
-  return [verbs, &globals]() -> llvm::Expected<int> {
-    for (const auto& [verb, flags] : verbs) {
-      if (verb->parsed()) {
-        if (verb->get_name() == "create" && !flags->format.empty() && flags->format != "bridge") {
-          return llvm::make_error<UsageError>("unknown network driver " + quote(flags->format) +
+  return verbs.body(
+      [&globals](const std::string& verb, const NetworkFlags& flags) -> llvm::Expected<int> {
+        if (verb == "create" && !flags.format.empty() && flags.format != "bridge") {
+          return llvm::make_error<UsageError>("unknown network driver " + quote(flags.format) +
                                               " (kiln has bridge)");
         }
-        return run_network(globals, verb->get_name(), *flags);
-      }
-    }
-    return 1;
-  };
+        return run_network(globals, verb, flags);
+      });
 }
 
 CommandRegistration reg{{"network", "Manage networks", setup_network, 40}};

@@ -10,6 +10,7 @@
 #include "cli/each_name.h"
 #include "cli/print_error.h"
 #include "cli/store_open.h"
+#include "cli/verb_set.h"
 #include "containers/volume_store.h"
 #include "support/error.h"
 #include "support/units.h"
@@ -105,52 +106,41 @@ llvm::Expected<int> run_volume(const GlobalOptions& globals, const std::string& 
 }
 
 CommandBody setup_volume(CLI::App& sub, const GlobalOptions& globals) {
-  sub.require_subcommand(1);
-  std::vector<std::pair<CLI::App*, std::shared_ptr<VolumeFlags>>> verbs;
-  auto add = [&](const std::string& name, const std::string& description) {
-    auto flags = std::make_shared<VolumeFlags>();
-    CLI::App* verb = sub.add_subcommand(name, description);
-    verbs.emplace_back(verb, flags);
-    return std::make_pair(verb, flags);
-  };
+  VerbSet<VolumeFlags> verbs(sub);
   {
-    auto [v, f] = add("create", "Create a volume");
+    auto [v, f] = verbs.add("create", "Create a volume");
     v->add_option("--label", f->labels, "Set metadata for a volume")->allow_extra_args(false);
     v->add_option("-d,--driver", f->driver, "Specify volume driver name (local)");
     v->add_option("VOLUME", f->names, "Volume name (default: a random one)")->expected(0, 1);
   }
   {
-    auto [v, f] = add("ls", "List volumes");
+    auto [v, f] = verbs.add("ls", "List volumes");
     v->alias("list");
     v->add_flag("-q,--quiet", f->quiet, "Only display volume names");
   }
   {
-    auto [v, f] = add("inspect", "Display detailed information on one or more volumes");
+    auto [v, f] = verbs.add("inspect", "Display detailed information on one or more volumes");
     v->add_option("VOLUME", f->names, "Volume names")->required();
   }
   {
-    auto [v, f] = add("rm", "Remove one or more volumes (refused for volumes in use)");
+    auto [v, f] = verbs.add("rm", "Remove one or more volumes (refused for volumes in use)");
     v->alias("remove");
     v->add_flag("-f,--force", f->force, "Do not fail for a missing volume");
     v->add_option("VOLUME", f->names, "Volume names")->required();
   }
   {
-    auto [v, f] = add("prune", "Remove unused anonymous volumes (-a: all unused volumes)");
+    auto [v, f] = verbs.add("prune", "Remove unused anonymous volumes (-a: all unused volumes)");
     v->add_flag("-a,--all", f->all, "Remove all unused volumes, not just anonymous ones");
     v->add_flag("-f,--force", f->force, "Do not prompt for confirmation");
   }
-  return [verbs, &globals]() -> llvm::Expected<int> {
-    for (const auto& [verb, flags] : verbs) {
-      if (verb->parsed()) {
-        if (!flags->driver.empty() && flags->driver != "local") {
-          return llvm::make_error<UsageError>("unknown volume driver " + quote(flags->driver) +
+  return verbs.body(
+      [&globals](const std::string& verb, const VolumeFlags& flags) -> llvm::Expected<int> {
+        if (!flags.driver.empty() && flags.driver != "local") {
+          return llvm::make_error<UsageError>("unknown volume driver " + quote(flags.driver) +
                                               " (kiln has local)");
         }
-        return run_volume(globals, verb->get_name(), *flags);
-      }
-    }
-    return 1;
-  };
+        return run_volume(globals, verb, flags);
+      });
 }
 
 CommandRegistration reg{{"volume", "Manage volumes", setup_volume, 41}};
