@@ -2,7 +2,6 @@
 
 #include "compose/engine_resources.h"
 
-#include <dirent.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -18,7 +17,6 @@
 #include "containers/container_view.h"
 #include "support/atomic_file.h"
 #include "support/error.h"
-#include "support/file_lock.h"
 #include "support/fs.h"
 
 namespace kiln::compose {
@@ -159,23 +157,12 @@ class LocalEngine : public Engine {
   }
 
   llvm::Error start_container(const std::string& id) override {
-    auto paths = store_.paths(id);
-    if (auto state = store_.current_state(id); !state) {
-      return state.takeError();
-    }
-    auto op = FileLock::acquire(paths.op_lock());
-    if (!op) {
-      return op.takeError();
-    }
-    if (store_.has_runner(id)) {
-      return llvm::Error::success();
-    }
-    ::unlink(paths.stop_requested().c_str());
     auto argv = argv_(id);
     if (!argv) {
       return argv.takeError();
     }
-    return containers::start_monitor(store_, id, *argv);
+    auto started = containers::start_container(store_, id, *argv);
+    return started ? llvm::Error::success() : started.takeError();
   }
 
   llvm::Error stop_container(const std::string& id, int timeout_s) override {
@@ -190,15 +177,7 @@ class LocalEngine : public Engine {
   }
 
   llvm::Error kill_container(const std::string& id, int signal) override {
-    if (!store_.has_runner(id)) {
-      return make_error("cannot kill container: " + id + ": container " + id + " is not running");
-    }
-    containers::request_stop(store_.paths(id));
-    auto ctl = containers::control(store_);
-    if (!ctl) {
-      return ctl.takeError();
-    }
-    return ctl->kill(id, signal);
+    return containers::kill_container(store_, id, signal);
   }
 
   llvm::Error remove_container(const std::string& id, bool force) override {

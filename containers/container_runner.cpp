@@ -411,6 +411,7 @@ class Session {
       s.pid = pid;
       s.started_ns = now_ns();
       s.error.clear();
+      s.exit_code = 0;  // as docker: a running container has no exit code yet
       if (spec_.healthcheck) {
         s.health.status = "starting";
         s.health.failing_streak = 0;

@@ -2,7 +2,9 @@
 // (compose port, kiln port, ps), compose run with stdin attached, the tty
 // progress block, config's formats and `-f -`, and the service keys that become
 // `kiln run` flags (mem_limit, cpus, platform).
+#include <chrono>
 #include <regex>
+#include <thread>
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
@@ -204,5 +206,25 @@ TEST_CASE_METHOD(ComposeFixture, "compose applies mem_limit, cpus and platform a
   Output wrong = compose({"up", "-d"});
   CHECK(wrong.exit_code != 0);
   CHECK(wrong.err.find("s390x") != std::string::npos);
+  down_and_check();
+}
+
+TEST_CASE_METHOD(ComposeFixture,
+                 "compose kill ends a service's container and compose start runs it again") {
+  write("services:\n  svc:\n    image: base:1\n    command: sleep 300\n    restart: always\n");
+  compose_ok({"up", "-d"});
+  auto status = [&] {
+    return trim(ok({"inspect", "--format", "{{.State.Status}} {{.State.ExitCode}}", "proj-svc-1"}));
+  };
+  CHECK(status() == "running 0");
+  compose_ok({"kill", "svc"});
+  // A kill is a stop the user asked for: restart: always does not bring it back.
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  CHECK(status() == "exited 137");
+  compose_ok({"start", "svc"});
+  CHECK(status() == "running 0");
+  // A second start of a running container changes nothing.
+  compose_ok({"start", "svc"});
+  CHECK(status() == "running 0");
   down_and_check();
 }
