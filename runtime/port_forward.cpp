@@ -17,6 +17,7 @@
 
 #include "runtime/spawn.h"
 #include "support/error.h"
+#include "support/fs.h"
 
 namespace kiln::runtime {
 
@@ -34,21 +35,6 @@ llvm::Expected<UniqueFd> open_netns_of(int pid) {
 namespace {
 
 constexpr int kConnectTimeoutMs = 5000;
-
-bool write_all(int fd, const char* data, size_t size) {
-  while (size > 0) {
-    ssize_t n = ::send(fd, data, size, MSG_NOSIGNAL);
-    if (n < 0 && errno == EINTR) {
-      continue;
-    }
-    if (n <= 0) {
-      return false;
-    }
-    data += n;
-    size -= static_cast<size_t>(n);
-  }
-  return true;
-}
 
 // Connects `fd` to `ip`:`port`, waiting at most kConnectTimeoutMs.
 bool connect_to(int fd, in_addr ip, uint16_t port) {
@@ -113,7 +99,7 @@ void copy_both_ways(int a, int b, int stop) {
         }
         continue;
       }
-      if (!write_all(to, buf, static_cast<size_t>(n))) {
+      if (!fs::send_all(to, llvm::StringRef(buf, static_cast<size_t>(n)))) {
         return;
       }
     }

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <ftw.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -121,9 +122,12 @@ llvm::Expected<std::string> make_temp_dir(llvm::StringRef parent, llvm::StringRe
   return std::string(buf.data());
 }
 
-bool write_all(int fd, llvm::StringRef data) {
+namespace {
+
+template <typename Write>
+bool write_each(llvm::StringRef data, Write write) {
   while (!data.empty()) {
-    ssize_t n = ::write(fd, data.data(), data.size());
+    ssize_t n = write(data.data(), data.size());
     if (n < 0 && errno == EINTR) {
       continue;
     }
@@ -133,6 +137,16 @@ bool write_all(int fd, llvm::StringRef data) {
     data = data.drop_front(static_cast<size_t>(n));
   }
   return true;
+}
+
+}  // namespace
+
+bool write_all(int fd, llvm::StringRef data) {
+  return write_each(data, [fd](const char* p, size_t n) { return ::write(fd, p, n); });
+}
+
+bool send_all(int fd, llvm::StringRef data) {
+  return write_each(data, [fd](const char* p, size_t n) { return ::send(fd, p, n, MSG_NOSIGNAL); });
 }
 
 }  // namespace kiln::fs

@@ -22,6 +22,9 @@ std::string join(llvm::StringRef a, llvm::StringRef b);
 /// Writes all of `data` to `fd`, retrying short writes and EINTR. Returns false
 /// (errno set) when a write fails or writes nothing. Thread-safe per fd.
 bool write_all(int fd, llvm::StringRef data);
+/// write_all() for a socket, with send(MSG_NOSIGNAL): a peer that has gone gives
+/// false (EPIPE), not SIGPIPE.
+bool send_all(int fd, llvm::StringRef data);
 /// A new empty directory under `parent` named `prefix` + random suffix.
 llvm::Expected<std::string> make_temp_dir(llvm::StringRef parent, llvm::StringRef prefix);
 

@@ -11,6 +11,7 @@
 #include <cstring>
 
 #include "support/error.h"
+#include "support/fs.h"
 
 namespace kiln::solver::ops::detail {
 namespace {
@@ -60,22 +61,6 @@ int connect_unix(const std::string& path) {
     return -1;
   }
   return fd;
-}
-
-/// Writes all of `data`; false when the peer is gone.
-bool send_all(int fd, const char* data, size_t size) {
-  while (size > 0) {
-    ssize_t n = ::send(fd, data, size, MSG_NOSIGNAL);
-    if (n < 0 && errno == EINTR) {
-      continue;
-    }
-    if (n <= 0) {
-      return false;
-    }
-    data += n;
-    size -= static_cast<size_t>(n);
-  }
-  return true;
 }
 
 }  // namespace
@@ -189,7 +174,7 @@ void SshRelay::pump(int client, int upstream) {
       if (n < 0 && errno == EINTR) {
         continue;
       }
-      open = n > 0 && send_all(fds[1 - i].fd, buf, static_cast<size_t>(n));
+      open = n > 0 && fs::send_all(fds[1 - i].fd, llvm::StringRef(buf, static_cast<size_t>(n)));
     }
   }
   ::close(client);
