@@ -251,16 +251,27 @@ llvm::Expected<uint32_t> apply_chmod(llvm::StringRef spec, uint32_t mode, bool i
   return mode;
 }
 
-bool is_tar_archive(const std::string& path) {
+struct archive* open_tar_reader(const std::string& path) {
   struct archive* a = archive_read_new();
   archive_read_support_filter_gzip(a);
   archive_read_support_filter_bzip2(a);
   archive_read_support_filter_xz(a);
   archive_read_support_filter_none(a);
   archive_read_support_format_tar(a);
+  if (archive_read_open_filename(a, path.c_str(), 1 << 16) != ARCHIVE_OK) {
+    archive_read_free(a);
+    return nullptr;
+  }
+  return a;
+}
+
+bool is_tar_archive(const std::string& path) {
+  struct archive* a = open_tar_reader(path);
+  if (a == nullptr) {
+    return false;
+  }
   struct archive_entry* entry = nullptr;
-  bool ok = archive_read_open_filename(a, path.c_str(), 1 << 16) == ARCHIVE_OK &&
-            archive_read_next_header(a, &entry) == ARCHIVE_OK;
+  bool ok = archive_read_next_header(a, &entry) == ARCHIVE_OK;
   archive_read_free(a);
   return ok;
 }
@@ -295,14 +306,8 @@ llvm::Error place_entry(struct archive_entry* entry, const std::string& dest,
 
 llvm::Expected<bool> unpack_archive(const std::string& archive, const std::string& dest,
                                     std::optional<std::pair<uint32_t, uint32_t>> owner) {
-  struct archive* a = archive_read_new();
-  archive_read_support_filter_gzip(a);
-  archive_read_support_filter_bzip2(a);
-  archive_read_support_filter_xz(a);
-  archive_read_support_filter_none(a);
-  archive_read_support_format_tar(a);
-  if (archive_read_open_filename(a, archive.c_str(), 1 << 16) != ARCHIVE_OK) {
-    archive_read_free(a);
+  struct archive* a = open_tar_reader(archive);
+  if (a == nullptr) {
     return false;
   }
   struct archive_entry* entry = nullptr;

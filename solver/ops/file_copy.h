@@ -14,6 +14,8 @@
 #include "cache/stat_cache.h"
 #include "llb/ops.h"
 
+struct archive;  // libarchive's reader
+
 namespace kiln::solver::ops::detail {
 
 /// Where a copy reads from: a host directory, with the context's .dockerignore
@@ -57,6 +59,10 @@ llvm::Expected<uint32_t> apply_chmod(llvm::StringRef spec, uint32_t mode, bool i
 /// Whether `path` is a tar archive (plain or gzip/bzip2/xz compressed) that ADD
 /// unpacks; false for any other file or an unreadable one.
 bool is_tar_archive(const std::string& path);
+
+/// A libarchive reader of the tar (plain or gzip/bzip2/xz compressed) at `path`,
+/// opened; null when it cannot be opened. The caller frees it (archive_read_free).
+struct archive* open_tar_reader(const std::string& path);
 
 /// Unpacks the local archive `archive` (tar, plain or gzip/bzip2/xz compressed)
 /// into the host directory `dest` (ADD). Returns false when the file is not an

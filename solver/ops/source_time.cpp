@@ -3,6 +3,7 @@
 #include <archive.h>
 #include <archive_entry.h>
 
+#include "solver/ops/file_copy.h"
 #include "solver/ops/op_impl.h"
 
 namespace kiln::solver::ops {
@@ -11,26 +12,22 @@ namespace {
 /// The newest mtime of a regular file of the tar at `path`, or none when it is not
 /// a tar (or holds no regular file).
 std::optional<int64_t> newest_regular_file(const std::string& path) {
-  struct archive* a = archive_read_new();
-  archive_read_support_filter_gzip(a);
-  archive_read_support_filter_bzip2(a);
-  archive_read_support_filter_xz(a);
-  archive_read_support_filter_none(a);
-  archive_read_support_format_tar(a);
+  struct archive* a = detail::open_tar_reader(path);
+  if (a == nullptr) {
+    return std::nullopt;
+  }
   std::optional<int64_t> newest;
-  if (archive_read_open_filename(a, path.c_str(), 1 << 16) == ARCHIVE_OK) {
-    struct archive_entry* entry = nullptr;
-    int rc = ARCHIVE_OK;
-    while ((rc = archive_read_next_header(a, &entry)) == ARCHIVE_OK) {
-      if (archive_entry_filetype(entry) != AE_IFREG || !archive_entry_mtime_is_set(entry)) {
-        continue;
-      }
-      int64_t t = archive_entry_mtime(entry);
-      newest = newest ? std::max(*newest, t) : t;
+  struct archive_entry* entry = nullptr;
+  int rc = ARCHIVE_OK;
+  while ((rc = archive_read_next_header(a, &entry)) == ARCHIVE_OK) {
+    if (archive_entry_filetype(entry) != AE_IFREG || !archive_entry_mtime_is_set(entry)) {
+      continue;
     }
-    if (rc != ARCHIVE_EOF) {
-      newest.reset();  // not an archive after all, or a broken one: no time (as BuildKit)
-    }
+    int64_t t = archive_entry_mtime(entry);
+    newest = newest ? std::max(*newest, t) : t;
+  }
+  if (rc != ARCHIVE_EOF) {
+    newest.reset();  // not an archive after all, or a broken one: no time (as BuildKit)
   }
   archive_read_free(a);
   return newest;
