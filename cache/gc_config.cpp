@@ -282,13 +282,22 @@ llvm::Expected<GcConfig> load_gc_config(llvm::StringRef root, int64_t fs_size) {
   return config;
 }
 
-llvm::Expected<bool> over_hard_cap(ImageStore& images) {
-  const std::string& root = images.content().root();
+namespace {
+
+// The store's policy, its percentages taken of the file system `root` is on.
+llvm::Expected<GcConfig> load_store_gc_config(llvm::StringRef root) {
   auto space = fs_space(root);
   if (!space) {
     return space.takeError();
   }
-  auto config = load_gc_config(root, space->second);
+  return load_gc_config(root, space->second);
+}
+
+}  // namespace
+
+llvm::Expected<bool> over_hard_cap(ImageStore& images) {
+  const std::string& root = images.content().root();
+  auto config = load_store_gc_config(root);
   if (!config) {
     return config.takeError();
   }
@@ -312,11 +321,7 @@ llvm::Expected<bool> over_hard_cap(ImageStore& images) {
 llvm::Expected<AutoGcReport> run_auto_gc(ImageStore& images) {
   AutoGcReport out;
   const std::string& root = images.content().root();
-  auto space = fs_space(root);
-  if (!space) {
-    return space.takeError();
-  }
-  auto config = load_gc_config(root, space->second);
+  auto config = load_store_gc_config(root);
   if (!config) {
     return config.takeError();
   }
