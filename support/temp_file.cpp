@@ -78,4 +78,28 @@ void TempFile::discard() {
   }
 }
 
+llvm::Expected<TempDir> TempDir::create(llvm::StringRef parent, llvm::StringRef prefix) {
+  auto dir = fs::make_temp_dir(parent, prefix);
+  if (!dir) {
+    return dir.takeError();
+  }
+  return TempDir(std::move(*dir));
+}
+
+TempDir& TempDir::operator=(TempDir&& other) noexcept {
+  if (this != &other) {
+    remove();
+    path_ = std::move(other.path_);
+    other.path_.clear();
+  }
+  return *this;
+}
+
+void TempDir::remove() {
+  if (!path_.empty()) {
+    llvm::consumeError(fs::remove_all(path_));
+    path_.clear();
+  }
+}
+
 }  // namespace kiln

@@ -48,4 +48,26 @@ class TempFile {
   int fd_ = -1;
 };
 
+/// A new directory `parent`/`prefix` + random suffix, removed with its contents
+/// by the destructor. Move-only.
+class TempDir {
+ public:
+  static llvm::Expected<TempDir> create(llvm::StringRef parent, llvm::StringRef prefix);
+  TempDir() = default;
+  TempDir(TempDir&& other) noexcept : path_(std::move(other.path_)) { other.path_.clear(); }
+  TempDir& operator=(TempDir&& other) noexcept;
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  ~TempDir() { remove(); }
+
+  /// Empty for a default-constructed or moved-from one.
+  const std::string& path() const { return path_; }
+
+ private:
+  explicit TempDir(std::string path) : path_(std::move(path)) {}
+  void remove();
+
+  std::string path_;
+};
+
 }  // namespace kiln

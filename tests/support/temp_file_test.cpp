@@ -1,5 +1,7 @@
 #include "support/temp_file.h"
 
+#include <sys/stat.h>
+
 #include <filesystem>
 #include <iterator>
 
@@ -54,4 +56,20 @@ TEST_CASE("a temp file that cannot be renamed is removed and the error names the
   auto none = TempFile::create(dir.path() + "/nope", "z-");
   REQUIRE(!none);
   CHECK_THAT(kiln::error_message(none.takeError()), Catch::Contains("nope/z-"));
+}
+
+TEST_CASE("a temp dir goes with its contents, once, after a move", "[temp_file]") {
+  kiln::testutil::TempDir parent;
+  std::string path;
+  {
+    auto dir = kiln::TempDir::create(parent.path(), "d-");
+    REQUIRE(static_cast<bool>(dir));
+    path = dir->path();
+    REQUIRE(!::mkdir((path + "/sub").c_str(), 0755));
+    kiln::TempDir moved = std::move(*dir);
+    CHECK(dir->path().empty());
+    CHECK(moved.path() == path);
+    CHECK(kiln::fs::exists(path + "/sub"));
+  }
+  CHECK(!kiln::fs::exists(path));
 }
