@@ -61,7 +61,6 @@ class Resolver {
  private:
   llvm::Expected<ArchiveEntry*> need_blob(const Descriptor& d, llvm::StringRef what);
   llvm::Expected<std::string> json_blob(const Descriptor& d, llvm::StringRef what);
-  llvm::Expected<Index> index_blob(const Descriptor& d);
   llvm::Expected<Descriptor> choose_platform(const Descriptor& index, int depth);
   llvm::Error add_manifest(const Descriptor& d, std::vector<Reference> names,
                            LoadedKind kind = LoadedKind::image);
@@ -98,7 +97,10 @@ llvm::Expected<std::string> Resolver::json_blob(const Descriptor& d, llvm::Strin
   return *(*e)->bytes;
 }
 
-llvm::Expected<Index> Resolver::index_blob(const Descriptor& d) {
+llvm::Expected<Descriptor> Resolver::choose_platform(const Descriptor& d, int depth) {
+  if (depth > 4) {
+    return make_error("index " + quote(d.digest.str()) + ": nested too deeply");
+  }
   auto bytes = json_blob(d, "index");
   if (!bytes) {
     return bytes.takeError();
@@ -106,17 +108,6 @@ llvm::Expected<Index> Resolver::index_blob(const Descriptor& d) {
   auto index = parse_index(*bytes);
   if (!index) {
     return with_context(index.takeError(), "index " + quote(d.digest.str()));
-  }
-  return index;
-}
-
-llvm::Expected<Descriptor> Resolver::choose_platform(const Descriptor& d, int depth) {
-  if (depth > 4) {
-    return make_error("index " + quote(d.digest.str()) + ": nested too deeply");
-  }
-  auto index = index_blob(d);
-  if (!index) {
-    return index.takeError();
   }
   for (const auto& child : index->manifests) {
     if (child.platform && platform_matches(options_.platform, *child.platform)) {
@@ -141,9 +132,13 @@ void Resolver::merge_names(FoundImage& image, const std::vector<Reference>& name
 // With all_platforms: an index whose platforms' manifests are all in the archive
 // becomes its images (index_member) and then itself; false when one is missing.
 llvm::Expected<bool> Resolver::add_whole_index(const Descriptor& d, std::vector<Reference>& names) {
-  auto index = index_blob(d);
+  auto bytes = json_blob(d, "index");
+  if (!bytes) {
+    return bytes.takeError();
+  }
+  auto index = parse_index(*bytes);
   if (!index) {
-    return index.takeError();
+    return with_context(index.takeError(), "index " + quote(d.digest.str()));
   }
   for (const auto& child : index->manifests) {
     if (!is_manifest(child.media_type) || !table_.blob(child.digest)) {
