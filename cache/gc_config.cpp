@@ -282,22 +282,13 @@ llvm::Expected<GcConfig> load_gc_config(llvm::StringRef root, int64_t fs_size) {
   return config;
 }
 
-namespace {
-
-// The store's policy, its percentages taken of the file system `root` is on.
-llvm::Expected<GcConfig> load_store_gc_config(llvm::StringRef root) {
+llvm::Expected<bool> over_hard_cap(ImageStore& images) {
+  const std::string& root = images.content().root();
   auto space = fs_space(root);
   if (!space) {
     return space.takeError();
   }
-  return load_gc_config(root, space->second);
-}
-
-}  // namespace
-
-llvm::Expected<bool> over_hard_cap(ImageStore& images) {
-  const std::string& root = images.content().root();
-  auto config = load_store_gc_config(root);
+  auto config = load_gc_config(root, space->second);
   if (!config) {
     return config.takeError();
   }
@@ -321,7 +312,11 @@ llvm::Expected<bool> over_hard_cap(ImageStore& images) {
 llvm::Expected<AutoGcReport> run_auto_gc(ImageStore& images) {
   AutoGcReport out;
   const std::string& root = images.content().root();
-  auto config = load_store_gc_config(root);
+  auto space = fs_space(root);
+  if (!space) {
+    return space.takeError();
+  }
+  auto config = load_gc_config(root, space->second);
   if (!config) {
     return config.takeError();
   }
