@@ -6,10 +6,8 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cerrno>
 #include <ctime>
-#include <random>
 
 #include "cache/store_lock.h"
 #include "support/error.h"
@@ -22,92 +20,23 @@ namespace {
 constexpr size_t kCopyBuffer = 1 << 20;
 constexpr uint64_t kWritebackChunk = 8 << 20;
 
-std::string ingest_name(llvm::StringRef tmp_dir) {
-  static std::atomic<uint64_t> counter{0};
-  thread_local std::mt19937_64 rng{std::random_device{}()};
-  return (tmp_dir + "/ingest-" + llvm::Twine(::getpid()) + "-" + llvm::Twine(counter.fetch_add(1)) +
-          "-" + llvm::Twine(rng() & 0xffffffff))
-      .str();
-}
-
-llvm::Error write_all(int fd, llvm::StringRef bytes, llvm::StringRef path) {
-  const char* p = bytes.data();
-  size_t left = bytes.size();
-  while (left > 0) {
-    ssize_t n = ::write(fd, p, left);
-    if (n < 0) {
-      if (errno == EINTR) {
-        continue;
-      }
-      return make_io_error("write", path, errno);
-    }
-    p += n;
-    left -= static_cast<size_t>(n);
-  }
-  return llvm::Error::success();
-}
-
 }  // namespace
 
-BlobIngest::BlobIngest(std::string blobs_dir, std::string temp_path, int fd)
-    : blobs_dir_(std::move(blobs_dir)), temp_path_(std::move(temp_path)), fd_(fd) {}
-
-BlobIngest::BlobIngest(BlobIngest&& other) noexcept
-    : blobs_dir_(std::move(other.blobs_dir_)),
-      temp_path_(std::move(other.temp_path_)),
-      fd_(other.fd_),
-      size_(other.size_),
-      flushed_(other.flushed_),
-      hash_(std::move(other.hash_)),
-      hashing_(other.hashing_) {
-  other.fd_ = -1;
-  other.temp_path_.clear();
-}
-
-BlobIngest& BlobIngest::operator=(BlobIngest&& other) noexcept {
-  if (this != &other) {
-    discard();
-    blobs_dir_ = std::move(other.blobs_dir_);
-    temp_path_ = std::move(other.temp_path_);
-    fd_ = other.fd_;
-    size_ = other.size_;
-    flushed_ = other.flushed_;
-    hash_ = std::move(other.hash_);
-    hashing_ = other.hashing_;
-    other.fd_ = -1;
-    other.temp_path_.clear();
-  }
-  return *this;
-}
-
-BlobIngest::~BlobIngest() { discard(); }
-
-void BlobIngest::discard() {
-  if (fd_ >= 0) {
-    ::close(fd_);
-    fd_ = -1;
-  }
-  if (!temp_path_.empty()) {
-    ::unlink(temp_path_.c_str());
-    temp_path_.clear();
-  }
-}
-
 llvm::Error BlobIngest::write(llvm::StringRef bytes) {
-  if (fd_ < 0) {
+  if (temp_.fd() < 0) {
     return make_error("write to a finished blob");
   }
   if (hashing_) {
     hash_.update(bytes);
   }
   size_ += bytes.size();
-  if (auto err = write_all(fd_, bytes, temp_path_)) {
+  if (auto err = temp_.write(bytes)) {
     return err;
   }
   // Start writeback as we go, so that commit's fdatasync has little left to wait for.
   if (size_ - flushed_ >= kWritebackChunk) {
-    ::sync_file_range(fd_, static_cast<off_t>(flushed_), static_cast<off_t>(size_ - flushed_),
-                      SYNC_FILE_RANGE_WRITE);
+    ::sync_file_range(temp_.fd(), static_cast<off_t>(flushed_),
+                      static_cast<off_t>(size_ - flushed_), SYNC_FILE_RANGE_WRITE);
     flushed_ = size_;
   }
   return llvm::Error::success();
@@ -115,46 +44,41 @@ llvm::Error BlobIngest::write(llvm::StringRef bytes) {
 
 llvm::Expected<Digest> BlobIngest::commit(std::optional<Digest> expected,
                                           std::optional<uint64_t> expected_size) {
-  if (fd_ < 0) {
+  if (temp_.fd() < 0) {
     return make_error("commit of a finished blob");
   }
   if (!hashing_ && !expected) {
-    discard();
+    temp_.discard();
     return make_error("commit of a blob without its digest");
   }
   Digest digest = hashing_ ? hash_.finish() : *expected;
   if (expected_size && *expected_size != size_) {
-    discard();
+    temp_.discard();
     return make_error("blob " + quote(expected ? expected->str() : digest.str()) +
                       ": size mismatch: expected " + llvm::Twine(*expected_size) + " bytes, got " +
                       llvm::Twine(size_));
   }
   if (expected && *expected != digest) {
-    discard();
+    temp_.discard();
     return make_error("blob digest mismatch: expected " + quote(expected->str()) + ", got " +
                       quote(digest.str()));
   }
-  if (::fdatasync(fd_) != 0) {
+  if (::fdatasync(temp_.fd()) != 0) {
     int e = errno;
-    std::string path = temp_path_;
-    discard();
+    std::string path = temp_.path();
+    temp_.discard();
     return make_io_error("sync", path, e);
   }
   std::string target = blobs_dir_ + "/" + digest.hex();
   // Blobs are immutable: an existing one is as good as ours.
   if (fs::exists(target)) {
-    discard();
+    temp_.discard();
     return digest;
   }
-  if (::rename(temp_path_.c_str(), target.c_str()) != 0) {
-    int e = errno;
-    discard();
-    return make_io_error("store blob", target, e);
+  // Closed (unlocked) only after the rename: an unlocked temp file may be reclaimed.
+  if (auto err = temp_.rename_to(target, "store blob")) {
+    return err;
   }
-  // Closed (unlocked) only now: an unlocked temp file may be reclaimed.
-  ::close(fd_);
-  fd_ = -1;
-  temp_path_.clear();
   return digest;
 }
 
@@ -181,19 +105,16 @@ std::string ContentStore::blob_path(const Digest& digest) const {
 }
 
 llvm::Expected<BlobIngest> ContentStore::begin_ingest() const {
-  std::string path = ingest_name(tmp_dir());
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-  if (fd < 0) {
-    return make_io_error("create", path, errno);
+  auto temp = TempFile::create(tmp_dir(), "ingest-");
+  if (!temp) {
+    return temp.takeError();
   }
   // Held until the ingest ends: reclaim_dead() in any process leaves it alone.
-  auto locked = try_lock_fd(fd, LockMode::exclusive, path);
+  auto locked = try_lock_fd(temp->fd(), LockMode::exclusive, temp->path());
   if (!locked || !*locked) {
-    ::close(fd);
-    ::unlink(path.c_str());
-    return locked ? make_io_error("lock", path, EWOULDBLOCK) : locked.takeError();
+    return locked ? make_io_error("lock", temp->path(), EWOULDBLOCK) : locked.takeError();
   }
-  return BlobIngest(blobs_dir(), std::move(path), fd);
+  return BlobIngest(blobs_dir(), std::move(*temp));
 }
 
 llvm::Expected<Digest> ContentStore::put(llvm::StringRef bytes,

@@ -14,6 +14,7 @@
 
 #include "support/digest.h"
 #include "support/file_lock.h"
+#include "support/temp_file.h"
 
 namespace kiln::cache {
 
@@ -21,12 +22,6 @@ namespace kiln::cache {
 /// commit() succeeded. Not thread-safe (one writer per ingest).
 class BlobIngest {
  public:
-  BlobIngest(BlobIngest&& other) noexcept;
-  BlobIngest& operator=(BlobIngest&& other) noexcept;
-  BlobIngest(const BlobIngest&) = delete;
-  BlobIngest& operator=(const BlobIngest&) = delete;
-  ~BlobIngest();
-
   /// Appends `bytes` and feeds them to the hash (unless trust_caller_digest()).
   llvm::Error write(llvm::StringRef bytes);
   /// For writers that hash the bytes themselves (layer packing computes the
@@ -44,12 +39,11 @@ class BlobIngest {
 
  private:
   friend class ContentStore;
-  BlobIngest(std::string blobs_dir, std::string temp_path, int fd);
-  void discard();
+  BlobIngest(std::string blobs_dir, TempFile temp)
+      : blobs_dir_(std::move(blobs_dir)), temp_(std::move(temp)) {}
 
   std::string blobs_dir_;
-  std::string temp_path_;
-  int fd_ = -1;
+  TempFile temp_;  // ROOT/tmp/ingest-*, flock'ed while open
   uint64_t size_ = 0;
   uint64_t flushed_ = 0;  // bytes handed to writeback so far
   Sha256 hash_;

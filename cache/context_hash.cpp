@@ -153,21 +153,11 @@ llvm::Expected<Digest> ContextHasher::checksum(llvm::ArrayRef<std::string> sourc
   }
   const std::vector<std::string>& matches = *found;
   detail::Walk walk(root_, options_, stats_);
-  std::vector<size_t> tops;
-  for (const std::string& rel : matches) {
-    auto phys = resolve_context_path(root_, rel, FollowLast::no);
-    if (!phys) {
-      return phys.takeError();
-    }
-    auto index = walk.add_top(*phys);
-    if (!index) {
-      return index.takeError();
-    }
-    tops.push_back(*index);
+  auto walked = walk.walk_all(matches);
+  if (!walked) {
+    return walked.takeError();
   }
-  if (llvm::Error err = walk.finish()) {
-    return err;
-  }
+  const std::vector<size_t>& tops = *walked;
   Sha256 h;
   h.field("kiln.context-checksum", kContextChecksumVersion);
   for (size_t i = 0; i < matches.size(); ++i) {
@@ -197,21 +187,11 @@ llvm::Expected<std::vector<ContextEntry>> ContextHasher::entries(
     return found.takeError();
   }
   detail::Walk walk(root_, options_, stats_);
-  std::vector<size_t> tops;
-  for (const std::string& rel : *found) {
-    auto phys = resolve_context_path(root_, rel, FollowLast::no);
-    if (!phys) {
-      return phys.takeError();
-    }
-    auto index = walk.add_top(*phys);
-    if (!index) {
-      return index.takeError();
-    }
-    tops.push_back(*index);
+  auto walked = walk.walk_all(*found);
+  if (!walked) {
+    return walked.takeError();
   }
-  if (llvm::Error err = walk.finish()) {
-    return err;
-  }
+  const std::vector<size_t>& tops = *walked;
   std::vector<ContextEntry> out;
   for (size_t i = 0; i < tops.size(); ++i) {
     list_entries(walk.top(tops[i]), (*found)[i], out);

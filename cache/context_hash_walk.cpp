@@ -11,6 +11,7 @@
 #include <llvm/Support/Path.h>
 #include <oneapi/tbb/parallel_for.h>
 
+#include "cache/context_path.h"
 #include "support/error.h"
 #include "support/fs.h"
 
@@ -197,6 +198,25 @@ void Walk::collect_reads(WalkItem& item, std::vector<WalkItem*>& out) {
   for (auto& c : item.children) {
     collect_reads(*c, out);
   }
+}
+
+llvm::Expected<std::vector<size_t>> Walk::walk_all(const std::vector<std::string>& rels) {
+  std::vector<size_t> tops;
+  for (const std::string& rel : rels) {
+    auto phys = resolve_context_path(root_, rel, FollowLast::no);
+    if (!phys) {
+      return phys.takeError();
+    }
+    auto index = add_top(*phys);
+    if (!index) {
+      return index.takeError();
+    }
+    tops.push_back(*index);
+  }
+  if (llvm::Error err = finish()) {
+    return err;
+  }
+  return tops;
 }
 
 llvm::Error Walk::finish() {

@@ -38,6 +38,9 @@ class Walk {
   llvm::Expected<size_t> add_top(const std::string& rel);
   /// Reads contents, records them in the stat cache, computes checksums.
   llvm::Error finish();
+  /// add_top() of each of `rels` (symlinks in their parents resolved inside the
+  /// root, the last component not followed), then finish(); their indexes in order.
+  llvm::Expected<std::vector<size_t>> walk_all(const std::vector<std::string>& rels);
   /// The checksum of the top entry `index`; valid after finish().
   const Digest& checksum(size_t index) const { return tops_[index]->checksum; }
   /// The walked entry of top `index`; valid after finish().

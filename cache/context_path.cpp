@@ -7,86 +7,21 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <deque>
-#include <vector>
-
-#include <llvm/ADT/SmallVector.h>
 
 #include "cache/context_hash.h"
 #include "support/error.h"
+#include "support/root_path.h"
 
 namespace kiln::cache {
-namespace {
-
-constexpr int kMaxSymlinks = 255;
-
-void push_front(llvm::StringRef path, std::deque<std::string>& pending) {
-  llvm::SmallVector<llvm::StringRef, 16> parts;
-  path.split(parts, '/', -1, false);
-  for (auto it = parts.rbegin(); it != parts.rend(); ++it) {
-    pending.push_front(it->str());
-  }
-}
-
-std::string join_parts(const std::vector<std::string>& parts) {
-  std::string out;
-  for (const auto& p : parts) {
-    out += out.empty() ? p : "/" + p;
-  }
-  return out;
-}
-
-}  // namespace
 
 llvm::Expected<std::string> resolve_context_path(llvm::StringRef root, llvm::StringRef path,
                                                  FollowLast follow) {
-  std::string base = root.rtrim('/').str();
-  std::vector<std::string> done;
-  std::deque<std::string> pending;
-  push_front(clean_context_path(path), pending);
-  int links = 0;
-  bool missing = false;
-  while (!pending.empty()) {
-    std::string part = std::move(pending.front());
-    pending.pop_front();
-    if (part == ".") {
-      continue;
-    }
-    if (part == "..") {
-      if (!done.empty()) {
-        done.pop_back();
-      }
-      continue;
-    }
-    done.push_back(std::move(part));
-    if (missing || (pending.empty() && follow == FollowLast::no)) {
-      continue;
-    }
-    std::string host = base + "/" + join_parts(done);
-    struct stat st {};
-    if (::lstat(host.c_str(), &st) != 0) {
-      missing = true;
-      continue;
-    }
-    if (!S_ISLNK(st.st_mode)) {
-      continue;
-    }
-    if (++links > kMaxSymlinks) {
-      return make_error("resolve " + quote(path) + " in the context: too many symlinks");
-    }
-    std::string target(static_cast<size_t>(st.st_size) + 1, '\0');
-    ssize_t n = ::readlink(host.c_str(), target.data(), target.size());
-    if (n < 0) {
-      return make_io_error("read link", host, errno);
-    }
-    target.resize(static_cast<size_t>(n));
-    done.pop_back();
-    if (llvm::StringRef(target).startswith("/")) {
-      done.clear();
-    }
-    push_front(target, pending);
+  auto parts =
+      resolve_below_root(root, clean_context_path(path), follow == FollowLast::yes, "the context");
+  if (!parts) {
+    return parts.takeError();
   }
-  return join_parts(done);
+  return join_path_parts(*parts);
 }
 
 llvm::Expected<std::string> context_host_path(llvm::StringRef root, llvm::StringRef path,

@@ -189,4 +189,32 @@ CacheConfig CacheConfigBuilder::build() const {
   return out;
 }
 
+CacheConfig merge_cache_configs(const std::vector<CacheConfig>& configs) {
+  CacheConfigBuilder builder;
+  Json steps = Json::array();
+  for (const auto& config : configs) {
+    for (const auto& record : config.records) {
+      std::vector<CacheLayer> layers;
+      for (uint32_t i : record.layers) {
+        layers.push_back(config.layers[i]);
+      }
+      builder.add_record(record.key, layers);
+    }
+    for (const auto& mount : config.mounts) {
+      builder.add_mount(mount.id, config.layers[mount.layer]);
+    }
+    for (const auto& blob : config.blobs) {
+      builder.add_blob(blob);
+    }
+    Json these = Json::parse(config.steps, nullptr, false);
+    if (these.is_array()) {
+      steps.insert(steps.end(), these.begin(), these.end());
+    }
+  }
+  if (!steps.empty()) {
+    builder.set_steps(steps.dump());
+  }
+  return builder.build();
+}
+
 }  // namespace kiln::exporter

@@ -85,6 +85,11 @@ llvm::Expected<CacheConfig> parse_cache_config(llvm::StringRef json);
 /// config blob `config_json`, every blob of `config` as a layer.
 std::string cache_manifest_json(const CacheConfig& config, llvm::StringRef config_json);
 
+/// One config holding every record, mount, side blob and step record of
+/// `configs` (a later config's record of a key replaces an earlier one's): the
+/// inline caches of a multi-platform image's platforms imported as one.
+CacheConfig merge_cache_configs(const std::vector<CacheConfig>& configs);
+
 /// Collects records into a CacheConfig with shared layers numbered once.
 class CacheConfigBuilder {
  public:

@@ -33,16 +33,17 @@ llvm::Expected<CacheConfig> inline_config(llvm::StringRef json) {
   return parse_cache_config(it->dump());
 }
 
+using ReadDocument = std::function<llvm::Expected<std::string>(const oci::Descriptor&)>;
+
 /// The config of a manifest: a kiln cache config, or an image config with an
-/// inline cache. `read` returns a blob's bytes.
-llvm::Expected<CacheConfig> config_of_manifest(
-    llvm::StringRef manifest_json,
-    const std::function<llvm::Expected<std::string>(const oci::Descriptor&)>& read) {
+/// inline cache. `read_blob` returns a blob's bytes.
+llvm::Expected<CacheConfig> config_of_manifest(llvm::StringRef manifest_json,
+                                               const ReadDocument& read_blob) {
   auto manifest = oci::parse_manifest(manifest_json);
   if (!manifest) {
     return manifest.takeError();
   }
-  auto bytes = read(manifest->config);
+  auto bytes = read_blob(manifest->config);
   if (!bytes) {
     return bytes.takeError();
   }
@@ -50,6 +51,55 @@ llvm::Expected<CacheConfig> config_of_manifest(
     return parse_cache_config(*bytes);
   }
   return inline_config(*bytes);
+}
+
+/// The cache config of `json`, a manifest (config_of_manifest) or an index: its
+/// kiln cache manifest when it has one, else the inline caches of all its
+/// platforms' images merged (as BuildKit imports a multi-platform image's inline
+/// cache), those without one passed over. `read_manifest` returns a manifest's
+/// bytes.
+llvm::Expected<CacheConfig> config_of_document(llvm::StringRef json,
+                                               const ReadDocument& read_manifest,
+                                               const ReadDocument& read_blob) {
+  auto j = nlohmann::json::parse(json.begin(), json.end(), nullptr, false);
+  if (!j.is_object() || !j.contains("manifests")) {
+    return config_of_manifest(json, read_blob);
+  }
+  auto index = oci::parse_index(json);
+  if (!index) {
+    return index.takeError();
+  }
+  for (const auto& m : index->manifests) {
+    if (m.artifact_type == kCacheArtifactType) {
+      auto inner = read_manifest(m);
+      if (!inner) {
+        return inner.takeError();
+      }
+      return config_of_manifest(*inner, read_blob);
+    }
+  }
+  std::vector<CacheConfig> configs;
+  std::string last_error = "the index lists no image";
+  for (const auto& m : index->manifests) {
+    if (!oci::is_manifest(m.media_type) ||
+        (m.platform && m.platform->os == "unknown")) {  // attestations
+      continue;
+    }
+    auto inner = read_manifest(m);
+    if (!inner) {
+      return inner.takeError();
+    }
+    auto config = config_of_manifest(*inner, read_blob);
+    if (!config) {
+      last_error = error_message(config.takeError());
+      continue;
+    }
+    configs.push_back(std::move(*config));
+  }
+  if (configs.empty()) {
+    return make_error(last_error);
+  }
+  return configs.size() == 1 ? std::move(configs[0]) : merge_cache_configs(configs);
 }
 
 class LocalSource : public CacheSource {
@@ -76,12 +126,12 @@ class LocalSource : public CacheSource {
     if (!chosen) {
       return make_error("no cache tagged " + quote(tag_) + " in index.json");
     }
-    auto manifest = read_blob(chosen->digest);
-    if (!manifest) {
-      return manifest.takeError();
+    auto document = read_blob(chosen->digest);
+    if (!document) {
+      return document.takeError();
     }
-    return config_of_manifest(*manifest,
-                              [this](const oci::Descriptor& d) { return read_blob(d.digest); });
+    ReadDocument read = [this](const oci::Descriptor& d) { return read_blob(d.digest); };
+    return config_of_document(*document, read, read);
   }
 
   llvm::Error fetch(const oci::Descriptor& blob, const cache::ContentStore& content) override {
@@ -139,37 +189,22 @@ class RegistrySource : public CacheSource {
     if (!fetched) {
       return fetched.takeError();
     }
-    std::string manifest = fetched->bytes;
-    if (oci::is_index(fetched->media_type)) {
-      auto index = oci::parse_index(fetched->bytes);
-      if (!index) {
-        return index.takeError();
-      }
-      const oci::Descriptor* chosen = nullptr;
-      for (const auto& m : index->manifests) {
-        if (m.artifact_type == kCacheArtifactType ||
-            (!chosen && m.platform && oci::platform_matches(oci::host_platform(), *m.platform))) {
-          chosen = &m;
-        }
-      }
-      if (!chosen) {
-        return make_error("the index has neither a kiln cache nor an image for " +
-                          oci::host_platform().str());
-      }
-      auto inner = client_.get_manifest(ref_, chosen->digest.str());
-      if (!inner) {
-        return inner.takeError();
-      }
-      manifest = inner->bytes;
-    }
-    return config_of_manifest(manifest,
-                              [this](const oci::Descriptor& d) -> llvm::Expected<std::string> {
-                                registry::MemoryBlobStore mem;
-                                if (auto err = client_.fetch_blob(ref_, d, mem)) {
-                                  return err;
-                                }
-                                return mem.read(d.digest);
-                              });
+    return config_of_document(
+        fetched->bytes,
+        [this](const oci::Descriptor& d) -> llvm::Expected<std::string> {
+          auto inner = client_.get_manifest(ref_, d.digest.str());
+          if (!inner) {
+            return inner.takeError();
+          }
+          return std::move(inner->bytes);
+        },
+        [this](const oci::Descriptor& d) -> llvm::Expected<std::string> {
+          registry::MemoryBlobStore mem;
+          if (auto err = client_.fetch_blob(ref_, d, mem)) {
+            return err;
+          }
+          return mem.read(d.digest);
+        });
   }
 
   llvm::Error fetch(const oci::Descriptor& blob, const cache::ContentStore&) override {
@@ -189,12 +224,12 @@ class StoredImageSource : public CacheSource {
   std::string name() const override { return "image " + quote(name_); }
 
   llvm::Expected<CacheConfig> read_config() override {
-    auto manifest = content_.read(manifest_);
-    if (!manifest) {
-      return manifest.takeError();
+    auto document = content_.read(manifest_);
+    if (!document) {
+      return document.takeError();
     }
-    return config_of_manifest(*manifest,
-                              [this](const oci::Descriptor& d) { return content_.read(d.digest); });
+    ReadDocument read = [this](const oci::Descriptor& d) { return content_.read(d.digest); };
+    return config_of_document(*document, read, read);
   }
 
   llvm::Error fetch(const oci::Descriptor& blob, const cache::ContentStore& content) override {

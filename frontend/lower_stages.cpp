@@ -485,9 +485,9 @@ llvm::Expected<oci::Platform> option_platform(const std::string& text, const cha
   return p;
 }
 
-}  // namespace
-
-llvm::Expected<LowerResult> lower(const Dockerfile& dockerfile, const LowerOptions& options) {
+// The build platform and the target platform (the build's when none is given).
+llvm::Expected<std::pair<oci::Platform, oci::Platform>> option_platforms(
+    const LowerOptions& options) {
   auto build = option_platform(options.build_platform, "build platform");
   if (!build) {
     return build.takeError();
@@ -498,8 +498,31 @@ llvm::Expected<LowerResult> lower(const Dockerfile& dockerfile, const LowerOptio
   if (!target) {
     return target.takeError();
   }
+  return std::make_pair(*build, *target);
+}
+
+// One lowering's roots (renamed `prefix` + "/" + name) and results added to `out`.
+void add_lowered(LowerResult& lowered, const std::string& prefix, const oci::Platform& target,
+                 std::vector<llb::Definition::Root>& these,
+                 std::vector<llb::Definition::Root>& roots, MultiLowerResult& out) {
+  for (auto& root : these) {
+    roots.push_back({prefix + "/" + root.name, root.vertex});
+  }
+  out.platforms.push_back({target.str(), std::move(lowered.stages), lowered.target});
+  for (auto& read : lowered.context_reads) {
+    out.context_reads.push_back(std::move(read));
+  }
+}
+
+}  // namespace
+
+llvm::Expected<LowerResult> lower(const Dockerfile& dockerfile, const LowerOptions& options) {
+  auto platforms = option_platforms(options);
+  if (!platforms) {
+    return platforms.takeError();
+  }
   llb::DefinitionBuilder builder;
-  detail::Lowerer lowerer(dockerfile, options, builder, *build, *target);
+  detail::Lowerer lowerer(dockerfile, options, builder, platforms->first, platforms->second);
   std::vector<llb::Definition::Root> roots;
   auto result = lowerer.run(roots);
   if (result) {
@@ -531,13 +554,7 @@ llvm::Expected<MultiLowerResult> lower_platforms(const Dockerfile& dockerfile,
     if (!lowered) {
       return lowered.takeError();
     }
-    for (auto& root : these) {
-      roots.push_back({target->str() + "/" + root.name, root.vertex});
-    }
-    out.platforms.push_back({target->str(), std::move(lowered->stages), lowered->target});
-    for (auto& read : lowered->context_reads) {
-      out.context_reads.push_back(std::move(read));
-    }
+    add_lowered(*lowered, target->str(), *target, these, roots, out);
     // A build arg is unused only when no platform's lowering used it.
     std::set<std::string> these_unused(lowered->unused_build_args.begin(),
                                        lowered->unused_build_args.end());
@@ -564,18 +581,12 @@ llvm::Expected<MultiLowerResult> lower_targets(const std::vector<LowerTarget>& t
   MultiLowerResult out;
   std::set<std::string> unused;
   for (size_t i = 0; i < targets.size(); ++i) {
-    const LowerOptions& options = targets[i].options;
-    auto build = option_platform(options.build_platform, "build platform");
-    if (!build) {
-      return build.takeError();
+    auto platforms = option_platforms(targets[i].options);
+    if (!platforms) {
+      return platforms.takeError();
     }
-    auto target = options.target_platform.empty()
-                      ? llvm::Expected<oci::Platform>(*build)
-                      : option_platform(options.target_platform, "target platform");
-    if (!target) {
-      return target.takeError();
-    }
-    detail::Lowerer lowerer(*targets[i].dockerfile, options, builder, *build, *target);
+    detail::Lowerer lowerer(*targets[i].dockerfile, targets[i].options, builder, platforms->first,
+                            platforms->second);
     std::vector<llb::Definition::Root> these;
     auto lowered = lowerer.run(these);
     if (!lowered) {
@@ -584,13 +595,7 @@ llvm::Expected<MultiLowerResult> lower_targets(const std::vector<LowerTarget>& t
       }
       return with_context(lowered.takeError(), "target " + quote(targets[i].name));
     }
-    for (auto& root : these) {
-      roots.push_back({std::to_string(i) + "/" + root.name, root.vertex});
-    }
-    out.platforms.push_back({target->str(), std::move(lowered->stages), lowered->target});
-    for (auto& read : lowered->context_reads) {
-      out.context_reads.push_back(std::move(read));
-    }
+    add_lowered(*lowered, std::to_string(i), platforms->second, these, roots, out);
     unused.insert(lowered->unused_build_args.begin(), lowered->unused_build_args.end());
   }
   out.unused_build_args.assign(unused.begin(), unused.end());

@@ -82,16 +82,11 @@ llvm::Expected<int> parse_signal(llvm::StringRef text) {
 }
 
 llvm::Expected<ContainerControl> ContainerControl::open(const ExecutorOptions& options) {
-  std::string binary = options.runtime_binary;
-  if (binary.empty()) {
-    const char* name = options.kind == RuntimeKind::crun ? "crun" : "runc";
-    auto found = llvm::sys::findProgramByName(name);
-    if (!found) {
-      return make_error(llvm::Twine("OCI runtime ") + quote(name) + " not found in PATH");
-    }
-    binary = *found;
+  auto binary = find_runtime_binary(options);
+  if (!binary) {
+    return binary.takeError();
   }
-  return ContainerControl(std::move(binary), options.runtime_root);
+  return ContainerControl(std::move(*binary), options.runtime_root);
 }
 
 std::vector<std::string> ContainerControl::command(std::vector<std::string> args) const {

@@ -118,4 +118,8 @@ llvm::Expected<RuntimeKind> parse_runtime_kind(llvm::StringRef value);
 /// exclusive `runtime_root`, every container there without a state dir.
 llvm::Expected<std::unique_ptr<Executor>> make_oci_executor(const ExecutorOptions& options);
 
+/// The OCI runtime binary of `options`: `runtime_binary`, else runc or crun (by
+/// `kind`) found in PATH ("OCI runtime 'runc' not found in PATH").
+llvm::Expected<std::string> find_runtime_binary(const ExecutorOptions& options);
+
 }  // namespace kiln::runtime

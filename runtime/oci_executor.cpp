@@ -411,16 +411,24 @@ llvm::Expected<RuntimeKind> parse_runtime_kind(llvm::StringRef value) {
                                       " (expected 'runc' or 'crun')");
 }
 
-llvm::Expected<std::unique_ptr<Executor>> make_oci_executor(const ExecutorOptions& options) {
-  std::string binary = options.runtime_binary;
-  if (binary.empty()) {
-    const char* name = options.kind == RuntimeKind::crun ? "crun" : "runc";
-    auto found = llvm::sys::findProgramByName(name);
-    if (!found) {
-      return make_error(llvm::Twine("OCI runtime ") + quote(name) + " not found in PATH");
-    }
-    binary = *found;
+llvm::Expected<std::string> find_runtime_binary(const ExecutorOptions& options) {
+  if (!options.runtime_binary.empty()) {
+    return options.runtime_binary;
   }
+  const char* name = options.kind == RuntimeKind::crun ? "crun" : "runc";
+  auto found = llvm::sys::findProgramByName(name);
+  if (!found) {
+    return make_error(llvm::Twine("OCI runtime ") + quote(name) + " not found in PATH");
+  }
+  return *found;
+}
+
+llvm::Expected<std::unique_ptr<Executor>> make_oci_executor(const ExecutorOptions& options) {
+  auto found = find_runtime_binary(options);
+  if (!found) {
+    return found.takeError();
+  }
+  std::string binary = std::move(*found);
   if (auto err = fs::make_dirs(options.state_dir, 0700)) {
     return err;
   }

@@ -5,37 +5,19 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <deque>
 #include <set>
-
-#include <llvm/ADT/SmallVector.h>
 
 #include "support/error.h"
 #include "support/fs.h"
+#include "support/root_path.h"
 
 namespace kiln::runtime {
 namespace {
 
-constexpr int kMaxSymlinks = 255;
-
-void push_components(llvm::StringRef path, std::deque<std::string>& out, bool front) {
-  llvm::SmallVector<llvm::StringRef, 16> parts;
-  path.split(parts, '/', -1, false);
-  if (front) {
-    for (auto it = parts.rbegin(); it != parts.rend(); ++it) {
-      out.push_front(it->str());
-    }
-  } else {
-    for (auto part : parts) {
-      out.push_back(part.str());
-    }
-  }
-}
-
 std::string host_path(llvm::StringRef rootfs, const std::vector<std::string>& parts, size_t count) {
   std::string out = rootfs.rtrim('/').str();
-  for (size_t i = 0; i < count; ++i) {
-    out += "/" + parts[i];
+  if (count > 0) {
+    out += "/" + join_path_parts(parts, count);
   }
   return out.empty() ? "/" : out;
 }
@@ -43,52 +25,7 @@ std::string host_path(llvm::StringRef rootfs, const std::vector<std::string>& pa
 // Resolves `path` inside `rootfs` into real components (no symlinks, no "..").
 llvm::Expected<std::vector<std::string>> resolve_components(llvm::StringRef rootfs,
                                                             llvm::StringRef path) {
-  std::vector<std::string> done;
-  std::deque<std::string> pending;
-  push_components(path, pending, false);
-  int links = 0;
-  bool missing = false;
-  while (!pending.empty()) {
-    std::string part = std::move(pending.front());
-    pending.pop_front();
-    if (part == ".") {
-      continue;
-    }
-    if (part == "..") {
-      if (!done.empty()) {
-        done.pop_back();
-      }
-      continue;
-    }
-    done.push_back(part);
-    if (missing) {
-      continue;
-    }
-    std::string candidate = host_path(rootfs, done, done.size());
-    struct stat st {};
-    if (::lstat(candidate.c_str(), &st) != 0) {
-      missing = true;
-      continue;
-    }
-    if (!S_ISLNK(st.st_mode)) {
-      continue;
-    }
-    if (++links > kMaxSymlinks) {
-      return make_error("resolve " + quote(path) + " in the rootfs: too many symlinks");
-    }
-    char target[4096];
-    ssize_t n = ::readlink(candidate.c_str(), target, sizeof(target) - 1);
-    if (n < 0) {
-      return make_io_error("read link", candidate, errno);
-    }
-    done.pop_back();
-    llvm::StringRef link(target, static_cast<size_t>(n));
-    if (link.startswith("/")) {
-      done.clear();
-    }
-    push_components(link, pending, true);
-  }
-  return done;
+  return resolve_below_root(rootfs, path, true, "the rootfs");
 }
 
 bool is_empty_stub(const std::string& path) {

@@ -4,9 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <cerrno>
-#include <random>
 
 #include <llvm/Support/Path.h>
 
@@ -15,14 +13,6 @@
 namespace kiln {
 
 namespace {
-
-std::string temp_name(llvm::StringRef dir, llvm::StringRef base) {
-  static std::atomic<uint64_t> counter{0};
-  thread_local std::mt19937_64 rng{std::random_device{}()};
-  return (dir + "/." + base + ".tmp." + llvm::Twine(::getpid()) + "." +
-          llvm::Twine(counter.fetch_add(1)) + "." + llvm::Twine(rng() & 0xffffff))
-      .str();
-}
 
 llvm::Error fsync_dir(llvm::StringRef dir) {
   int fd = ::open(dir.str().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -42,78 +32,33 @@ llvm::Expected<AtomicFile> AtomicFile::create(llvm::StringRef path, unsigned mod
   if (dir.empty()) {
     dir = ".";
   }
-  std::string tmp = temp_name(tmp_dir.empty() ? dir : tmp_dir, llvm::sys::path::filename(path));
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
-  if (fd < 0) {
-    return make_io_error("create temp file for", path, errno);
+  auto temp = TempFile::create(tmp_dir.empty() ? dir : tmp_dir,
+                               ("." + llvm::sys::path::filename(path) + ".tmp.").str(), mode);
+  if (!temp) {
+    int e = EIO;
+    llvm::handleAllErrors(
+        temp.takeError(), [&](const IoError& io) { e = io.errno_value(); },
+        [](const llvm::ErrorInfoBase&) {});
+    return make_io_error("create temp file for", path, e);
   }
-  return AtomicFile(path.str(), std::move(tmp), fd);
-}
-
-AtomicFile::AtomicFile(AtomicFile&& other) noexcept
-    : path_(std::move(other.path_)), temp_path_(std::move(other.temp_path_)), fd_(other.fd_) {
-  other.fd_ = -1;
-  other.temp_path_.clear();
-}
-
-AtomicFile& AtomicFile::operator=(AtomicFile&& other) noexcept {
-  if (this != &other) {
-    discard();
-    path_ = std::move(other.path_);
-    temp_path_ = std::move(other.temp_path_);
-    fd_ = other.fd_;
-    other.fd_ = -1;
-    other.temp_path_.clear();
-  }
-  return *this;
-}
-
-AtomicFile::~AtomicFile() { discard(); }
-
-void AtomicFile::discard() {
-  if (fd_ >= 0) {
-    ::close(fd_);
-    fd_ = -1;
-  }
-  if (!temp_path_.empty()) {
-    ::unlink(temp_path_.c_str());
-    temp_path_.clear();
-  }
-}
-
-llvm::Error AtomicFile::write(llvm::StringRef bytes) {
-  const char* p = bytes.data();
-  size_t left = bytes.size();
-  while (left > 0) {
-    ssize_t n = ::write(fd_, p, left);
-    if (n < 0) {
-      if (errno == EINTR) {
-        continue;
-      }
-      return make_io_error("write", path_, errno);
-    }
-    p += n;
-    left -= static_cast<size_t>(n);
-  }
-  return llvm::Error::success();
+  return AtomicFile(path.str(), std::move(*temp));
 }
 
 llvm::Error AtomicFile::commit(Overwrite overwrite, Durable durable) {
-  if (durable == Durable::yes && ::fsync(fd_) != 0) {
+  if (durable == Durable::yes && ::fsync(temp_.fd()) != 0) {
     return make_io_error("fsync", path_, errno);
   }
-  ::close(fd_);
-  fd_ = -1;
   if (overwrite == Overwrite::no) {
     // link() fails with EEXIST rather than replacing: the first writer wins.
-    if (::link(temp_path_.c_str(), path_.c_str()) != 0 && errno != EEXIST) {
-      return make_io_error("link", path_, errno);
+    if (::link(temp_.path().c_str(), path_.c_str()) != 0 && errno != EEXIST) {
+      int e = errno;
+      temp_.discard();
+      return make_io_error("link", path_, e);
     }
-    ::unlink(temp_path_.c_str());
-  } else if (::rename(temp_path_.c_str(), path_.c_str()) != 0) {
-    return make_io_error("rename into place", path_, errno);
+    temp_.discard();
+  } else if (auto err = temp_.rename_to(path_)) {
+    return err;
   }
-  temp_path_.clear();
   if (durable == Durable::no) {
     return llvm::Error::success();
   }

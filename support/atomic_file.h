@@ -6,6 +6,8 @@
 #include <llvm/ADT/StringRef.h>
 #include <llvm/Support/Error.h>
 
+#include "support/temp_file.h"
+
 namespace kiln {
 
 enum class Overwrite { yes, no };
@@ -14,8 +16,9 @@ enum class Overwrite { yes, no };
 /// `no` is for run-time state that a crash may lose but must never half-write.
 enum class Durable { yes, no };
 
-/// A file being written under a temporary name next to `path`. Move-only. The
-/// destructor removes the temp file unless commit() succeeded; it never commits.
+/// A file being written under a temporary name (a TempFile) next to `path`.
+/// Move-only. The destructor removes the temp file unless commit() succeeded; it
+/// never commits.
 /// Not thread-safe.
 class AtomicFile {
  public:
@@ -23,14 +26,8 @@ class AtomicFile {
   /// or in `tmp_dir` when given (it must be on the same file system).
   static llvm::Expected<AtomicFile> create(llvm::StringRef path, unsigned mode = 0644,
                                            llvm::StringRef tmp_dir = {});
-  AtomicFile(AtomicFile&& other) noexcept;
-  AtomicFile& operator=(AtomicFile&& other) noexcept;
-  AtomicFile(const AtomicFile&) = delete;
-  AtomicFile& operator=(const AtomicFile&) = delete;
-  ~AtomicFile();
-
   /// Appends `bytes`.
-  llvm::Error write(llvm::StringRef bytes);
+  llvm::Error write(llvm::StringRef bytes) { return temp_.write(bytes); }
   llvm::Error write(const void* data, size_t size) {
     return write(llvm::StringRef(static_cast<const char*>(data), size));
   }
@@ -41,18 +38,15 @@ class AtomicFile {
   llvm::Error commit(Overwrite overwrite = Overwrite::yes, Durable durable = Durable::yes);
 
   /// The file descriptor, for writers that stream (valid until commit).
-  int fd() const { return fd_; }
-  const std::string& temp_path() const { return temp_path_; }
+  int fd() const { return temp_.fd(); }
+  const std::string& temp_path() const { return temp_.path(); }
   const std::string& path() const { return path_; }
 
  private:
-  AtomicFile(std::string path, std::string temp_path, int fd)
-      : path_(std::move(path)), temp_path_(std::move(temp_path)), fd_(fd) {}
-  void discard();
+  AtomicFile(std::string path, TempFile temp) : path_(std::move(path)), temp_(std::move(temp)) {}
 
   std::string path_;
-  std::string temp_path_;
-  int fd_ = -1;
+  TempFile temp_;
 };
 
 /// Writes `bytes` to `path` through an AtomicFile.

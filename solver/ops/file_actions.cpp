@@ -22,23 +22,11 @@ namespace {
 
 llvm::Expected<std::pair<uint32_t, uint32_t>> owner_of(const std::string& rootfs,
                                                        const llb::Chown& chown) {
-  if (chown.empty()) {
-    return std::make_pair(0u, 0u);
+  auto owner = resolve_owner(rootfs, chown);
+  if (!owner) {
+    return owner.takeError();
   }
-  if (chown.user.empty() && chown.group.empty()) {
-    return std::make_pair(*chown.uid, chown.gid.value_or(*chown.uid));
-  }
-  std::string spec = chown.user.empty() ? std::to_string(chown.uid.value_or(0)) : chown.user;
-  if (!chown.group.empty()) {
-    spec += ":" + chown.group;
-  } else if (chown.gid) {
-    spec += ":" + std::to_string(*chown.gid);
-  }
-  auto user = runtime::resolve_user_in_rootfs(rootfs, spec);
-  if (!user) {
-    return user.takeError();
-  }
-  return std::make_pair(user->uid, user->gid);
+  return owner->value_or(std::make_pair(0u, 0u));
 }
 
 }  // namespace

@@ -31,7 +31,8 @@ using Owner = std::optional<std::pair<uint32_t, uint32_t>>;
 
 bool has_wildcard(llvm::StringRef p) { return p.find_first_of("*?[") != llvm::StringRef::npos; }
 
-/// The owner `chown` names, resolved in the destination rootfs.
+}  // namespace
+
 llvm::Expected<Owner> resolve_owner(const std::string& rootfs, const llb::Chown& chown) {
   if (chown.empty()) {
     return Owner();
@@ -54,6 +55,8 @@ llvm::Expected<Owner> resolve_owner(const std::string& rootfs, const llb::Chown&
   }
   return Owner(std::make_pair(uid, gid));
 }
+
+namespace {
 
 /// State of one copy action: hard links seen, owner and mode rules, excludes.
 struct Copier {

@@ -52,6 +52,11 @@ llvm::Error apply_mkfile(const std::string& rootfs, const llb::MkfileAction& act
 llvm::Error apply_rm(const std::string& rootfs, const llb::RmAction& action);
 llvm::Error apply_symlink(const std::string& rootfs, const llb::SymlinkAction& action);
 
+/// The uid and gid `chown` names (a --chown value), names resolved through the
+/// rootfs's /etc/passwd and /etc/group; nullopt when `chown` is empty.
+llvm::Expected<std::optional<std::pair<uint32_t, uint32_t>>> resolve_owner(
+    const std::string& rootfs, const llb::Chown& chown);
+
 /// Applies a `--chmod` value (octal "0755", or symbolic "u+x,g-w") to `mode`
 /// (permission and special bits of a file of type `is_dir`).
 llvm::Expected<uint32_t> apply_chmod(llvm::StringRef spec, uint32_t mode, bool is_dir);

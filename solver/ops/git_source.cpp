@@ -18,6 +18,7 @@
 #include "support/error.h"
 #include "support/file_lock.h"
 #include "support/fs.h"
+#include "support/temp_file.h"
 
 namespace kiln::solver::ops::detail {
 namespace {
@@ -230,15 +231,11 @@ llvm::Expected<core::ResultPtr> exec_git(const SolveContext& ctx, const llb::Git
 
   // The checkout: a repository of its own under ROOT/tmp (so .git can be kept),
   // fetched from the mirror, then moved into a snapshot on the same file system.
-  auto tmp = fs::make_temp_dir(ctx.root + "/tmp", "git-");
+  auto tmp = TempDir::create(ctx.root + "/tmp", "git-");
   if (!tmp) {
     return tmp.takeError();
   }
-  struct Cleanup {
-    std::string dir;
-    ~Cleanup() { llvm::consumeError(fs::remove_all(dir)); }
-  } cleanup{*tmp};
-  std::string work = *tmp + "/checkout";
+  std::string work = tmp->path() + "/checkout";
   for (const auto& args : std::vector<std::vector<std::string>>{
            {"init", "-q", "--object-format=" + format, "--", work},
            {"-C", work, "fetch", "-q", "--no-tags", "--", mirror, pin},

@@ -47,23 +47,17 @@ std::string redact(llvm::StringRef url) {
 
 }  // namespace
 
-HttpDownload::~HttpDownload() {
-  if (!dir.empty()) {
-    llvm::consumeError(fs::remove_all(dir));
-  }
-}
-
 llvm::Expected<std::shared_ptr<HttpDownload>> download_http(const SolveContext& ctx,
                                                             const llb::HttpSource& op,
                                                             const CancelToken* cancel) {
   trace("http: GET " + redact(op.url));
-  auto dir = fs::make_temp_dir(ctx.root + "/tmp", "http-");
+  auto dir = TempDir::create(ctx.root + "/tmp", "http-");
   if (!dir) {
     return dir.takeError();
   }
   auto out = std::make_shared<HttpDownload>();
-  out->dir = *dir;
-  out->file = *dir + "/content";
+  out->dir = std::move(*dir);
+  out->file = out->dir.path() + "/content";
   int raw = ::open(out->file.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (raw < 0) {
     return make_io_error("create", out->file, errno);

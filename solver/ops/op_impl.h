@@ -9,6 +9,7 @@
 #include "llb/definition.h"
 #include "solver/core/vertex.h"
 #include "solver/ops/solve_context.h"
+#include "support/temp_file.h"
 
 namespace kiln::solver::ops::detail {
 
@@ -37,8 +38,7 @@ llvm::Expected<core::ResultPtr> exec_local(const SolveContext& ctx, const llb::L
 /// A file downloaded for ADD from a URL, waiting under ROOT/tmp (removed with
 /// this object when no step took it).
 struct HttpDownload {
-  ~HttpDownload();
-  std::string dir;
+  TempDir dir;  // under ROOT/tmp, holding `file`
   std::string file;
   Digest digest;
   /// The server's Last-Modified, in Unix seconds.

@@ -184,3 +184,37 @@ TEST_CASE("an inline cache is a member of the image config", "[exporter][cache]"
   CHECK(parsed->records.size() == 1);
   CHECK(oci::to_json(image).find("\"kiln.cache.v1\":{\"version\":1") != std::string::npos);
 }
+
+TEST_CASE("the inline caches of two platforms merge into one config with every record",
+          "[exporter][cache]") {
+  CacheLayer base = layer("base", "base-tar");
+  CacheLayer amd = layer("run-amd64", "run-amd64-tar");
+  CacheLayer arm = layer("run-arm64", "run-arm64-tar");
+  CacheConfigBuilder a;
+  a.add_record(Digest::of("base"), {base});
+  a.add_record(Digest::of("run-amd64"), {base, amd});
+  a.set_steps(R"([{"name":"amd64"}])");
+  CacheConfigBuilder b;
+  b.add_record(Digest::of("base"), {base});
+  b.add_record(Digest::of("run-arm64"), {base, arm});
+  b.add_mount("ccache", arm);
+  b.set_steps(R"([{"name":"arm64"}])");
+  CacheConfig merged = merge_cache_configs({a.build(), b.build()});
+  REQUIRE(merged.records.size() == 3);
+  CHECK(merged.layers.size() == 3);  // base once
+  for (const auto& r : merged.records) {
+    REQUIRE(!r.layers.empty());
+    CHECK(merged.layers[r.layers[0]] == base);
+    if (r.key == Digest::of("run-arm64")) {
+      REQUIRE(r.layers.size() == 2);
+      CHECK(merged.layers[r.layers[1]] == arm);
+    }
+  }
+  REQUIRE(merged.mounts.size() == 1);
+  CHECK(merged.layers[merged.mounts[0].layer] == arm);
+  CHECK(merged.steps == R"([{"name":"amd64"},{"name":"arm64"}])");
+  // The merged config survives its own JSON.
+  auto parsed = parse_cache_config(to_json(merged));
+  REQUIRE(static_cast<bool>(parsed));
+  CHECK(*parsed == merged);
+}

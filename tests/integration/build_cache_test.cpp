@@ -423,3 +423,36 @@ TEST_CASE("bad cache flags are usage errors that say what is wrong",
                  "invalid --cache-from 'type=local': type=local needs src=DIR"));
   CHECK(f.counter.count("final") == 0);
 }
+
+TEST_CASE("the inline cache of a multi-platform image makes a fresh store run nothing",
+          "[integration][build][cache][multiplatform]") {
+  // BuildKit testCacheMultiPlatformImportExport: each platform's image config
+  // holds its own steps' inline cache; importing the index takes them all.
+  kiln::testing::LocalRegistry registry;
+  CacheFixture f;
+  f.write("Dockerfile",
+          "FROM --platform=$BUILDPLATFORM busybox:local AS base\n"
+          "ARG TARGETARCH\n"
+          "RUN " +
+              f.counter.hit("run-$TARGETARCH") +
+              " && echo -n $TARGETARCH > /arch && head -c 100 /dev/urandom | sha256sum > /unique\n"
+              "FROM scratch\n"
+              "COPY --from=base /unique /\n"
+              "COPY --from=base /arch /\n");
+  const std::string platforms = "linux/amd64,linux/arm/v7,linux/arm64";
+  std::string image = registry.domain() + "/ci/multi:1";
+  f.build_ok("A", {"--platform", platforms, "-t", image, "--cache-to", "type=inline"});
+  for (const char* arch : {"amd64", "arm", "arm64"}) {
+    CHECK(f.counter.count(std::string("run-") + arch) == 1);
+  }
+  Output pushed = kiln::testutil::kiln(f.root("A"), {"push", image});
+  INFO(pushed.err);
+  REQUIRE(pushed.exit_code == 0);
+
+  Output b = f.build_ok("B", {"--platform", platforms, "-t", image, "--cache-from", image});
+  for (const char* arch : {"amd64", "arm", "arm64"}) {
+    INFO(arch);
+    CHECK(f.counter.count(std::string("run-") + arch) == 1);  // every platform hit
+  }
+  CHECK(f.iid("B") == f.iid("A"));  // the same index, random bytes and all
+}

@@ -4,23 +4,18 @@
 // a test can tell which steps really ran and when.
 #pragma once
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <chrono>
 #include <map>
 #include <mutex>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include "tests/testutil/loopback_http.h"
 #include "tests/testutil/testutil.h"
 
 namespace kiln::testutil {
@@ -28,30 +23,12 @@ namespace kiln::testutil {
 /// Counts GET requests by path on 127.0.0.1:<port()>, with the time of each.
 class StepCounter {
  public:
-  StepCounter() {
-    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    REQUIRE(::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0);
-    socklen_t len = sizeof(addr);
-    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
-    port_ = ntohs(addr.sin_port);
-    REQUIRE(::listen(fd_, 64) == 0);
-    thread_ = std::thread([this] { serve(); });
-  }
-  ~StepCounter() {
-    stop_ = true;
-    thread_.join();
-    ::close(fd_);
-  }
-  StepCounter(const StepCounter&) = delete;
-  StepCounter& operator=(const StepCounter&) = delete;
+  StepCounter() : http_([this](const HttpRequest& r) { return answer(r); }) {}
 
-  int port() const { return port_; }
+  int port() const { return http_.port(); }
   /// A shell command for a RUN step that records `name`.
   std::string hit(const std::string& name) const {
-    return "wget -q -O /dev/null http://127.0.0.1:" + std::to_string(port_) + "/" + name;
+    return "wget -q -O /dev/null http://127.0.0.1:" + std::to_string(port()) + "/" + name;
   }
   int count(const std::string& name) {
     std::lock_guard lock(mu_);
@@ -61,13 +38,8 @@ class StepCounter {
   /// from now on (else "200 OK" and "ok").
   void respond(const std::string& name, const std::string& body,
                const std::vector<std::string>& headers = {}, int status = 200) {
-    std::string reply = "HTTP/1.0 " + std::to_string(status) +
-                        " X\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
-    for (const auto& h : headers) {
-      reply += h + "\r\n";
-    }
     std::lock_guard lock(mu_);
-    replies_[name] = reply + "\r\n" + body;
+    replies_[name] = LoopbackHttp::reply(status, body, headers);
   }
   /// The request line and headers of the last request for `name` ("" when none).
   std::string last_request(const std::string& name) {
@@ -81,57 +53,19 @@ class StepCounter {
   }
 
  private:
-  void serve() {
-    while (!stop_) {
-      pollfd p{fd_, POLLIN, 0};
-      if (::poll(&p, 1, 50) <= 0) {
-        continue;
-      }
-      int c = ::accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
-      if (c < 0) {
-        continue;
-      }
-      std::string req;
-      char buf[1024];
-      while (req.find("\r\n\r\n") == std::string::npos) {
-        ssize_t n = ::read(c, buf, sizeof(buf));
-        if (n <= 0) {
-          break;
-        }
-        req.append(buf, static_cast<size_t>(n));
-      }
-      auto sp = req.find(' ');
-      auto sp2 = req.find(' ', sp + 1);
-      std::string reply = "HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok";
-      if (sp != std::string::npos && sp2 != std::string::npos) {
-        std::string path = req.substr(sp + 2, sp2 - sp - 2);
-        std::lock_guard lock(mu_);
-        times_[path].push_back(std::chrono::steady_clock::now());
-        requests_[path] = req.substr(0, req.find("\r\n\r\n"));
-        if (auto it = replies_.find(path); it != replies_.end()) {
-          reply = it->second;
-        }
-      }
-      size_t sent = 0;
-      while (sent < reply.size()) {
-        ssize_t n = ::write(c, reply.data() + sent, reply.size() - sent);
-        if (n <= 0) {
-          break;
-        }
-        sent += static_cast<size_t>(n);
-      }
-      ::close(c);
-    }
+  std::string answer(const HttpRequest& r) {
+    std::lock_guard lock(mu_);
+    times_[r.path].push_back(std::chrono::steady_clock::now());
+    requests_[r.path] = r.head;
+    auto it = replies_.find(r.path);
+    return it != replies_.end() ? it->second : LoopbackHttp::reply(200, "ok");
   }
 
-  int fd_ = -1;
-  int port_ = 0;
-  std::atomic<bool> stop_{false};
   std::mutex mu_;
   std::map<std::string, std::vector<std::chrono::steady_clock::time_point>> times_;
   std::map<std::string, std::string> replies_;
   std::map<std::string, std::string> requests_;
-  std::thread thread_;
+  LoopbackHttp http_;  // last: its thread stops before the maps go
 };
 
 /// A temp dir holding a store (root/) with busybox:local imported and a build
