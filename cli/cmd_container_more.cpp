@@ -25,7 +25,8 @@ struct Names {
   std::vector<std::string> containers;
   std::vector<std::string> args;  // top's ps options
   bool no_stream = false;
-  std::string port;  // port's PRIVATE_PORT
+  std::string container;  // port's CONTAINER
+  std::string port;       // and PRIVATE_PORT
 };
 
 CommandBody setup_wait(CLI::App& sub, const GlobalOptions& globals) {
@@ -144,11 +145,11 @@ CommandBody setup_logs(CLI::App& sub, const GlobalOptions& globals) {
 
 CommandBody setup_port(CLI::App& sub, const GlobalOptions& globals) {
   auto flags = std::make_shared<Names>();
-  sub.add_option("CONTAINER", flags->containers, "Container name or ID")->required()->expected(1);
+  sub.add_option("CONTAINER", flags->container, "Container name or ID")->required();
   sub.add_option("PRIVATE_PORT", flags->port, "PRIVATE_PORT[/PROTO]");
   return [flags, &globals]() {
     return for_each_container(
-        globals, flags->containers, EchoName::no,
+        globals, {flags->container}, EchoName::no,
         [flags](const containers::ContainerStore& store, const std::string& id) -> llvm::Error {
           auto view = containers::load_view(store, id);
           auto lines = view ? containers::port_lines(*view, flags->port)
