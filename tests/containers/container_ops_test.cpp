@@ -190,7 +190,8 @@ TEST_CASE("stop with no timeout takes the container's own", "[containers][stop]"
   CHECK(error_of(kiln::containers::stop_container(*store, "0123", -1)) != "");
 }
 
-TEST_CASE("network and volume labels; the default network stays", "[containers][network]") {
+TEST_CASE("labels parse as docker's, and the default network cannot be removed",
+          "[containers][network]") {
   CHECK(kiln::network::parse_labels({"a=1", "b", "c=x=y", "a=2"}) ==
         std::map<std::string, std::string>{{"a", "2"}, {"b", ""}, {"c", "x=y"}});
   TempDir root("kiln-containers-");
