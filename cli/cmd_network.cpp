@@ -1,14 +1,10 @@
 // `kiln network create|ls|inspect|rm|connect|disconnect|prune`: user networks
-// (network/), each a bridge in a namespace of its own; the host's namespace gains
-// nothing.
+// (network/network_store.h; a container's attachments: containers/container_network.h),
+// each a bridge in a namespace of its own; the host's namespace gains nothing.
 #include <iostream>
-#include <map>
-
-#include <nlohmann/json.hpp>
 
 #include "cli/command.h"
 #include "cli/each_name.h"
-#include "cli/print_error.h"
 #include "cli/store_open.h"
 #include "cli/verb_set.h"
 #include "containers/container_network.h"
@@ -19,17 +15,6 @@
 namespace kiln::cli {
 namespace {
 
-using network::NetworkStore;
-
-std::map<std::string, std::string> parse_labels(const std::vector<std::string>& labels) {
-  std::map<std::string, std::string> out;
-  for (llvm::StringRef label : labels) {
-    auto [key, value] = label.split('=');
-    out[key.str()] = value.str();
-  }
-  return out;
-}
-
 struct NetworkFlags {
   std::string subnet;
   std::vector<std::string> labels;
@@ -37,17 +22,18 @@ struct NetworkFlags {
   std::vector<std::string> aliases;
   bool quiet = false;
   bool force = false;
-  std::string format;
+  std::string driver;
 };
 
 llvm::Expected<int> run_network(const GlobalOptions& globals, const std::string& verb,
                                 const NetworkFlags& flags) {
-  auto networks = NetworkStore::open(globals.root);
+  auto networks = network::NetworkStore::open(globals.root);
   if (!networks) {
     return networks.takeError();
   }
   if (verb == "create") {
-    auto record = networks->create(flags.names.at(0), flags.subnet, parse_labels(flags.labels));
+    auto record =
+        networks->create(flags.names.at(0), flags.subnet, network::parse_labels(flags.labels));
     if (!record) {
       return record.takeError();
     }
@@ -61,10 +47,9 @@ llvm::Expected<int> run_network(const GlobalOptions& globals, const std::string&
     }
     std::vector<std::vector<std::string>> rows = {{"NETWORK ID", "NAME", "DRIVER", "SCOPE"}};
     for (const auto& r : *all) {
+      rows.push_back({r.id.substr(0, 12), r.name, r.driver, "local"});
       if (flags.quiet) {
-        std::cout << r.id.substr(0, 12) << "\n";
-      } else {
-        rows.push_back({r.id.substr(0, 12), r.name, r.driver, "local"});
+        std::cout << rows.back()[0] << "\n";
       }
     }
     if (!flags.quiet) {
@@ -74,24 +59,19 @@ llvm::Expected<int> run_network(const GlobalOptions& globals, const std::string&
   }
   if (verb == "inspect") {
     nlohmann::ordered_json out = nlohmann::ordered_json::array();
-    int code =
-        for_each_name(flags.names, EchoName::no, [&](const std::string& name) -> llvm::Error {
-          auto record = networks->get(name);
-          if (!record) {
-            return record.takeError();
-          }
-          out.push_back(network::inspect_json(*networks, *record));
-          return llvm::Error::success();
-        });
+    int code = for_each_name(flags.names, EchoName::no, [&](const std::string& name) {
+      auto record = networks->get(name);
+      if (record) {
+        out.push_back(network::inspect_json(*networks, *record));
+      }
+      return record ? llvm::Error::success() : record.takeError();
+    });
     std::cout << out.dump(4) << "\n";
     return code;
   }
   if (verb == "rm") {
     return for_each_name(flags.names, EchoName::yes, [&](const std::string& name) {
-      if (name == network::kDefaultNetwork) {
-        return make_error(name + " is a pre-defined network and cannot be removed");
-      }
-      return networks->remove(name);
+      return networks->remove_user_network(name);
     });
   }
   auto store = containers::ContainerStore::open(globals.root);
@@ -103,22 +83,16 @@ llvm::Expected<int> run_network(const GlobalOptions& globals, const std::string&
     if (!removed) {
       return removed.takeError();
     }
-    if (!removed->empty()) {
-      std::cout << "Deleted Networks:\n";
-      for (const auto& name : *removed) {
-        std::cout << name << "\n";
-      }
+    for (size_t i = 0; i < removed->size(); ++i) {
+      std::cout << (i == 0 ? "Deleted Networks:\n" : "") << (*removed)[i] << "\n";
     }
     return 0;
   }
-  if (verb == "connect") {
-    if (auto err = containers::connect_network(*store, flags.names.at(0), flags.names.at(1),
-                                               flags.aliases)) {
-      return std::move(err);
-    }
-    return 0;
-  }
-  if (auto err = containers::disconnect_network(*store, flags.names.at(0), flags.names.at(1))) {
+  auto err =
+      verb == "connect"
+          ? containers::connect_network(*store, flags.names.at(0), flags.names.at(1), flags.aliases)
+          : containers::disconnect_network(*store, flags.names.at(0), flags.names.at(1));
+  if (err) {
     return std::move(err);
   }
   return 0;
@@ -130,7 +104,7 @@ CommandBody setup_network(CLI::App& sub, const GlobalOptions& globals) {
     auto [v, f] = verbs.add("create", "Create a network");
     v->add_option("--subnet", f->subnet, "Subnet in CIDR format (default: a free 10.89.N.0/24)");
     v->add_option("--label", f->labels, "Set metadata on a network")->allow_extra_args(false);
-    v->add_option("-d,--driver", f->format, "Driver to manage the network (bridge)");
+    v->add_option("-d,--driver", f->driver, "Driver to manage the network (bridge)");
     v->add_option("NETWORK", f->names, "Network name")->required()->expected(1);
   }
   {
@@ -164,8 +138,8 @@ CommandBody setup_network(CLI::App& sub, const GlobalOptions& globals) {
   }
   return verbs.body(
       [&globals](const std::string& verb, const NetworkFlags& flags) -> llvm::Expected<int> {
-        if (verb == "create" && !flags.format.empty() && flags.format != "bridge") {
-          return llvm::make_error<UsageError>("unknown network driver " + quote(flags.format) +
+        if (!flags.driver.empty() && flags.driver != "bridge") {
+          return llvm::make_error<UsageError>("unknown network driver " + quote(flags.driver) +
                                               " (kiln has bridge)");
         }
         return run_network(globals, verb, flags);

@@ -1,24 +1,17 @@
 // `kiln volume create|ls|inspect|rm|prune`: named volumes (containers/volume_store.h),
 // in docker's layout under ROOT/volumes.
 #include <iostream>
-#include <map>
 
-#include <nlohmann/json.hpp>
-
-#include "cli/cmd_system.h"
 #include "cli/command.h"
 #include "cli/each_name.h"
-#include "cli/print_error.h"
 #include "cli/store_open.h"
 #include "cli/verb_set.h"
 #include "containers/volume_store.h"
+#include "network/network_store.h"
 #include "support/error.h"
-#include "support/units.h"
 
 namespace kiln::cli {
 namespace {
-
-using containers::VolumeStore;
 
 struct VolumeFlags {
   std::vector<std::string> names;
@@ -31,17 +24,13 @@ struct VolumeFlags {
 
 llvm::Expected<int> run_volume(const GlobalOptions& globals, const std::string& verb,
                                const VolumeFlags& flags) {
-  auto volumes = VolumeStore::open(globals.root);
+  auto volumes = containers::VolumeStore::open(globals.root);
   if (!volumes) {
     return volumes.takeError();
   }
   if (verb == "create") {
-    std::map<std::string, std::string> labels;
-    for (llvm::StringRef label : flags.labels) {
-      auto [key, value] = label.split('=');
-      labels[key.str()] = value.str();
-    }
-    auto created = volumes->create(flags.names.empty() ? "" : flags.names[0], labels);
+    auto created = volumes->create(flags.names.empty() ? "" : flags.names[0],
+                                   network::parse_labels(flags.labels));
     if (!created) {
       return created.takeError();
     }
@@ -55,10 +44,9 @@ llvm::Expected<int> run_volume(const GlobalOptions& globals, const std::string& 
     }
     std::vector<std::vector<std::string>> rows = {{"DRIVER", "VOLUME NAME"}};
     for (const auto& v : *all) {
+      rows.push_back({v.driver, v.name});
       if (flags.quiet) {
         std::cout << v.name << "\n";
-      } else {
-        rows.push_back({v.driver, v.name});
       }
     }
     if (!flags.quiet) {
@@ -68,15 +56,13 @@ llvm::Expected<int> run_volume(const GlobalOptions& globals, const std::string& 
   }
   if (verb == "inspect") {
     nlohmann::ordered_json out = nlohmann::ordered_json::array();
-    int code =
-        for_each_name(flags.names, EchoName::no, [&](const std::string& name) -> llvm::Error {
-          auto v = volumes->get(name);
-          if (!v) {
-            return v.takeError();
-          }
-          out.push_back(containers::inspect_json(*v));
-          return llvm::Error::success();
-        });
+    int code = for_each_name(flags.names, EchoName::no, [&](const std::string& name) {
+      auto v = volumes->get(name);
+      if (v) {
+        out.push_back(containers::inspect_json(*v));
+      }
+      return v ? llvm::Error::success() : v.takeError();
+    });
     std::cout << out.dump(4) << "\n";
     return code;
   }
@@ -93,15 +79,11 @@ llvm::Expected<int> run_volume(const GlobalOptions& globals, const std::string& 
   if (!pruned) {
     return pruned.takeError();
   }
-  std::string removed;
-  for (const auto& name : pruned->removed) {
-    removed += name + "\n";
+  for (size_t i = 0; i < pruned->removed.size(); ++i) {
+    std::cout << (i == 0 ? "Deleted Volumes:\n" : "") << pruned->removed[i] << "\n"
+              << (i + 1 == pruned->removed.size() ? "\n" : "");
   }
-  int64_t reclaimed = pruned->reclaimed;
-  if (!removed.empty()) {
-    std::cout << "Deleted Volumes:\n" << removed << "\n";
-  }
-  std::cout << "Total reclaimed space: " << human_size(reclaimed, 4) << "\n";
+  std::cout << "Total reclaimed space: " << human_size(pruned->reclaimed, 4) << "\n";
   return 0;
 }
 

@@ -96,4 +96,38 @@ llvm::Error copy_files(const ContainerStore& store, llvm::StringRef id,
   return result;
 }
 
+namespace {
+
+// "NAME:/path" -> {NAME, /path}; a host path has no ':' before its first '/'.
+std::optional<std::pair<std::string, std::string>> container_part(llvm::StringRef text) {
+  size_t colon = text.find(':');
+  if (colon == llvm::StringRef::npos || colon == 0 || text.substr(0, colon).contains('/')) {
+    return std::nullopt;
+  }
+  return std::make_pair(text.substr(0, colon).str(), text.substr(colon + 1).str());
+}
+
+}  // namespace
+
+llvm::Error copy_paths(llvm::StringRef root, llvm::StringRef src, llvm::StringRef dest) {
+  auto from = container_part(src);
+  auto to = container_part(dest);
+  if (bool(from) == bool(to)) {
+    return llvm::make_error<UsageError>(
+        "copying between containers or between host paths is not supported; "
+        "one of the paths must be CONTAINER:PATH");
+  }
+  auto store = ContainerStore::open(root);
+  if (!store) {
+    return store.takeError();
+  }
+  const auto& part = from ? *from : *to;
+  auto id = store->resolve(part.first);
+  if (!id) {
+    return id.takeError();
+  }
+  return copy_files(*store, *id, part.second, from ? dest : src,
+                    from ? CopyDirection::from_container : CopyDirection::to_container);
+}
+
 }  // namespace kiln::containers

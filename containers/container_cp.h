@@ -19,4 +19,10 @@ llvm::Error copy_files(const ContainerStore& store, llvm::StringRef id,
                        llvm::StringRef container_path, llvm::StringRef host_path,
                        CopyDirection direction);
 
+/// `kiln cp SRC DEST`: one of `src` and `dest` is CONTAINER:PATH (a name or
+/// (short) ID of the store at `root`; a host path has no ':' before its first
+/// '/'), the other a host path; copy_files() between them. Fails with a
+/// UsageError when both or neither name a container.
+llvm::Error copy_paths(llvm::StringRef root, llvm::StringRef src, llvm::StringRef dest);
+
 }  // namespace kiln::containers

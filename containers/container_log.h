@@ -56,4 +56,10 @@ struct LogReadOptions {
 llvm::Error print_logs(llvm::StringRef path, const LogReadOptions& options,
                        const std::function<bool()>& running);
 
+/// `kiln logs`: print_logs() of container `name` (a name or (short) ID) of the
+/// store at `root`, following it while something runs it. Fails when there is no
+/// such container or its log cannot be read.
+llvm::Error print_container_logs(llvm::StringRef root, llvm::StringRef name,
+                                 const LogReadOptions& options);
+
 }  // namespace kiln::containers

@@ -10,7 +10,9 @@
 #include <csignal>
 #include <cstring>
 
+#include "containers/container_log.h"
 #include "containers/container_runner.h"
+#include "containers/container_stop.h"
 #include "support/error.h"
 #include "support/file_lock.h"
 #include "support/fs.h"
@@ -192,6 +194,63 @@ llvm::Expected<std::optional<int64_t>> start_container(const ContainerStore& sto
     return std::move(err);
   }
   return log_offset;
+}
+
+llvm::Expected<std::vector<std::string>> monitor_argv(const ContainerStore& store,
+                                                      const std::string& id) {
+  char buf[4096];
+  ssize_t n = ::readlink("/proc/self/exe", buf, sizeof(buf) - 1);
+  if (n <= 0) {
+    return make_io_error("find", "/proc/self/exe", errno);
+  }
+  return std::vector<std::string>{std::string(buf, static_cast<size_t>(n)), "--root", store.root(),
+                                  kMonitorCommand, id};
+}
+
+llvm::Error start_created(const ContainerStore& store, const std::string& id) {
+  auto op = FileLock::acquire(store.paths(id).op_lock());
+  if (!op) {
+    return op.takeError();
+  }
+  auto argv = monitor_argv(store, id);
+  if (!argv) {
+    return argv.takeError();
+  }
+  return start_monitor(store, id, *argv);
+}
+
+llvm::Expected<int> start_stopped(const ContainerStore& store, const std::string& id,
+                                  Attach attach) {
+  auto argv = monitor_argv(store, id);
+  if (!argv) {
+    return argv.takeError();
+  }
+  auto log_offset = start_container(store, id, *argv);
+  if (!log_offset) {
+    return log_offset.takeError();
+  }
+  if (!*log_offset || attach == Attach::no) {
+    return 0;  // it ran already, or nothing to follow
+  }
+  LogReadOptions options;
+  options.follow = true;
+  options.from_offset = **log_offset;
+  if (auto err = print_logs(store.paths(id).log(), options, [&] { return store.has_runner(id); })) {
+    return std::move(err);
+  }
+  auto state = store.load_state(id);
+  if (!state) {
+    return state.takeError();
+  }
+  return state->exit_code;
+}
+
+llvm::Error restart_container(const ContainerStore& store, const std::string& id, int timeout_s) {
+  if (auto err = stop_container(store, id, timeout_s)) {
+    return err;
+  }
+  auto started = start_stopped(store, id, Attach::no);
+  return started ? llvm::Error::success() : started.takeError();
 }
 
 }  // namespace kiln::containers

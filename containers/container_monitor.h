@@ -16,6 +16,15 @@
 
 namespace kiln::containers {
 
+/// The hidden kiln command that runs a monitor: `kiln --root ROOT container-monitor ID`.
+inline constexpr const char* kMonitorCommand = "container-monitor";
+
+/// This kiln binary's monitor command line for container `id` of `store`
+/// (/proc/self/exe, so only a kiln process may call it). Fails when the binary
+/// cannot be found.
+llvm::Expected<std::vector<std::string>> monitor_argv(const ContainerStore& store,
+                                                      const std::string& id);
+
 /// Starts a monitor for container `id` (which nothing runs: the caller holds its
 /// op.lock and checked) by running `argv` (argv[0] an absolute path; a command
 /// that calls run_monitor() for the same root and `id`) and waits until the
@@ -33,6 +42,25 @@ llvm::Error start_monitor(const ContainerStore& store, const std::string& id,
 llvm::Expected<std::optional<int64_t>> start_container(const ContainerStore& store,
                                                        const std::string& id,
                                                        const std::vector<std::string>& argv);
+
+/// `kiln run -d`: starts the just created container `id` under a monitor
+/// (monitor_argv()), under its op.lock. A container that could not be started
+/// is kept (Created, with the error), as docker does. Fails as start_monitor().
+llvm::Error start_created(const ContainerStore& store, const std::string& id);
+
+/// Whether `kiln start` follows the container's output.
+enum class Attach { yes, no };
+
+/// `kiln start [-a]`: start_container() with monitor_argv(). With `attach`
+/// (unless it was running already) prints its output from this start on (stdout
+/// lines to fd 1, stderr lines to fd 2) until it exits and returns its exit
+/// code; else returns 0.
+llvm::Expected<int> start_stopped(const ContainerStore& store, const std::string& id,
+                                  Attach attach);
+
+/// `kiln restart`: stop_container() (`timeout_s` negative: its --stop-timeout),
+/// then start_stopped() without attaching.
+llvm::Error restart_container(const ContainerStore& store, const std::string& id, int timeout_s);
 
 /// The body of a monitor process started by start_monitor(): takes the
 /// container's monitor.lock, runs it until it ends for good (reporting on the

@@ -4,8 +4,10 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cerrno>
 #include <chrono>
+#include <cstdio>
 #include <map>
 #include <set>
 #include <sstream>
@@ -14,6 +16,7 @@
 #include "runtime/container_control.h"
 #include "support/error.h"
 #include "support/fs.h"
+#include "support/units.h"
 
 namespace kiln::containers {
 namespace {
@@ -229,6 +232,97 @@ llvm::Expected<ContainerStats> container_stats(const ContainerStore& store, llvm
     }
   }
   return stats;
+}
+
+llvm::Expected<std::string> top_output(const ContainerStore& store, llvm::StringRef id,
+                                       const std::vector<std::string>& ps_args) {
+  auto pids = container_pids(store, id);
+  if (!pids) {
+    return pids.takeError();
+  }
+  std::string list;
+  for (int pid : *pids) {
+    list += (list.empty() ? "" : ",") + std::to_string(pid);
+  }
+  std::string options;
+  for (const auto& a : ps_args) {
+    for (char c : a) {
+      if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != ',') {
+        return llvm::make_error<UsageError>("invalid ps option " + quote(a));
+      }
+    }
+    options += " " + a;
+  }
+  if (options.empty()) {
+    options = " -f";
+  }
+  std::string command = "ps" + options + " -p " + list;
+  FILE* pipe = ::popen(command.c_str(), "r");
+  if (!pipe) {
+    return make_error("run " + quote(command));
+  }
+  std::string out;
+  char buf[4096];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof(buf), pipe)) > 0) {
+    out.append(buf, n);
+  }
+  ::pclose(pipe);
+  return out;
+}
+
+llvm::Expected<std::vector<std::string>> running_ids(const ContainerStore& store) {
+  auto ids = store.ids();
+  if (!ids) {
+    return ids.takeError();
+  }
+  std::vector<std::string> out;
+  for (const auto& id : *ids) {
+    auto state = store.current_state(id);
+    if (state && state->running()) {
+      out.push_back(id);
+    } else if (!state) {
+      llvm::consumeError(state.takeError());
+    }
+  }
+  return out;
+}
+
+std::vector<std::string> stats_header() {
+  return {"CONTAINER ID", "NAME",    "CPU %",     "MEM USAGE / LIMIT",
+          "MEM %",        "NET I/O", "BLOCK I/O", "PIDS"};
+}
+
+std::vector<std::string> stats_columns(llvm::StringRef id, llvm::StringRef name,
+                                       const ContainerStats& stats) {
+  char cpu[32];
+  char mem[32];
+  std::snprintf(cpu, sizeof(cpu), "%.2f%%", stats.cpu_percent);
+  std::snprintf(mem, sizeof(mem), "%.2f%%",
+                stats.memory_limit > 0 ? 100.0 * static_cast<double>(stats.memory_bytes) /
+                                             static_cast<double>(stats.memory_limit)
+                                       : 0.0);
+  return {id.substr(0, 12).str(),
+          name.str(),
+          cpu,
+          bytes_size(stats.memory_bytes) + " / " + bytes_size(stats.memory_limit),
+          mem,
+          human_size(stats.net_rx, 4) + " / " + human_size(stats.net_tx, 4),
+          human_size(stats.block_read, 4) + " / " + human_size(stats.block_write, 4),
+          std::to_string(stats.pids)};
+}
+
+llvm::Expected<std::vector<std::string>> stats_row(const ContainerStore& store,
+                                                   llvm::StringRef id) {
+  auto spec = store.load_spec(id);
+  if (!spec) {
+    return spec.takeError();
+  }
+  auto stats = container_stats(store, id);
+  if (!stats) {
+    return stats.takeError();
+  }
+  return stats_columns(id, spec->name, *stats);
 }
 
 }  // namespace kiln::containers

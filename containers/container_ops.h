@@ -22,6 +22,13 @@ llvm::Error pause_container(const ContainerStore& store, llvm::StringRef id, boo
 /// every descendant. Fails when it is not running.
 llvm::Expected<std::vector<int>> container_pids(const ContainerStore& store, llvm::StringRef id);
 
+/// `kiln top`: what `ps PS_ARGS -p PIDS` prints for container_pids() (PS_ARGS
+/// `ps_args`, "-f" when empty). Fails as container_pids(), with a UsageError for
+/// an argument that holds other than letters, digits, '-' and ',', or when ps
+/// cannot be run.
+llvm::Expected<std::string> top_output(const ContainerStore& store, llvm::StringRef id,
+                                       const std::vector<std::string>& ps_args);
+
 /// A running container's resource use, as `docker stats --no-stream` shows it.
 struct ContainerStats {
   double cpu_percent = 0;    ///< over a short sample, 100 = one CPU
@@ -35,5 +42,20 @@ struct ContainerStats {
 };
 
 llvm::Expected<ContainerStats> container_stats(const ContainerStore& store, llvm::StringRef id);
+
+/// The IDs of the containers of `store` that run now (`kiln stats` without names);
+/// one whose state cannot be read is left out.
+llvm::Expected<std::vector<std::string>> running_ids(const ContainerStore& store);
+
+/// `docker stats --no-stream`'s header row.
+std::vector<std::string> stats_header();
+
+/// The row `docker stats --no-stream` shows for `stats` of container `id` named
+/// `name`: short ID, name, CPU %, memory, memory %, net and block I/O, pids.
+std::vector<std::string> stats_columns(llvm::StringRef id, llvm::StringRef name,
+                                       const ContainerStats& stats);
+
+/// stats_columns() of container `id` now (container_stats(), its errors).
+llvm::Expected<std::vector<std::string>> stats_row(const ContainerStore& store, llvm::StringRef id);
 
 }  // namespace kiln::containers

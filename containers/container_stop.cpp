@@ -43,6 +43,9 @@ llvm::Error stop_container(const ContainerStore& store, const std::string& id, i
   if (!spec) {
     return spec.takeError();
   }
+  if (timeout_s < 0) {
+    timeout_s = spec->stop_timeout;
+  }
   request_stop(store.paths(id));
   if (!store.has_runner(id)) {
     return llvm::Error::success();

@@ -25,8 +25,9 @@ void request_stop(const ContainerPaths& paths);
 /// The OCI runtime's control of the containers of `store` (container_runtime()).
 llvm::Expected<runtime::ContainerControl> control(const ContainerStore& store);
 
-/// Stops `id`: its stop signal, then SIGKILL after `timeout_s` seconds; returns
-/// once nothing runs it. Fails when it did not exit after SIGKILL.
+/// Stops `id`: its stop signal, then SIGKILL after `timeout_s` seconds (negative:
+/// its --stop-timeout); returns once nothing runs it. Fails when it did not exit
+/// after SIGKILL.
 llvm::Error stop_container(const ContainerStore& store, const std::string& id, int timeout_s);
 
 /// Sends `signal` to the running container `id`'s process (docker's `kill`); a

@@ -2,11 +2,13 @@
 
 #include <algorithm>
 
+#include "containers/container_filter.h"
 #include "containers/container_log.h"
 #include "containers/container_network.h"
 #include "oci/image_config.h"
 #include "support/error.h"
 #include "support/fs.h"
+#include "support/go_template.h"
 #include "support/units.h"
 
 namespace kiln::containers {
@@ -259,6 +261,114 @@ std::string ports_text(const ContainerView& view) {
   for (const PublishedPort& p : containers::live_ports(view.spec, view.state)) {
     out += (out.empty() ? "" : ", ") + p.host_ip + ":" + std::to_string(p.host_port) + "->" +
            std::to_string(p.container_port) + "/" + p.protocol;
+  }
+  return out;
+}
+
+namespace {
+
+// go-units/stringutils Ellipsis: at most `max` characters, the last one '…'.
+std::string ellipsis(const std::string& text, size_t max) {
+  std::vector<size_t> starts;  // byte offset of each code point
+  for (size_t i = 0; i < text.size(); ++i) {
+    if ((static_cast<unsigned char>(text[i]) & 0xC0) != 0x80) {
+      starts.push_back(i);
+    }
+  }
+  if (starts.size() <= max) {
+    return text;
+  }
+  return text.substr(0, starts[max - 1]) + "…";
+}
+
+std::string labels_text(const ContainerSpec& spec) {
+  std::string out;
+  for (const auto& [key, value] : spec.labels) {
+    out += (out.empty() ? "" : ",") + key + "=" + value;
+  }
+  return out;
+}
+
+std::string networks_text(const ContainerSpec& spec) {
+  if (spec.networks.empty()) {
+    return spec.network_mode;
+  }
+  std::string out;
+  for (const auto& n : spec.networks) {
+    out += (out.empty() ? "" : ",") + n.name;
+  }
+  return out;
+}
+
+}  // namespace
+
+nlohmann::ordered_json ps_row(const ContainerView& v, bool no_trunc, int64_t now_ns) {
+  std::string command = command_text(v.spec);
+  int64_t created = v.spec.created_ns / 1000000000;
+  return {{"Command", support::go_quote(no_trunc ? command : ellipsis(command, 20))},
+          {"CreatedAt", go_time_string(created)},
+          {"ID", no_trunc ? v.spec.id : v.spec.id.substr(0, 12)},
+          {"Image", v.spec.image},
+          {"Labels", labels_text(v.spec)},
+          {"LocalVolumes", "0"},
+          {"Mounts", ""},
+          {"Names", v.spec.name},
+          {"Networks", networks_text(v.spec)},
+          {"Ports", ports_text(v)},
+          {"RunningFor", human_duration(now_ns / 1000000000 - created) + " ago"},
+          {"Size", "0B"},
+          {"State", state_name(v.state).str()},
+          {"Status", status_text(v.state, now_ns)}};
+}
+
+const nlohmann::ordered_json& ps_header() {
+  static const Json header = {
+      {"Command", "COMMAND"}, {"CreatedAt", "CREATED AT"}, {"ID", "CONTAINER ID"},
+      {"Image", "IMAGE"},     {"Labels", "LABELS"},        {"LocalVolumes", "LOCAL VOLUMES"},
+      {"Mounts", "MOUNTS"},   {"Names", "NAMES"},          {"Networks", "NETWORKS"},
+      {"Ports", "PORTS"},     {"RunningFor", "CREATED"},   {"Size", "SIZE"},
+      {"State", "STATE"},     {"Status", "STATUS"}};
+  return header;
+}
+
+llvm::Expected<std::vector<nlohmann::ordered_json>> ps_rows(const ContainerStore& store,
+                                                            const PsOptions& options,
+                                                            int64_t now_ns) {
+  if (auto removed = store.reclaim_lost(); !removed) {
+    llvm::consumeError(removed.takeError());
+  }
+  auto views = list_containers(store);
+  if (!views) {
+    return views.takeError();
+  }
+  auto filter = parse_container_filters(options.filters);
+  if (!filter) {
+    return filter.takeError();
+  }
+  std::vector<Json> rows;
+  for (const ContainerView& v : *views) {
+    if ((options.all || filter->has_status() || v.state.running()) &&
+        filter_matches(*filter, v.spec, v.state)) {
+      rows.push_back(ps_row(v, options.no_trunc, now_ns));
+    }
+  }
+  return rows;
+}
+
+llvm::Expected<std::vector<std::string>> port_lines(const ContainerView& view,
+                                                    llvm::StringRef wanted) {
+  std::vector<std::string> out;
+  for (const auto& p : live_ports(view.spec, view.state)) {
+    std::string private_port = std::to_string(p.container_port) + "/" + p.protocol;
+    std::string host = p.host_ip + ":" + std::to_string(p.host_port);
+    if (wanted.empty()) {
+      out.push_back(private_port + " -> " + host);
+    } else if (wanted == private_port || wanted == std::to_string(p.container_port)) {
+      out.push_back(host);
+    }
+  }
+  if (!wanted.empty() && out.empty()) {
+    return make_error("no public port '" + wanted.str() + "' published for " + view.spec.name);
   }
   return out;
 }

@@ -361,6 +361,22 @@ llvm::Expected<NetworkRecord> NetworkStore::get_or_create_default(llvm::StringRe
   return created;
 }
 
+std::map<std::string, std::string> parse_labels(const std::vector<std::string>& flags) {
+  std::map<std::string, std::string> out;
+  for (llvm::StringRef label : flags) {
+    auto [key, value] = label.split('=');
+    out[key.str()] = value.str();
+  }
+  return out;
+}
+
+llvm::Error NetworkStore::remove_user_network(llvm::StringRef name_or_id) const {
+  if (name_or_id == kDefaultNetwork) {
+    return make_error(name_or_id + " is a pre-defined network and cannot be removed");
+  }
+  return remove(name_or_id);
+}
+
 llvm::Error NetworkStore::remove(llvm::StringRef name_or_id) const {
   auto record = get(name_or_id);
   if (!record) {

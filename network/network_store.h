@@ -66,6 +66,10 @@ std::string hosts_content(const Endpoint& self, const std::vector<Endpoint>& pee
 /// Parses "A.B.C.D/LEN" (LEN 8..30). Fails with a UsageError.
 llvm::Expected<std::pair<uint32_t, int>> parse_subnet(llvm::StringRef text);
 
+/// `--label` values ("KEY=VALUE", or "KEY" for an empty value) as a map; a later
+/// KEY wins.
+std::map<std::string, std::string> parse_labels(const std::vector<std::string>& flags);
+
 /// The networks of one kiln root. Cheap to copy; safe from several processes.
 class NetworkStore {
  public:
@@ -82,6 +86,9 @@ class NetworkStore {
   llvm::Expected<std::vector<NetworkRecord>> list() const;
   /// Removes a network no container is attached to.
   llvm::Error remove(llvm::StringRef name_or_id) const;
+  /// `network rm`: remove(), refusing the default network `kiln` as docker
+  /// refuses its pre-defined ones.
+  llvm::Error remove_user_network(llvm::StringRef name_or_id) const;
 
   /// The containers attached to `name` now.
   llvm::Expected<std::vector<Endpoint>> endpoints(llvm::StringRef name) const;
