@@ -1,17 +1,12 @@
 // `kiln compose ...`: the shared flags, project loading and `config`.
 #include "cli/cmd_compose.h"
 
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <iostream>
-#include <sstream>
 
-#include "compose/engine_local.h"
 #include "support/error.h"
-
-extern char** environ;
 
 namespace kiln::cli {
 
@@ -20,67 +15,31 @@ std::vector<ComposeCommandSpec>& compose_command_registry() {
   return registry;
 }
 
-compose::Environment process_environment() {
-  compose::Environment env;
-  for (char** e = environ; e && *e; ++e) {
-    llvm::StringRef entry(*e);
-    auto [k, v] = entry.split('=');
-    env.emplace(k.str(), v.str());
-  }
-  return env;
-}
+namespace {
+
+void print_warning(const std::string& warning) { std::cerr << "WARN[0000] " << warning << "\n"; }
+
+}  // namespace
 
 llvm::Expected<compose::Project> load_compose_project(const ComposeFlags& flags) {
-  compose::LoadOptions options;
-  options.files = flags.files;
-  char cwd[4096];
-  options.working_dir = ::getcwd(cwd, sizeof(cwd)) ? cwd : "/";
-  options.project_directory = flags.project_directory;
-  options.project_name = flags.project_name;
-  options.env_files = flags.env_files;
-  options.profiles = flags.profiles;
-  options.environment = process_environment();
-  if (std::find(flags.files.begin(), flags.files.end(), "-") != flags.files.end()) {
-    std::stringstream in;
-    in << std::cin.rdbuf();
-    options.stdin_text = in.str();
-  }
-  return compose::load_project(
-      options, [](const std::string& warning) { std::cerr << "WARN[0000] " << warning << "\n"; });
+  return compose::load_project_here(flags, print_warning);
 }
 
-llvm::Expected<std::string> kiln_executable() {
-  char buf[4096];
-  ssize_t n = ::readlink("/proc/self/exe", buf, sizeof(buf) - 1);
-  if (n <= 0) {
-    return make_io_error("find", "/proc/self/exe", errno);
+llvm::Expected<int> with_session(
+    const GlobalOptions& globals, const ComposeFlags& flags,
+    const std::function<llvm::Expected<int>(compose::Session& session)>& body) {
+  auto session = compose::open_session(globals.root, flags, print_warning);
+  if (!session) {
+    return session.takeError();
   }
-  return std::string(buf, static_cast<size_t>(n));
+  return body(*session);
 }
 
-llvm::Expected<std::unique_ptr<compose::Engine>> make_compose_engine(const GlobalOptions& globals) {
-  std::string root = globals.root;
-  return compose::make_local_engine(
-      root, [root](const std::string& id) -> llvm::Expected<std::vector<std::string>> {
-        auto self = kiln_executable();
-        if (!self) {
-          return self.takeError();
-        }
-        return std::vector<std::string>{*self, "--root", root, "container-monitor", id};
-      });
-}
-
-llvm::Expected<ComposeSession> open_compose(const GlobalOptions& globals,
-                                            const ComposeFlags& flags) {
-  auto project = load_compose_project(flags);
-  if (!project) {
-    return project.takeError();
+llvm::Expected<int> exit_code(llvm::Error err) {
+  if (err) {
+    return std::move(err);
   }
-  auto engine = make_compose_engine(globals);
-  if (!engine) {
-    return engine.takeError();
-  }
-  return ComposeSession{std::move(*project), std::move(*engine)};
+  return 0;
 }
 
 PrintedComposeEvents::PrintedComposeEvents() : tty_(::isatty(2)) {}
@@ -154,35 +113,6 @@ void PrintedComposeEvents::warning(const std::string& message) {
   drawn_ = 0;
 }
 
-llvm::Expected<int> run_kiln(const GlobalOptions& globals, const std::vector<std::string>& args) {
-  auto self = kiln_executable();
-  if (!self) {
-    return self.takeError();
-  }
-  std::vector<std::string> argv = {*self, "--root", globals.root};
-  argv.insert(argv.end(), args.begin(), args.end());
-  pid_t pid = ::fork();
-  if (pid < 0) {
-    return make_io_error("fork", *self, errno);
-  }
-  if (pid == 0) {
-    std::vector<char*> raw;
-    for (auto& a : argv) {
-      raw.push_back(a.data());
-    }
-    raw.push_back(nullptr);
-    ::execv(raw[0], raw.data());
-    ::_exit(127);
-  }
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  if (WIFEXITED(status)) {
-    return WEXITSTATUS(status);
-  }
-  return 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
-}
-
 namespace {
 
 struct ConfigFlags {
@@ -193,28 +123,6 @@ struct ConfigFlags {
   std::string format = "yaml";
   std::string output;
 };
-
-// What `config` prints of a loaded project.
-llvm::Expected<std::string> config_text(const compose::Project& project, const ConfigFlags& f) {
-  std::string text;
-  if (f.images) {
-    auto services = compose::project_services(project);
-    if (!services) {
-      return services.takeError();
-    }
-    for (const auto& service : *services) {
-      text += service.image + "\n";
-    }
-  } else if (f.services || f.volumes) {
-    const compose::Node* list = project.model.find(f.services ? "services" : "volumes");
-    for (const auto& entry : list ? list->entries : decltype(list->entries){}) {
-      text += entry.first + "\n";
-    }
-  } else {
-    text = f.format == "json" ? compose::config_json(project) : compose::config_yaml(project);
-  }
-  return text;
-}
 
 CommandBody setup_config(CLI::App& sub, const GlobalOptions&,
                          const std::shared_ptr<ComposeFlags>& flags) {
@@ -237,15 +145,18 @@ CommandBody setup_config(CLI::App& sub, const GlobalOptions&,
     if (f->quiet) {
       return 0;
     }
-    auto text = config_text(*project, *f);
+    auto part = f->images     ? compose::ConfigPart::images
+                : f->services ? compose::ConfigPart::services
+                : f->volumes  ? compose::ConfigPart::volumes
+                              : compose::ConfigPart::model;
+    auto text = compose::config_text(*project, part, f->format == "json");
     if (!text) {
       return text.takeError();
     }
-    auto* output = &f->output;
-    if (!output->empty()) {
-      FILE* out = std::fopen(output->c_str(), "w");
+    if (!f->output.empty()) {
+      FILE* out = std::fopen(f->output.c_str(), "w");
       if (!out) {
-        return make_io_error("open", *output, errno);
+        return make_io_error("open", f->output, errno);
       }
       std::fwrite(text->data(), 1, text->size(), out);
       std::fclose(out);

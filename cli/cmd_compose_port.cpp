@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "cli/cmd_compose.h"
+#include "compose/view.h"
 #include "support/error.h"
 
 namespace kiln::cli {
@@ -28,25 +29,15 @@ CommandBody setup_port(CLI::App& sub, const GlobalOptions& globals,
         number > 65535) {
       return llvm::make_error<UsageError>("invalid port " + quote(f->private_port));
     }
-    auto session = open_compose(globals, *flags);
-    if (!session) {
-      return session.takeError();
-    }
-    auto& [project, engine] = *session;
-    auto container = compose::service_container(*engine, project, f->service, f->index);
-    if (!container) {
-      return container.takeError();
-    }
-    // ContainerInfo::ports reads "127.0.0.1:49153->8000/tcp".
-    std::string wanted = "->" + std::to_string(number) + "/" + f->protocol;
-    for (llvm::StringRef p : container->ports) {
-      if (p.endswith(wanted)) {
-        std::cout << p.drop_back(wanted.size()).str() << "\n";
-        return 0;
+    return with_session(globals, *flags, [&](compose::Session& session) -> llvm::Expected<int> {
+      auto address = compose::published_port(*session.engine, session.project, f->service, f->index,
+                                             static_cast<int>(number), f->protocol);
+      if (!address) {
+        return address.takeError();
       }
-    }
-    return make_error("no port " + std::to_string(number) + "/" + f->protocol + " for container " +
-                      container->name);
+      std::cout << *address << "\n";
+      return 0;
+    });
   };
 }
 
