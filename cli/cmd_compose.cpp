@@ -1,34 +1,51 @@
-// `kiln compose ...`: the shared flags, project loading and `config`.
+// `kiln compose ...`: the shared flags, the verbs' registry, compose's events
+// as docker compose prints them, and `config`.
 #include "cli/cmd_compose.h"
 
 #include <unistd.h>
 
 #include <algorithm>
 #include <iostream>
+#include <mutex>
 
 #include "support/error.h"
 
 namespace kiln::cli {
+namespace {
 
-std::vector<ComposeCommandSpec>& compose_command_registry() {
-  static std::vector<ComposeCommandSpec> registry;
+struct VerbSpec {
+  std::string name;
+  std::string description;
+  ComposeSetup setup;
+};
+
+std::vector<VerbSpec>& verbs() {
+  static std::vector<VerbSpec> registry;
   return registry;
 }
 
-namespace {
-
 void print_warning(const std::string& warning) { std::cerr << "WARN[0000] " << warning << "\n"; }
+
+// "Waiting", "Creating", ... are on their way; "Running" is where up ends.
+bool in_progress(llvm::StringRef status) { return status.endswith("ing") && status != "Running"; }
+
+const char* mark_of(llvm::StringRef status) {
+  return status == "Error" ? " ✘ " : in_progress(status) ? " ⠿ " : " ✔ ";
+}
 
 }  // namespace
 
-llvm::Expected<compose::Project> load_compose_project(const ComposeFlags& flags) {
-  return compose::load_project_here(flags, print_warning);
+ComposeVerb::ComposeVerb(std::string name, std::string description, ComposeSetup setup) {
+  verbs().push_back({std::move(name), std::move(description), std::move(setup)});
 }
 
-llvm::Expected<int> with_session(
-    const GlobalOptions& globals, const ComposeFlags& flags,
-    const std::function<llvm::Expected<int>(compose::Session& session)>& body) {
-  auto session = compose::open_session(globals.root, flags, print_warning);
+llvm::Expected<compose::Project> ComposeContext::load() const {
+  return compose::load_project_here(*flags, print_warning);
+}
+
+llvm::Expected<int> ComposeContext::run(
+    const std::function<llvm::Expected<int>(compose::Session&)>& body) const {
+  auto session = compose::open_session(globals.root, *flags, print_warning);
   if (!session) {
     return session.takeError();
   }
@@ -42,23 +59,48 @@ llvm::Expected<int> exit_code(llvm::Error err) {
   return 0;
 }
 
-PrintedComposeEvents::PrintedComposeEvents() : tty_(::isatty(2)) {}
+struct PrintedComposeEvents::Block {
+  struct Line {
+    std::string kind;
+    std::string name;
+    std::string status;
+  };
+  bool tty = ::isatty(2);
+  std::mutex mu;
+  std::vector<Line> lines;
+  /// Lines of the block on screen (header included): the cursor is below them.
+  size_t drawn = 0;
 
-namespace {
+  void redraw() {
+    size_t done = std::count_if(lines.begin(), lines.end(),
+                                [](const Line& l) { return !in_progress(l.status); });
+    size_t width = 0;
+    for (const Line& l : lines) {
+      width = std::max(width, l.kind.size() + 1 + l.name.size());
+    }
+    std::string out;
+    if (drawn > 0) {
+      out += "\033[" + std::to_string(drawn) + "A";  // back to the block's first line
+    }
+    out += "\033[2K[+] Running " + std::to_string(done) + "/" + std::to_string(lines.size()) + "\n";
+    for (const Line& l : lines) {
+      std::string label = l.kind + " " + l.name;
+      out += "\033[2K" + std::string(mark_of(l.status)) + label +
+             std::string(width - label.size() + 2, ' ') + l.status + "\n";
+    }
+    drawn = lines.size() + 1;
+    std::cerr << out;
+    std::cerr.flush();
+  }
+};
 
-// "Waiting", "Creating", ... are on their way; "Running" is where up ends.
-bool in_progress(llvm::StringRef status) { return status.endswith("ing") && status != "Running"; }
-
-const char* mark_of(llvm::StringRef status) {
-  return status == "Error" ? " ✘ " : in_progress(status) ? " ⠿ " : " ✔ ";
-}
-
-}  // namespace
+PrintedComposeEvents::PrintedComposeEvents() : block_(std::make_unique<Block>()) {}
+PrintedComposeEvents::~PrintedComposeEvents() = default;
 
 void PrintedComposeEvents::status(const std::string& kind, const std::string& name,
                                   const std::string& status) {
-  std::lock_guard lock(mu_);
-  if (!tty_) {
+  std::lock_guard lock(block_->mu);
+  if (!block_->tty) {
     std::cerr << " " << kind << " " << name << "  " << status << "\n";
     return;
   }
@@ -68,49 +110,28 @@ void PrintedComposeEvents::status(const std::string& kind, const std::string& na
     }
     return;
   }
-  auto it = std::find_if(block_.begin(), block_.end(),
-                         [&](const Line& l) { return l.kind == kind && l.name == name; });
-  if (it == block_.end()) {
-    block_.push_back({kind, name, status});
+  auto& lines = block_->lines;
+  auto it = std::find_if(lines.begin(), lines.end(),
+                         [&](const Block::Line& l) { return l.kind == kind && l.name == name; });
+  if (it == lines.end()) {
+    lines.push_back({kind, name, status});
   } else {
     it->status = status;
   }
-  redraw();
-}
-
-void PrintedComposeEvents::redraw() {
-  size_t done = std::count_if(block_.begin(), block_.end(),
-                              [](const Line& l) { return !in_progress(l.status); });
-  size_t width = 0;
-  for (const Line& l : block_) {
-    width = std::max(width, l.kind.size() + 1 + l.name.size());
-  }
-  std::string out;
-  if (drawn_ > 0) {
-    out += "\033[" + std::to_string(drawn_) + "A";  // back to the block's first line
-  }
-  out += "\033[2K[+] Running " + std::to_string(done) + "/" + std::to_string(block_.size()) + "\n";
-  for (const Line& l : block_) {
-    std::string label = l.kind + " " + l.name;
-    out += "\033[2K" + std::string(mark_of(l.status)) + label +
-           std::string(width - label.size() + 2, ' ') + l.status + "\n";
-  }
-  drawn_ = block_.size() + 1;
-  std::cerr << out;
-  std::cerr.flush();
+  block_->redraw();
 }
 
 void PrintedComposeEvents::end_block() {
-  std::lock_guard lock(mu_);
-  block_.clear();
-  drawn_ = 0;
+  std::lock_guard lock(block_->mu);
+  block_->lines.clear();
+  block_->drawn = 0;
 }
 
 void PrintedComposeEvents::warning(const std::string& message) {
-  std::lock_guard lock(mu_);
+  std::lock_guard lock(block_->mu);
   std::cerr << "WARN[0000] " << message << "\n";
-  block_.clear();  // the block is above the warning now
-  drawn_ = 0;
+  block_->lines.clear();  // the block is above the warning now
+  block_->drawn = 0;
 }
 
 namespace {
@@ -124,8 +145,7 @@ struct ConfigFlags {
   std::string output;
 };
 
-CommandBody setup_config(CLI::App& sub, const GlobalOptions&,
-                         const std::shared_ptr<ComposeFlags>& flags) {
+CommandBody setup_config(CLI::App& sub, const ComposeContext& ctx) {
   auto f = std::make_shared<ConfigFlags>();
   sub.add_flag("--services", f->services, "Print the service names, one per line");
   sub.add_flag("--volumes", f->volumes, "Print the volume names, one per line");
@@ -133,12 +153,12 @@ CommandBody setup_config(CLI::App& sub, const GlobalOptions&,
   sub.add_flag("-q,--quiet", f->quiet, "Only validate the configuration, don't print anything");
   sub.add_option("--format", f->format, "Format the output. Values: [yaml | json]");
   sub.add_option("-o,--output", f->output, "Save to file (default to stdout)");
-  return [f, flags]() -> llvm::Expected<int> {
+  return [f, ctx]() -> llvm::Expected<int> {
     if (f->format != "yaml" && f->format != "json") {
       return llvm::make_error<UsageError>("unsupported format " + quote(f->format) +
                                           " (valid: yaml, json)");
     }
-    auto project = load_compose_project(*flags);
+    auto project = ctx.load();
     if (!project) {
       return project.takeError();
     }
@@ -153,37 +173,38 @@ CommandBody setup_config(CLI::App& sub, const GlobalOptions&,
     if (!text) {
       return text.takeError();
     }
-    if (!f->output.empty()) {
-      FILE* out = std::fopen(f->output.c_str(), "w");
-      if (!out) {
-        return make_io_error("open", f->output, errno);
-      }
-      std::fwrite(text->data(), 1, text->size(), out);
-      std::fclose(out);
+    if (f->output.empty()) {
+      std::cout << *text;
       return 0;
     }
-    std::cout << *text;
+    FILE* out = std::fopen(f->output.c_str(), "w");
+    if (!out) {
+      return make_io_error("open", f->output, errno);
+    }
+    std::fwrite(text->data(), 1, text->size(), out);
+    std::fclose(out);
     return 0;
   };
 }
 
-ComposeCommandRegistration config_reg{
-    {"config", "Parse, resolve and render compose file in canonical format", setup_config}};
+ComposeVerb config_verb{"config", "Parse, resolve and render compose file in canonical format",
+                        setup_config};
 
 CommandBody setup_compose(CLI::App& sub, const GlobalOptions& globals) {
-  auto flags = std::make_shared<ComposeFlags>();
+  ComposeContext context{globals, std::make_shared<compose::LoadOptions>()};
+  compose::LoadOptions& flags = *context.flags;
   auto each = [](CLI::Option* o) { o->allow_extra_args(false); };
-  each(sub.add_option("-f,--file", flags->files, "Compose configuration files"));
-  sub.add_option("-p,--project-name", flags->project_name, "Project name");
-  each(sub.add_option("--env-file", flags->env_files, "Specify an alternate environment file"));
-  each(sub.add_option("--profile", flags->profiles, "Specify a profile to enable"));
-  sub.add_option("--project-directory", flags->project_directory,
+  each(sub.add_option("-f,--file", flags.files, "Compose configuration files"));
+  sub.add_option("-p,--project-name", flags.project_name, "Project name");
+  each(sub.add_option("--env-file", flags.env_files, "Specify an alternate environment file"));
+  each(sub.add_option("--profile", flags.profiles, "Specify a profile to enable"));
+  sub.add_option("--project-directory", flags.project_directory,
                  "Specify an alternate working directory (default: the first compose file's)");
   sub.require_subcommand(1);
   auto bodies = std::make_shared<std::vector<std::pair<CLI::App*, CommandBody>>>();
-  for (auto& spec : compose_command_registry()) {
-    CLI::App* child = sub.add_subcommand(spec.name, spec.description);
-    bodies->emplace_back(child, spec.setup(*child, globals, flags));
+  for (auto& verb : verbs()) {
+    CLI::App* child = sub.add_subcommand(verb.name, verb.description);
+    bodies->emplace_back(child, verb.setup(*child, context));
   }
   return [bodies]() -> llvm::Expected<int> {
     for (auto& [child, body] : *bodies) {

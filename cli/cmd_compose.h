@@ -1,12 +1,10 @@
-// `kiln compose`: the flags every compose subcommand shares, the printing of
-// compose's events and logs, and the registry of its subcommands (each
-// cli/cmd_compose_*.cpp adds its own), so that the compose verbs stay as thin
-// as kiln's other commands.
+// `kiln compose`: what its verbs share (the flags before the verb, the session
+// they open, the printing of compose's events and logs) and the registry each
+// cli/cmd_compose_*.cpp adds its verbs to.
 #pragma once
 
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
@@ -21,18 +19,19 @@
 
 namespace kiln::cli {
 
-/// `kiln compose [-f FILE...] [-p NAME] [--env-file F] [--profile P]
-/// [--project-directory D]`: the fields of LoadOptions the command line sets.
-using ComposeFlags = compose::LoadOptions;
+/// What every compose verb gets: the global options and the flags of `kiln
+/// compose [-f FILE...] [-p NAME] [--env-file F] [--profile P]
+/// [--project-directory D]` (filled in once the command line is parsed).
+struct ComposeContext {
+  const GlobalOptions& globals;
+  std::shared_ptr<compose::LoadOptions> flags;
 
-/// Loads the project the flags name; warnings go to stderr as docker compose
-/// prints them.
-llvm::Expected<compose::Project> load_compose_project(const ComposeFlags& flags);
-/// Opens the project and kiln's engine over the store of `globals`, and runs
-/// `body` on them.
-llvm::Expected<int> with_session(
-    const GlobalOptions& globals, const ComposeFlags& flags,
-    const std::function<llvm::Expected<int>(compose::Session& session)>& body);
+  /// Loads the project; warnings go to stderr as docker compose prints them.
+  llvm::Expected<compose::Project> load() const;
+  /// Opens the project and kiln's engine over the store, and runs `body` on them.
+  llvm::Expected<int> run(const std::function<llvm::Expected<int>(compose::Session&)>& body) const;
+};
+
 /// 0, or the error.
 llvm::Expected<int> exit_code(llvm::Error err);
 
@@ -45,6 +44,7 @@ llvm::Expected<int> exit_code(llvm::Error err);
 class PrintedComposeEvents : public compose::ComposeEvents {
  public:
   PrintedComposeEvents();
+  ~PrintedComposeEvents() override;
   void status(const std::string& kind, const std::string& name, const std::string& status) override;
   void warning(const std::string& message) override;
   /// Ends the block: the next event starts a new one below whatever is printed
@@ -52,18 +52,8 @@ class PrintedComposeEvents : public compose::ComposeEvents {
   void end_block();
 
  private:
-  struct Line {
-    std::string kind;
-    std::string name;
-    std::string status;
-  };
-  void redraw();
-
-  bool tty_;
-  std::mutex mu_;
-  std::vector<Line> block_;
-  /// Lines of the block on screen (header included): the cursor is below them.
-  size_t drawn_ = 0;
+  struct Block;
+  std::unique_ptr<Block> block_;
 };
 
 /// The image step of up and run: compose::image_preparer() with the builds'
@@ -85,22 +75,12 @@ void print_compose_logs(compose::Engine& engine,
                         const std::vector<compose::ContainerInfo>& containers,
                         const ComposeLogOptions& options, const std::function<bool()>& stop);
 
-/// A compose subcommand: sets up `sub` and returns its body.
-using ComposeSetup = std::function<CommandBody(CLI::App& sub, const GlobalOptions& globals,
-                                               const std::shared_ptr<ComposeFlags>& flags)>;
+/// A compose verb: sets up `sub` and returns its body.
+using ComposeSetup = std::function<CommandBody(CLI::App& sub, const ComposeContext& ctx)>;
 
-struct ComposeCommandSpec {
-  std::string name;
-  std::string description;
-  ComposeSetup setup;
-};
-
-std::vector<ComposeCommandSpec>& compose_command_registry();
-
-struct ComposeCommandRegistration {
-  explicit ComposeCommandRegistration(ComposeCommandSpec spec) {
-    compose_command_registry().push_back(std::move(spec));
-  }
+/// Registers compose verb `name` at static-initialization time.
+struct ComposeVerb {
+  ComposeVerb(std::string name, std::string description, ComposeSetup setup);
 };
 
 }  // namespace kiln::cli

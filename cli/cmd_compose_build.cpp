@@ -20,15 +20,14 @@ compose::BuildFn make_image_preparer(compose::Session& session, compose::Compose
 
 namespace {
 
-CommandBody setup_build(CLI::App& sub, const GlobalOptions& globals,
-                        const std::shared_ptr<ComposeFlags>& flags) {
+CommandBody setup_build(CLI::App& sub, const ComposeContext& ctx) {
   auto services = std::make_shared<std::vector<std::string>>();
   auto build = std::make_shared<compose::BuildFlags>();
   sub.add_flag("--no-cache", build->no_cache, "Do not use cache when building the image");
   sub.add_flag("--pull", build->pull, "Always attempt to pull a newer version of the image");
   sub.add_option("services", *services, "SERVICE...");
-  return [=, &globals]() {
-    return with_session(globals, *flags, [&](compose::Session& session) {
+  return [=]() {
+    return ctx.run([&](compose::Session& session) {
       PrintedComposeEvents events;
       return exit_code(compose::build_images(session, *services, *build, build_events(), events));
     });
@@ -36,36 +35,29 @@ CommandBody setup_build(CLI::App& sub, const GlobalOptions& globals,
 }
 
 // pull and push: `kiln pull`/`kiln push` of each service's image.
-CommandBody setup_transfer(CLI::App& sub, const GlobalOptions& globals,
-                           const std::shared_ptr<ComposeFlags>& flags, compose::Transfer way) {
-  bool push = way == compose::Transfer::push;
-  auto services = std::make_shared<std::vector<std::string>>();
-  auto o = std::make_shared<compose::TransferOptions>();
-  sub.add_flag("-q,--quiet", o->quiet, "Pull without printing progress information");
-  sub.add_flag(push ? "--ignore-push-failures" : "--ignore-pull-failures", o->ignore_failures,
-               "Push what it can and ignore images with failures");
-  sub.add_option("services", *services, "SERVICE...");
-  return [=, &globals]() -> llvm::Expected<int> {
-    auto project = load_compose_project(*flags);
-    if (!project) {
-      return project.takeError();
-    }
-    PrintedComposeEvents events;
-    return compose::transfer_images(globals.root, *project, way, *services, *o, events);
+ComposeSetup transfer(compose::Transfer way) {
+  return [way](CLI::App& sub, const ComposeContext& ctx) -> CommandBody {
+    bool push = way == compose::Transfer::push;
+    auto services = std::make_shared<std::vector<std::string>>();
+    auto o = std::make_shared<compose::TransferOptions>();
+    sub.add_flag("-q,--quiet", o->quiet, "Pull without printing progress information");
+    sub.add_flag(push ? "--ignore-push-failures" : "--ignore-pull-failures", o->ignore_failures,
+                 "Push what it can and ignore images with failures");
+    sub.add_option("services", *services, "SERVICE...");
+    return [=]() -> llvm::Expected<int> {
+      auto project = ctx.load();
+      if (!project) {
+        return project.takeError();
+      }
+      PrintedComposeEvents events;
+      return compose::transfer_images(ctx.globals.root, *project, way, *services, *o, events);
+    };
   };
 }
 
-ComposeSetup transfer_setup(compose::Transfer way) {
-  return [way](CLI::App& sub, const GlobalOptions& g, const std::shared_ptr<ComposeFlags>& f) {
-    return setup_transfer(sub, g, f, way);
-  };
-}
-
-ComposeCommandRegistration build_reg{{"build", "Build or rebuild services", setup_build}};
-ComposeCommandRegistration pull_reg{
-    {"pull", "Pull service images", transfer_setup(compose::Transfer::pull)}};
-ComposeCommandRegistration push_reg{
-    {"push", "Push service images", transfer_setup(compose::Transfer::push)}};
+ComposeVerb build_verb{"build", "Build or rebuild services", setup_build};
+ComposeVerb pull_verb{"pull", "Pull service images", transfer(compose::Transfer::pull)};
+ComposeVerb push_verb{"push", "Push service images", transfer(compose::Transfer::push)};
 
 }  // namespace
 }  // namespace kiln::cli

@@ -22,8 +22,7 @@ std::vector<std::string> service_and_command(CLI::App& sub) {
   return args;
 }
 
-CommandBody setup_exec(CLI::App& sub, const GlobalOptions& globals,
-                       const std::shared_ptr<ComposeFlags>& flags) {
+CommandBody setup_exec(CLI::App& sub, const ComposeContext& ctx) {
   auto f = std::make_shared<compose::ExecOptions>();
   auto no_tty = std::make_shared<bool>(false);
   sub.add_flag("-d,--detach", f->detach, "Detached mode: Run command in the background");
@@ -34,7 +33,7 @@ CommandBody setup_exec(CLI::App& sub, const GlobalOptions& globals,
   sub.add_option("--index", f->index, "Index of the container if service has multiple replicas");
   sub.prefix_command();
   sub.fallthrough(false);
-  return [f, no_tty, flags, &sub, &globals]() -> llvm::Expected<int> {
+  return [f, no_tty, ctx, &sub]() -> llvm::Expected<int> {
     std::vector<std::string> args = service_and_command(sub);
     if (args.size() < 2) {
       return llvm::make_error<UsageError>("\"kiln compose exec\" requires at least 2 arguments");
@@ -42,9 +41,8 @@ CommandBody setup_exec(CLI::App& sub, const GlobalOptions& globals,
     f->service = args[0];
     f->command.assign(args.begin() + 1, args.end());
     f->tty = !*no_tty && ::isatty(0) && ::isatty(1);
-    return with_session(globals, *flags, [&](compose::Session& session) {
-      return compose::exec_in_service(session, *f);
-    });
+    return ctx.run(
+        [&](compose::Session& session) { return compose::exec_in_service(session, *f); });
   };
 }
 
@@ -67,8 +65,7 @@ struct RunFlags {
   bool no_tty = false;
 };
 
-CommandBody setup_run(CLI::App& sub, const GlobalOptions& globals,
-                      const std::shared_ptr<ComposeFlags>& flags) {
+CommandBody setup_run(CLI::App& sub, const ComposeContext& ctx) {
   auto f = std::make_shared<RunFlags>();
   sub.add_flag("-d,--detach", f->detach, "Run container in background and print container ID");
   sub.add_flag("--rm", f->run.remove, "Automatically remove the container when it exits");
@@ -88,7 +85,7 @@ CommandBody setup_run(CLI::App& sub, const GlobalOptions& globals,
       "Override the entrypoint of the image");
   sub.prefix_command();
   sub.fallthrough(false);
-  return [f, flags, &sub, &globals]() -> llvm::Expected<int> {
+  return [f, ctx, &sub]() -> llvm::Expected<int> {
     std::vector<std::string> args = service_and_command(sub);
     if (args.empty()) {
       return llvm::make_error<UsageError>("\"kiln compose run\" requires at least 1 argument");
@@ -96,7 +93,7 @@ CommandBody setup_run(CLI::App& sub, const GlobalOptions& globals,
     f->run.service = args[0];
     f->run.command.assign(args.begin() + 1, args.end());
     f->run.tty = !f->no_tty && !f->detach && ::isatty(0) && ::isatty(1);
-    return with_session(globals, *flags, [&](compose::Session& session) -> llvm::Expected<int> {
+    return ctx.run([&](compose::Session& session) -> llvm::Expected<int> {
       compose::Engine& engine = *session.engine;
       PrintedComposeEvents events;
       auto prepare = make_image_preparer(session, events, false, false);
@@ -113,7 +110,7 @@ CommandBody setup_run(CLI::App& sub, const GlobalOptions& globals,
         return 0;
       }
       events.end_block();
-      auto code = run_attached(globals, container->id);
+      auto code = run_attached(ctx.globals, container->id);
       if (f->run.remove) {
         llvm::consumeError(engine.remove_container(container->id, true));
       }
@@ -122,9 +119,8 @@ CommandBody setup_run(CLI::App& sub, const GlobalOptions& globals,
   };
 }
 
-ComposeCommandRegistration exec_reg{
-    {"exec", "Execute a command in a running container", setup_exec}};
-ComposeCommandRegistration run_reg{{"run", "Run a one-off command on a service", setup_run}};
+ComposeVerb exec_verb{"exec", "Execute a command in a running container", setup_exec};
+ComposeVerb run_verb{"run", "Run a one-off command on a service", setup_run};
 
 }  // namespace
 }  // namespace kiln::cli

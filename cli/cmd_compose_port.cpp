@@ -16,22 +16,20 @@ struct PortFlags {
   int index = 1;
 };
 
-CommandBody setup_port(CLI::App& sub, const GlobalOptions& globals,
-                       const std::shared_ptr<ComposeFlags>& flags) {
+CommandBody setup_port(CLI::App& sub, const ComposeContext& ctx) {
   auto f = std::make_shared<PortFlags>();
   sub.add_option("SERVICE", f->service, "Service name")->required();
   sub.add_option("PRIVATE_PORT", f->private_port, "Private port")->required();
   sub.add_option("--protocol", f->protocol, "tcp or udp")->check(CLI::IsMember({"tcp", "udp"}));
   sub.add_option("--index", f->index, "Index of the container if service has multiple replicas");
-  return [f, flags, &globals]() -> llvm::Expected<int> {
-    unsigned number = 0;
-    if (llvm::StringRef(f->private_port).getAsInteger(10, number) || number == 0 ||
-        number > 65535) {
+  return [f, ctx]() -> llvm::Expected<int> {
+    int port = 0;
+    if (llvm::StringRef(f->private_port).getAsInteger(10, port) || port <= 0 || port > 65535) {
       return llvm::make_error<UsageError>("invalid port " + quote(f->private_port));
     }
-    return with_session(globals, *flags, [&](compose::Session& session) -> llvm::Expected<int> {
+    return ctx.run([&](compose::Session& session) -> llvm::Expected<int> {
       auto address = compose::published_port(*session.engine, session.project, f->service, f->index,
-                                             static_cast<int>(number), f->protocol);
+                                             port, f->protocol);
       if (!address) {
         return address.takeError();
       }
@@ -41,8 +39,7 @@ CommandBody setup_port(CLI::App& sub, const GlobalOptions& globals,
   };
 }
 
-ComposeCommandRegistration port_reg{
-    {"port", "Print the public port for a port binding", setup_port}};
+ComposeVerb port_verb{"port", "Print the public port for a port binding", setup_port};
 
 }  // namespace
 }  // namespace kiln::cli

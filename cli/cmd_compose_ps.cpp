@@ -2,7 +2,6 @@
 #include <unistd.h>
 
 #include <iostream>
-#include <map>
 
 #include "cli/cmd_compose.h"
 #include "cli/store_open.h"
@@ -19,23 +18,12 @@ void print_compose_logs(compose::Engine& engine,
   static const char* const colours[] = {"\033[36m", "\033[33m", "\033[32m", "\033[35m",
                                         "\033[34m", "\033[96m", "\033[93m", "\033[92m"};
   bool colour = !options.no_color && ::isatty(1);
-  std::vector<std::string> names;
-  size_t width = 0;
-  for (const auto& c : containers) {
-    names.push_back(compose::short_name(c));
-    width = std::max(width, names.back().size());
-  }
-  // "web-1  | ", padded to the longest name, one colour per service.
-  std::map<std::string, size_t> service_colour;
+  std::vector<compose::LogLabel> labels = compose::log_labels(containers);
   std::vector<std::string> prefixes;
-  for (size_t i = 0; i < containers.size(); ++i) {
-    auto service = containers[i].labels.find(compose::kServiceLabel);
-    size_t n = service_colour
-                   .emplace(service == containers[i].labels.end() ? "" : service->second,
-                            service_colour.size() % 8)
-                   .first->second;
-    std::string prefix = names[i] + std::string(width - names[i].size(), ' ') + "  | ";
-    prefixes.push_back(options.no_prefix ? "" : colour ? colours[n] + prefix + "\033[0m" : prefix);
+  for (const auto& l : labels) {
+    prefixes.push_back(options.no_prefix ? ""
+                       : colour          ? colours[l.service % 8] + l.prefix + "\033[0m"
+                                         : l.prefix);
   }
   compose::multiplex_logs(
       engine, containers, options.read,
@@ -45,7 +33,7 @@ void print_compose_logs(compose::Engine& engine,
         std::cout.flush();
       },
       [&](size_t i, int exit_code) {
-        std::cout << names[i] << " exited with code " << exit_code << "\n";
+        std::cout << labels[i].name << " exited with code " << exit_code << "\n";
         std::cout.flush();
       },
       stop);
@@ -53,8 +41,7 @@ void print_compose_logs(compose::Engine& engine,
 
 namespace {
 
-CommandBody setup_ps(CLI::App& sub, const GlobalOptions& globals,
-                     const std::shared_ptr<ComposeFlags>& flags) {
+CommandBody setup_ps(CLI::App& sub, const ComposeContext& ctx) {
   auto services = std::make_shared<std::vector<std::string>>();
   auto all = std::make_shared<bool>(false);
   auto quiet = std::make_shared<bool>(false);
@@ -65,8 +52,8 @@ CommandBody setup_ps(CLI::App& sub, const GlobalOptions& globals,
   sub.add_flag("--services", *only_services, "Display services");
   sub.add_option("--format", *format, "Format the output (table or json)");
   sub.add_option("services", *services, "SERVICE...");
-  return [=, &globals]() {
-    return with_session(globals, *flags, [&](compose::Session& session) -> llvm::Expected<int> {
+  return [=]() {
+    return ctx.run([&](compose::Session& session) -> llvm::Expected<int> {
       auto shown = compose::ps_containers(*session.engine, session.project, *services, *all);
       if (!shown) {
         return shown.takeError();
@@ -95,8 +82,7 @@ CommandBody setup_ps(CLI::App& sub, const GlobalOptions& globals,
   };
 }
 
-CommandBody setup_logs(CLI::App& sub, const GlobalOptions& globals,
-                       const std::shared_ptr<ComposeFlags>& flags) {
+CommandBody setup_logs(CLI::App& sub, const ComposeContext& ctx) {
   auto services = std::make_shared<std::vector<std::string>>();
   auto o = std::make_shared<ComposeLogOptions>();
   auto tail = std::make_shared<std::string>("all");
@@ -106,11 +92,11 @@ CommandBody setup_logs(CLI::App& sub, const GlobalOptions& globals,
   sub.add_flag("--no-log-prefix", o->no_prefix, "Don't print prefix in logs");
   sub.add_flag("--no-color", o->no_color, "Produce monochrome output");
   sub.add_option("services", *services, "SERVICE...");
-  return [=, &globals]() -> llvm::Expected<int> {
+  return [=]() -> llvm::Expected<int> {
     if (*tail != "all" && llvm::StringRef(*tail).getAsInteger(10, o->read.tail)) {
       return llvm::make_error<UsageError>("invalid --tail " + quote(*tail));
     }
-    return with_session(globals, *flags, [&](compose::Session& session) -> llvm::Expected<int> {
+    return ctx.run([&](compose::Session& session) -> llvm::Expected<int> {
       auto list = compose::project_containers(*session.engine, session.project, *services);
       if (!list) {
         return list.takeError();
@@ -121,12 +107,11 @@ CommandBody setup_logs(CLI::App& sub, const GlobalOptions& globals,
   };
 }
 
-CommandBody setup_top(CLI::App& sub, const GlobalOptions& globals,
-                      const std::shared_ptr<ComposeFlags>& flags) {
+CommandBody setup_top(CLI::App& sub, const ComposeContext& ctx) {
   auto services = std::make_shared<std::vector<std::string>>();
   sub.add_option("services", *services, "SERVICE...");
-  return [=, &globals]() {
-    return with_session(globals, *flags, [&](compose::Session& session) -> llvm::Expected<int> {
+  return [=]() {
+    return ctx.run([&](compose::Session& session) -> llvm::Expected<int> {
       auto list = compose::top(*session.engine, session.project, *services);
       if (!list) {
         return list.takeError();
@@ -145,14 +130,13 @@ CommandBody setup_top(CLI::App& sub, const GlobalOptions& globals,
   };
 }
 
-CommandBody setup_images(CLI::App& sub, const GlobalOptions& globals,
-                         const std::shared_ptr<ComposeFlags>& flags) {
+CommandBody setup_images(CLI::App& sub, const ComposeContext& ctx) {
   auto services = std::make_shared<std::vector<std::string>>();
   auto quiet = std::make_shared<bool>(false);
   sub.add_flag("-q,--quiet", *quiet, "Only display IDs");
   sub.add_option("services", *services, "SERVICE...");
-  return [=, &globals]() {
-    return with_session(globals, *flags, [&](compose::Session& session) -> llvm::Expected<int> {
+  return [=]() {
+    return ctx.run([&](compose::Session& session) -> llvm::Expected<int> {
       auto list = compose::project_containers(*session.engine, session.project, *services);
       if (!list) {
         return list.takeError();
@@ -173,11 +157,10 @@ CommandBody setup_images(CLI::App& sub, const GlobalOptions& globals,
   };
 }
 
-ComposeCommandRegistration ps_reg{{"ps", "List containers", setup_ps}};
-ComposeCommandRegistration logs_reg{{"logs", "View output from containers", setup_logs}};
-ComposeCommandRegistration top_reg{{"top", "Display the running processes", setup_top}};
-ComposeCommandRegistration images_reg{
-    {"images", "List images used by the created containers", setup_images}};
+ComposeVerb ps_verb{"ps", "List containers", setup_ps};
+ComposeVerb logs_verb{"logs", "View output from containers", setup_logs};
+ComposeVerb top_verb{"top", "Display the running processes", setup_top};
+ComposeVerb images_verb{"images", "List images used by the created containers", setup_images};
 
 }  // namespace
 }  // namespace kiln::cli

@@ -47,8 +47,7 @@ llvm::Expected<int> attach(compose::Session& session, const std::vector<std::str
   return 130;
 }
 
-CommandBody setup_up(CLI::App& sub, const GlobalOptions& globals,
-                     const std::shared_ptr<ComposeFlags>& flags) {
+CommandBody setup_up(CLI::App& sub, const ComposeContext& ctx) {
   auto f = std::make_shared<UpFlags>();
   sub.add_flag("-d,--detach", f->detach, "Detached mode: Run containers in the background");
   sub.add_flag("--build", f->up.build, "Build images before starting containers");
@@ -68,11 +67,11 @@ CommandBody setup_up(CLI::App& sub, const GlobalOptions& globals,
   sub.add_flag("--no-cache", f->no_cache, "Do not use cache when building the image");
   sub.add_flag("--pull", f->pull, "Pull images before building");
   sub.add_option("services", f->up.services, "SERVICE...");
-  return [=, &globals]() -> llvm::Expected<int> {
+  return [=]() -> llvm::Expected<int> {
     if (auto err = compose::parse_scale(f->scale, f->up.scale)) {
       return std::move(err);
     }
-    return with_session(globals, *flags, [&](compose::Session& session) -> llvm::Expected<int> {
+    return ctx.run([&](compose::Session& session) -> llvm::Expected<int> {
       PrintedComposeEvents events;
       auto prepare = make_image_preparer(session, events, f->no_cache, f->pull);
       if (auto err = compose::up(*session.engine, session.project, f->up, prepare, events)) {
@@ -83,8 +82,7 @@ CommandBody setup_up(CLI::App& sub, const GlobalOptions& globals,
   };
 }
 
-CommandBody setup_down(CLI::App& sub, const GlobalOptions& globals,
-                       const std::shared_ptr<ComposeFlags>& flags) {
+CommandBody setup_down(CLI::App& sub, const ComposeContext& ctx) {
   auto o = std::make_shared<compose::DownOptions>();
   sub.add_flag("-v,--volumes", o->volumes,
                "Remove named volumes declared in the \"volumes\" section and anonymous volumes");
@@ -93,66 +91,58 @@ CommandBody setup_down(CLI::App& sub, const GlobalOptions& globals,
   sub.add_flag("--remove-orphans", o->remove_orphans,
                "Remove containers for services not defined in the Compose file");
   sub.add_option("-t,--timeout", o->timeout_s, "Specify a shutdown timeout in seconds");
-  return [=, &globals]() {
-    return with_session(globals, *flags, [&](compose::Session& session) {
+  return [=]() {
+    return ctx.run([&](compose::Session& session) {
       PrintedComposeEvents events;
       return exit_code(compose::down(*session.engine, session.project, *o, events));
     });
   };
 }
 
-CommandBody setup_lifecycle(CLI::App& sub, const GlobalOptions& globals,
-                            const std::shared_ptr<ComposeFlags>& flags, compose::Lifecycle action) {
-  auto services = std::make_shared<std::vector<std::string>>();
-  auto o = std::make_shared<compose::LifecycleOptions>();
-  auto signal = std::make_shared<std::string>("SIGKILL");
-  if (action == compose::Lifecycle::stop || action == compose::Lifecycle::restart) {
-    sub.add_option("-t,--timeout", o->timeout_s, "Specify a shutdown timeout in seconds");
-  }
-  if (action == compose::Lifecycle::kill) {
-    sub.add_option("-s,--signal", *signal, "SIGNAL to send to the container");
-  }
-  if (action == compose::Lifecycle::rm) {
-    sub.add_flag("-f,--force", o->force, "Don't ask to confirm removal");
-    sub.add_flag("-s,--stop", o->stop_first, "Stop the containers, if required, before removing");
-    sub.add_flag("-v,--volumes")
-        ->description("Remove any anonymous volumes attached to containers");
-  }
-  sub.add_option("services", *services, "SERVICE...");
-  return [=, &globals]() -> llvm::Expected<int> {
-    if (action == compose::Lifecycle::kill) {
-      auto number = runtime::parse_signal(*signal);
-      if (!number) {
-        return number.takeError();
-      }
-      o->signal = *number;
+// start, stop, restart, rm and kill of the services' containers.
+ComposeSetup lifecycle(compose::Lifecycle action) {
+  return [action](CLI::App& sub, const ComposeContext& ctx) -> CommandBody {
+    auto services = std::make_shared<std::vector<std::string>>();
+    auto o = std::make_shared<compose::LifecycleOptions>();
+    auto signal = std::make_shared<std::string>("SIGKILL");
+    if (action == compose::Lifecycle::stop || action == compose::Lifecycle::restart) {
+      sub.add_option("-t,--timeout", o->timeout_s, "Specify a shutdown timeout in seconds");
     }
-    return with_session(globals, *flags, [&](compose::Session& session) {
-      PrintedComposeEvents events;
-      return exit_code(
-          compose::lifecycle(*session.engine, session.project, action, *services, *o, events));
-    });
+    if (action == compose::Lifecycle::kill) {
+      sub.add_option("-s,--signal", *signal, "SIGNAL to send to the container");
+    }
+    if (action == compose::Lifecycle::rm) {
+      sub.add_flag("-f,--force", o->force, "Don't ask to confirm removal");
+      sub.add_flag("-s,--stop", o->stop_first, "Stop the containers, if required, before removing");
+      sub.add_flag("-v,--volumes")
+          ->description("Remove any anonymous volumes attached to containers");
+    }
+    sub.add_option("services", *services, "SERVICE...");
+    return [=]() -> llvm::Expected<int> {
+      if (action == compose::Lifecycle::kill) {
+        auto number = runtime::parse_signal(*signal);
+        if (!number) {
+          return number.takeError();
+        }
+        o->signal = *number;
+      }
+      return ctx.run([&](compose::Session& session) {
+        PrintedComposeEvents events;
+        return exit_code(
+            compose::lifecycle(*session.engine, session.project, action, *services, *o, events));
+      });
+    };
   };
 }
 
-ComposeSetup lifecycle_setup(compose::Lifecycle action) {
-  return [action](CLI::App& sub, const GlobalOptions& g, const std::shared_ptr<ComposeFlags>& f) {
-    return setup_lifecycle(sub, g, f, action);
-  };
-}
-
-ComposeCommandRegistration up_reg{{"up", "Create and start containers", setup_up}};
-ComposeCommandRegistration down_reg{{"down", "Stop and remove containers, networks", setup_down}};
-ComposeCommandRegistration start_reg{
-    {"start", "Start services", lifecycle_setup(compose::Lifecycle::start)}};
-ComposeCommandRegistration stop_reg{
-    {"stop", "Stop services", lifecycle_setup(compose::Lifecycle::stop)}};
-ComposeCommandRegistration restart_reg{
-    {"restart", "Restart service containers", lifecycle_setup(compose::Lifecycle::restart)}};
-ComposeCommandRegistration rm_reg{
-    {"rm", "Removes stopped service containers", lifecycle_setup(compose::Lifecycle::rm)}};
-ComposeCommandRegistration kill_reg{
-    {"kill", "Force stop service containers", lifecycle_setup(compose::Lifecycle::kill)}};
+using compose::Lifecycle;
+ComposeVerb up_verb{"up", "Create and start containers", setup_up};
+ComposeVerb down_verb{"down", "Stop and remove containers, networks", setup_down};
+ComposeVerb start_verb{"start", "Start services", lifecycle(Lifecycle::start)};
+ComposeVerb stop_verb{"stop", "Stop services", lifecycle(Lifecycle::stop)};
+ComposeVerb restart_verb{"restart", "Restart service containers", lifecycle(Lifecycle::restart)};
+ComposeVerb rm_verb{"rm", "Removes stopped service containers", lifecycle(Lifecycle::rm)};
+ComposeVerb kill_verb{"kill", "Force stop service containers", lifecycle(Lifecycle::kill)};
 
 }  // namespace
 }  // namespace kiln::cli

@@ -1,5 +1,7 @@
 #include "compose/logs.h"
 
+#include <algorithm>
+#include <map>
 #include <mutex>
 #include <thread>
 
@@ -16,6 +18,22 @@ std::string short_name(const ContainerInfo& c) {
     name.consume_front(project->second + "-");
   }
   return name.str();
+}
+
+std::vector<LogLabel> log_labels(const std::vector<ContainerInfo>& containers) {
+  std::vector<LogLabel> labels;
+  size_t width = 0;
+  std::map<std::string, size_t> services;
+  for (const auto& c : containers) {
+    auto service = c.labels.find(kServiceLabel);
+    std::string key = service == c.labels.end() ? "" : service->second;
+    labels.push_back({short_name(c), "", services.emplace(key, services.size()).first->second});
+    width = std::max(width, labels.back().name.size());
+  }
+  for (auto& l : labels) {
+    l.prefix = l.name + std::string(width - l.name.size(), ' ') + "  | ";
+  }
+  return labels;
 }
 
 void multiplex_logs(Engine& engine, const std::vector<ContainerInfo>& containers,

@@ -13,6 +13,20 @@ namespace kiln::compose {
 /// compose prefixes log lines.
 std::string short_name(const ContainerInfo& container);
 
+/// How a container's log lines are labelled, as docker compose labels them.
+struct LogLabel {
+  /// short_name(): "web-1".
+  std::string name;
+  /// "web-1  | ": the name padded to the longest of its set.
+  std::string prefix;
+  /// Its service's number (0, 1, ... in the order services first appear), for
+  /// a colour of its own.
+  size_t service = 0;
+};
+
+/// The labels of `containers`, in order.
+std::vector<LogLabel> log_labels(const std::vector<ContainerInfo>& containers);
+
 struct LogOptions {
   /// The last `tail` lines of each container; negative: all.
   int tail = -1;

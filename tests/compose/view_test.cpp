@@ -262,6 +262,21 @@ TEST_CASE("compose log prefixes drop the project name", "[compose][logs]") {
   CHECK(short_name(c) == "app-web-1");
 }
 
+TEST_CASE("compose log labels: padded prefixes, one number per service", "[compose][logs]") {
+  std::vector<ContainerInfo> list = {container("web", 1, "running"), container("db", 1, "running"),
+                                     container("web", 2, "running"),
+                                     container("worker", 10, "running")};
+  auto labels = log_labels(list);
+  REQUIRE(labels.size() == 4);
+  CHECK(labels[0].name == "web-1");
+  CHECK(labels[0].prefix == "web-1      | ");
+  CHECK(labels[3].prefix == "worker-10  | ");
+  CHECK(labels[0].service == 0);
+  CHECK(labels[1].service == 1);
+  CHECK(labels[2].service == 0);
+  CHECK(labels[3].service == 2);
+}
+
 TEST_CASE("compose exec's kiln exec arguments", "[compose][session]") {
   ExecOptions o;
   o.command = {"sh", "-c", "echo hi"};
