@@ -130,7 +130,7 @@ TEST_CASE("compose ps status words and command column", "[compose][view]") {
   c.command = {"sleep", "100"};
   CHECK(ps_command(c) == "\"sleep 100\"");
   c.command = {"python", "-m", "http.server", "8000"};
-  CHECK(ps_command(c) == "\"python -m http.serve…\"");
+  CHECK(ps_command(c) == "\"python -m http.serv…\"");
 }
 
 TEST_CASE("compose ps rows and JSON", "[compose][view]") {
