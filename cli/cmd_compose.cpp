@@ -1,91 +1,30 @@
-// `kiln compose ...`: the shared flags, project loading and `config`.
+// `kiln compose ...`: the shared flags, the verbs' registry, compose's events
+// as docker compose prints them, and `config`.
 #include "cli/cmd_compose.h"
 
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <iostream>
-#include <sstream>
+#include <mutex>
 
-#include "compose/engine_local.h"
 #include "support/error.h"
 
-extern char** environ;
-
 namespace kiln::cli {
+namespace {
 
-std::vector<ComposeCommandSpec>& compose_command_registry() {
-  static std::vector<ComposeCommandSpec> registry;
+struct VerbSpec {
+  std::string name;
+  std::string description;
+  ComposeSetup setup;
+};
+
+std::vector<VerbSpec>& verbs() {
+  static std::vector<VerbSpec> registry;
   return registry;
 }
 
-compose::Environment process_environment() {
-  compose::Environment env;
-  for (char** e = environ; e && *e; ++e) {
-    llvm::StringRef entry(*e);
-    auto [k, v] = entry.split('=');
-    env.emplace(k.str(), v.str());
-  }
-  return env;
-}
-
-llvm::Expected<compose::Project> load_compose_project(const ComposeFlags& flags) {
-  compose::LoadOptions options;
-  options.files = flags.files;
-  char cwd[4096];
-  options.working_dir = ::getcwd(cwd, sizeof(cwd)) ? cwd : "/";
-  options.project_directory = flags.project_directory;
-  options.project_name = flags.project_name;
-  options.env_files = flags.env_files;
-  options.profiles = flags.profiles;
-  options.environment = process_environment();
-  if (std::find(flags.files.begin(), flags.files.end(), "-") != flags.files.end()) {
-    std::stringstream in;
-    in << std::cin.rdbuf();
-    options.stdin_text = in.str();
-  }
-  return compose::load_project(
-      options, [](const std::string& warning) { std::cerr << "WARN[0000] " << warning << "\n"; });
-}
-
-llvm::Expected<std::string> kiln_executable() {
-  char buf[4096];
-  ssize_t n = ::readlink("/proc/self/exe", buf, sizeof(buf) - 1);
-  if (n <= 0) {
-    return make_io_error("find", "/proc/self/exe", errno);
-  }
-  return std::string(buf, static_cast<size_t>(n));
-}
-
-llvm::Expected<std::unique_ptr<compose::Engine>> make_compose_engine(const GlobalOptions& globals) {
-  std::string root = globals.root;
-  return compose::make_local_engine(
-      root, [root](const std::string& id) -> llvm::Expected<std::vector<std::string>> {
-        auto self = kiln_executable();
-        if (!self) {
-          return self.takeError();
-        }
-        return std::vector<std::string>{*self, "--root", root, "container-monitor", id};
-      });
-}
-
-llvm::Expected<ComposeSession> open_compose(const GlobalOptions& globals,
-                                            const ComposeFlags& flags) {
-  auto project = load_compose_project(flags);
-  if (!project) {
-    return project.takeError();
-  }
-  auto engine = make_compose_engine(globals);
-  if (!engine) {
-    return engine.takeError();
-  }
-  return ComposeSession{std::move(*project), std::move(*engine)};
-}
-
-PrintedComposeEvents::PrintedComposeEvents() : tty_(::isatty(2)) {}
-
-namespace {
+void print_warning(const std::string& warning) { std::cerr << "WARN[0000] " << warning << "\n"; }
 
 // "Waiting", "Creating", ... are on their way; "Running" is where up ends.
 bool in_progress(llvm::StringRef status) { return status.endswith("ing") && status != "Running"; }
@@ -96,10 +35,72 @@ const char* mark_of(llvm::StringRef status) {
 
 }  // namespace
 
+ComposeVerb::ComposeVerb(std::string name, std::string description, ComposeSetup setup) {
+  verbs().push_back({std::move(name), std::move(description), std::move(setup)});
+}
+
+llvm::Expected<compose::Project> ComposeContext::load() const {
+  return compose::load_project_here(*flags, print_warning);
+}
+
+llvm::Expected<int> ComposeContext::run(
+    const std::function<llvm::Expected<int>(compose::Session&)>& body) const {
+  auto session = compose::open_session(globals.root, *flags, print_warning);
+  if (!session) {
+    return session.takeError();
+  }
+  return body(*session);
+}
+
+llvm::Expected<int> exit_code(llvm::Error err) {
+  if (err) {
+    return std::move(err);
+  }
+  return 0;
+}
+
+struct PrintedComposeEvents::Block {
+  struct Line {
+    std::string kind;
+    std::string name;
+    std::string status;
+  };
+  bool tty = ::isatty(2);
+  std::mutex mu;
+  std::vector<Line> lines;
+  /// Lines of the block on screen (header included): the cursor is below them.
+  size_t drawn = 0;
+
+  void redraw() {
+    size_t done = std::count_if(lines.begin(), lines.end(),
+                                [](const Line& l) { return !in_progress(l.status); });
+    size_t width = 0;
+    for (const Line& l : lines) {
+      width = std::max(width, l.kind.size() + 1 + l.name.size());
+    }
+    std::string out;
+    if (drawn > 0) {
+      out += "\033[" + std::to_string(drawn) + "A";  // back to the block's first line
+    }
+    out += "\033[2K[+] Running " + std::to_string(done) + "/" + std::to_string(lines.size()) + "\n";
+    for (const Line& l : lines) {
+      std::string label = l.kind + " " + l.name;
+      out += "\033[2K" + std::string(mark_of(l.status)) + label +
+             std::string(width - label.size() + 2, ' ') + l.status + "\n";
+    }
+    drawn = lines.size() + 1;
+    std::cerr << out;
+    std::cerr.flush();
+  }
+};
+
+PrintedComposeEvents::PrintedComposeEvents() : block_(std::make_unique<Block>()) {}
+PrintedComposeEvents::~PrintedComposeEvents() = default;
+
 void PrintedComposeEvents::status(const std::string& kind, const std::string& name,
                                   const std::string& status) {
-  std::lock_guard lock(mu_);
-  if (!tty_) {
+  std::lock_guard lock(block_->mu);
+  if (!block_->tty) {
     std::cerr << " " << kind << " " << name << "  " << status << "\n";
     return;
   }
@@ -109,78 +110,28 @@ void PrintedComposeEvents::status(const std::string& kind, const std::string& na
     }
     return;
   }
-  auto it = std::find_if(block_.begin(), block_.end(),
-                         [&](const Line& l) { return l.kind == kind && l.name == name; });
-  if (it == block_.end()) {
-    block_.push_back({kind, name, status});
+  auto& lines = block_->lines;
+  auto it = std::find_if(lines.begin(), lines.end(),
+                         [&](const Block::Line& l) { return l.kind == kind && l.name == name; });
+  if (it == lines.end()) {
+    lines.push_back({kind, name, status});
   } else {
     it->status = status;
   }
-  redraw();
-}
-
-void PrintedComposeEvents::redraw() {
-  size_t done = std::count_if(block_.begin(), block_.end(),
-                              [](const Line& l) { return !in_progress(l.status); });
-  size_t width = 0;
-  for (const Line& l : block_) {
-    width = std::max(width, l.kind.size() + 1 + l.name.size());
-  }
-  std::string out;
-  if (drawn_ > 0) {
-    out += "\033[" + std::to_string(drawn_) + "A";  // back to the block's first line
-  }
-  out += "\033[2K[+] Running " + std::to_string(done) + "/" + std::to_string(block_.size()) + "\n";
-  for (const Line& l : block_) {
-    std::string label = l.kind + " " + l.name;
-    out += "\033[2K" + std::string(mark_of(l.status)) + label +
-           std::string(width - label.size() + 2, ' ') + l.status + "\n";
-  }
-  drawn_ = block_.size() + 1;
-  std::cerr << out;
-  std::cerr.flush();
+  block_->redraw();
 }
 
 void PrintedComposeEvents::end_block() {
-  std::lock_guard lock(mu_);
-  block_.clear();
-  drawn_ = 0;
+  std::lock_guard lock(block_->mu);
+  block_->lines.clear();
+  block_->drawn = 0;
 }
 
 void PrintedComposeEvents::warning(const std::string& message) {
-  std::lock_guard lock(mu_);
+  std::lock_guard lock(block_->mu);
   std::cerr << "WARN[0000] " << message << "\n";
-  block_.clear();  // the block is above the warning now
-  drawn_ = 0;
-}
-
-llvm::Expected<int> run_kiln(const GlobalOptions& globals, const std::vector<std::string>& args) {
-  auto self = kiln_executable();
-  if (!self) {
-    return self.takeError();
-  }
-  std::vector<std::string> argv = {*self, "--root", globals.root};
-  argv.insert(argv.end(), args.begin(), args.end());
-  pid_t pid = ::fork();
-  if (pid < 0) {
-    return make_io_error("fork", *self, errno);
-  }
-  if (pid == 0) {
-    std::vector<char*> raw;
-    for (auto& a : argv) {
-      raw.push_back(a.data());
-    }
-    raw.push_back(nullptr);
-    ::execv(raw[0], raw.data());
-    ::_exit(127);
-  }
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  if (WIFEXITED(status)) {
-    return WEXITSTATUS(status);
-  }
-  return 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+  block_->lines.clear();  // the block is above the warning now
+  block_->drawn = 0;
 }
 
 namespace {
@@ -194,30 +145,7 @@ struct ConfigFlags {
   std::string output;
 };
 
-// What `config` prints of a loaded project.
-llvm::Expected<std::string> config_text(const compose::Project& project, const ConfigFlags& f) {
-  std::string text;
-  if (f.images) {
-    auto services = compose::project_services(project);
-    if (!services) {
-      return services.takeError();
-    }
-    for (const auto& service : *services) {
-      text += service.image + "\n";
-    }
-  } else if (f.services || f.volumes) {
-    const compose::Node* list = project.model.find(f.services ? "services" : "volumes");
-    for (const auto& entry : list ? list->entries : decltype(list->entries){}) {
-      text += entry.first + "\n";
-    }
-  } else {
-    text = f.format == "json" ? compose::config_json(project) : compose::config_yaml(project);
-  }
-  return text;
-}
-
-CommandBody setup_config(CLI::App& sub, const GlobalOptions&,
-                         const std::shared_ptr<ComposeFlags>& flags) {
+CommandBody setup_config(CLI::App& sub, const ComposeContext& ctx) {
   auto f = std::make_shared<ConfigFlags>();
   sub.add_flag("--services", f->services, "Print the service names, one per line");
   sub.add_flag("--volumes", f->volumes, "Print the volume names, one per line");
@@ -225,54 +153,58 @@ CommandBody setup_config(CLI::App& sub, const GlobalOptions&,
   sub.add_flag("-q,--quiet", f->quiet, "Only validate the configuration, don't print anything");
   sub.add_option("--format", f->format, "Format the output. Values: [yaml | json]");
   sub.add_option("-o,--output", f->output, "Save to file (default to stdout)");
-  return [f, flags]() -> llvm::Expected<int> {
+  return [f, ctx]() -> llvm::Expected<int> {
     if (f->format != "yaml" && f->format != "json") {
       return llvm::make_error<UsageError>("unsupported format " + quote(f->format) +
                                           " (valid: yaml, json)");
     }
-    auto project = load_compose_project(*flags);
+    auto project = ctx.load();
     if (!project) {
       return project.takeError();
     }
     if (f->quiet) {
       return 0;
     }
-    auto text = config_text(*project, *f);
+    auto part = f->images     ? compose::ConfigPart::images
+                : f->services ? compose::ConfigPart::services
+                : f->volumes  ? compose::ConfigPart::volumes
+                              : compose::ConfigPart::model;
+    auto text = compose::config_text(*project, part, f->format == "json");
     if (!text) {
       return text.takeError();
     }
-    auto* output = &f->output;
-    if (!output->empty()) {
-      FILE* out = std::fopen(output->c_str(), "w");
-      if (!out) {
-        return make_io_error("open", *output, errno);
-      }
-      std::fwrite(text->data(), 1, text->size(), out);
-      std::fclose(out);
+    if (f->output.empty()) {
+      std::cout << *text;
       return 0;
     }
-    std::cout << *text;
+    FILE* out = std::fopen(f->output.c_str(), "w");
+    if (!out) {
+      return make_io_error("open", f->output, errno);
+    }
+    std::fwrite(text->data(), 1, text->size(), out);
+    std::fclose(out);
     return 0;
   };
 }
 
-ComposeCommandRegistration config_reg{
-    {"config", "Parse, resolve and render compose file in canonical format", setup_config}};
+ComposeVerb config_verb{"config", "Parse, resolve and render compose file in canonical format",
+                        setup_config};
 
 CommandBody setup_compose(CLI::App& sub, const GlobalOptions& globals) {
-  auto flags = std::make_shared<ComposeFlags>();
+  ComposeContext context{globals, std::make_shared<compose::LoadOptions>()};
+  compose::LoadOptions& flags = *context.flags;
   auto each = [](CLI::Option* o) { o->allow_extra_args(false); };
-  each(sub.add_option("-f,--file", flags->files, "Compose configuration files"));
-  sub.add_option("-p,--project-name", flags->project_name, "Project name");
-  each(sub.add_option("--env-file", flags->env_files, "Specify an alternate environment file"));
-  each(sub.add_option("--profile", flags->profiles, "Specify a profile to enable"));
-  sub.add_option("--project-directory", flags->project_directory,
+  each(sub.add_option("-f,--file", flags.files, "Compose configuration files"));
+  sub.add_option("-p,--project-name", flags.project_name, "Project name");
+  each(sub.add_option("--env-file", flags.env_files, "Specify an alternate environment file"));
+  each(sub.add_option("--profile", flags.profiles, "Specify a profile to enable"));
+  sub.add_option("--project-directory", flags.project_directory,
                  "Specify an alternate working directory (default: the first compose file's)");
   sub.require_subcommand(1);
   auto bodies = std::make_shared<std::vector<std::pair<CLI::App*, CommandBody>>>();
-  for (auto& spec : compose_command_registry()) {
-    CLI::App* child = sub.add_subcommand(spec.name, spec.description);
-    bodies->emplace_back(child, spec.setup(*child, globals, flags));
+  for (auto& verb : verbs()) {
+    CLI::App* child = sub.add_subcommand(verb.name, verb.description);
+    bodies->emplace_back(child, verb.setup(*child, context));
   }
   return [bodies]() -> llvm::Expected<int> {
     for (auto& [child, body] : *bodies) {

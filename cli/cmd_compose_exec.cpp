@@ -12,71 +12,37 @@
 namespace kiln::cli {
 namespace {
 
-struct ExecFlags {
-  bool detach = false;
-  bool no_tty = false;
-  bool interactive = true;
-  std::vector<std::string> env;
-  std::string user;
-  std::string workdir;
-  int index = 1;
-  std::vector<std::string> args;  // SERVICE COMMAND [ARGS...]
-};
+// SERVICE COMMAND [ARGS...] (exec) or SERVICE [COMMAND] [ARGS...] (run): the
+// words after the flags, everything from SERVICE on belonging to the command.
+std::vector<std::string> service_and_command(CLI::App& sub) {
+  std::vector<std::string> args = sub.remaining();
+  if (!args.empty() && args.front() == "--") {
+    args.erase(args.begin());
+  }
+  return args;
+}
 
-CommandBody setup_exec(CLI::App& sub, const GlobalOptions& globals,
-                       const std::shared_ptr<ComposeFlags>& flags) {
-  auto f = std::make_shared<ExecFlags>();
+CommandBody setup_exec(CLI::App& sub, const ComposeContext& ctx) {
+  auto f = std::make_shared<compose::ExecOptions>();
+  auto no_tty = std::make_shared<bool>(false);
   sub.add_flag("-d,--detach", f->detach, "Detached mode: Run command in the background");
-  sub.add_flag("-T,--no-TTY", f->no_tty, "Disable pseudo-TTY allocation");
+  sub.add_flag("-T,--no-TTY", *no_tty, "Disable pseudo-TTY allocation");
   sub.add_option("-e,--env", f->env, "Set environment variables")->allow_extra_args(false);
   sub.add_option("-u,--user", f->user, "Run the command as this user");
   sub.add_option("-w,--workdir", f->workdir, "Path to workdir directory for this command");
   sub.add_option("--index", f->index, "Index of the container if service has multiple replicas");
-  // SERVICE COMMAND [ARGS...]: everything from SERVICE on belongs to the command.
   sub.prefix_command();
   sub.fallthrough(false);
-  return [f, flags, &sub, &globals]() -> llvm::Expected<int> {
-    std::vector<std::string> args = f->args;
-    for (const auto& r : sub.remaining()) {
-      args.push_back(r);
-    }
-    if (!args.empty() && args.front() == "--") {
-      args.erase(args.begin());
-    }
+  return [f, no_tty, ctx, &sub]() -> llvm::Expected<int> {
+    std::vector<std::string> args = service_and_command(sub);
     if (args.size() < 2) {
       return llvm::make_error<UsageError>("\"kiln compose exec\" requires at least 2 arguments");
     }
-    auto session = open_compose(globals, *flags);
-    if (!session) {
-      return session.takeError();
-    }
-    auto& [project, engine] = *session;
-    auto container = compose::service_container(*engine, project, args[0], f->index);
-    if (!container) {
-      return container.takeError();
-    }
-    std::vector<std::string> argv = {"exec"};
-    if (f->detach) {
-      argv.push_back("-d");
-    }
-    if (!f->no_tty && ::isatty(0) && ::isatty(1)) {
-      argv.push_back("-it");
-    } else if (!f->detach) {
-      argv.push_back("-i");
-    }
-    for (const auto& e : f->env) {
-      argv.push_back("-e");
-      argv.push_back(e);
-    }
-    if (!f->user.empty()) {
-      argv.insert(argv.end(), {"-u", f->user});
-    }
-    if (!f->workdir.empty()) {
-      argv.insert(argv.end(), {"-w", f->workdir});
-    }
-    argv.push_back(container->id);
-    argv.insert(argv.end(), args.begin() + 1, args.end());
-    return run_kiln(globals, argv);
+    f->service = args[0];
+    f->command.assign(args.begin() + 1, args.end());
+    f->tty = !*no_tty && ::isatty(0) && ::isatty(1);
+    return ctx.run(
+        [&](compose::Session& session) { return compose::exec_in_service(session, *f); });
   };
 }
 
@@ -97,13 +63,9 @@ struct RunFlags {
   compose::RunOptions run;
   bool detach = false;
   bool no_tty = false;
-  std::string entrypoint;
-  bool has_entrypoint = false;
-  std::vector<std::string> args;
 };
 
-CommandBody setup_run(CLI::App& sub, const GlobalOptions& globals,
-                      const std::shared_ptr<ComposeFlags>& flags) {
+CommandBody setup_run(CLI::App& sub, const ComposeContext& ctx) {
   auto f = std::make_shared<RunFlags>();
   sub.add_flag("-d,--detach", f->detach, "Run container in background and print container ID");
   sub.add_flag("--rm", f->run.remove, "Automatically remove the container when it exits");
@@ -119,62 +81,46 @@ CommandBody setup_run(CLI::App& sub, const GlobalOptions& globals,
   sub.add_option("-p,--publish", f->run.publish, "Publish a container's port(s) to the host")
       ->allow_extra_args(false);
   sub.add_option_function<std::string>(
-      "--entrypoint",
-      [f](const std::string& value) {
-        f->entrypoint = value;
-        f->has_entrypoint = true;
-      },
+      "--entrypoint", [f](const std::string& value) { f->run.entrypoint = value; },
       "Override the entrypoint of the image");
-  // SERVICE [COMMAND] [ARGS...]
   sub.prefix_command();
   sub.fallthrough(false);
-  return [f, flags, &sub, &globals]() -> llvm::Expected<int> {
-    std::vector<std::string> args = f->args;
-    for (const auto& r : sub.remaining()) {
-      args.push_back(r);
-    }
-    if (!args.empty() && args.front() == "--") {
-      args.erase(args.begin());
-    }
+  return [f, ctx, &sub]() -> llvm::Expected<int> {
+    std::vector<std::string> args = service_and_command(sub);
     if (args.empty()) {
       return llvm::make_error<UsageError>("\"kiln compose run\" requires at least 1 argument");
     }
     f->run.service = args[0];
     f->run.command.assign(args.begin() + 1, args.end());
-    if (f->has_entrypoint) {
-      f->run.entrypoint = f->entrypoint;
-    }
     f->run.tty = !f->no_tty && !f->detach && ::isatty(0) && ::isatty(1);
-    auto session = open_compose(globals, *flags);
-    if (!session) {
-      return session.takeError();
-    }
-    auto& [project, engine] = *session;
-    PrintedComposeEvents events;
-    auto prepare = make_image_preparer(globals, *engine, events, false, false);
-    auto container = compose::create_run_container(*engine, project, f->run, prepare, events);
-    if (!container) {
-      return container.takeError();
-    }
-    if (f->detach) {
-      if (auto err = engine->start_container(container->id)) {
-        return std::move(err);
+    return ctx.run([&](compose::Session& session) -> llvm::Expected<int> {
+      compose::Engine& engine = *session.engine;
+      PrintedComposeEvents events;
+      auto prepare = make_image_preparer(session, events, false, false);
+      auto container =
+          compose::create_run_container(engine, session.project, f->run, prepare, events);
+      if (!container) {
+        return container.takeError();
       }
-      std::cout << container->name << "\n";
-      return 0;
-    }
-    events.end_block();
-    auto code = run_attached(globals, container->id);
-    if (f->run.remove) {
-      llvm::consumeError(engine->remove_container(container->id, true));
-    }
-    return code;
+      if (f->detach) {
+        if (auto err = engine.start_container(container->id)) {
+          return std::move(err);
+        }
+        std::cout << container->name << "\n";
+        return 0;
+      }
+      events.end_block();
+      auto code = run_attached(ctx.globals, container->id);
+      if (f->run.remove) {
+        llvm::consumeError(engine.remove_container(container->id, true));
+      }
+      return code;
+    });
   };
 }
 
-ComposeCommandRegistration exec_reg{
-    {"exec", "Execute a command in a running container", setup_exec}};
-ComposeCommandRegistration run_reg{{"run", "Run a one-off command on a service", setup_run}};
+ComposeVerb exec_verb{"exec", "Execute a command in a running container", setup_exec};
+ComposeVerb run_verb{"run", "Run a one-off command on a service", setup_run};
 
 }  // namespace
 }  // namespace kiln::cli

@@ -6,7 +6,6 @@
 
 #include "cli/cmd_compose.h"
 #include "runtime/container_control.h"
-#include "support/error.h"
 #include "support/signal_watch.h"
 
 namespace kiln::cli {
@@ -22,9 +21,9 @@ struct UpFlags {
 
 // Attached `up`: the containers' output until they all stop, or until Ctrl-C
 // stops them.
-llvm::Expected<int> attach(compose::Engine& engine, const compose::Project& project,
-                           const std::vector<std::string>& services, PrintedComposeEvents& events) {
-  auto containers = compose::project_containers(engine, project, services);
+llvm::Expected<int> attach(compose::Session& session, const std::vector<std::string>& services,
+                           PrintedComposeEvents& events) {
+  auto containers = compose::project_containers(*session.engine, session.project, services);
   if (!containers) {
     return containers.takeError();
   }
@@ -33,23 +32,22 @@ llvm::Expected<int> attach(compose::Engine& engine, const compose::Project& proj
   {
     SignalWatch signals({SIGINT, SIGTERM}, [&](int) { interrupted = true; });
     ComposeLogOptions options;
-    options.follow = true;
-    options.report_exit = true;
-    print_compose_logs(engine, *containers, options, [&] { return interrupted.load(); });
+    options.read.follow = true;
+    options.read.report_exit = true;
+    print_compose_logs(*session.engine, *containers, options, [&] { return interrupted.load(); });
   }
-  if (interrupted) {
-    std::cerr << "Gracefully stopping... (press Ctrl+C again to force)\n";
-    if (auto err =
-            compose::lifecycle(engine, project, compose::Lifecycle::stop, services, {}, events)) {
-      return std::move(err);
-    }
-    return 130;
+  if (!interrupted) {
+    return 0;
   }
-  return 0;
+  std::cerr << "Gracefully stopping... (press Ctrl+C again to force)\n";
+  if (auto err = compose::lifecycle(*session.engine, session.project, compose::Lifecycle::stop,
+                                    services, {}, events)) {
+    return std::move(err);
+  }
+  return 130;
 }
 
-CommandBody setup_up(CLI::App& sub, const GlobalOptions& globals,
-                     const std::shared_ptr<ComposeFlags>& flags) {
+CommandBody setup_up(CLI::App& sub, const ComposeContext& ctx) {
   auto f = std::make_shared<UpFlags>();
   sub.add_flag("-d,--detach", f->detach, "Detached mode: Run containers in the background");
   sub.add_flag("--build", f->up.build, "Build images before starting containers");
@@ -69,35 +67,22 @@ CommandBody setup_up(CLI::App& sub, const GlobalOptions& globals,
   sub.add_flag("--no-cache", f->no_cache, "Do not use cache when building the image");
   sub.add_flag("--pull", f->pull, "Pull images before building");
   sub.add_option("services", f->up.services, "SERVICE...");
-  return [=, &globals]() -> llvm::Expected<int> {
-    for (const auto& s : f->scale) {
-      auto [name, number] = llvm::StringRef(s).split('=');
-      int n = 0;
-      if (name.empty() || number.getAsInteger(10, n) || n < 0) {
-        return llvm::make_error<UsageError>("invalid --scale " + quote(s) +
-                                            " (expected SERVICE=NUM)");
-      }
-      f->up.scale[name.str()] = n;
-    }
-    auto session = open_compose(globals, *flags);
-    if (!session) {
-      return session.takeError();
-    }
-    auto& [project, engine] = *session;
-    PrintedComposeEvents events;
-    auto prepare = make_image_preparer(globals, *engine, events, f->no_cache, f->pull);
-    if (auto err = compose::up(*engine, project, f->up, prepare, events)) {
+  return [=]() -> llvm::Expected<int> {
+    if (auto err = compose::parse_scale(f->scale, f->up.scale)) {
       return std::move(err);
     }
-    if (f->detach || f->up.wait) {
-      return 0;
-    }
-    return attach(*engine, project, f->up.services, events);
+    return ctx.run([&](compose::Session& session) -> llvm::Expected<int> {
+      PrintedComposeEvents events;
+      auto prepare = make_image_preparer(session, events, f->no_cache, f->pull);
+      if (auto err = compose::up(*session.engine, session.project, f->up, prepare, events)) {
+        return std::move(err);
+      }
+      return f->detach || f->up.wait ? 0 : attach(session, f->up.services, events);
+    });
   };
 }
 
-CommandBody setup_down(CLI::App& sub, const GlobalOptions& globals,
-                       const std::shared_ptr<ComposeFlags>& flags) {
+CommandBody setup_down(CLI::App& sub, const ComposeContext& ctx) {
   auto o = std::make_shared<compose::DownOptions>();
   sub.add_flag("-v,--volumes", o->volumes,
                "Remove named volumes declared in the \"volumes\" section and anonymous volumes");
@@ -106,77 +91,58 @@ CommandBody setup_down(CLI::App& sub, const GlobalOptions& globals,
   sub.add_flag("--remove-orphans", o->remove_orphans,
                "Remove containers for services not defined in the Compose file");
   sub.add_option("-t,--timeout", o->timeout_s, "Specify a shutdown timeout in seconds");
-  return [=, &globals]() -> llvm::Expected<int> {
-    auto session = open_compose(globals, *flags);
-    if (!session) {
-      return session.takeError();
-    }
-    auto& [project, engine] = *session;
-    PrintedComposeEvents events;
-    if (auto err = compose::down(*engine, project, *o, events)) {
-      return std::move(err);
-    }
-    return 0;
+  return [=]() {
+    return ctx.run([&](compose::Session& session) {
+      PrintedComposeEvents events;
+      return exit_code(compose::down(*session.engine, session.project, *o, events));
+    });
   };
 }
 
-CommandBody setup_lifecycle(CLI::App& sub, const GlobalOptions& globals,
-                            const std::shared_ptr<ComposeFlags>& flags, compose::Lifecycle action) {
-  auto services = std::make_shared<std::vector<std::string>>();
-  auto o = std::make_shared<compose::LifecycleOptions>();
-  auto signal = std::make_shared<std::string>("SIGKILL");
-  if (action == compose::Lifecycle::stop || action == compose::Lifecycle::restart) {
-    sub.add_option("-t,--timeout", o->timeout_s, "Specify a shutdown timeout in seconds");
-  }
-  if (action == compose::Lifecycle::kill) {
-    sub.add_option("-s,--signal", *signal, "SIGNAL to send to the container");
-  }
-  if (action == compose::Lifecycle::rm) {
-    sub.add_flag("-f,--force", o->force, "Don't ask to confirm removal");
-    sub.add_flag("-s,--stop", o->stop_first, "Stop the containers, if required, before removing");
-    auto volumes = std::make_shared<bool>(false);
-    sub.add_flag("-v,--volumes", *volumes, "Remove any anonymous volumes attached to containers");
-  }
-  sub.add_option("services", *services, "SERVICE...");
-  return [=, &globals]() -> llvm::Expected<int> {
+// start, stop, restart, rm and kill of the services' containers.
+ComposeSetup lifecycle(compose::Lifecycle action) {
+  return [action](CLI::App& sub, const ComposeContext& ctx) -> CommandBody {
+    auto services = std::make_shared<std::vector<std::string>>();
+    auto o = std::make_shared<compose::LifecycleOptions>();
+    auto signal = std::make_shared<std::string>("SIGKILL");
+    if (action == compose::Lifecycle::stop || action == compose::Lifecycle::restart) {
+      sub.add_option("-t,--timeout", o->timeout_s, "Specify a shutdown timeout in seconds");
+    }
     if (action == compose::Lifecycle::kill) {
-      auto number = runtime::parse_signal(*signal);
-      if (!number) {
-        return number.takeError();
+      sub.add_option("-s,--signal", *signal, "SIGNAL to send to the container");
+    }
+    if (action == compose::Lifecycle::rm) {
+      sub.add_flag("-f,--force", o->force, "Don't ask to confirm removal");
+      sub.add_flag("-s,--stop", o->stop_first, "Stop the containers, if required, before removing");
+      sub.add_flag("-v,--volumes")
+          ->description("Remove any anonymous volumes attached to containers");
+    }
+    sub.add_option("services", *services, "SERVICE...");
+    return [=]() -> llvm::Expected<int> {
+      if (action == compose::Lifecycle::kill) {
+        auto number = runtime::parse_signal(*signal);
+        if (!number) {
+          return number.takeError();
+        }
+        o->signal = *number;
       }
-      o->signal = *number;
-    }
-    auto session = open_compose(globals, *flags);
-    if (!session) {
-      return session.takeError();
-    }
-    auto& [project, engine] = *session;
-    PrintedComposeEvents events;
-    if (auto err = compose::lifecycle(*engine, project, action, *services, *o, events)) {
-      return std::move(err);
-    }
-    return 0;
+      return ctx.run([&](compose::Session& session) {
+        PrintedComposeEvents events;
+        return exit_code(
+            compose::lifecycle(*session.engine, session.project, action, *services, *o, events));
+      });
+    };
   };
 }
 
-ComposeSetup lifecycle_setup(compose::Lifecycle action) {
-  return [action](CLI::App& sub, const GlobalOptions& g, const std::shared_ptr<ComposeFlags>& f) {
-    return setup_lifecycle(sub, g, f, action);
-  };
-}
-
-ComposeCommandRegistration up_reg{{"up", "Create and start containers", setup_up}};
-ComposeCommandRegistration down_reg{{"down", "Stop and remove containers, networks", setup_down}};
-ComposeCommandRegistration start_reg{
-    {"start", "Start services", lifecycle_setup(compose::Lifecycle::start)}};
-ComposeCommandRegistration stop_reg{
-    {"stop", "Stop services", lifecycle_setup(compose::Lifecycle::stop)}};
-ComposeCommandRegistration restart_reg{
-    {"restart", "Restart service containers", lifecycle_setup(compose::Lifecycle::restart)}};
-ComposeCommandRegistration rm_reg{
-    {"rm", "Removes stopped service containers", lifecycle_setup(compose::Lifecycle::rm)}};
-ComposeCommandRegistration kill_reg{
-    {"kill", "Force stop service containers", lifecycle_setup(compose::Lifecycle::kill)}};
+using compose::Lifecycle;
+ComposeVerb up_verb{"up", "Create and start containers", setup_up};
+ComposeVerb down_verb{"down", "Stop and remove containers, networks", setup_down};
+ComposeVerb start_verb{"start", "Start services", lifecycle(Lifecycle::start)};
+ComposeVerb stop_verb{"stop", "Stop services", lifecycle(Lifecycle::stop)};
+ComposeVerb restart_verb{"restart", "Restart service containers", lifecycle(Lifecycle::restart)};
+ComposeVerb rm_verb{"rm", "Removes stopped service containers", lifecycle(Lifecycle::rm)};
+ComposeVerb kill_verb{"kill", "Force stop service containers", lifecycle(Lifecycle::kill)};
 
 }  // namespace
 }  // namespace kiln::cli

@@ -14,6 +14,7 @@
 
 #include <llvm/Support/Error.h>
 
+#include "containers/container_ops.h"
 #include "oci/image_config.h"
 
 namespace kiln::compose {
@@ -148,6 +149,9 @@ class Engine {
   /// stops. Blocks; thread-safe for different containers.
   virtual llvm::Error read_logs(const std::string& id, int tail, bool follow,
                                 const std::function<void(const LogLine&)>& on_line) = 0;
+
+  /// The processes of running container `id` (`compose top`).
+  virtual llvm::Expected<std::vector<containers::ProcessInfo>> processes(const std::string& id) = 0;
 
   /// The image ID of `reference` in the store, or "" when it is not there.
   virtual llvm::Expected<std::string> image_id(const std::string& reference) = 0;

@@ -12,6 +12,7 @@
 #include "cache/image_store.h"
 #include "containers/container_create.h"
 #include "containers/container_monitor.h"
+#include "containers/container_ops.h"
 #include "containers/container_stop.h"
 #include "containers/container_store.h"
 #include "containers/container_view.h"
@@ -279,6 +280,10 @@ class LocalEngine : public Engine {
       return "";
     }
     return record->config.str();
+  }
+
+  llvm::Expected<std::vector<containers::ProcessInfo>> processes(const std::string& id) override {
+    return containers::container_processes(store_, id);
   }
 
   llvm::Error remove_image(const std::string& reference) override {

@@ -40,6 +40,10 @@ struct UpOptions {
   std::map<std::string, int> scale;
 };
 
+/// Adds `--scale` values ("SERVICE=NUM") to `scale`; a malformed one is a
+/// UsageError.
+llvm::Error parse_scale(const std::vector<std::string>& values, std::map<std::string, int>& scale);
+
 /// `compose up`: builds what must be built, creates the networks and volumes,
 /// then, service after service in dependency order (waiting for each
 /// depends_on condition), creates, recreates (changed config hash) or starts

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "compose/normalize.h"
+#include "compose/service.h"
 #include "support/error.h"
 
 namespace kiln::compose {
@@ -308,5 +309,26 @@ nlohmann::ordered_json json_value(const Node& n) {
 }  // namespace
 
 std::string config_json(const Project& project) { return json_value(project.model).dump(2) + "\n"; }
+
+llvm::Expected<std::string> config_text(const Project& project, ConfigPart part, bool json) {
+  std::string text;
+  if (part == ConfigPart::images) {
+    auto services = project_services(project);
+    if (!services) {
+      return services.takeError();
+    }
+    for (const auto& service : *services) {
+      text += service.image + "\n";
+    }
+  } else if (part == ConfigPart::services || part == ConfigPart::volumes) {
+    const Node* list = project.model.find(part == ConfigPart::services ? "services" : "volumes");
+    for (const auto& entry : list ? list->entries : decltype(list->entries){}) {
+      text += entry.first + "\n";
+    }
+  } else {
+    text = json ? config_json(project) : config_yaml(project);
+  }
+  return text;
+}
 
 }  // namespace kiln::compose

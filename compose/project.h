@@ -72,4 +72,12 @@ std::string config_yaml(const Project& project);
 /// indents, keys in the YAML's order).
 std::string config_json(const Project& project);
 
+/// What `config` prints: the model, or one name a line of its services
+/// (`--services`), volumes (`--volumes`) or the services' images (`--images`).
+enum class ConfigPart { model, services, volumes, images };
+
+/// `compose config`'s output: `part` of `project` (the model as JSON with
+/// `json`, else YAML).
+llvm::Expected<std::string> config_text(const Project& project, ConfigPart part, bool json);
+
 }  // namespace kiln::compose

@@ -215,6 +215,19 @@ llvm::Error wait_condition(Engine& engine, const ContainerInfo& c, const std::st
   }
 }
 
+llvm::Error parse_scale(const std::vector<std::string>& values, std::map<std::string, int>& scale) {
+  for (const auto& s : values) {
+    auto [name, number] = llvm::StringRef(s).split('=');
+    int n = 0;
+    if (name.empty() || number.getAsInteger(10, n) || n < 0) {
+      return llvm::make_error<UsageError>("invalid --scale " + quote(s) +
+                                          " (expected SERVICE=NUM)");
+    }
+    scale[name.str()] = n;
+  }
+  return llvm::Error::success();
+}
+
 llvm::Expected<std::vector<ContainerInfo>> project_containers(
     Engine& engine, const Project& project, const std::vector<std::string>& services, bool oneoff) {
   auto all = engine.list_containers({{kProjectLabel, project.name}});

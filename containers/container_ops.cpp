@@ -5,6 +5,8 @@
 #include <unistd.h>
 
 #include <cctype>
+
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -171,6 +173,39 @@ llvm::Expected<std::vector<int>> container_pids(const ContainerStore& store, llv
     }
   }
   return std::vector<int>(found.begin(), found.end());
+}
+
+llvm::Expected<std::vector<ProcessInfo>> container_processes(const ContainerStore& store,
+                                                             llvm::StringRef id) {
+  auto pids = container_pids(store, id);
+  if (!pids) {
+    return pids.takeError();
+  }
+  std::vector<ProcessInfo> out;
+  for (int pid : *pids) {
+    std::string dir = "/proc/" + std::to_string(pid);
+    auto cmdline = fs::read_file(dir + "/cmdline");
+    auto status = fs::read_file(dir + "/status");
+    if (!cmdline || !status) {
+      llvm::consumeError(cmdline.takeError());
+      llvm::consumeError(status.takeError());
+      continue;
+    }
+    ProcessInfo p{pid, "?", "?", *cmdline};
+    std::replace(p.command.begin(), p.command.end(), '\0', ' ');
+    p.command = llvm::StringRef(p.command).rtrim().str();
+    llvm::SmallVector<llvm::StringRef, 64> lines;
+    llvm::StringRef(*status).split(lines, '\n');
+    for (llvm::StringRef l : lines) {
+      if (l.consume_front("Uid:")) {
+        p.uid = l.trim().split('\t').first.str();
+      } else if (l.consume_front("PPid:")) {
+        p.ppid = l.trim().str();
+      }
+    }
+    out.push_back(std::move(p));
+  }
+  return out;
 }
 
 llvm::Expected<ContainerStats> container_stats(const ContainerStore& store, llvm::StringRef id) {

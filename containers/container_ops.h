@@ -29,6 +29,20 @@ llvm::Expected<std::vector<int>> container_pids(const ContainerStore& store, llv
 llvm::Expected<std::string> top_output(const ContainerStore& store, llvm::StringRef id,
                                        const std::vector<std::string>& ps_args);
 
+/// A process of a container as `compose top` shows it.
+struct ProcessInfo {
+  int pid = 0;
+  std::string uid;      ///< real uid, "?" when /proc does not say
+  std::string ppid;     ///< "?" when /proc does not say
+  std::string command;  ///< the command line, its words joined by spaces
+};
+
+/// The processes of running container `id` (container_pids(), in pid order),
+/// read from /proc; a process gone meanwhile is left out. Fails when the
+/// container is not running.
+llvm::Expected<std::vector<ProcessInfo>> container_processes(const ContainerStore& store,
+                                                             llvm::StringRef id);
+
 /// A running container's resource use, as `docker stats --no-stream` shows it.
 struct ContainerStats {
   double cpu_percent = 0;    ///< over a short sample, 100 = one CPU
