@@ -8,7 +8,6 @@
 #include "frontend/ast.h"
 #include "frontend/dockerignore.h"
 #include "frontend/instructions.h"
-#include "support/error.h"
 #include "support/fs.h"
 
 namespace kiln::cli {
@@ -54,18 +53,12 @@ llvm::Expected<int> run_parse(const DebugOptions& opts) {
 }
 
 llvm::Expected<int> run_dockerignore(const DebugOptions& opts) {
-  std::string dockerfile =
-      opts.dockerfile.empty() ? fs::join(opts.context, "Dockerfile") : opts.dockerfile;
-  auto patterns = frontend::load_dockerignore(opts.context, dockerfile);
-  if (!patterns) {
-    return patterns.takeError();
+  auto excluded = frontend::dockerignore_excludes(opts.context, opts.dockerfile, opts.paths);
+  if (!excluded) {
+    return excluded.takeError();
   }
-  auto matcher = frontend::PatternMatcher::create(*patterns);
-  if (!matcher) {
-    return with_context(matcher.takeError(), "read .dockerignore");
-  }
-  for (const std::string& path : opts.paths) {
-    std::cout << (matcher->matches(path) ? "excluded " : "included ") << path << "\n";
+  for (size_t i = 0; i < opts.paths.size(); ++i) {
+    std::cout << ((*excluded)[i] ? "excluded " : "included ") << opts.paths[i] << "\n";
   }
   return 0;
 }

@@ -3,9 +3,9 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cstdlib>
 #include <iostream>
 
+#include "cache/store_root.h"
 #include "cli/command.h"
 #include "cli/print_error.h"
 #include "support/error.h"
@@ -54,35 +54,7 @@ std::vector<CommandSpec>& command_registry() {
   return registry;
 }
 
-// An absolute path: the store's paths go into mounts and runtime bundles that
-// other processes (runc) read from other working directories.
-std::string absolute(const std::string& path) {
-  if (path.empty() || path[0] == '/') {
-    return path;
-  }
-  char cwd[4096];
-  if (!::getcwd(cwd, sizeof(cwd))) {
-    return path;
-  }
-  return std::string(cwd) + "/" + path;
-}
-
-std::string resolve_root(const std::string& flag_value) {
-  if (!flag_value.empty()) {
-    return absolute(flag_value);
-  }
-  if (const char* env = std::getenv("KILN_ROOT"); env && *env) {
-    return absolute(env);
-  }
-  if (::geteuid() == 0) {
-    return "/var/lib/kiln";
-  }
-  if (const char* xdg = std::getenv("XDG_DATA_HOME"); xdg && *xdg) {
-    return std::string(xdg) + "/kiln";
-  }
-  const char* home = std::getenv("HOME");
-  return std::string(home ? home : ".") + "/.local/share/kiln";
-}
+std::string resolve_root(const std::string& flag_value) { return cache::store_root(flag_value); }
 
 }  // namespace kiln::cli
 

@@ -4,41 +4,46 @@
 
 #include <algorithm>
 #include <condition_variable>
-#include <deque>
+#include <cstdio>
+#include <mutex>
 #include <set>
 #include <thread>
 
+#include <llvm/ADT/StringExtras.h>
 #include <nlohmann/json.hpp>
 
+#include "solver/core/progress_tally.h"
 #include "support/error.h"
 
 namespace kiln::cli {
 
 using solver::core::ProgressEvent;
 using solver::core::ProgressKind;
+using solver::core::StepStats;
 using Clock = std::chrono::system_clock;
 
+namespace {
+
+/// How progress is shown (`--progress`).
+enum class ProgressMode { tty, plain, rawjson, quiet };
+
+/// Parses "auto" (tty when `out` is a terminal, else plain), "tty", "plain",
+/// "rawjson" or "quiet".
 llvm::Expected<ProgressMode> parse_progress_mode(llvm::StringRef text, FILE* out) {
   if (text == "auto" || text.empty()) {
     return ::isatty(::fileno(out)) ? ProgressMode::tty : ProgressMode::plain;
   }
-  if (text == "tty") {
-    return ProgressMode::tty;
-  }
-  if (text == "plain") {
-    return ProgressMode::plain;
-  }
-  if (text == "rawjson") {
-    return ProgressMode::rawjson;
-  }
-  if (text == "quiet") {
-    return ProgressMode::quiet;
+  for (auto [name, mode] : {std::pair{"tty", ProgressMode::tty},
+                            {"plain", ProgressMode::plain},
+                            {"rawjson", ProgressMode::rawjson},
+                            {"quiet", ProgressMode::quiet}}) {
+    if (text == name) {
+      return mode;
+    }
   }
   return llvm::make_error<UsageError>("invalid progress mode " + quote(text) +
                                       " (choose from auto, tty, plain, rawjson, quiet)");
 }
-
-namespace {
 
 double seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
 
@@ -48,298 +53,277 @@ std::string fmt_secs(double s, int precision = 1) {
   return buf;
 }
 
-const char* kind_name(ProgressKind k) {
-  switch (k) {
-    case ProgressKind::started:
-      return "started";
-    case ProgressKind::cached:
-      return "cached";
-    case ProgressKind::log:
-      return "log";
-    case ProgressKind::done:
-      return "done";
-    case ProgressKind::error:
-      return "error";
-    case ProgressKind::canceled:
-      return "canceled";
-  }
-  return "unknown";
+double unix_seconds(Clock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count() / 1e6;
 }
 
-}  // namespace
+/// One rawjson line (invalid UTF-8 replaced), flushed.
+void print_json(FILE* out, const nlohmann::json& j) {
+  std::fprintf(out, "%s\n",
+               j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+  std::fflush(out);
+}
 
-struct ProgressPrinter::Impl {
-  ProgressMode mode;
-  FILE* out;
-  Clock::time_point begin = Clock::now();
-  mutable std::mutex mu;
-  std::map<Digest, int> numbers;
-  std::map<Digest, StepStats> steps;
-  std::map<Digest, std::deque<std::string>> tails;  // tty: last lines of running steps
-  std::vector<Digest> order;
-  std::set<Digest> announced;  // plain: vertices whose "#N name" line is out
-  int next_number = 1;
-  // tty redraw
-  std::thread ticker;
-  std::condition_variable cv;
-  bool stopping = false;
-  int drawn_lines = 0;
-
-  int number(const ProgressEvent& e) {
-    auto [it, inserted] = numbers.emplace(e.vertex, next_number);
-    if (inserted) {
-      ++next_number;
-      order.push_back(e.vertex);
-      steps[e.vertex].name = e.name;
+/// A build's events on stderr, as --progress says: a live view on a terminal
+/// (redrawn by a ticker thread; warnings kept back until the end), BuildKit's
+/// plain lines, or one JSON object per line. Thread-safe.
+class PrintedEvents : public builder::BuildEvents {
+ public:
+  PrintedEvents(std::string progress, bool quiet) : progress_(std::move(progress)), quiet_(quiet) {}
+  ~PrintedEvents() override {
+    for (const auto& msg : deferred_) {
+      std::fprintf(out_, "WARNING: %s\n", msg.c_str());
     }
-    return it->second;
+    stop_ticker();
   }
 
-  void plain(const ProgressEvent& e, int n, StepStats& s) {
-    switch (e.kind) {
-      case ProgressKind::started:
-        std::fprintf(out, "\n#%d %s\n", n, e.name.c_str());
-        announced.insert(e.vertex);
-        break;
-      case ProgressKind::cached:
-        std::fprintf(out, "\n#%d %s\n#%d CACHED\n", n, e.name.c_str(), n);
-        announced.insert(e.vertex);
-        break;
-      case ProgressKind::log:
-        std::fprintf(out, "#%d %.3f %s\n", n, seconds(e.time - s.started), e.text.c_str());
-        break;
-      case ProgressKind::done:
-        std::fprintf(out, "#%d DONE %s\n", n, fmt_secs(seconds(e.time - s.started)).c_str());
-        break;
-      case ProgressKind::error:
-        if (announced.insert(e.vertex).second) {
-          std::fprintf(out, "\n#%d %s\n", n, e.name.c_str());  // failed before it started
-        }
-        std::fprintf(out, "#%d ERROR: %s\n", n, e.text.c_str());
-        break;
-      case ProgressKind::canceled:
-        std::fprintf(out, "#%d CANCELED\n", n);
-        break;
-    }
-    std::fflush(out);
-  }
+  llvm::Error begin() override;
+  bool wants_explanations() const override { return mode_ == ProgressMode::rawjson; }
+  void progress(const ProgressEvent& event) override;
+  void note(const std::string& name, const std::string& detail) override;
+  void finish(bool success) override;
+  void warning(const std::string& msg) override;
+  void cache_miss(const Digest& vertex, const std::string& name,
+                  const std::vector<std::string>& reasons) override;
+  void step_failed(const std::string& description,
+                   const std::vector<std::string>& last_lines) override;
 
-  void json(const ProgressEvent& e) {
-    nlohmann::json j;
-    j["time"] =
-        std::chrono::duration_cast<std::chrono::microseconds>(e.time.time_since_epoch()).count() /
-        1e6;
-    j["vertex"] = e.vertex.str();
-    j["name"] = e.name;
-    j["kind"] = kind_name(e.kind);
-    if (!e.text.empty()) {
-      j["text"] = e.text;
-    }
-    std::fprintf(out, "%s\n",
-                 j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
-    std::fflush(out);
-  }
+ private:
+  void plain(const ProgressEvent& e, int n, const StepStats& s);
+  void json(const ProgressEvent& e);
+  /// Redraws the live view (mu_ held).
+  void draw();
+  /// Stops the live view's ticker; false when there was none.
+  bool stop_ticker();
 
-  void record(const ProgressEvent& e, StepStats& s) {
-    switch (e.kind) {
-      case ProgressKind::started:
-        s.started = e.time;
-        s.ran = true;
-        break;
-      case ProgressKind::cached:
-        s.started = s.finished = e.time;
-        s.cached = true;
-        break;
-      case ProgressKind::log: {
-        auto& t = tails[e.vertex];
-        t.push_back(e.text);
-        if (t.size() > 4) {
-          t.pop_front();
-        }
-        break;
-      }
-      case ProgressKind::done:
-        s.finished = e.time;
-        tails.erase(e.vertex);
-        break;
-      case ProgressKind::error:
-      case ProgressKind::canceled:
-        s.finished = e.time;
-        s.failed = true;
-        break;
-    }
-  }
-
-  /// Redraws the live view (mu held).
-  void draw() {
-    std::string text;
-    size_t done = 0;
-    for (const auto& [d, s] : steps) {
-      if (s.cached || s.finished != Clock::time_point{}) {
-        ++done;
-      }
-    }
-    text += "[+] Building " + fmt_secs(seconds(Clock::now() - begin)) + " (" +
-            std::to_string(done) + "/" + std::to_string(steps.size()) + ")\n";
-    size_t first = order.size() > 18 ? order.size() - 18 : 0;
-    for (size_t i = first; i < order.size(); ++i) {
-      const StepStats& s = steps[order[i]];
-      bool running = s.ran && s.finished == Clock::time_point{};
-      std::string status = s.cached   ? "CACHED"
-                           : s.failed ? "ERROR"
-                           : running  ? fmt_secs(seconds(Clock::now() - s.started))
-                                      : fmt_secs(seconds(s.finished - s.started));
-      text += " => " + s.name.substr(0, 70) + "  " + status + "\n";
-      if (running) {
-        for (const auto& line : tails[order[i]]) {
-          text += " => => " + line.substr(0, 90) + "\n";
-        }
-      }
-    }
-    if (drawn_lines > 0) {
-      std::fprintf(out, "\x1b[%dA", drawn_lines);
-    }
-    int lines = 0;
-    for (char c : text) {
-      if (c == '\n') {
-        ++lines;
-      }
-    }
-    std::string cleared;
-    size_t pos = 0;
-    while (pos < text.size()) {
-      size_t nl = text.find('\n', pos);
-      cleared += "\x1b[2K" + text.substr(pos, nl - pos + 1);
-      pos = nl + 1;
-    }
-    for (int i = lines; i < drawn_lines; ++i) {
-      cleared += "\x1b[2K\n";
-    }
-    std::fputs(cleared.c_str(), out);
-    std::fflush(out);
-    drawn_lines = std::max(lines, drawn_lines);
-  }
+  std::string progress_;
+  bool quiet_ = false;
+  FILE* out_ = stderr;
+  ProgressMode mode_ = ProgressMode::plain;
+  Clock::time_point begin_ = Clock::now();
+  std::mutex mu_;
+  solver::core::ProgressTally tally_;
+  std::set<Digest> announced_;  // plain: vertices whose "#N name" line is out
+  std::vector<std::string> deferred_;
+  std::thread ticker_;
+  std::condition_variable cv_;
+  bool stopping_ = false;
+  int drawn_lines_ = 0;
 };
 
-ProgressPrinter::ProgressPrinter(ProgressMode mode, FILE* out) : impl_(std::make_unique<Impl>()) {
-  impl_->mode = mode;
-  impl_->out = out;
-  if (mode == ProgressMode::tty) {
-    impl_->ticker = std::thread([impl = impl_.get()] {
-      std::unique_lock lock(impl->mu);
-      while (!impl->stopping) {
-        impl->draw();
-        impl->cv.wait_for(lock, std::chrono::milliseconds(150));
+llvm::Error PrintedEvents::begin() {
+  auto mode = parse_progress_mode(quiet_ ? "quiet" : progress_, out_);
+  if (!mode) {
+    return mode.takeError();
+  }
+  mode_ = *mode;
+  begin_ = Clock::now();
+  if (mode_ == ProgressMode::tty) {
+    ticker_ = std::thread([this] {
+      std::unique_lock lock(mu_);
+      while (!stopping_) {
+        draw();
+        cv_.wait_for(lock, std::chrono::milliseconds(150));
       }
     });
   }
+  return llvm::Error::success();
 }
 
-ProgressPrinter::~ProgressPrinter() {
-  if (impl_->ticker.joinable()) {
-    {
-      std::lock_guard lock(impl_->mu);
-      impl_->stopping = true;
+void PrintedEvents::progress(const ProgressEvent& event) {
+  std::lock_guard lock(mu_);
+  int n = tally_.record(event);
+  if (mode_ == ProgressMode::plain) {
+    plain(event, n, tally_.step(event.vertex));
+  } else if (mode_ == ProgressMode::rawjson) {
+    json(event);
+  }
+}
+
+void PrintedEvents::plain(const ProgressEvent& e, int n, const StepStats& s) {
+  switch (e.kind) {
+    case ProgressKind::started:
+      std::fprintf(out_, "\n#%d %s\n", n, e.name.c_str());
+      announced_.insert(e.vertex);
+      break;
+    case ProgressKind::cached:
+      std::fprintf(out_, "\n#%d %s\n#%d CACHED\n", n, e.name.c_str(), n);
+      announced_.insert(e.vertex);
+      break;
+    case ProgressKind::log:
+      std::fprintf(out_, "#%d %.3f %s\n", n, seconds(e.time - s.started), e.text.c_str());
+      break;
+    case ProgressKind::done:
+      std::fprintf(out_, "#%d DONE %s\n", n, fmt_secs(seconds(e.time - s.started)).c_str());
+      break;
+    case ProgressKind::error:
+      if (announced_.insert(e.vertex).second) {
+        std::fprintf(out_, "\n#%d %s\n", n, e.name.c_str());  // failed before it started
+      }
+      std::fprintf(out_, "#%d ERROR: %s\n", n, e.text.c_str());
+      break;
+    case ProgressKind::canceled:
+      std::fprintf(out_, "#%d CANCELED\n", n);
+      break;
+  }
+  std::fflush(out_);
+}
+
+void PrintedEvents::json(const ProgressEvent& e) {
+  nlohmann::json j;
+  j["time"] = unix_seconds(e.time);
+  j["vertex"] = e.vertex.str();
+  j["name"] = e.name;
+  j["kind"] = solver::core::progress_kind_name(e.kind);
+  if (!e.text.empty()) {
+    j["text"] = e.text;
+  }
+  print_json(out_, j);
+}
+
+void PrintedEvents::draw() {
+  const auto& order = tally_.order();
+  std::string text = "[+] Building " + fmt_secs(seconds(Clock::now() - begin_)) + " (" +
+                     std::to_string(tally_.finished()) + "/" + std::to_string(order.size()) + ")\n";
+  for (size_t i = order.size() > 18 ? order.size() - 18 : 0; i < order.size(); ++i) {
+    const StepStats& s = tally_.step(order[i]);
+    bool running = s.ran && s.finished == Clock::time_point{};
+    std::string status = s.cached   ? "CACHED"
+                         : s.failed ? "ERROR"
+                         : running  ? fmt_secs(seconds(Clock::now() - s.started))
+                                    : fmt_secs(seconds(s.finished - s.started));
+    text += " => " + s.name.substr(0, 70) + "  " + status + "\n";
+    if (running) {
+      for (const auto& line : tally_.tail(order[i])) {
+        text += " => => " + line.substr(0, 90) + "\n";
+      }
     }
-    impl_->cv.notify_all();
-    impl_->ticker.join();
   }
+  if (drawn_lines_ > 0) {
+    std::fprintf(out_, "\x1b[%dA", drawn_lines_);
+  }
+  int lines = 0;
+  std::string cleared;
+  for (size_t pos = 0; pos < text.size(); ++lines) {
+    size_t nl = text.find('\n', pos);
+    cleared += "\x1b[2K" + text.substr(pos, nl - pos + 1);
+    pos = nl + 1;
+  }
+  for (int i = lines; i < drawn_lines_; ++i) {
+    cleared += "\x1b[2K\n";
+  }
+  std::fputs(cleared.c_str(), out_);
+  std::fflush(out_);
+  drawn_lines_ = std::max(lines, drawn_lines_);
 }
 
-void ProgressPrinter::on_event(const ProgressEvent& event) {
-  std::lock_guard lock(impl_->mu);
-  int n = impl_->number(event);
-  StepStats& s = impl_->steps[event.vertex];
-  impl_->record(event, s);
-  switch (impl_->mode) {
-    case ProgressMode::plain:
-      impl_->plain(event, n, s);
-      break;
-    case ProgressMode::rawjson:
-      impl_->json(event);
-      break;
-    case ProgressMode::tty:
-    case ProgressMode::quiet:
-      break;
+bool PrintedEvents::stop_ticker() {
+  if (!ticker_.joinable()) {
+    return false;
   }
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  ticker_.join();
+  return true;
 }
 
-void ProgressPrinter::note(const std::string& name, const std::string& detail) {
+void PrintedEvents::note(const std::string& name, const std::string& detail) {
   ProgressEvent e;
   e.vertex = Digest::of("kiln.note:" + name);
   e.name = name;
   e.time = Clock::now();
   e.kind = ProgressKind::started;
-  on_event(e);
+  progress(e);
   if (!detail.empty()) {
     e.kind = ProgressKind::log;
     e.text = detail;
     e.time = Clock::now();
-    on_event(e);
+    progress(e);
   }
   e.kind = ProgressKind::done;
   e.text.clear();
   e.time = Clock::now();
-  on_event(e);
+  progress(e);
 }
 
-void ProgressPrinter::finish(bool success) {
-  if (impl_->ticker.joinable()) {
-    {
-      std::lock_guard lock(impl_->mu);
-      impl_->stopping = true;
-    }
-    impl_->cv.notify_all();
-    impl_->ticker.join();
-    std::lock_guard lock(impl_->mu);
-    impl_->draw();
+void PrintedEvents::finish(bool success) {
+  if (stop_ticker()) {
+    std::lock_guard lock(mu_);
+    draw();
   }
-  std::lock_guard lock(impl_->mu);
-  if (impl_->mode == ProgressMode::quiet || impl_->mode == ProgressMode::rawjson) {
+  std::lock_guard lock(mu_);
+  if (mode_ == ProgressMode::quiet || mode_ == ProgressMode::rawjson) {
     return;
   }
-  size_t ran = 0, cached = 0;
-  for (const auto& [d, s] : impl_->steps) {
-    ran += s.ran && !s.cached ? 1 : 0;
-    cached += s.cached ? 1 : 0;
-  }
-  // The critical path: from the step that ended last, back through the step that
-  // ended last before each one started.
-  std::vector<const StepStats*> path;
-  const StepStats* cur = nullptr;
-  for (const auto& [d, s] : impl_->steps) {
-    if (s.ran && (!cur || s.finished > cur->finished)) {
-      cur = &s;
-    }
-  }
-  while (cur) {
-    path.push_back(cur);
-    const StepStats* prev = nullptr;
-    for (const auto& [d, s] : impl_->steps) {
-      if (s.ran && s.started < cur->started &&
-          s.finished <= cur->started + std::chrono::milliseconds(5) &&
-          (!prev || s.finished > prev->finished)) {
-        prev = &s;
-      }
-    }
-    cur = prev;
-  }
-  std::fprintf(impl_->out, "\n%s in %s: %zu steps run, %zu cached\n", success ? "Built" : "Failed",
-               fmt_secs(seconds(Clock::now() - impl_->begin), 2).c_str(), ran, cached);
+  std::fprintf(out_, "\n%s in %s: %zu steps run, %zu cached\n", success ? "Built" : "Failed",
+               fmt_secs(seconds(Clock::now() - begin_), 2).c_str(), tally_.ran(), tally_.cached());
+  std::vector<const StepStats*> path = tally_.critical_path();
   if (!path.empty()) {
-    std::fprintf(impl_->out, "Critical path:");
-    for (auto it = path.rbegin(); it != path.rend(); ++it) {
-      std::fprintf(impl_->out, "%s %s (%s)", it == path.rbegin() ? "" : " ->", (*it)->name.c_str(),
-                   fmt_secs(seconds((*it)->finished - (*it)->started), 2).c_str());
+    std::fprintf(out_, "Critical path:");
+    for (size_t i = 0; i < path.size(); ++i) {
+      std::fprintf(out_, "%s %s (%s)", i == 0 ? "" : " ->", path[i]->name.c_str(),
+                   fmt_secs(seconds(path[i]->finished - path[i]->started), 2).c_str());
     }
-    std::fprintf(impl_->out, "\n");
+    std::fprintf(out_, "\n");
   }
-  std::fflush(impl_->out);
+  std::fflush(out_);
 }
 
-std::map<Digest, StepStats> ProgressPrinter::stats() const {
-  std::lock_guard lock(impl_->mu);
-  return impl_->steps;
+void PrintedEvents::warning(const std::string& msg) {
+  std::lock_guard lock(mu_);
+  if (mode_ == ProgressMode::tty) {
+    deferred_.push_back(msg);
+  } else if (mode_ == ProgressMode::rawjson) {
+    print_json(out_, {{"kind", "warning"}, {"text", msg}});
+  } else {
+    std::fprintf(out_, "WARNING: %s\n", msg.c_str());
+  }
+}
+
+void PrintedEvents::cache_miss(const Digest& vertex, const std::string& name,
+                               const std::vector<std::string>& reasons) {
+  if (mode_ == ProgressMode::rawjson) {
+    nlohmann::json j;
+    j["time"] = unix_seconds(Clock::now());
+    j["vertex"] = vertex.str();
+    j["name"] = name;
+    j["kind"] = "explain";
+    j["reasons"] = reasons;
+    print_json(out_, j);
+  } else if (mode_ == ProgressMode::tty) {
+    note("cache miss: " + name, llvm::join(reasons, "; "));
+  } else {
+    ProgressEvent event;
+    event.kind = ProgressKind::log;
+    event.vertex = vertex;
+    event.name = name;
+    event.time = Clock::now();
+    for (const auto& r : reasons) {
+      event.text = "cache miss: " + r;
+      progress(event);
+    }
+  }
+}
+
+/// BuildKit's report of a failed step: its last output lines between dashes.
+void PrintedEvents::step_failed(const std::string& description,
+                                const std::vector<std::string>& last_lines) {
+  std::string block = "------\n > " + description + ":\n";
+  for (const auto& l : last_lines) {
+    block += l + "\n";
+  }
+  block += "------\n";
+  std::fputs(block.c_str(), out_);
+}
+
+}  // namespace
+
+std::unique_ptr<builder::BuildEvents> printed_build_events(const std::string& progress,
+                                                           bool quiet) {
+  return std::make_unique<PrintedEvents>(progress, quiet);
 }
 
 }  // namespace kiln::cli

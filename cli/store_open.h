@@ -14,6 +14,7 @@
 
 #include "cache/image_store.h"
 #include "cli/command.h"
+#include "oci/reference.h"
 #include "support/units.h"
 
 namespace kiln::cli {
@@ -24,11 +25,8 @@ llvm::Expected<std::unique_ptr<cache::ImageStore>> open_store(const GlobalOption
 llvm::Expected<std::unique_ptr<cache::ImageStore>> open_store_read_only(
     const GlobalOptions& globals);
 
-/// The short form docker shows of a full name: {"alpine", "latest"}; names that do
-/// not parse are returned whole with tag "<none>".
-std::pair<std::string, std::string> familiar_repo_tag(llvm::StringRef full_name);
-/// "alpine:latest" for "docker.io/library/alpine:latest".
-std::string familiar_name(llvm::StringRef full_name);
+using oci::familiar_name;
+using oci::familiar_repo_tag;
 
 /// "<duration> ago" from unix time `then` to now, or "N/A" for cache::kUnknownTime.
 std::string since(int64_t then);

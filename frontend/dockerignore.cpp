@@ -421,4 +421,24 @@ PatternMatcher::DirDecision PatternMatcher::match_dir(llvm::StringRef raw_dir) c
   return decision;
 }
 
+llvm::Expected<std::vector<bool>> dockerignore_excludes(llvm::StringRef context_dir,
+                                                        llvm::StringRef dockerfile_path,
+                                                        const std::vector<std::string>& paths) {
+  std::string dockerfile =
+      dockerfile_path.empty() ? fs::join(context_dir, "Dockerfile") : dockerfile_path.str();
+  auto patterns = load_dockerignore(context_dir, dockerfile);
+  if (!patterns) {
+    return patterns.takeError();
+  }
+  auto matcher = PatternMatcher::create(*patterns);
+  if (!matcher) {
+    return with_context(matcher.takeError(), "read .dockerignore");
+  }
+  std::vector<bool> out;
+  for (const std::string& path : paths) {
+    out.push_back(matcher->matches(path));
+  }
+  return out;
+}
+
 }  // namespace kiln::frontend

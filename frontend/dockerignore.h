@@ -27,6 +27,14 @@ std::vector<std::string> read_dockerignore(llvm::StringRef text);
 llvm::Expected<std::vector<std::string>> load_dockerignore(llvm::StringRef context_dir,
                                                            llvm::StringRef dockerfile_path);
 
+/// `kiln debug dockerignore`: whether the ignore file of a build of `context_dir`
+/// (load_dockerignore(); `dockerfile_path` "" means CONTEXT/Dockerfile) excludes
+/// each of `paths` (relative to the context), in order. Fails when the file cannot
+/// be read, or with "read .dockerignore: ..." when a pattern does not compile.
+llvm::Expected<std::vector<bool>> dockerignore_excludes(llvm::StringRef context_dir,
+                                                        llvm::StringRef dockerfile_path,
+                                                        const std::vector<std::string>& paths);
+
 /// A compiled pattern list. Immutable after create(); thread-safe.
 class PatternMatcher {
  public:

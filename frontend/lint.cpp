@@ -3,11 +3,14 @@
 #include "frontend/lint.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <map>
+#include <sstream>
 
 #include <llvm/ADT/STLExtras.h>
 
 #include "frontend/go_text.h"
+#include "support/shown.h"
 
 namespace kiln::frontend {
 namespace {
@@ -267,6 +270,58 @@ llvm::Expected<std::vector<LintWarning>> lint_dockerfile(const Dockerfile& docke
     return llvm::is_contained(skipped, "all") || llvm::is_contained(skipped, w.rule);
   });
   return out;
+}
+
+}  // namespace kiln::frontend
+
+namespace kiln::frontend {
+namespace {
+
+/// BuildKit's errdefs.Source.Print of `range` in `source`.
+void print_excerpt(std::ostream& os, const std::string& file, const std::string& source,
+                   SourceRange range) {
+  std::vector<std::string> lines;
+  std::stringstream ss(source);
+  for (std::string line; std::getline(ss, line);) {
+    lines.push_back(line);
+  }
+  if (source.empty() || source.back() == '\n') {
+    lines.emplace_back();  // Go's strings.Split keeps the empty last element.
+  }
+  int total = static_cast<int>(lines.size());
+  int start = range.start_line;
+  int end = std::min(range.end_line, total);
+  if (start < 1 || start > total) {
+    return;
+  }
+  int pad = start == end ? 4 : 2;
+  for (int p = 0; p < pad; ++p) {
+    if (start > 1) {
+      --start;
+      ++p;
+    }
+    if (end != total) {
+      ++end;
+      ++p;
+    }
+  }
+  os << file << ":" << range.start_line << "\n--------------------\n";
+  for (int i = start; i <= end; ++i) {
+    bool marked = i >= range.start_line && i <= range.end_line;
+    char num[16];
+    std::snprintf(num, sizeof(num), " %3d | ", i);
+    os << num << (marked ? ">>> " : "    ") << shown_start(lines[i - 1]) << "\n";
+  }
+  os << "--------------------\n";
+}
+
+}  // namespace
+
+std::string format_lint_warning(const LintWarning& warning, const Ast& ast) {
+  std::ostringstream os;
+  os << "\nWARNING: " << warning.rule << " - " << warning.url << "\n" << warning.detail << "\n";
+  print_excerpt(os, ast.file_name, ast.source ? *ast.source : "", warning.range);
+  return os.str();
 }
 
 }  // namespace kiln::frontend

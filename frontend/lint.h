@@ -34,4 +34,11 @@ std::string suggest_name(llvm::StringRef name, const std::vector<std::string>& o
 llvm::Expected<std::vector<LintWarning>> lint_dockerfile(const Dockerfile& dockerfile,
                                                          LowerOptions options);
 
+/// `warning` as `docker build --check` shows it: a blank line, "WARNING: RULE -
+/// URL", the detail, then the lines of `ast` around the warning's range as
+/// BuildKit's errdefs.Source.Print does ("FILE:LINE", dashes, about two lines
+/// either side with ">>>" on the range, dashes; no lines when the range is
+/// outside the source).
+std::string format_lint_warning(const LintWarning& warning, const Ast& ast);
+
 }  // namespace kiln::frontend

@@ -212,4 +212,22 @@ llvm::Expected<Reference> parse_reference(llvm::StringRef text) {
   return tag_name_only(std::move(*ref));
 }
 
+std::pair<std::string, std::string> familiar_repo_tag(llvm::StringRef full_name) {
+  auto ref = parse_named(full_name);
+  if (!ref) {
+    llvm::consumeError(ref.takeError());
+    return {full_name.str(), "<none>"};
+  }
+  return {ref->familiar_name(), ref->tag.empty() ? "<none>" : ref->tag};
+}
+
+std::string familiar_name(llvm::StringRef full_name) {
+  auto ref = parse_named(full_name);
+  if (!ref) {
+    llvm::consumeError(ref.takeError());
+    return full_name.str();
+  }
+  return ref->familiar_str();
+}
+
 }  // namespace kiln::oci

@@ -18,6 +18,26 @@ enum class ProgressKind {
   canceled,  ///< exec was stopped because no request wanted it any more
 };
 
+/// The kind's name in kiln's JSON progress ("started", "cached", "log", "done",
+/// "error", "canceled").
+inline const char* progress_kind_name(ProgressKind kind) {
+  switch (kind) {
+    case ProgressKind::started:
+      return "started";
+    case ProgressKind::cached:
+      return "cached";
+    case ProgressKind::log:
+      return "log";
+    case ProgressKind::done:
+      return "done";
+    case ProgressKind::error:
+      return "error";
+    case ProgressKind::canceled:
+      return "canceled";
+  }
+  return "unknown";
+}
+
 /// One event about one vertex.
 struct ProgressEvent {
   ProgressKind kind = ProgressKind::started;

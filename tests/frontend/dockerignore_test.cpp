@@ -143,3 +143,22 @@ TEST_CASE("the pattern index decides like trying every pattern in order", "[dock
     CHECK(m.matches(path) == expected);
   }
 }
+
+TEST_CASE("dockerignore_excludes answers for each path, in order", "[dockerignore]") {
+  auto dir = kiln::fs::make_temp_dir("/tmp", "kiln-ignore-");
+  REQUIRE(bool(dir));
+  write(*dir + "/.dockerignore", "*.log\n!keep.log\n");
+  auto excluded = kiln::frontend::dockerignore_excludes(*dir, "", {"a.log", "keep.log", "src"});
+  REQUIRE(bool(excluded));
+  CHECK(*excluded == std::vector<bool>{true, false, false});
+  write(*dir + "/Dockerfile.dockerignore", "src\n");
+  excluded = kiln::frontend::dockerignore_excludes(*dir, "", {"a.log", "src/x"});
+  REQUIRE(bool(excluded));
+  CHECK(*excluded == std::vector<bool>{false, true});
+  write(*dir + "/.dockerignore", "!\n");
+  auto bad = kiln::frontend::dockerignore_excludes(*dir, *dir + "/other", {"x"});
+  REQUIRE(!bad);
+  CHECK(kiln::error_message(bad.takeError()) ==
+        "read .dockerignore: illegal exclusion pattern: \"!\"");
+  REQUIRE(!kiln::fs::remove_all(*dir));
+}

@@ -186,3 +186,31 @@ TEST_CASE("lint: the check directive skips rules", "[lint]") {
             "key value\" format"});
   CHECK(findings("# check=skip=all\nFROM scratch\nMAINTAINER me\nCMD run\n").empty());
 }
+
+TEST_CASE("lint: a warning shows as docker build --check shows it", "[lint]") {
+  auto df =
+      parse_dockerfile("FROM alpine:3.20\nWORKDIR /src\nrun make\nCOPY . .\nCMD x\n", "Dockerfile");
+  REQUIRE(bool(df));
+  LintWarning w;
+  w.rule = "ConsistentInstructionCasing";
+  w.url = "https://docs.docker.com/go/dockerfile/rule/consistent-instruction-casing/";
+  w.detail = "Command 'run' should match the case of the command majority (uppercase)";
+  w.range = {3, 3};
+  CHECK(format_lint_warning(w, df->ast) ==
+        "\nWARNING: ConsistentInstructionCasing - "
+        "https://docs.docker.com/go/dockerfile/rule/consistent-instruction-casing/\n"
+        "Command 'run' should match the case of the command majority (uppercase)\n"
+        "Dockerfile:3\n"
+        "--------------------\n"
+        "   1 |     FROM alpine:3.20\n"
+        "   2 |     WORKDIR /src\n"
+        "   3 | >>> run make\n"
+        "   4 |     COPY . .\n"
+        "   5 |     CMD x\n"
+        "--------------------\n");
+  w.range = {9, 9};
+  CHECK(format_lint_warning(w, df->ast) ==
+        "\nWARNING: ConsistentInstructionCasing - "
+        "https://docs.docker.com/go/dockerfile/rule/consistent-instruction-casing/\n"
+        "Command 'run' should match the case of the command majority (uppercase)\n");
+}

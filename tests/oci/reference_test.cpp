@@ -235,3 +235,16 @@ TEST_CASE("is_full_hex_id", "[reference]") {
   CHECK(!kiln::oci::is_full_hex_id(std::string(63, 'f')));
   CHECK(!kiln::oci::is_full_hex_id(std::string(64, 'F')));
 }
+
+TEST_CASE("familiar names of full names, as docker shows them", "[reference]") {
+  using kiln::oci::familiar_name;
+  using kiln::oci::familiar_repo_tag;
+  CHECK(familiar_repo_tag("docker.io/library/alpine:latest") ==
+        std::pair<std::string, std::string>{"alpine", "latest"});
+  CHECK(familiar_repo_tag("localhost:5000/app") ==
+        std::pair<std::string, std::string>{"localhost:5000/app", "<none>"});
+  CHECK(familiar_repo_tag("not a name") ==
+        std::pair<std::string, std::string>{"not a name", "<none>"});
+  CHECK(familiar_name("docker.io/user/app:1") == "user/app:1");
+  CHECK(familiar_name("alpine") == "alpine");
+}
