@@ -1,7 +1,6 @@
 #include "cli/store_open.h"
 
 #include <algorithm>
-#include <ctime>
 
 #include "containers/container_store.h"
 #include "oci/reference.h"
@@ -33,29 +32,12 @@ llvm::Expected<std::unique_ptr<cache::ImageStore>> open_store_read_only(
 }
 
 std::pair<std::string, std::string> familiar_repo_tag(llvm::StringRef full_name) {
-  auto ref = oci::parse_named(full_name);
-  if (!ref) {
-    llvm::consumeError(ref.takeError());
-    return {full_name.str(), "<none>"};
-  }
-  return {ref->familiar_name(), ref->tag.empty() ? "<none>" : ref->tag};
+  return oci::familiar_repo_tag(full_name);
 }
 
-std::string familiar_name(llvm::StringRef full_name) {
-  auto ref = oci::parse_named(full_name);
-  if (!ref) {
-    llvm::consumeError(ref.takeError());
-    return full_name.str();
-  }
-  return ref->familiar_str();
-}
+std::string familiar_name(llvm::StringRef full_name) { return oci::familiar_name(full_name); }
 
-std::string since(int64_t then) {
-  if (then == cache::kUnknownTime) {
-    return "N/A";
-  }
-  return human_duration(static_cast<int64_t>(::time(nullptr)) - then) + " ago";
-}
+std::string since(int64_t then) { return human_since(then); }
 
 namespace {
 // Display width as Go's tabwriter counts it: one per UTF-8 code point.

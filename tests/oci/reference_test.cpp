@@ -235,3 +235,16 @@ TEST_CASE("is_full_hex_id", "[reference]") {
   CHECK(!kiln::oci::is_full_hex_id(std::string(63, 'f')));
   CHECK(!kiln::oci::is_full_hex_id(std::string(64, 'F')));
 }
+
+TEST_CASE("familiar names and repository/tag pairs of full names", "[oci][reference]") {
+  using kiln::oci::familiar_name;
+  using kiln::oci::familiar_repo_tag;
+  CHECK(familiar_name("docker.io/library/alpine:latest") == "alpine:latest");
+  CHECK(familiar_name("localhost:5000/x/y:1") == "localhost:5000/x/y:1");
+  CHECK(familiar_name("not a name") == "not a name");
+  CHECK(familiar_repo_tag("docker.io/library/alpine:3.20") ==
+        std::pair<std::string, std::string>{"alpine", "3.20"});
+  CHECK(familiar_repo_tag("docker.io/user/app") ==
+        std::pair<std::string, std::string>{"user/app", "<none>"});
+  CHECK(familiar_repo_tag("alpine") == std::pair<std::string, std::string>{"alpine", "<none>"});
+}
