@@ -39,4 +39,17 @@ llvm::Expected<std::vector<oci::ArchiveImage>> resolve_for_save(ImageStore& stor
 llvm::Error save_archive(ImageStore& store, llvm::ArrayRef<oci::ArchiveImage> images,
                          oci::ArchiveFormat format, int fd);
 
+/// `kiln save`: resolve_for_save() of `texts`, written in `format` to the file
+/// `path` (created with mode 0644 or truncated; removed again when the save
+/// fails) or, when `path` is empty, to standard output, under a shared blob
+/// lease (so that no rmi or collection deletes the blobs being read). Errors are
+/// in the context "save".
+llvm::Error save_images(ImageStore& store, llvm::ArrayRef<std::string> texts,
+                        oci::ArchiveFormat format, llvm::StringRef path);
+
+/// `kiln load`: load_archive() of the file `path`, or of standard input when
+/// `path` is empty. Errors are in the context "load".
+llvm::Expected<std::vector<LoadedRecord>> load_archive_file(ImageStore& store,
+                                                            llvm::StringRef path);
+
 }  // namespace kiln::cache

@@ -28,4 +28,9 @@ struct ImportOptions {
 /// Returns the stored image.
 llvm::Expected<ImageRecord> import_rootfs(ImageStore& store, int fd, const ImportOptions& options);
 
+/// `kiln import`: import_rootfs() of the file `path`, or of standard input for
+/// "-". Errors are in the context "import".
+llvm::Expected<ImageRecord> import_rootfs_file(ImageStore& store, llvm::StringRef path,
+                                               const ImportOptions& options);
+
 }  // namespace kiln::cache

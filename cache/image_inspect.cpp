@@ -6,6 +6,7 @@
 #include "oci/reference.h"
 #include "oci/types.h"
 #include "support/error.h"
+#include "support/units.h"
 
 namespace kiln::cache {
 namespace {
@@ -158,6 +159,63 @@ llvm::Expected<ImageHistory> image_history(const ImageStore& store, const ImageR
     out.rows.push_back({entry, size});
   }
   return out;
+}
+
+namespace {
+
+// docker's stringutils.Ellipsis: at most `width` code points, the last one "…".
+std::string ellipsis(const std::string& text, size_t width) {
+  std::vector<size_t> starts;  // byte offsets of code points
+  for (size_t i = 0; i < text.size(); ++i) {
+    if ((text[i] & 0xC0) != 0x80) {
+      starts.push_back(i);
+    }
+  }
+  if (starts.size() <= width) {
+    return text;
+  }
+  return text.substr(0, starts[width - 1]) + "…";
+}
+
+std::string created_column(const std::string& created, bool human) {
+  if (created.empty()) {
+    return "N/A";
+  }
+  if (!human) {
+    return created;
+  }
+  auto seconds = parse_rfc3339(created);
+  if (!seconds) {
+    llvm::consumeError(seconds.takeError());
+    return created;
+  }
+  return human_since(*seconds);
+}
+
+}  // namespace
+
+std::vector<nlohmann::ordered_json> image_history_rows(const ImageHistory& history,
+                                                       const HistoryFormat& format) {
+  std::vector<nlohmann::ordered_json> rows;
+  for (auto row = history.rows.rbegin(); row != history.rows.rend(); ++row) {
+    const oci::HistoryEntry& entry = row->entry;
+    std::string created_by = entry.created_by;
+    std::replace(created_by.begin(), created_by.end(), '\t', ' ');
+    if (!format.no_trunc) {
+      created_by = ellipsis(created_by, 45);
+    }
+    std::string id = "<missing>";
+    if (rows.empty()) {
+      id = format.no_trunc ? history.config.str() : history.config.short_hex();
+    }
+    rows.push_back({{"Comment", entry.comment},
+                    {"CreatedAt", entry.created},
+                    {"CreatedBy", created_by},
+                    {"CreatedSince", created_column(entry.created, format.human)},
+                    {"ID", id},
+                    {"Size", format.human ? human_size(row->size) : std::to_string(row->size)}});
+  }
+  return rows;
 }
 
 }  // namespace kiln::cache

@@ -41,4 +41,20 @@ struct ImageHistory {
 llvm::Expected<ImageHistory> image_history(const ImageStore& store, const ImageRecord& image,
                                            llvm::StringRef platform);
 
+/// How `docker history` writes its rows.
+struct HistoryFormat {
+  /// Full image ID and CREATED BY (else 12 hex digits, and CREATED BY's tabs as
+  /// spaces cut to 45 code points with a final "…").
+  bool no_trunc = false;
+  /// CreatedSince as "3 days ago" and Size as "1.2MB" (else the config's time as
+  /// written and the size in bytes).
+  bool human = true;
+};
+
+/// docker's historyContext rows of `history`, newest first, as JSON (Comment,
+/// CreatedAt, CreatedBy, CreatedSince, ID, Size: all strings); ID is the image ID
+/// on the newest row and "<missing>" on the others, as docker shows a pulled image.
+std::vector<nlohmann::ordered_json> image_history_rows(const ImageHistory& history,
+                                                       const HistoryFormat& format);
+
 }  // namespace kiln::cache

@@ -6,6 +6,7 @@
 #include <map>
 #include <set>
 
+#include "cache/gc_lock.h"
 #include "cache/layer_pack.h"
 #include "cache/snapshot.h"
 #include "cache/store_usage.h"
@@ -295,6 +296,21 @@ llvm::Expected<CheckReport> check_store(ImageStore& images, const CheckOptions& 
     return err;
   }
   return report;
+}
+
+llvm::Expected<CheckReport> check_store_at(llvm::StringRef root, const CheckOptions& options) {
+  if (auto err = fs::make_dirs(root, 0700)) {
+    return err;
+  }
+  auto lease = StoreLease::acquire_exclusive(root);
+  if (!lease) {
+    return lease.takeError();
+  }
+  auto images = ImageStore::open(root);
+  if (!images) {
+    return images.takeError();
+  }
+  return check_store(**images, options);
 }
 
 }  // namespace kiln::cache

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include <llvm/ADT/StringRef.h>
 #include <llvm/Support/Error.h>
 
 #include "cache/image_store.h"
@@ -37,5 +38,9 @@ struct CheckReport {
 /// Checks the store of `images`. The caller holds the exclusive StoreLease
 /// (cache/gc_lock.h), so that no build changes the store meanwhile.
 llvm::Expected<CheckReport> check_store(ImageStore& images, const CheckOptions& options);
+
+/// check_store() of the store at `root` (created when missing), under the
+/// exclusive StoreLease, which waits for running builds.
+llvm::Expected<CheckReport> check_store_at(llvm::StringRef root, const CheckOptions& options);
 
 }  // namespace kiln::cache

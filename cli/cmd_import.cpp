@@ -1,9 +1,5 @@
 // `kiln import FILE|- [REPOSITORY[:TAG]]`: a rootfs tarball becomes a one-layer image.
 
-#include <fcntl.h>
-#include <unistd.h>
-
-#include <cerrno>
 #include <cstdlib>
 #include <iostream>
 
@@ -43,26 +39,13 @@ llvm::Expected<int> run_import(const GlobalOptions& globals, const ImportArgs& a
       return llvm::make_error<UsageError>("invalid SOURCE_DATE_EPOCH " + quote(epoch));
     }
   }
-  int fd = STDIN_FILENO;
-  if (args.file != "-") {
-    fd = ::open(args.file.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-      return make_io_error("import: open", args.file, errno);
-    }
-  }
   auto store = open_store(globals);
   if (!store) {
-    if (fd != STDIN_FILENO) {
-      ::close(fd);
-    }
     return store.takeError();
   }
-  auto image = cache::import_rootfs(**store, fd, options);
-  if (fd != STDIN_FILENO) {
-    ::close(fd);
-  }
+  auto image = cache::import_rootfs_file(**store, args.file, options);
   if (!image) {
-    return with_context(image.takeError(), "import");
+    return image.takeError();
   }
   std::cout << image->config.str() << "\n";
   return 0;

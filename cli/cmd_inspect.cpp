@@ -5,12 +5,10 @@
 
 #include <nlohmann/json.hpp>
 
-#include "cache/image_inspect.h"
-#include "cache/image_size.h"
 #include "cli/command.h"
 #include "cli/print_error.h"
 #include "cli/store_open.h"
-#include "containers/container_view.h"
+#include "containers/object_inspect.h"
 #include "support/error.h"
 #include "support/go_template.h"
 
@@ -38,29 +36,7 @@ llvm::Expected<int> run_inspect(const GlobalOptions& globals,
   Json all = Json::array();
   std::vector<llvm::Error> errors;
   for (const std::string& text : images) {
-    // A container by that name or ID first, as docker's inspect without --type.
-    auto container = containers::inspect_container(globals.root, text);
-    if (!container) {
-      errors.push_back(container.takeError());
-      continue;
-    }
-    if (*container) {
-      all.push_back(std::move(**container));
-      continue;
-    }
-    auto image = (*store)->resolve(text);
-    if (!image) {
-      errors.push_back(image.takeError());
-      continue;
-    }
-    // Size: the layers uncompressed, as `kiln images` shows it.
-    auto size = cache::uncompressed_size(**store, *image);
-    if (!size) {
-      errors.push_back(size.takeError());
-      continue;
-    }
-    image->size = *size;
-    auto json = cache::inspect_image(**store, *image, platform);
+    auto json = containers::inspect_object(**store, globals.root, text, platform);
     if (!json) {
       errors.push_back(json.takeError());
       continue;

@@ -22,20 +22,7 @@ struct LoginFlags {
   RegistryFlags registry;
 };
 
-/// "https://index.docker.io/v1/" and the like name docker.io; "https://h/x" names h.
-std::string server_domain(llvm::StringRef server) {
-  llvm::StringRef rest = server;
-  if (size_t scheme = rest.find("://"); scheme != llvm::StringRef::npos) {
-    rest = rest.substr(scheme + 3);
-  }
-  rest = rest.take_until([](char c) { return c == '/'; });
-  if (rest == "index.docker.io" || rest == "registry-1.docker.io") {
-    return "docker.io";
-  }
-  return rest.str();
-}
-
-llvm::Expected<std::string> read_line(std::istream& in, llvm::StringRef prompt) {
+std::string read_line(std::istream& in, llvm::StringRef prompt) {
   if (!prompt.empty() && isatty(STDIN_FILENO)) {
     std::cout << prompt.str() << std::flush;
   }
@@ -45,7 +32,7 @@ llvm::Expected<std::string> read_line(std::istream& in, llvm::StringRef prompt) 
 }
 
 llvm::Expected<int> run_login(const LoginFlags& flags) {
-  std::string domain = server_domain(flags.server);
+  std::string domain = registry::server_domain(flags.server);
   registry::Credentials creds{flags.username, flags.password, ""};
   if (flags.password_stdin) {
     if (!flags.password.empty()) {
@@ -58,18 +45,10 @@ llvm::Expected<int> run_login(const LoginFlags& flags) {
     creds.password = llvm::StringRef(all).rtrim("\r\n").str();
   }
   if (creds.username.empty()) {
-    llvm::Expected<std::string> user = read_line(std::cin, "Username: ");
-    if (!user) {
-      return user.takeError();
-    }
-    creds.username = *user;
+    creds.username = read_line(std::cin, "Username: ");
   }
   if (creds.password.empty() && !flags.password_stdin) {
-    llvm::Expected<std::string> pass = read_line(std::cin, "Password: ");
-    if (!pass) {
-      return pass.takeError();
-    }
-    creds.password = *pass;
+    creds.password = read_line(std::cin, "Password: ");
   }
   if (creds.username.empty() || creds.password.empty()) {
     return llvm::make_error<UsageError>("username and password are required");
@@ -81,11 +60,11 @@ llvm::Expected<int> run_login(const LoginFlags& flags) {
   if (!client) {
     return client.takeError();
   }
-  if (llvm::Error err = (*client)->check_login(domain)) {
-    return with_context(std::move(err), "login " + quote(domain));
+  llvm::Error err = (*client)->check_login(domain);
+  if (!err) {
+    err = registry::save_credentials(registry::default_docker_config_path(), domain, creds);
   }
-  std::string config = registry::default_docker_config_path();
-  if (llvm::Error err = registry::save_credentials(config, domain, creds)) {
+  if (err) {
     return with_context(std::move(err), "login " + quote(domain));
   }
   std::cout << "Login Succeeded\n";
@@ -106,7 +85,7 @@ CommandBody setup_logout(CLI::App& sub, const GlobalOptions&) {
   auto server = std::make_shared<std::string>("docker.io");
   sub.add_option("SERVER", *server, "Registry (default docker.io)");
   return [server]() -> llvm::Expected<int> {
-    std::string domain = server_domain(*server);
+    std::string domain = registry::server_domain(*server);
     llvm::Expected<bool> erased =
         registry::erase_credentials(registry::default_docker_config_path(), domain);
     if (!erased) {

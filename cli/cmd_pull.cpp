@@ -8,9 +8,8 @@
 #include "cli/image_pull.h"
 #include "cli/registry_store.h"
 #include "cli/store_open.h"
+#include "exporter/store_transfer.h"
 #include "oci/reference.h"
-#include "registry/transfer.h"
-#include "support/error.h"
 
 namespace kiln::cli {
 namespace {
@@ -22,23 +21,12 @@ struct PullFlags {
   RegistryFlags registry;
 };
 
-/// True when `name` already names the image with manifest `manifest`.
-bool names_manifest(cache::ImageStore& store, const std::string& name, const Digest& manifest) {
-  llvm::Expected<cache::ImageRecord> record = store.resolve(name);
-  if (!record) {
-    llvm::consumeError(record.takeError());
-    return false;
-  }
-  return record->manifest == manifest;
-}
-
 llvm::Expected<int> run_pull(const PullFlags& flags, const GlobalOptions& globals,
                              std::ostream& out = std::cout) {
   llvm::Expected<oci::Reference> ref = oci::parse_reference(flags.reference);
   if (!ref) {
     return ref.takeError();
   }
-  std::string context = "pull " + quote(ref->familiar_str());
   registry::PullOptions options;
   llvm::Expected<oci::Platform> platform = oci::parse_platform(flags.platform);
   if (!platform) {
@@ -53,41 +41,24 @@ llvm::Expected<int> run_pull(const PullFlags& flags, const GlobalOptions& global
   if (!client) {
     return client.takeError();
   }
+  LayerProgressPrinter printer(out, LayerProgressPrinter::Direction::pull);
   if (!flags.quiet) {
     out << (ref->digest.empty() ? ref->tag : ref->digest) << ": Pulling from " << ref->path << "\n"
         << std::flush;
-  }
-  LayerProgressPrinter printer(out, LayerProgressPrinter::Direction::pull);
-  if (!flags.quiet) {
     options.progress = [&printer](const registry::BlobProgress& e) { printer(e); };
   }
-  llvm::Expected<cache::BlobLease> lease = (*store)->content().lease(cache::LeaseMode::shared);
-  if (!lease) {
-    return lease.takeError();
-  }
-  ContentBlobStore blobs((*store)->content());
-  llvm::Expected<registry::PullResult> pulled =
-      registry::pull_image(**client, *ref, blobs, options);
+  llvm::Expected<exporter::StorePull> pulled =
+      exporter::pull_to_store(**store, **client, *ref, options);
   if (!pulled) {
-    return with_context(pulled.takeError(), context);
+    return pulled.takeError();
   }
-  std::string name = ref->str();
-  bool up_to_date = pulled->downloaded == 0 && names_manifest(**store, name, pulled->manifest);
-  std::vector<std::string> names;
-  if (!ref->tag.empty()) {
-    names.push_back(name);
+  if (!flags.quiet) {
+    out << "Digest: " << pulled->digest.str() << "\n"
+        << "Status: "
+        << (pulled->up_to_date ? "Image is up to date for " : "Downloaded newer image for ")
+        << ref->familiar_str() << "\n";
   }
-  if (llvm::Expected<cache::ImageRecord> added = (*store)->add(pulled->manifest, names); !added) {
-    return with_context(added.takeError(), context);
-  }
-  if (flags.quiet) {
-    out << name << "\n";
-    return 0;
-  }
-  out << "Digest: " << pulled->digest.str() << "\n";
-  out << "Status: " << (up_to_date ? "Image is up to date for " : "Downloaded newer image for ")
-      << ref->familiar_str() << "\n";
-  out << name << "\n";
+  out << ref->str() << "\n";
   return 0;
 }
 

@@ -1,9 +1,7 @@
 // `kiln save` and `kiln load`: images to and from docker-archive / OCI layout tars.
 
-#include <fcntl.h>
 #include <unistd.h>
 
-#include <cerrno>
 #include <iostream>
 
 #include "cache/image_archive.h"
@@ -40,44 +38,16 @@ llvm::Expected<int> run_save(const GlobalOptions& globals, const SaveOptions& op
   if (!store) {
     return store.takeError();
   }
-  auto images = cache::resolve_for_save(**store, options.images);
-  if (!images) {
-    return with_context(images.takeError(), "save");
-  }
-  // Blobs are read from the store by path: hold the lease so rmi cannot delete them.
-  auto lease = (*store)->content().lease(cache::LeaseMode::shared);
-  if (!lease) {
-    return lease.takeError();
-  }
-  if (to_stdout) {
-    if (auto err = cache::save_archive(**store, *images, format, STDOUT_FILENO)) {
-      return with_context(std::move(err), "save");
-    }
-    return 0;
-  }
-  int fd = ::open(options.output.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) {
-    return make_io_error("save: create", options.output, errno);
-  }
-  llvm::Error err = cache::save_archive(**store, *images, format, fd);
-  if (::close(fd) != 0 && !err) {
-    err = make_io_error("save: write", options.output, errno);
-  }
-  if (err) {
-    ::unlink(options.output.c_str());
-    return with_context(std::move(err), "save");
+  if (auto err =
+          cache::save_images(**store, options.images, format, to_stdout ? "" : options.output)) {
+    return err;
   }
   return 0;
 }
 
 llvm::Expected<int> run_load(const GlobalOptions& globals, const std::string& input, bool quiet) {
-  int fd = STDIN_FILENO;
-  if (!input.empty() && input != "-") {
-    fd = ::open(input.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-      return make_io_error("load: open", input, errno);
-    }
-  } else if (::isatty(STDIN_FILENO)) {
+  bool from_stdin = input.empty() || input == "-";
+  if (from_stdin && ::isatty(STDIN_FILENO)) {
     return llvm::make_error<UsageError>(
         "requested load from stdin, but stdin is empty; use -i or redirect");
   }
@@ -85,12 +55,9 @@ llvm::Expected<int> run_load(const GlobalOptions& globals, const std::string& in
   if (!store) {
     return store.takeError();
   }
-  auto loaded = cache::load_archive(**store, fd);
-  if (fd != STDIN_FILENO) {
-    ::close(fd);
-  }
+  auto loaded = cache::load_archive_file(**store, from_stdin ? "" : input);
   if (!loaded) {
-    return with_context(loaded.takeError(), "load");
+    return loaded.takeError();
   }
   for (const cache::LoadedRecord& record : *loaded) {
     for (const auto& [name, old_id] : record.replaced) {

@@ -4,13 +4,10 @@
 
 #include <iostream>
 
-#include <llvm/ADT/StringExtras.h>
-#include <nlohmann/json.hpp>
-
 #include "cli/command.h"
 #include "cli/format_rows.h"
 #include "cli/registry_store.h"
-#include "support/error.h"
+#include "registry/catalog_search.h"
 
 namespace kiln::cli {
 namespace {
@@ -32,58 +29,23 @@ const nlohmann::ordered_json kSearchHeader = {{"Description", "DESCRIPTION"},
 constexpr llvm::StringLiteral kDefaultFormat =
     "table {{.Name}}\t{{.Description}}\t{{.StarCount}}\t{{.IsOfficial}}";
 
-bool is_docker_hub(llvm::StringRef domain) {
-  return domain == "docker.io" || domain == "index.docker.io" || domain == "registry-1.docker.io";
-}
-
 llvm::Expected<int> run_search(const SearchFlags& flags) {
-  // "host[:port]/term" names a registry, as in docker search; anything else is Hub.
-  std::string domain = "docker.io";
-  llvm::StringRef term = flags.term;
-  auto [first, rest] = term.split('/');
-  if (first.contains('.') || first.contains(':') || first == "localhost") {
-    domain = first.str();
-    term = rest;
-  }
-  std::string context = "search " + quote(flags.term);
-  if (is_docker_hub(domain)) {
-    return make_error(context +
-                      ": Docker Hub search needs Hub's own search API, which kiln does not "
-                      "use; kiln searches a registry's catalog: name the registry, as in "
-                      "'kiln search localhost:5000/" +
-                      term + "'");
-  }
-  if (flags.limit < 1 || flags.limit > 100) {
-    return llvm::make_error<UsageError>("limit " + std::to_string(flags.limit) +
-                                        " is outside the range of [1, 100]");
+  auto search = registry::parse_catalog_search(flags.term, flags.limit);
+  if (!search) {
+    return search.takeError();
   }
   auto client = make_registry_client(flags.registry);
   if (!client) {
     return client.takeError();
   }
-  auto names = (*client)->list_repositories(domain);
-  if (!names) {
-    return with_context(names.takeError(), context);
-  }
-  std::vector<nlohmann::ordered_json> rows;
-  std::string needle = llvm::StringRef(term).lower();
-  for (const std::string& name : *names) {
-    if (llvm::StringRef(name).lower().find(needle) == std::string::npos) {
-      continue;
-    }
-    rows.push_back({{"Description", ""},
-                    {"IsAutomated", ""},
-                    {"IsOfficial", ""},
-                    {"Name", domain + "/" + name},
-                    {"StarCount", "0"}});
-    if (rows.size() >= static_cast<size_t>(flags.limit)) {
-      break;
-    }
+  auto rows = registry::search_catalog(**client, *search);
+  if (!rows) {
+    return rows.takeError();
   }
   std::string format = flags.format.empty() || flags.format == "table" ? kDefaultFormat.str()
                        : flags.format == "json"                        ? "{{json .}}"
                                                                        : flags.format;
-  if (auto err = print_rows(std::cout, format, rows, kSearchHeader)) {
+  if (auto err = print_rows(std::cout, format, *rows, kSearchHeader)) {
     return err;
   }
   return 0;

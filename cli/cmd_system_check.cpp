@@ -2,27 +2,14 @@
 // match kiln.db (cache/store_check.h); exit code 1 when problems remain.
 #include <iostream>
 
-#include "cache/gc_lock.h"
 #include "cache/store_check.h"
 #include "cli/cmd_system.h"
-#include "support/fs.h"
 
 namespace kiln::cli {
 namespace {
 
 llvm::Expected<int> run_check(const GlobalOptions& globals, const cache::CheckOptions& options) {
-  if (auto err = fs::make_dirs(globals.root, 0700)) {
-    return err;
-  }
-  auto lease = cache::StoreLease::acquire_exclusive(globals.root);
-  if (!lease) {
-    return lease.takeError();
-  }
-  auto images = cache::ImageStore::open(globals.root);
-  if (!images) {
-    return images.takeError();
-  }
-  auto report = cache::check_store(**images, options);
+  auto report = cache::check_store_at(globals.root, options);
   if (!report) {
     return report.takeError();
   }

@@ -1,7 +1,5 @@
 #include "cli/store_open.h"
 
-#include <ctime>
-
 #include "containers/image_store_open.h"
 #include "support/docker_format.h"
 
@@ -16,12 +14,7 @@ llvm::Expected<std::unique_ptr<cache::ImageStore>> open_store_read_only(
   return containers::open_image_store(globals.root, cache::StoreAccess::read_only);
 }
 
-std::string since(int64_t then) {
-  if (then == cache::kUnknownTime) {
-    return "N/A";
-  }
-  return human_duration(static_cast<int64_t>(::time(nullptr)) - then) + " ago";
-}
+std::string since(int64_t then) { return human_since(then); }
 
 void print_table(std::ostream& os, const std::vector<std::vector<std::string>>& rows) {
   os << support::tabwrite(rows);

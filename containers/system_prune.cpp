@@ -9,6 +9,7 @@
 #include "cache/image_store.h"
 #include "containers/volume_store.h"
 #include "support/error.h"
+#include "support/fs.h"
 
 namespace kiln::containers {
 namespace {
@@ -226,6 +227,9 @@ llvm::Expected<ContainerPruneReport> prune_containers(llvm::StringRef root,
 }
 
 llvm::Expected<SystemPruneReport> prune_system(llvm::StringRef root, bool all, bool volumes) {
+  if (auto err = fs::make_dirs(root, 0700)) {
+    return err;
+  }
   return with_store(root, [&](cache::ImageStore& images) -> llvm::Expected<SystemPruneReport> {
     SystemPruneReport report;
     auto before = cache::measure_store(images);

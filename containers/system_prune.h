@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -62,6 +63,33 @@ struct DiskUsageReport {
 /// store is read-only).
 llvm::Expected<DiskUsageReport> system_disk_usage(llvm::StringRef root);
 
+/// `kiln builder prune`'s flags, as given.
+struct BuilderPruneFlags {
+  bool all = false;
+  /// "type==X", "type=X", "id=X", "until=DURATION" (cache::add_gc_filter()).
+  std::vector<std::string> filters;
+  /// Sizes ("512MB") or percentages of the store's file system; empty when not
+  /// given. `keep_storage` is docker's old name of `max_used`.
+  std::string max_used, keep_storage, reserved, min_free;
+};
+/// The policy of `flags` for the store at `root` (created when missing, to
+/// measure its file system). Fails with a UsageError on a bad filter or size
+/// (naming the flag: "--reserved-space: ...").
+llvm::Expected<cache::GcPolicy> builder_prune_policy(llvm::StringRef root,
+                                                     const BuilderPruneFlags& flags);
+
+/// `kiln image prune`'s options from `all` and its filters: "until=DURATION",
+/// "label=KEY[=VALUE]", "label!=KEY[=VALUE]". Fails with a UsageError on any
+/// other filter ("invalid filter 'x' (choose from until, label, label!)") or a
+/// bad duration.
+llvm::Expected<cache::ImagePruneOptions> image_prune_options(
+    bool all, const std::vector<std::string>& filters);
+
+/// `kiln container prune`'s filters: "until=DURATION" (the last one given
+/// counts), as seconds. Fails with a UsageError on any other filter.
+llvm::Expected<std::optional<int64_t>> container_prune_until(
+    const std::vector<std::string>& filters);
+
 /// `kiln builder prune`: runs `policy` (cache::collect_garbage()).
 llvm::Expected<cache::GcReport> prune_build_cache(llvm::StringRef root,
                                                   const cache::GcPolicy& policy);
@@ -87,7 +115,7 @@ struct SystemPruneReport {
 };
 /// `kiln system prune [-a] [--volumes]`: stopped containers, unused volumes
 /// (with `volumes`), dangling images (every unused one with `all`), and the
-/// build cache (all of it with `all`).
+/// build cache (all of it with `all`). Creates `root` when it is missing.
 llvm::Expected<SystemPruneReport> prune_system(llvm::StringRef root, bool all, bool volumes);
 
 }  // namespace kiln::containers

@@ -165,6 +165,24 @@ std::string Reference::familiar_str() const {
 
 bool is_full_hex_id(llvm::StringRef text) { return text.size() == 64 && is_hex_lower(text); }
 
+std::pair<std::string, std::string> familiar_repo_tag(llvm::StringRef full_name) {
+  auto ref = parse_named(full_name);
+  if (!ref) {
+    llvm::consumeError(ref.takeError());
+    return {full_name.str(), "<none>"};
+  }
+  return {ref->familiar_name(), ref->tag.empty() ? "<none>" : ref->tag};
+}
+
+std::string familiar_name(llvm::StringRef full_name) {
+  auto ref = parse_named(full_name);
+  if (!ref) {
+    llvm::consumeError(ref.takeError());
+    return full_name.str();
+  }
+  return ref->familiar_str();
+}
+
 bool is_valid_tag(llvm::StringRef tag) {
   static const std::regex re("^" + kTag + "$");
   return std::regex_match(tag.begin(), tag.end(), re);
@@ -210,24 +228,6 @@ llvm::Expected<Reference> parse_reference(llvm::StringRef text) {
     return ref.takeError();
   }
   return tag_name_only(std::move(*ref));
-}
-
-std::pair<std::string, std::string> familiar_repo_tag(llvm::StringRef full_name) {
-  auto ref = parse_named(full_name);
-  if (!ref) {
-    llvm::consumeError(ref.takeError());
-    return {full_name.str(), "<none>"};
-  }
-  return {ref->familiar_name(), ref->tag.empty() ? "<none>" : ref->tag};
-}
-
-std::string familiar_name(llvm::StringRef full_name) {
-  auto ref = parse_named(full_name);
-  if (!ref) {
-    llvm::consumeError(ref.takeError());
-    return full_name.str();
-  }
-  return ref->familiar_str();
 }
 
 }  // namespace kiln::oci

@@ -56,16 +56,17 @@ Reference tag_name_only(Reference ref);
 /// parse_normalized_named followed by tag_name_only: what `docker pull NAME` uses.
 llvm::Expected<Reference> parse_reference(llvm::StringRef text);
 
+/// The short repository and tag docker shows of a full name: {"alpine", "latest"}
+/// for "docker.io/library/alpine:latest"; "<none>" for no tag; a name that does not
+/// parse (parse_named) is returned whole with tag "<none>".
+std::pair<std::string, std::string> familiar_repo_tag(llvm::StringRef full_name);
+
+/// "alpine:latest" for "docker.io/library/alpine:latest"; a name that does not parse
+/// is returned whole.
+std::string familiar_name(llvm::StringRef full_name);
+
 /// True for a valid tag: [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}.
 bool is_valid_tag(llvm::StringRef tag);
-
-/// The short form docker shows of a full name: {"alpine", "latest"} for
-/// "docker.io/library/alpine:latest" ("<none>" without a tag); a name that does
-/// not parse (parse_named()) is returned whole with tag "<none>".
-std::pair<std::string, std::string> familiar_repo_tag(llvm::StringRef full_name);
-/// "alpine:latest" for "docker.io/library/alpine:latest" (Reference::familiar_str());
-/// a name that does not parse is returned whole.
-std::string familiar_name(llvm::StringRef full_name);
 
 /// True for 64 lowercase hex characters (a full image ID without "sha256:").
 bool is_full_hex_id(llvm::StringRef text);

@@ -192,6 +192,14 @@ llvm::Expected<Challenge> parse_challenge(llvm::StringRef header) {
   return challenge;
 }
 
+std::string server_domain(llvm::StringRef server) {
+  llvm::StringRef host = key_host(server);
+  if (host == "index.docker.io" || host == "registry-1.docker.io") {
+    return "docker.io";
+  }
+  return host.str();
+}
+
 std::string config_key(llvm::StringRef domain) {
   if (domain == "docker.io" || domain == "index.docker.io" || domain == "registry-1.docker.io") {
     return "https://index.docker.io/v1/";

@@ -37,6 +37,11 @@ llvm::Expected<Challenge> parse_challenge(llvm::StringRef header);
 /// the domain itself.
 std::string config_key(llvm::StringRef domain);
 
+/// The registry a `docker login SERVER` argument names: its host
+/// ("https://h:5000/v2/" is "h:5000"), with "index.docker.io" and
+/// "registry-1.docker.io" (as in "https://index.docker.io/v1/") as "docker.io".
+std::string server_domain(llvm::StringRef server);
+
 /// The path of docker's client config: $DOCKER_CONFIG/config.json, else
 /// $HOME/.docker/config.json.
 std::string default_docker_config_path();

@@ -79,6 +79,13 @@ std::string human_duration(int64_t seconds) {
   return text(seconds / 3600 / 24 / 365, "years");
 }
 
+std::string human_since(int64_t then) {
+  if (then == INT64_MIN) {
+    return "N/A";
+  }
+  return human_duration(static_cast<int64_t>(::time(nullptr)) - then) + " ago";
+}
+
 std::string go_time_string(int64_t unix_seconds) {
   if (unix_seconds == INT64_MIN) {
     return "0001-01-01 00:00:00 +0000 UTC";

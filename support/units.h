@@ -20,6 +20,10 @@ std::string bytes_size(int64_t bytes);
 /// "About an hour", "3 days", "2 weeks", "4 months", "2 years".
 std::string human_duration(int64_t seconds);
 
+/// docker's "CreatedSince": human_duration() from unix time `then` to now plus
+/// " ago"; "N/A" for INT64_MIN (a time not known).
+std::string human_since(int64_t then);
+
 /// Go's time.Time String() in UTC: "2024-01-02 03:04:05 +0000 UTC"; INT64_MIN
 /// (a time not known) is Go's zero time.
 std::string go_time_string(int64_t unix_seconds);

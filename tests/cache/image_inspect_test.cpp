@@ -74,3 +74,34 @@ TEST_CASE("history lists the config's entries with their layers' sizes", "[cache
   CHECK(history->rows[0].entry.created == "2024-01-02T03:04:05Z");
   CHECK(history->rows[0].size > 0);
 }
+
+TEST_CASE("history rows are docker's, newest first", "[cache][inspect]") {
+  kiln::cache::ImageHistory history;
+  history.config = kiln::Digest::of("config");
+  kiln::oci::HistoryEntry base;
+  base.created = "2024-01-02T03:04:05Z";
+  base.created_by = "/bin/sh -c #(nop) ADD file:abc in /";
+  kiln::oci::HistoryEntry run;
+  run.created_by = "RUN /bin/sh -c\tapk add --no-cache curl ca-certificates git openssh";
+  run.comment = "buildkit.dockerfile.v0";
+  history.rows = {{base, 1500000}, {run, 0}};
+
+  auto rows = kiln::cache::image_history_rows(history, {});
+  REQUIRE(rows.size() == 2);
+  CHECK(rows[0]["ID"] == history.config.short_hex());
+  CHECK(rows[1]["ID"] == "<missing>");
+  CHECK(rows[0]["CreatedBy"] == "RUN /bin/sh -c apk add --no-cache curl ca-ce…");
+  CHECK(rows[0]["CreatedSince"] == "N/A");
+  CHECK(rows[0]["Comment"] == "buildkit.dockerfile.v0");
+  CHECK(rows[0]["Size"] == "0B");
+  CHECK(rows[1]["Size"] == "1.5MB");
+  CHECK(rows[1]["CreatedAt"] == "2024-01-02T03:04:05Z");
+  CHECK(llvm::StringRef(rows[1]["CreatedSince"].get<std::string>()).endswith(" ago"));
+
+  auto raw = kiln::cache::image_history_rows(history, {true, false});
+  CHECK(raw[0]["ID"] == history.config.str());
+  CHECK(raw[0]["CreatedBy"] ==
+        "RUN /bin/sh -c apk add --no-cache curl ca-certificates git openssh");
+  CHECK(raw[1]["CreatedSince"] == "2024-01-02T03:04:05Z");
+  CHECK(raw[1]["Size"] == "1500000");
+}

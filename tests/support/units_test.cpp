@@ -1,6 +1,7 @@
 #include "support/units.h"
 
 #include <climits>
+#include <ctime>
 
 #include <catch2/catch.hpp>
 
@@ -38,4 +39,11 @@ TEST_CASE("times read as Go writes them", "[units]") {
   CHECK(kiln::rfc3339_utc(ns, 9) == "2024-01-02T03:04:05.123456789Z");
   CHECK(kiln::rfc3339_utc(1704164645LL * 1000000000, 9) == "2024-01-02T03:04:05.000000000Z");
   CHECK(kiln::rfc3339_utc(ns, 3) == "2024-01-02T03:04:05.123Z");
+}
+
+TEST_CASE("ages read as docker's CreatedSince", "[units]") {
+  CHECK(kiln::human_since(INT64_MIN) == "N/A");
+  int64_t now = static_cast<int64_t>(::time(nullptr));
+  CHECK(kiln::human_since(now - 3 * 24 * 3600) == "3 days ago");
+  CHECK(kiln::human_since(now + 10) == "Less than a second ago");
 }
