@@ -78,15 +78,15 @@ void TempFile::discard() {
   }
 }
 
-llvm::Expected<TempDir> TempDir::create(llvm::StringRef parent, llvm::StringRef prefix) {
+llvm::Expected<ScratchDir> ScratchDir::create(llvm::StringRef parent, llvm::StringRef prefix) {
   auto dir = fs::make_temp_dir(parent, prefix);
   if (!dir) {
     return dir.takeError();
   }
-  return TempDir(std::move(*dir));
+  return ScratchDir(std::move(*dir));
 }
 
-TempDir& TempDir::operator=(TempDir&& other) noexcept {
+ScratchDir& ScratchDir::operator=(ScratchDir&& other) noexcept {
   if (this != &other) {
     remove();
     path_ = std::move(other.path_);
@@ -95,7 +95,7 @@ TempDir& TempDir::operator=(TempDir&& other) noexcept {
   return *this;
 }
 
-void TempDir::remove() {
+void ScratchDir::remove() {
   if (!path_.empty()) {
     llvm::consumeError(fs::remove_all(path_));
     path_.clear();

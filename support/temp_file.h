@@ -50,21 +50,21 @@ class TempFile {
 
 /// A new directory `parent`/`prefix` + random suffix, removed with its contents
 /// by the destructor. Move-only.
-class TempDir {
+class ScratchDir {
  public:
-  static llvm::Expected<TempDir> create(llvm::StringRef parent, llvm::StringRef prefix);
-  TempDir() = default;
-  TempDir(TempDir&& other) noexcept : path_(std::move(other.path_)) { other.path_.clear(); }
-  TempDir& operator=(TempDir&& other) noexcept;
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  ~TempDir() { remove(); }
+  static llvm::Expected<ScratchDir> create(llvm::StringRef parent, llvm::StringRef prefix);
+  ScratchDir() = default;
+  ScratchDir(ScratchDir&& other) noexcept : path_(std::move(other.path_)) { other.path_.clear(); }
+  ScratchDir& operator=(ScratchDir&& other) noexcept;
+  ScratchDir(const ScratchDir&) = delete;
+  ScratchDir& operator=(const ScratchDir&) = delete;
+  ~ScratchDir() { remove(); }
 
   /// Empty for a default-constructed or moved-from one.
   const std::string& path() const { return path_; }
 
  private:
-  explicit TempDir(std::string path) : path_(std::move(path)) {}
+  explicit ScratchDir(std::string path) : path_(std::move(path)) {}
   void remove();
 
   std::string path_;

@@ -231,7 +231,7 @@ llvm::Expected<core::ResultPtr> exec_git(const SolveContext& ctx, const llb::Git
 
   // The checkout: a repository of its own under ROOT/tmp (so .git can be kept),
   // fetched from the mirror, then moved into a snapshot on the same file system.
-  auto tmp = TempDir::create(ctx.root + "/tmp", "git-");
+  auto tmp = ScratchDir::create(ctx.root + "/tmp", "git-");
   if (!tmp) {
     return tmp.takeError();
   }

@@ -51,7 +51,7 @@ llvm::Expected<std::shared_ptr<HttpDownload>> download_http(const SolveContext& 
                                                             const llb::HttpSource& op,
                                                             const CancelToken* cancel) {
   trace("http: GET " + redact(op.url));
-  auto dir = TempDir::create(ctx.root + "/tmp", "http-");
+  auto dir = ScratchDir::create(ctx.root + "/tmp", "http-");
   if (!dir) {
     return dir.takeError();
   }

@@ -38,7 +38,7 @@ llvm::Expected<core::ResultPtr> exec_local(const SolveContext& ctx, const llb::L
 /// A file downloaded for ADD from a URL, waiting under ROOT/tmp (removed with
 /// this object when no step took it).
 struct HttpDownload {
-  TempDir dir;  // under ROOT/tmp, holding `file`
+  ScratchDir dir;  // under ROOT/tmp, holding `file`
   std::string file;
   Digest digest;
   /// The server's Last-Modified, in Unix seconds.

@@ -62,11 +62,11 @@ TEST_CASE("a temp dir goes with its contents, once, after a move", "[temp_file]"
   kiln::testutil::TempDir parent;
   std::string path;
   {
-    auto dir = kiln::TempDir::create(parent.path(), "d-");
+    auto dir = kiln::ScratchDir::create(parent.path(), "d-");
     REQUIRE(static_cast<bool>(dir));
     path = dir->path();
     REQUIRE(!::mkdir((path + "/sub").c_str(), 0755));
-    kiln::TempDir moved = std::move(*dir);
+    kiln::ScratchDir moved = std::move(*dir);
     CHECK(dir->path().empty());
     CHECK(moved.path() == path);
     CHECK(kiln::fs::exists(path + "/sub"));
