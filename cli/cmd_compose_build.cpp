@@ -1,6 +1,6 @@
 // `kiln compose build`, `pull` and `push`, and the image step of up and run.
-#include "cli/build_solve.h"
 #include "cli/cmd_compose.h"
+#include "cli/progress.h"
 #include "compose/images.h"
 
 namespace kiln::cli {

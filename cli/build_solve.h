@@ -1,4 +1,0 @@
-// printed_build_events() (cli/progress.h) under its former header.
-#pragma once
-
-#include "cli/progress.h"
