@@ -200,23 +200,7 @@ struct EventLog {
   ProgressEvent find(ProgressKind kind, const std::string& name);
 };
 
-inline const char* kind_name(ProgressKind k) {
-  switch (k) {
-    case ProgressKind::started:
-      return "started";
-    case ProgressKind::cached:
-      return "cached";
-    case ProgressKind::log:
-      return "log";
-    case ProgressKind::done:
-      return "done";
-    case ProgressKind::error:
-      return "error";
-    case ProgressKind::canceled:
-      return "canceled";
-  }
-  return "?";
-}
+inline const char* kind_name(ProgressKind k) { return progress_kind_name(k); }
 
 inline std::vector<std::string> EventLog::lines(bool with_text) {
   std::lock_guard lock(mu);
