@@ -405,11 +405,18 @@ void add_history_blobs(CacheDirUsage& history, StoreUsage& usage) {
 }
 
 void measure_cache_dirs(const std::string& root, dev_t dev, Seen& seen, StoreUsage& usage) {
+  // ROOT/git holds the git sources' mirrors (solver/ops/git_source.cpp), one bare
+  // repository per remote beside its lock file: BuildKit's source.git.checkout.
   for (auto [sub, type] :
-       {std::pair{"cache-mounts", "exec.cachemount"}, std::pair{"history", "internal"}}) {
+       {std::pair{"cache-mounts", "exec.cachemount"}, std::pair{"history", "internal"},
+        std::pair{"git", "source.git.checkout"}}) {
     std::string dir = root + "/" + sub;
     usage.internal += charge(tree_size_top(dir, dev), dev, seen);
     for (const auto& [name, ino] : list_dir(dir)) {
+      if (llvm::StringRef(type) == "source.git.checkout" &&
+          llvm::StringRef(name).endswith(".lock")) {
+        continue;  // a mirror's lock file: counted with the directory
+      }
       CacheDirUsage c;
       c.type = type;
       c.id = name;

@@ -88,7 +88,8 @@ struct ContainerUsage {
 
 /// Other things a build keeps: cache mounts, step history.
 struct CacheDirUsage {
-  /// "exec.cachemount" (ROOT/cache-mounts/<id>) or "internal" (ROOT/history/<file>).
+  /// "exec.cachemount" (ROOT/cache-mounts/<id>), "internal" (ROOT/history/<file>)
+  /// or "source.git.checkout" (a git source's mirror, ROOT/git/<remote>-<format>).
   std::string type;
   /// The directory or file name.
   std::string id;

@@ -214,3 +214,35 @@ TEST_CASE("the store's total counts a file with two links once", "[cache][gc]") 
   auto du = kiln::testutil::run({"du", "-sx", "--block-size=1", tmp / "root"});
   CHECK(usage->total == std::stoll(du.out));
 }
+
+TEST_CASE("git sources' mirrors are build cache: measured, and removed by a prune --all",
+          "[cache][gc]") {
+  FakeStore s;
+  std::string git = s.images().content().root() + "/git";
+  std::string mirror = git + "/" + std::string(64, 'a') + "-sha1";
+  write_file(mirror + "/objects/pack/p.pack", std::string(300 * 1024, 'x'));
+  write_file(mirror + "/HEAD", "ref: refs/heads/main\n");
+  write_file(mirror + ".lock", "");
+  auto usage = measure_store(s.images());
+  REQUIRE(static_cast<bool>(usage));
+  std::vector<CacheDirUsage> mirrors;
+  for (const auto& d : usage->cache_dirs) {
+    if (d.type == "source.git.checkout") {
+      mirrors.push_back(d);
+    }
+  }
+  REQUIRE(mirrors.size() == 1);  // the lock file is not a record of its own
+  CHECK(mirrors[0].path == mirror);
+  CHECK(mirrors[0].size >= 300 * 1024);
+
+  // A plain prune keeps it (as cache mounts); --all takes it.
+  auto plain = collect_garbage(s.images(), GcPolicy{});
+  REQUIRE(static_cast<bool>(plain));
+  CHECK(kiln::fs::exists(mirror));
+  GcPolicy all;
+  all.all = true;
+  auto pruned = collect_garbage(s.images(), all);
+  REQUIRE(static_cast<bool>(pruned));
+  CHECK(!kiln::fs::exists(mirror));
+  CHECK(pruned->reclaimed() >= 300 * 1024);
+}
