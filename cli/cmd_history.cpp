@@ -26,19 +26,6 @@ const nlohmann::ordered_json kHistoryHeader = {{"Comment", "COMMENT"},
                                                {"ID", "IMAGE"},
                                                {"Size", "SIZE"}};
 
-std::string format_of(const HistoryOptions& options) {
-  if (options.quiet) {
-    return "{{.ID}}";
-  }
-  if (options.format == "json") {
-    return "{{json .}}";
-  }
-  if (is_template_format(options.format)) {
-    return options.format;
-  }
-  return "table {{.ID}}\t{{.CreatedSince}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}";
-}
-
 llvm::Expected<int> run_history(const GlobalOptions& globals, const HistoryOptions& options) {
   auto store = open_store_read_only(globals);
   if (!store) {
@@ -52,8 +39,12 @@ llvm::Expected<int> run_history(const GlobalOptions& globals, const HistoryOptio
   if (!history) {
     return history.takeError();
   }
-  if (auto err = print_rows(std::cout, format_of(options),
-                            cache::image_history_rows(*history, options.rows), kHistoryHeader)) {
+  if (auto err = print_rows(
+          std::cout,
+          list_format(options.format,
+                      "table {{.ID}}\t{{.CreatedSince}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}",
+                      options.quiet),
+          cache::image_history_rows(*history, options.rows), kHistoryHeader)) {
     return err;
   }
   return 0;

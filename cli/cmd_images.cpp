@@ -38,18 +38,12 @@ std::string format_of(const ImagesOptions& options) {
   if (options.tree) {
     return "table {{.Image}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}";
   }
-  if (options.quiet) {
-    return "{{.ID}}";
-  }
-  if (options.format == "json") {
-    return "{{json .}}";
-  }
-  if (is_template_format(options.format)) {
-    return options.format;
-  }
-  return options.digests ? "table {{.Repository}}\t{{.Tag}}\t{{.Digest}}\t{{.ID}}\t"
-                           "{{.CreatedSince}}\t{{.Size}}"
-                         : "table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}";
+  return list_format(options.format,
+                     options.digests ? "table {{.Repository}}\t{{.Tag}}\t{{.Digest}}\t{{.ID}}\t"
+                                       "{{.CreatedSince}}\t{{.Size}}"
+                                     : "table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t"
+                                       "{{.CreatedSince}}\t{{.Size}}",
+                     options.quiet);
 }
 
 llvm::Expected<int> run_images(const GlobalOptions& globals, const ImagesOptions& options) {

@@ -42,10 +42,8 @@ llvm::Expected<int> run_search(const SearchFlags& flags) {
   if (!rows) {
     return rows.takeError();
   }
-  std::string format = flags.format.empty() || flags.format == "table" ? kDefaultFormat.str()
-                       : flags.format == "json"                        ? "{{json .}}"
-                                                                       : flags.format;
-  if (auto err = print_rows(std::cout, format, *rows, kSearchHeader)) {
+  if (auto err =
+          print_rows(std::cout, list_format(flags.format, kDefaultFormat), *rows, kSearchHeader)) {
     return err;
   }
   return 0;

@@ -89,12 +89,8 @@ llvm::Expected<int> run_df(const GlobalOptions& globals, const DfFlags& flags) {
     }
     return 0;
   }
-  std::string format = flags.format;
-  if (format.empty() || format == "table") {
-    format = "table {{.Type}}\t{{.TotalCount}}\t{{.Active}}\t{{.Size}}\t{{.Reclaimable}}";
-  } else if (format == "json") {
-    format = "{{json .}}";
-  }
+  std::string format = list_format(
+      flags.format, "table {{.Type}}\t{{.TotalCount}}\t{{.Active}}\t{{.Size}}\t{{.Reclaimable}}");
   if (auto err = print_rows(std::cout, format, containers::disk_usage_rows(*report), kDfHeader)) {
     return err;
   }

@@ -10,6 +10,16 @@ bool is_template_format(llvm::StringRef format) {
   return !format.empty() && format != "table" && format != "json";
 }
 
+std::string list_format(llvm::StringRef format, llvm::StringRef table, bool quiet) {
+  if (quiet) {
+    return "{{.ID}}";
+  }
+  if (format == "json") {
+    return "{{json .}}";
+  }
+  return is_template_format(format) ? format.str() : table.str();
+}
+
 llvm::Error print_rows(std::ostream& os, llvm::StringRef format,
                        const std::vector<nlohmann::ordered_json>& rows,
                        const nlohmann::ordered_json& header) {

@@ -15,6 +15,10 @@ namespace kiln::cli {
 /// True when `format` is a Go template rather than "", "table" or "json".
 bool is_template_format(llvm::StringRef format);
 
+/// The format a listing prints with: "{{.ID}}" when `quiet`, "{{json .}}" for
+/// "json", a template as given, else `table` (the command's default table).
+std::string list_format(llvm::StringRef format, llvm::StringRef table, bool quiet = false);
+
 /// Prints support::format_rows() of `rows` (docker's formatter: one line per
 /// row, with "table " a header and tabwriter alignment). Fails with "template
 /// parsing error: ..." without printing anything.

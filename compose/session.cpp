@@ -9,6 +9,7 @@
 
 #include "compose/engine_local.h"
 #include "compose/ops.h"
+#include "containers/container_monitor.h"
 #include "support/error.h"
 
 extern char** environ;
@@ -36,17 +37,8 @@ llvm::Expected<Project> load_project_here(LoadOptions options, const WarnFn& war
   return load_project(options, warn);
 }
 
-llvm::Expected<std::string> kiln_executable() {
-  char buf[4096];
-  ssize_t n = ::readlink("/proc/self/exe", buf, sizeof(buf) - 1);
-  if (n <= 0) {
-    return make_io_error("find", "/proc/self/exe", errno);
-  }
-  return std::string(buf, static_cast<size_t>(n));
-}
-
 llvm::Expected<int> run_kiln(const std::string& root, const std::vector<std::string>& args) {
-  auto self = kiln_executable();
+  auto self = containers::kiln_executable();
   if (!self) {
     return self.takeError();
   }
@@ -82,11 +74,11 @@ llvm::Expected<Session> open_session(const std::string& root, const LoadOptions&
   }
   auto engine = make_local_engine(
       root, [root](const std::string& id) -> llvm::Expected<std::vector<std::string>> {
-        auto self = kiln_executable();
+        auto self = containers::kiln_executable();
         if (!self) {
           return self.takeError();
         }
-        return std::vector<std::string>{*self, "--root", root, "container-monitor", id};
+        return std::vector<std::string>{*self, "--root", root, containers::kMonitorCommand, id};
       });
   if (!engine) {
     return engine.takeError();

@@ -23,9 +23,6 @@ Environment process_environment();
 /// read when `files` holds "-"). The other fields are the command line's.
 llvm::Expected<Project> load_project_here(LoadOptions options, const WarnFn& warn);
 
-/// This kiln binary's path (/proc/self/exe).
-llvm::Expected<std::string> kiln_executable();
-
 /// Runs this kiln binary as `kiln --root ROOT ARGS...` in the foreground (same
 /// stdio, same process group) and waits; returns its exit code (128+N after
 /// signal N).

@@ -196,15 +196,22 @@ llvm::Expected<std::optional<int64_t>> start_container(const ContainerStore& sto
   return log_offset;
 }
 
-llvm::Expected<std::vector<std::string>> monitor_argv(const ContainerStore& store,
-                                                      const std::string& id) {
+llvm::Expected<std::string> kiln_executable() {
   char buf[4096];
   ssize_t n = ::readlink("/proc/self/exe", buf, sizeof(buf) - 1);
   if (n <= 0) {
     return make_io_error("find", "/proc/self/exe", errno);
   }
-  return std::vector<std::string>{std::string(buf, static_cast<size_t>(n)), "--root", store.root(),
-                                  kMonitorCommand, id};
+  return std::string(buf, static_cast<size_t>(n));
+}
+
+llvm::Expected<std::vector<std::string>> monitor_argv(const ContainerStore& store,
+                                                      const std::string& id) {
+  auto self = kiln_executable();
+  if (!self) {
+    return self.takeError();
+  }
+  return std::vector<std::string>{*self, "--root", store.root(), kMonitorCommand, id};
 }
 
 llvm::Error start_created(const ContainerStore& store, const std::string& id) {

@@ -19,6 +19,9 @@ namespace kiln::containers {
 /// The hidden kiln command that runs a monitor: `kiln --root ROOT container-monitor ID`.
 inline constexpr const char* kMonitorCommand = "container-monitor";
 
+/// This kiln binary's path (/proc/self/exe).
+llvm::Expected<std::string> kiln_executable();
+
 /// This kiln binary's monitor command line for container `id` of `store`
 /// (/proc/self/exe, so only a kiln process may call it). Fails when the binary
 /// cannot be found.

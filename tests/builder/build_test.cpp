@@ -136,6 +136,16 @@ struct Fixture {
   FakeExecutor executor;
 };
 
+/// The error as kiln prints a SourceError (its Dockerfile lines), or "not a
+/// SourceError: ..." for any other error.
+std::string located(llvm::Error err) {
+  std::string out;
+  llvm::handleAllErrors(
+      std::move(err), [&](const kiln::SourceError& e) { out = kiln::format_source_error(e); },
+      [&](const llvm::ErrorInfoBase& e) { out = "not a SourceError: " + e.message(); });
+  return out;
+}
+
 }  // namespace
 
 TEST_CASE("a build runs its steps once, then hits the cache", "[builder]") {
@@ -180,12 +190,7 @@ TEST_CASE("a failed step reports its last lines and its Dockerfile lines", "[bui
   RecordedEvents events;
   auto built = f.build(events);
   REQUIRE(!built);
-  std::string located;
-  llvm::handleAllErrors(
-      built.takeError(),
-      [&](const kiln::SourceError& e) { located = kiln::format_source_error(e); },
-      [&](const llvm::ErrorInfoBase& e) { located = "not a SourceError: " + e.message(); });
-  CHECK(located ==
+  CHECK(located(built.takeError()) ==
         "Dockerfile:3\n"
         "--------------------\n"
         "   1 |     FROM scratch\n"
@@ -388,12 +393,7 @@ TEST_CASE("a failed step of one build of several names that build and its Docker
   RecordedEvents events;
   auto built = kiln::builder::build_many(f.requests(), events);
   REQUIRE(!built);
-  std::string located;
-  llvm::handleAllErrors(
-      built.takeError(),
-      [&](const kiln::SourceError& e) { located = kiln::format_source_error(e); },
-      [&](const llvm::ErrorInfoBase& e) { located = "not a SourceError: " + e.message(); });
-  CHECK(located ==
+  CHECK(located(built.takeError()) ==
         "Dockerfile:3\n"
         "--------------------\n"
         "   1 |     FROM scratch\n"
