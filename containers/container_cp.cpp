@@ -117,16 +117,12 @@ llvm::Error copy_paths(llvm::StringRef root, llvm::StringRef src, llvm::StringRe
         "copying between containers or between host paths is not supported; "
         "one of the paths must be CONTAINER:PATH");
   }
-  auto store = ContainerStore::open(root);
-  if (!store) {
-    return store.takeError();
-  }
   const auto& part = from ? *from : *to;
-  auto id = store->resolve(part.first);
-  if (!id) {
-    return id.takeError();
+  auto found = ContainerStore::open_container(root, part.first);
+  if (!found) {
+    return found.takeError();
   }
-  return copy_files(*store, *id, part.second, from ? dest : src,
+  return copy_files(found->store, found->id, part.second, from ? dest : src,
                     from ? CopyDirection::from_container : CopyDirection::to_container);
 }
 

@@ -74,15 +74,11 @@ llvm::Expected<std::vector<std::string>> exec_command(const ContainerStore& stor
 
 llvm::Error exec_in_container(llvm::StringRef root, llvm::StringRef name,
                               const ExecOptions& options) {
-  auto store = ContainerStore::open(root);
-  if (!store) {
-    return store.takeError();
+  auto found = ContainerStore::open_container(root, name);
+  if (!found) {
+    return found.takeError();
   }
-  auto id = store->resolve(name);
-  if (!id) {
-    return id.takeError();
-  }
-  auto argv = exec_command(*store, *id, options);
+  auto argv = exec_command(found->store, found->id, options);
   if (!argv) {
     return argv.takeError();
   }

@@ -213,18 +213,15 @@ llvm::Error print_logs(llvm::StringRef path_ref, const LogReadOptions& options,
 
 llvm::Error print_container_logs(llvm::StringRef root, llvm::StringRef name,
                                  const LogReadOptions& options) {
-  auto store = ContainerStore::open(root);
-  if (!store) {
-    return store.takeError();
+  auto found = ContainerStore::open_container(root, name);
+  if (!found) {
+    return found.takeError();
   }
-  auto id = store->resolve(name);
-  if (!id) {
-    return id.takeError();
-  }
-  if (auto state = store->current_state(*id); !state) {
+  auto& [store, id] = *found;
+  if (auto state = store.current_state(id); !state) {
     return state.takeError();
   }
-  return print_logs(store->paths(*id).log(), options, [&] { return store->has_runner(*id); });
+  return print_logs(store.paths(id).log(), options, [&] { return store.has_runner(id); });
 }
 
 }  // namespace kiln::containers

@@ -208,6 +208,19 @@ llvm::Expected<std::vector<std::string>> ContainerStore::ids() const {
   return out;
 }
 
+llvm::Expected<FoundContainer> ContainerStore::open_container(llvm::StringRef root,
+                                                              llvm::StringRef name) {
+  auto store = open(root);
+  if (!store) {
+    return store.takeError();
+  }
+  auto id = store->resolve(name);
+  if (!id) {
+    return id.takeError();
+  }
+  return FoundContainer{std::move(*store), std::move(*id)};
+}
+
 llvm::Expected<std::string> ContainerStore::resolve(llvm::StringRef text) const {
   auto not_found = [&] { return make_error("no such container: " + quote(text)); };
   if (text.empty()) {

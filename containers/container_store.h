@@ -184,12 +184,16 @@ int64_t now_ns();
 
 enum class KillFirst { yes, no };
 
+struct FoundContainer;
+
 /// The containers of one kiln root. Cheap to copy; safe to use from several
 /// processes at once.
 class ContainerStore {
  public:
   /// Opens ROOT/containers (creating it).
   static llvm::Expected<ContainerStore> open(llvm::StringRef root);
+  /// open() and resolve(`name`) together, as a command on one container needs.
+  static llvm::Expected<FoundContainer> open_container(llvm::StringRef root, llvm::StringRef name);
 
   const std::string& root() const { return root_; }
   ContainerPaths paths(llvm::StringRef id) const;
@@ -247,6 +251,12 @@ class ContainerStore {
   bool died_starting(llvm::StringRef id, const ContainerState& state) const;
 
   std::string root_;  // the kiln root
+};
+
+/// A container found by name in its store (ContainerStore::open_container).
+struct FoundContainer {
+  ContainerStore store;
+  std::string id;
 };
 
 /// ContainerStore::reclaim_lost() for the kiln root `root`, when it has any
