@@ -13,15 +13,9 @@
 namespace kiln::cli {
 namespace {
 
-struct VerbSpec {
-  std::string name;
-  std::string description;
-  ComposeSetup setup;
-};
-
-std::vector<VerbSpec>& verbs() {
-  static std::vector<VerbSpec> registry;
-  return registry;
+compose::LoadOptions& load_options() {
+  static compose::LoadOptions flags;
+  return flags;
 }
 
 void print_warning(const std::string& warning) { std::cerr << "WARN[0000] " << warning << "\n"; }
@@ -35,21 +29,20 @@ const char* mark_of(llvm::StringRef status) {
 
 }  // namespace
 
-ComposeVerb::ComposeVerb(std::string name, std::string description, ComposeSetup setup) {
-  verbs().push_back({std::move(name), std::move(description), std::move(setup)});
+const compose::LoadOptions& compose_flags() { return load_options(); }
+
+void add_services(CLI::App& sub, std::vector<std::string>& services) {
+  sub.add_option("services", services, "SERVICE...");
 }
 
 llvm::Expected<compose::Project> ComposeContext::load() const {
-  return compose::load_project_here(*flags, print_warning);
+  return compose::load_project_here(flags, print_warning);
 }
 
 llvm::Expected<int> ComposeContext::run(
     const std::function<llvm::Expected<int>(compose::Session&)>& body) const {
-  auto session = compose::open_session(globals.root, *flags, print_warning);
-  if (!session) {
-    return session.takeError();
-  }
-  return body(*session);
+  KILN_TRY(auto session, compose::open_session(globals.root, flags, print_warning));
+  return body(session);
 }
 
 llvm::Expected<int> exit_code(llvm::Error err) {
@@ -145,79 +138,53 @@ struct ConfigFlags {
   std::string output;
 };
 
-CommandBody setup_config(CLI::App& sub, const ComposeContext& ctx) {
-  auto f = std::make_shared<ConfigFlags>();
-  sub.add_flag("--services", f->services, "Print the service names, one per line");
-  sub.add_flag("--volumes", f->volumes, "Print the volume names, one per line");
-  sub.add_flag("--images", f->images, "Print the image names, one per line");
-  sub.add_flag("-q,--quiet", f->quiet, "Only validate the configuration, don't print anything");
-  sub.add_option("--format", f->format, "Format the output. Values: [yaml | json]");
-  sub.add_option("-o,--output", f->output, "Save to file (default to stdout)");
-  return [f, ctx]() -> llvm::Expected<int> {
-    if (f->format != "yaml" && f->format != "json") {
-      return llvm::make_error<UsageError>("unsupported format " + quote(f->format) +
-                                          " (valid: yaml, json)");
-    }
-    auto project = ctx.load();
-    if (!project) {
-      return project.takeError();
-    }
-    if (f->quiet) {
-      return 0;
-    }
-    auto part = f->images     ? compose::ConfigPart::images
-                : f->services ? compose::ConfigPart::services
-                : f->volumes  ? compose::ConfigPart::volumes
-                              : compose::ConfigPart::model;
-    auto text = compose::config_text(*project, part, f->format == "json");
-    if (!text) {
-      return text.takeError();
-    }
-    if (f->output.empty()) {
-      std::cout << *text;
-      return 0;
-    }
-    FILE* out = std::fopen(f->output.c_str(), "w");
-    if (!out) {
-      return make_io_error("open", f->output, errno);
-    }
-    std::fwrite(text->data(), 1, text->size(), out);
-    std::fclose(out);
-    return 0;
-  };
-}
-
-ComposeVerb config_verb{"config", "Parse, resolve and render compose file in canonical format",
-                        setup_config};
-
-CommandBody setup_compose(CLI::App& sub, const GlobalOptions& globals) {
-  ComposeContext context{globals, std::make_shared<compose::LoadOptions>()};
-  compose::LoadOptions& flags = *context.flags;
-  auto each = [](CLI::Option* o) { o->allow_extra_args(false); };
-  each(sub.add_option("-f,--file", flags.files, "Compose configuration files"));
-  sub.add_option("-p,--project-name", flags.project_name, "Project name");
-  each(sub.add_option("--env-file", flags.env_files, "Specify an alternate environment file"));
-  each(sub.add_option("--profile", flags.profiles, "Specify a profile to enable"));
-  sub.add_option("--project-directory", flags.project_directory,
-                 "Specify an alternate working directory (default: the first compose file's)");
-  sub.require_subcommand(1);
-  auto bodies = std::make_shared<std::vector<std::pair<CLI::App*, CommandBody>>>();
-  for (auto& verb : verbs()) {
-    CLI::App* child = sub.add_subcommand(verb.name, verb.description);
-    bodies->emplace_back(child, verb.setup(*child, context));
-  }
-  return [bodies]() -> llvm::Expected<int> {
-    for (auto& [child, body] : *bodies) {
-      if (child->parsed()) {
-        return body();
+ComposeCommand<ConfigFlags> config_reg{
+    "config", "Parse, resolve and render compose file in canonical format",
+    [](CLI::App& sub, ConfigFlags& f) {
+      sub.add_flag("--services", f.services, "Print the service names, one per line");
+      sub.add_flag("--volumes", f.volumes, "Print the volume names, one per line");
+      sub.add_flag("--images", f.images, "Print the image names, one per line");
+      sub.add_flag("-q,--quiet", f.quiet, "Only validate the configuration, don't print anything");
+      sub.add_option("--format", f.format, "Format the output. Values: [yaml | json]");
+      sub.add_option("-o,--output", f.output, "Save to file (default to stdout)");
+    },
+    [](ConfigFlags& f, const ComposeContext& ctx) -> llvm::Expected<int> {
+      if (f.format != "yaml" && f.format != "json") {
+        return llvm::make_error<UsageError>("unsupported format " + quote(f.format) +
+                                            " (valid: yaml, json)");
       }
-    }
-    return 1;
-  };
-}
+      KILN_TRY(auto project, ctx.load());
+      if (f.quiet) {
+        return 0;
+      }
+      auto part = f.images     ? compose::ConfigPart::images
+                  : f.services ? compose::ConfigPart::services
+                  : f.volumes  ? compose::ConfigPart::volumes
+                               : compose::ConfigPart::model;
+      KILN_TRY(std::string text, compose::config_text(project, part, f.format == "json"));
+      if (f.output.empty()) {
+        std::cout << text;
+        return 0;
+      }
+      FILE* out = std::fopen(f.output.c_str(), "w");
+      if (!out) {
+        return make_io_error("open", f.output, errno);
+      }
+      std::fwrite(text.data(), 1, text.size(), out);
+      std::fclose(out);
+      return 0;
+    }};
 
-CommandRegistration reg{
-    {"compose", "Define and run multi-container applications", setup_compose, 30}};
+CommandGroup compose_reg{
+    "compose", "Define and run multi-container applications", 30, [](CLI::App& sub) {
+      compose::LoadOptions& flags = load_options();
+      add_list(sub, "-f,--file", flags.files, "Compose configuration files");
+      sub.add_option("-p,--project-name", flags.project_name, "Project name");
+      add_list(sub, "--env-file", flags.env_files, "Specify an alternate environment file");
+      add_list(sub, "--profile", flags.profiles, "Specify a profile to enable");
+      sub.add_option("--project-directory", flags.project_directory,
+                     "Specify an alternate working directory (default: the first compose file's)");
+    }};
 
 }  // namespace
 }  // namespace kiln::cli

@@ -21,10 +21,10 @@ namespace kiln::cli {
 
 /// What every compose verb gets: the global options and the flags of `kiln
 /// compose [-f FILE...] [-p NAME] [--env-file F] [--profile P]
-/// [--project-directory D]` (filled in once the command line is parsed).
+/// [--project-directory D]`.
 struct ComposeContext {
   const GlobalOptions& globals;
-  std::shared_ptr<compose::LoadOptions> flags;
+  const compose::LoadOptions& flags;
 
   /// Loads the project; warnings go to stderr as docker compose prints them.
   llvm::Expected<compose::Project> load() const;
@@ -34,6 +34,25 @@ struct ComposeContext {
 
 /// 0, or the error.
 llvm::Expected<int> exit_code(llvm::Error err);
+
+/// The flags of `kiln compose` given before the verb.
+const compose::LoadOptions& compose_flags();
+
+/// Registers `kiln compose VERB`: as Command, with the compose flags in `run`'s
+/// context.
+template <typename Flags>
+struct ComposeCommand : Command<Flags> {
+  using Run = std::function<llvm::Expected<int>(Flags& flags, const ComposeContext& ctx)>;
+  ComposeCommand(const std::string& verb, std::string description,
+                 typename Command<Flags>::Declare declare, Run run)
+      : Command<Flags>("compose " + verb, std::move(description), std::move(declare),
+                       [run](Flags& flags, const GlobalOptions& globals) {
+                         return run(flags, ComposeContext{globals, compose_flags()});
+                       }) {}
+};
+
+/// A compose verb's SERVICE... positional.
+void add_services(CLI::App& sub, std::vector<std::string>& services);
 
 /// Prints compose's events on stderr as docker compose does. On a terminal, the
 /// networks, volumes and containers form one block redrawn in place under a
@@ -74,13 +93,5 @@ struct ComposeLogOptions {
 void print_compose_logs(compose::Engine& engine,
                         const std::vector<compose::ContainerInfo>& containers,
                         const ComposeLogOptions& options, const std::function<bool()>& stop);
-
-/// A compose verb: sets up `sub` and returns its body.
-using ComposeSetup = std::function<CommandBody(CLI::App& sub, const ComposeContext& ctx)>;
-
-/// Registers compose verb `name` at static-initialization time.
-struct ComposeVerb {
-  ComposeVerb(std::string name, std::string description, ComposeSetup setup);
-};
 
 }  // namespace kiln::cli

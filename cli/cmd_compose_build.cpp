@@ -20,44 +20,52 @@ compose::BuildFn make_image_preparer(compose::Session& session, compose::Compose
 
 namespace {
 
-CommandBody setup_build(CLI::App& sub, const ComposeContext& ctx) {
-  auto services = std::make_shared<std::vector<std::string>>();
-  auto build = std::make_shared<compose::BuildFlags>();
-  sub.add_flag("--no-cache", build->no_cache, "Do not use cache when building the image");
-  sub.add_flag("--pull", build->pull, "Always attempt to pull a newer version of the image");
-  sub.add_option("services", *services, "SERVICE...");
-  return [=]() {
-    return ctx.run([&](compose::Session& session) {
-      PrintedComposeEvents events;
-      return exit_code(compose::build_images(session, *services, *build, build_events(), events));
-    });
-  };
-}
+struct BuildFlags {
+  std::vector<std::string> services;
+  compose::BuildFlags build;
+};
+
+ComposeCommand<BuildFlags> build_reg{
+    "build", "Build or rebuild services",
+    [](CLI::App& sub, BuildFlags& f) {
+      sub.add_flag("--no-cache", f.build.no_cache, "Do not use cache when building the image");
+      sub.add_flag("--pull", f.build.pull, "Always attempt to pull a newer version of the image");
+      add_services(sub, f.services);
+    },
+    [](BuildFlags& f, const ComposeContext& ctx) {
+      return ctx.run([&](compose::Session& session) {
+        PrintedComposeEvents events;
+        return exit_code(
+            compose::build_images(session, f.services, f.build, build_events(), events));
+      });
+    }};
+
+struct TransferFlags {
+  std::vector<std::string> services;
+  compose::TransferOptions options;
+};
 
 // pull and push: `kiln pull`/`kiln push` of each service's image.
-ComposeSetup transfer(compose::Transfer way) {
-  return [way](CLI::App& sub, const ComposeContext& ctx) -> CommandBody {
-    bool push = way == compose::Transfer::push;
-    auto services = std::make_shared<std::vector<std::string>>();
-    auto o = std::make_shared<compose::TransferOptions>();
-    sub.add_flag("-q,--quiet", o->quiet, "Pull without printing progress information");
-    sub.add_flag(push ? "--ignore-push-failures" : "--ignore-pull-failures", o->ignore_failures,
-                 "Push what it can and ignore images with failures");
-    sub.add_option("services", *services, "SERVICE...");
-    return [=]() -> llvm::Expected<int> {
-      auto project = ctx.load();
-      if (!project) {
-        return project.takeError();
-      }
-      PrintedComposeEvents events;
-      return compose::transfer_images(ctx.globals.root, *project, way, *services, *o, events);
-    };
-  };
+ComposeCommand<TransferFlags> transfer(compose::Transfer way) {
+  bool push = way == compose::Transfer::push;
+  return {
+      push ? "push" : "pull", push ? "Push service images" : "Pull service images",
+      [push](CLI::App& sub, TransferFlags& f) {
+        sub.add_flag("-q,--quiet", f.options.quiet, "Pull without printing progress information");
+        sub.add_flag(push ? "--ignore-push-failures" : "--ignore-pull-failures",
+                     f.options.ignore_failures, "Push what it can and ignore images with failures");
+        add_services(sub, f.services);
+      },
+      [way](TransferFlags& f, const ComposeContext& ctx) -> llvm::Expected<int> {
+        KILN_TRY(auto project, ctx.load());
+        PrintedComposeEvents events;
+        return compose::transfer_images(ctx.globals.root, project, way, f.services, f.options,
+                                        events);
+      }};
 }
 
-ComposeVerb build_verb{"build", "Build or rebuild services", setup_build};
-ComposeVerb pull_verb{"pull", "Pull service images", transfer(compose::Transfer::pull)};
-ComposeVerb push_verb{"push", "Push service images", transfer(compose::Transfer::push)};
+auto pull_reg = transfer(compose::Transfer::pull);
+auto push_reg = transfer(compose::Transfer::push);
 
 }  // namespace
 }  // namespace kiln::cli

@@ -23,204 +23,169 @@ using containers::ContainerStore;
 
 struct Names {
   std::vector<std::string> containers;
-  std::vector<std::string> args;  // top's ps options
+  std::vector<std::string> args;  // top's ps options; cp's SRC DEST
   bool no_stream = false;
-  std::string container;  // port's CONTAINER
-  std::string port;       // and PRIVATE_PORT
+  std::string port;  // port's PRIVATE_PORT
 };
 
-CommandBody setup_wait(CLI::App& sub, const GlobalOptions& globals) {
-  auto flags = std::make_shared<Names>();
-  sub.add_option("CONTAINER", flags->containers, "Containers to wait for")->required();
-  return [flags, &globals]() {
+// Declares the positional CONTAINER... (`max` of them, 0: any number).
+void containers_arg(CLI::App& sub, Names& f, const std::string& help, int max = 0) {
+  sub.add_option("CONTAINER", f.containers, help)->required()->expected(1, max ? max : 1 << 20);
+}
+
+// The body of a command over the containers named: `each` on each one, as
+// for_each_container() runs it.
+template <typename Each>
+Command<Names>::Run each_container(EchoName echo, Each each) {
+  return [echo, each](Names& f, const GlobalOptions& globals) {
     return for_each_container(
-        globals, flags->containers, EchoName::no,
-        [](const ContainerStore& store, const std::string& id) -> llvm::Error {
-          auto code = containers::wait_container(store, id);
-          if (!code) {
-            return code.takeError();
-          }
-          std::cout << *code << "\n" << std::flush;
+        globals, f.containers, echo,
+        [&](const ContainerStore& store, const std::string& id) { return each(store, id, f); });
+  };
+}
+
+Command<Names> wait_reg{
+    "wait", "Block until one or more containers stop, then print their exit codes", 23,
+    [](CLI::App& sub, Names& f) { containers_arg(sub, f, "Containers to wait for"); },
+    each_container(
+        EchoName::no,
+        [](const ContainerStore& store, const std::string& id, const Names&) -> llvm::Error {
+          KILN_TRY(int code, containers::wait_container(store, id));
+          std::cout << code << "\n" << std::flush;
           return llvm::Error::success();
-        });
-  };
-}
+        })};
 
-CommandBody setup_rename(CLI::App& sub, const GlobalOptions& globals) {
-  auto flags = std::make_shared<Names>();
-  sub.add_option("CONTAINER NEW_NAME", flags->containers, "Container and its new name")
-      ->required()
-      ->expected(2);
-  return [flags, &globals]() {
-    return for_each_container(globals, {flags->containers[0]}, EchoName::no,
-                              [flags](const ContainerStore& store, const std::string& id) {
-                                return store.rename(id, flags->containers[1]);
-                              });
-  };
-}
+Command<Names> rename_reg{
+    "rename", "Rename a container", 23,
+    [](CLI::App& sub, Names& f) {
+      containers_arg(sub, f, "Container", 1);
+      sub.add_option("NEW_NAME", f.args, "Its new name")->required()->expected(1);
+    },
+    each_container(EchoName::no, [](const ContainerStore& store, const std::string& id,
+                                    const Names& f) { return store.rename(id, f.args[0]); })};
 
-CommandBody setup_pause(CLI::App& sub, const GlobalOptions& globals, bool pause) {
-  auto flags = std::make_shared<Names>();
-  sub.add_option("CONTAINER", flags->containers, "Containers")->required();
-  return [flags, &globals, pause]() {
-    return for_each_container(globals, flags->containers, EchoName::yes,
-                              [pause](const ContainerStore& store, const std::string& id) {
-                                return containers::pause_container(store, id, pause);
-                              });
-  };
-}
+Command<Names> pause_reg{"pause", "Pause all processes within one or more containers", 23,
+                         [](CLI::App& sub, Names& f) { containers_arg(sub, f, "Containers"); },
+                         each_container(EchoName::yes, [](const ContainerStore& store,
+                                                          const std::string& id, const Names&) {
+                           return containers::pause_container(store, id, true);
+                         })};
 
-CommandBody setup_top(CLI::App& sub, const GlobalOptions& globals) {
-  auto flags = std::make_shared<Names>();
-  sub.add_option("CONTAINER", flags->containers, "Container")->required()->expected(1);
-  sub.add_option("PS_OPTIONS", flags->args, "ps options (default -ef)");
-  return [flags, &globals]() {
-    return for_each_container(
-        globals, flags->containers, EchoName::no,
-        [flags](const ContainerStore& store, const std::string& id) -> llvm::Error {
-          auto out = containers::top_output(store, id, flags->args);
-          if (!out) {
-            return out.takeError();
-          }
-          std::cout << *out;
+Command<Names> unpause_reg{"unpause", "Unpause all processes within one or more containers", 23,
+                           [](CLI::App& sub, Names& f) { containers_arg(sub, f, "Containers"); },
+                           each_container(EchoName::yes, [](const ContainerStore& store,
+                                                            const std::string& id, const Names&) {
+                             return containers::pause_container(store, id, false);
+                           })};
+
+Command<Names> top_reg{
+    "top", "Display the running processes of a container", 23,
+    [](CLI::App& sub, Names& f) {
+      containers_arg(sub, f, "Container", 1);
+      sub.add_option("PS_OPTIONS", f.args, "ps options (default -ef)");
+    },
+    each_container(
+        EchoName::no,
+        [](const ContainerStore& store, const std::string& id, const Names& f) -> llvm::Error {
+          KILN_TRY(std::string out, containers::top_output(store, id, f.args));
+          std::cout << out;
           return llvm::Error::success();
-        });
-  };
-}
+        })};
 
-CommandBody setup_stats(CLI::App& sub, const GlobalOptions& globals) {
-  auto flags = std::make_shared<Names>();
-  sub.add_flag("--no-stream", flags->no_stream,
-               "Disable streaming stats and only pull the first result (the only mode)");
-  sub.add_option("CONTAINER", flags->containers, "Containers (default: all running)");
-  return [flags, &globals]() -> llvm::Expected<int> {
-    auto store = ContainerStore::open(globals.root);
-    if (!store) {
-      return store.takeError();
-    }
-    auto names = flags->containers.empty()
-                     ? containers::running_ids(*store)
-                     : llvm::Expected<std::vector<std::string>>(flags->containers);
-    if (!names) {
-      return names.takeError();
-    }
-    std::vector<std::vector<std::string>> rows = {containers::stats_header()};
-    int code = for_each_name(*names, EchoName::no, [&](const std::string& name) -> llvm::Error {
-      auto id = store->resolve(name);
-      auto row = id ? containers::stats_row(*store, *id)
-                    : llvm::Expected<std::vector<std::string>>(id.takeError());
-      if (!row) {
-        return row.takeError();
+Command<Names> port_reg{"port", "List port mappings or a specific mapping for the container", 29,
+                        [](CLI::App& sub, Names& f) {
+                          containers_arg(sub, f, "Container name or ID", 1);
+                          sub.add_option("PRIVATE_PORT", f.port, "PRIVATE_PORT[/PROTO]");
+                        },
+                        each_container(EchoName::no,
+                                       [](const ContainerStore& store, const std::string& id,
+                                          const Names& f) -> llvm::Error {
+                                         KILN_TRY(auto view, containers::load_view(store, id));
+                                         KILN_TRY(auto lines, containers::port_lines(view, f.port));
+                                         for (const auto& line : lines) {
+                                           std::cout << line << "\n";
+                                         }
+                                         return llvm::Error::success();
+                                       })};
+
+Command<Names> stats_reg{
+    "stats", "Display a live stream of container(s) resource usage statistics", 23,
+    [](CLI::App& sub, Names& f) {
+      sub.add_flag("--no-stream", f.no_stream,
+                   "Disable streaming stats and only pull the first result (the only mode)");
+      sub.add_option("CONTAINER", f.containers, "Containers (default: all running)");
+    },
+    [](Names& f, const GlobalOptions& globals) -> llvm::Expected<int> {
+      KILN_TRY(auto store, ContainerStore::open(globals.root));
+      KILN_TRY(auto names, f.containers.empty()
+                               ? containers::running_ids(store)
+                               : llvm::Expected<std::vector<std::string>>(f.containers));
+      std::vector<std::vector<std::string>> rows = {containers::stats_header()};
+      int code = for_each_name(names, EchoName::no, [&](const std::string& name) -> llvm::Error {
+        KILN_TRY(std::string id, store.resolve(name));
+        KILN_TRY(auto row, containers::stats_row(store, id));
+        rows.push_back(std::move(row));
+        return llvm::Error::success();
+      });
+      print_table(std::cout, rows);
+      return code;
+    }};
+
+struct LogsFlags {
+  std::string name;
+  std::string tail = "all";
+  containers::LogReadOptions options;
+};
+
+Command<LogsFlags> logs_reg{
+    "logs", "Fetch the logs of a container", 22,
+    [](CLI::App& sub, LogsFlags& f) {
+      sub.add_flag("-f,--follow", f.options.follow, "Follow log output");
+      sub.add_option("-n,--tail", f.tail, "Number of lines to show from the end of the logs");
+      sub.add_flag("-t,--timestamps", f.options.timestamps, "Show timestamps");
+      sub.add_option("container", f.name, "CONTAINER")->required();
+    },
+    [](LogsFlags& f, const GlobalOptions& globals) -> llvm::Expected<int> {
+      size_t n = 0;
+      if (f.tail != "all" && llvm::StringRef(f.tail).getAsInteger(10, n)) {
+        return llvm::make_error<UsageError>("invalid --tail " + quote(f.tail));
       }
-      rows.push_back(std::move(*row));
-      return llvm::Error::success();
-    });
-    print_table(std::cout, rows);
-    return code;
-  };
-}
+      if (f.tail != "all") {
+        f.options.tail = n;
+      }
+      KILN_CHECK(containers::print_container_logs(globals.root, f.name, f.options));
+      return 0;
+    }};
 
-CommandBody setup_logs(CLI::App& sub, const GlobalOptions& globals) {
-  auto name = std::make_shared<std::string>();
-  auto options = std::make_shared<containers::LogReadOptions>();
-  auto tail = std::make_shared<std::string>("all");
-  sub.add_flag("-f,--follow", options->follow, "Follow log output");
-  sub.add_option("-n,--tail", *tail, "Number of lines to show from the end of the logs");
-  sub.add_flag("-t,--timestamps", options->timestamps, "Show timestamps");
-  sub.add_option("container", *name, "CONTAINER")->required();
-  return [name, options, tail, &globals]() -> llvm::Expected<int> {
-    size_t n = 0;
-    if (*tail != "all" && llvm::StringRef(*tail).getAsInteger(10, n)) {
-      return llvm::make_error<UsageError>("invalid --tail " + quote(*tail));
-    }
-    if (*tail != "all") {
-      options->tail = n;
-    }
-    if (auto err = containers::print_container_logs(globals.root, *name, *options)) {
-      return std::move(err);
-    }
-    return 0;
-  };
-}
+Command<Names> cp_reg{"cp", "Copy files/folders between a container and the local filesystem", 24,
+                      [](CLI::App& sub, Names& f) {
+                        sub.add_option(
+                               "SRC DEST", f.args,
+                               "CONTAINER:SRC_PATH DEST_PATH or SRC_PATH CONTAINER:DEST_PATH")
+                            ->required()
+                            ->expected(2);
+                      },
+                      [](Names& f, const GlobalOptions& globals) -> llvm::Expected<int> {
+                        KILN_CHECK(containers::copy_paths(globals.root, f.args[0], f.args[1]));
+                        return 0;
+                      }};
 
-CommandBody setup_port(CLI::App& sub, const GlobalOptions& globals) {
-  auto flags = std::make_shared<Names>();
-  sub.add_option("CONTAINER", flags->container, "Container name or ID")->required();
-  sub.add_option("PRIVATE_PORT", flags->port, "PRIVATE_PORT[/PROTO]");
-  return [flags, &globals]() {
-    return for_each_container(
-        globals, {flags->container}, EchoName::no,
-        [flags](const containers::ContainerStore& store, const std::string& id) -> llvm::Error {
-          auto view = containers::load_view(store, id);
-          auto lines = view ? containers::port_lines(*view, flags->port)
-                            : llvm::Expected<std::vector<std::string>>(view.takeError());
-          if (!lines) {
-            return lines.takeError();
-          }
-          for (const auto& line : *lines) {
-            std::cout << line << "\n";
-          }
-          return llvm::Error::success();
-        });
-  };
-}
-
-CommandBody setup_cp(CLI::App& sub, const GlobalOptions& globals) {
-  auto paths = std::make_shared<std::vector<std::string>>();
-  sub.add_option("SRC DEST", *paths, "CONTAINER:SRC_PATH DEST_PATH or SRC_PATH CONTAINER:DEST_PATH")
-      ->required()
-      ->expected(2);
-  return [paths, &globals]() -> llvm::Expected<int> {
-    if (auto err = containers::copy_paths(globals.root, (*paths)[0], (*paths)[1])) {
-      return std::move(err);
-    }
-    return 0;
-  };
-}
-
-CommandBody setup_commit(CLI::App& sub, const GlobalOptions& globals) {
-  auto flags = std::make_shared<containers::CommitOptions>();
-  sub.add_option("-a,--author", flags->author,
-                 "Author (e.g., \"John Hannibal Smith <hannibal@a-team.com>\")");
-  sub.add_option("-m,--message", flags->message, "Commit message");
-  sub.add_option("-c,--change", flags->changes, "Apply Dockerfile instruction to the created image")
-      ->allow_extra_args(false);
-  sub.add_flag("-p,--pause,!--no-pause", flags->pause, "Pause container during commit");
-  sub.add_option("container", flags->container, "CONTAINER")->required();
-  sub.add_option("reference", flags->reference, "[REPOSITORY[:TAG]]");
-  return [flags, &globals]() -> llvm::Expected<int> {
-    auto id = containers::commit_container(globals.root, *flags);
-    if (!id) {
-      return id.takeError();
-    }
-    std::cout << id->str() << "\n";
-    return 0;
-  };
-}
-
-CommandRegistration wait_reg{
-    {"wait", "Block until one or more containers stop, then print their exit codes", setup_wait,
-     23}};
-CommandRegistration rename_reg{{"rename", "Rename a container", setup_rename, 23}};
-CommandRegistration pause_reg{
-    {"pause", "Pause all processes within one or more containers",
-     [](CLI::App& sub, const GlobalOptions& g) { return setup_pause(sub, g, true); }, 23}};
-CommandRegistration unpause_reg{
-    {"unpause", "Unpause all processes within one or more containers",
-     [](CLI::App& sub, const GlobalOptions& g) { return setup_pause(sub, g, false); }, 23}};
-CommandRegistration top_reg{{"top", "Display the running processes of a container", setup_top, 23}};
-CommandRegistration stats_reg{
-    {"stats", "Display a live stream of container(s) resource usage statistics", setup_stats, 23}};
-
-CommandRegistration logs_reg{{"logs", "Fetch the logs of a container", setup_logs, 22}};
-CommandRegistration port_reg{
-    {"port", "List port mappings or a specific mapping for the container", setup_port, 29}};
-
-CommandRegistration cp_reg{
-    {"cp", "Copy files/folders between a container and the local filesystem", setup_cp, 24}};
-
-CommandRegistration commit_reg{
-    {"commit", "Create a new image from a container's changes", setup_commit, 24}};
+Command<containers::CommitOptions> commit_reg{
+    "commit", "Create a new image from a container's changes", 24,
+    [](CLI::App& sub, containers::CommitOptions& f) {
+      sub.add_option("-a,--author", f.author,
+                     "Author (e.g., \"John Hannibal Smith <hannibal@a-team.com>\")");
+      sub.add_option("-m,--message", f.message, "Commit message");
+      add_list(sub, "-c,--change", f.changes, "Apply Dockerfile instruction to the created image");
+      sub.add_flag("-p,--pause,!--no-pause", f.pause, "Pause container during commit");
+      sub.add_option("container", f.container, "CONTAINER")->required();
+      sub.add_option("reference", f.reference, "[REPOSITORY[:TAG]]");
+    },
+    [](containers::CommitOptions& f, const GlobalOptions& globals) -> llvm::Expected<int> {
+      KILN_TRY(Digest id, containers::commit_container(globals.root, f));
+      std::cout << id.str() << "\n";
+      return 0;
+    }};
 
 }  // namespace
 }  // namespace kiln::cli

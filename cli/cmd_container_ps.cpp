@@ -17,19 +17,15 @@ struct PsFlags {
   std::string format;
 };
 
-llvm::Expected<int> run_ps(const GlobalOptions& globals, PsFlags flags) {
+llvm::Expected<int> run_ps(PsFlags& flags, const GlobalOptions& globals) {
   if (flags.format == "{{json .}}") {
     flags.format = "json";
   }
-  auto store = containers::ContainerStore::open(globals.root);
-  auto lines = store ? containers::ps_rows(*store, flags.options, containers::now_ns())
-                     : llvm::Expected<std::vector<nlohmann::ordered_json>>(store.takeError());
-  if (!lines) {
-    return lines.takeError();
-  }
+  KILN_TRY(auto store, containers::ContainerStore::open(globals.root));
+  KILN_TRY(auto lines, containers::ps_rows(store, flags.options, containers::now_ns()));
   std::vector<std::vector<std::string>> rows = {
       {"CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES"}};
-  for (const auto& line : *lines) {
+  for (const auto& line : lines) {
     if (flags.quiet || flags.format == "json") {
       std::cout << (flags.quiet ? line["ID"].get<std::string>() : line.dump()) << "\n";
     } else {
@@ -43,29 +39,25 @@ llvm::Expected<int> run_ps(const GlobalOptions& globals, PsFlags flags) {
     return 0;
   }
   if (is_template_format(flags.format)) {
-    if (auto err = print_rows(std::cout, flags.format, *lines, containers::ps_header())) {
-      return err;
-    }
+    KILN_CHECK(print_rows(std::cout, flags.format, lines, containers::ps_header()));
     return 0;
   }
   print_table(std::cout, rows);
   return 0;
 }
 
-CommandBody setup_ps(CLI::App& sub, const GlobalOptions& globals) {
-  auto flags = std::make_shared<PsFlags>();
-  sub.add_flag("-a,--all", flags->options.all, "Show all containers (default shows just running)");
-  sub.add_flag("-q,--quiet", flags->quiet, "Only display container IDs");
-  sub.add_flag("--no-trunc", flags->options.no_trunc, "Don't truncate output");
-  sub.add_option("-f,--filter", flags->options.filters,
-                 "Filter output (name=, id=, status=, label=KEY[=VALUE], ancestor=, network=)")
-      ->allow_extra_args(false);
-  sub.add_option("--format", flags->format,
-                 "Format output: 'table', 'json', 'table TEMPLATE' or a Go TEMPLATE");
-  return [flags, &globals]() { return run_ps(globals, *flags); };
-}
-
-CommandRegistration reg{{"ps", "List containers", setup_ps, 21}};
+Command<PsFlags> reg{
+    "ps", "List containers", 21,
+    [](CLI::App& sub, PsFlags& f) {
+      sub.add_flag("-a,--all", f.options.all, "Show all containers (default shows just running)");
+      sub.add_flag("-q,--quiet", f.quiet, "Only display container IDs");
+      sub.add_flag("--no-trunc", f.options.no_trunc, "Don't truncate output");
+      add_list(sub, "-f,--filter", f.options.filters,
+               "Filter output (name=, id=, status=, label=KEY[=VALUE], ancestor=, network=)");
+      sub.add_option("--format", f.format,
+                     "Format output: 'table', 'json', 'table TEMPLATE' or a Go TEMPLATE");
+    },
+    run_ps};
 
 }  // namespace
 }  // namespace kiln::cli

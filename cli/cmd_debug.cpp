@@ -28,62 +28,49 @@ llvm::Expected<std::string> read_input(const std::string& path) {
   return fs::read_file(path);
 }
 
-llvm::Expected<int> run_parse(const DebugOptions& opts) {
-  auto text = read_input(opts.file);
-  if (!text) {
-    return text.takeError();
-  }
+llvm::Expected<int> run_parse(DebugOptions& opts, const GlobalOptions&) {
+  KILN_TRY(std::string text, read_input(opts.file));
   std::string name = opts.file == "-" ? "Dockerfile" : opts.file;
-  auto ast = frontend::parse_ast(*text, name);
-  if (!ast) {
-    return ast.takeError();
-  }
-  for (const auto& warning : ast->warnings) {
+  KILN_TRY(auto ast, frontend::parse_ast(text, name));
+  for (const auto& warning : ast.warnings) {
     std::cerr << "[WARNING]: " << warning.message << " (" << name << ":" << warning.range.start_line
               << ")\n";
   }
-  std::cout << frontend::dump_ast(*ast) << std::flush;
+  std::cout << frontend::dump_ast(ast) << std::flush;
   if (opts.instructions) {
-    auto file = frontend::parse_dockerfile(*text, name);
-    if (!file) {
-      return file.takeError();
-    }
+    KILN_CHECK(frontend::parse_dockerfile(text, name).takeError());
   }
   return 0;
 }
 
-llvm::Expected<int> run_dockerignore(const DebugOptions& opts) {
-  auto excluded = frontend::dockerignore_excludes(opts.context, opts.dockerfile, opts.paths);
-  if (!excluded) {
-    return excluded.takeError();
-  }
+llvm::Expected<int> run_dockerignore(DebugOptions& opts, const GlobalOptions&) {
+  KILN_TRY(auto excluded,
+           frontend::dockerignore_excludes(opts.context, opts.dockerfile, opts.paths));
   for (size_t i = 0; i < opts.paths.size(); ++i) {
-    std::cout << ((*excluded)[i] ? "excluded " : "included ") << opts.paths[i] << "\n";
+    std::cout << (excluded[i] ? "excluded " : "included ") << opts.paths[i] << "\n";
   }
   return 0;
 }
 
-CommandBody setup_debug(CLI::App& sub, const GlobalOptions&) {
-  auto opts = std::make_shared<DebugOptions>();
-  sub.require_subcommand(1);
-  CLI::App* parse = sub.add_subcommand("parse", "Print a Dockerfile's syntax tree (BuildKit dump)");
-  parse->add_option("file", opts->file, "Dockerfile to parse ('-' for stdin)")->required();
-  parse->add_flag("--instructions", opts->instructions,
-                  "Also check every instruction's flags and arguments");
-  CLI::App* ignore =
-      sub.add_subcommand("dockerignore", "Show which context paths .dockerignore excludes");
-  ignore->add_option("context", opts->context, "Build context directory")->required();
-  ignore->add_option("paths", opts->paths, "Paths relative to the context")->required();
-  ignore->add_option("-f,--file", opts->dockerfile, "Dockerfile (for <Dockerfile>.dockerignore)");
-  return [opts, parse]() -> llvm::Expected<int> {
-    if (parse->parsed()) {
-      return run_parse(*opts);
-    }
-    return run_dockerignore(*opts);
-  };
-}
+CommandGroup debug_reg{"debug", "Inspect how kiln reads build inputs", 95};
 
-CommandRegistration reg{{"debug", "Inspect how kiln reads build inputs", setup_debug, 95}};
+Command<DebugOptions> parse_reg{
+    "debug parse", "Print a Dockerfile's syntax tree (BuildKit dump)",
+    [](CLI::App& sub, DebugOptions& opts) {
+      sub.add_option("file", opts.file, "Dockerfile to parse ('-' for stdin)")->required();
+      sub.add_flag("--instructions", opts.instructions,
+                   "Also check every instruction's flags and arguments");
+    },
+    run_parse};
+
+Command<DebugOptions> dockerignore_reg{
+    "debug dockerignore", "Show which context paths .dockerignore excludes",
+    [](CLI::App& sub, DebugOptions& opts) {
+      sub.add_option("context", opts.context, "Build context directory")->required();
+      sub.add_option("paths", opts.paths, "Paths relative to the context")->required();
+      sub.add_option("-f,--file", opts.dockerfile, "Dockerfile (for <Dockerfile>.dockerignore)");
+    },
+    run_dockerignore};
 
 }  // namespace
 }  // namespace kiln::cli

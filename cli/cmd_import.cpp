@@ -18,7 +18,7 @@ struct ImportArgs {
   std::string message;
 };
 
-llvm::Expected<int> run_import(const GlobalOptions& globals, const ImportArgs& args) {
+llvm::Expected<int> run_import(ImportArgs& args, const GlobalOptions& globals) {
   cache::ImportOptions options;
   if (!args.name.empty()) {
     auto ref = oci::parse_reference(args.name);
@@ -39,29 +39,21 @@ llvm::Expected<int> run_import(const GlobalOptions& globals, const ImportArgs& a
       return llvm::make_error<UsageError>("invalid SOURCE_DATE_EPOCH " + quote(epoch));
     }
   }
-  auto store = open_store(globals);
-  if (!store) {
-    return store.takeError();
-  }
-  auto image = cache::import_rootfs_file(**store, args.file, options);
-  if (!image) {
-    return image.takeError();
-  }
-  std::cout << image->config.str() << "\n";
+  KILN_TRY(auto store, open_store(globals));
+  KILN_TRY(auto image, cache::import_rootfs_file(*store, args.file, options));
+  std::cout << image.config.str() << "\n";
   return 0;
 }
 
-CommandBody setup_import(CLI::App& sub, const GlobalOptions& globals) {
-  auto args = std::make_shared<ImportArgs>();
-  sub.add_option("-m,--message", args->message, "Set commit message for imported image");
-  sub.add_option("file", args->file, "FILE or - (a tar, plain or gzip/xz/bzip2/zstd)")->required();
-  sub.add_option("repository", args->name, "REPOSITORY[:TAG]");
-  return [&globals, args]() { return run_import(globals, *args); };
-}
-
-CommandRegistration reg{{"import",
-                         "Import the contents from a tarball to create a filesystem image",
-                         setup_import, 27}};
+Command<ImportArgs> reg{
+    "import", "Import the contents from a tarball to create a filesystem image", 27,
+    [](CLI::App& sub, ImportArgs& args) {
+      sub.add_option("-m,--message", args.message, "Set commit message for imported image");
+      sub.add_option("file", args.file, "FILE or - (a tar, plain or gzip/xz/bzip2/zstd)")
+          ->required();
+      sub.add_option("repository", args.name, "REPOSITORY[:TAG]");
+    },
+    run_import};
 
 }  // namespace
 }  // namespace kiln::cli

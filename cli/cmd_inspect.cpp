@@ -17,26 +17,27 @@ namespace {
 
 using Json = nlohmann::ordered_json;
 
-llvm::Expected<int> run_inspect(const GlobalOptions& globals,
-                                const std::vector<std::string>& images, const std::string& format,
-                                const std::string& platform) {
+struct InspectFlags {
+  std::vector<std::string> names;
+  std::string format;
+  std::string platform;
+};
+
+llvm::Expected<int> run_inspect(InspectFlags& f, const GlobalOptions& globals) {
   std::optional<support::GoTemplate> tmpl;
-  if (!format.empty() && format != "json") {
+  if (!f.format.empty() && f.format != "json") {
     // As docker's inspect: the template as given (list commands expand `\t` first).
-    auto parsed = support::GoTemplate::parse(format);
+    auto parsed = support::GoTemplate::parse(f.format);
     if (!parsed) {
       return with_context(parsed.takeError(), "template parsing error");
     }
     tmpl = std::move(*parsed);
   }
-  auto store = open_store_read_only(globals);
-  if (!store) {
-    return store.takeError();
-  }
+  KILN_TRY(auto store, open_store_read_only(globals));
   Json all = Json::array();
   std::vector<llvm::Error> errors;
-  for (const std::string& text : images) {
-    auto json = containers::inspect_object(**store, globals.root, text, platform);
+  for (const std::string& text : f.names) {
+    auto json = containers::inspect_object(*store, globals.root, text, f.platform);
     if (!json) {
       errors.push_back(json.takeError());
       continue;
@@ -62,21 +63,15 @@ llvm::Expected<int> run_inspect(const GlobalOptions& globals,
   return code;
 }
 
-CommandBody setup_inspect(CLI::App& sub, const GlobalOptions& globals) {
-  auto images = std::make_shared<std::vector<std::string>>();
-  auto format = std::make_shared<std::string>();
-  auto platform = std::make_shared<std::string>();
-  sub.add_option("-f,--format", *format, "Format output using a Go template");
-  sub.add_option("--platform", *platform,
-                 "Inspect a specific platform of a multi-platform image (os/arch[/variant])");
-  sub.add_option("images", *images, "IMAGE...")->required();
-  return [&globals, images, format, platform]() {
-    return run_inspect(globals, *images, *format, *platform);
-  };
-}
-
-CommandRegistration reg{
-    {"inspect", "Display detailed information on images and containers", setup_inspect, 23}};
+Command<InspectFlags> reg{
+    "inspect", "Display detailed information on images and containers", 23,
+    [](CLI::App& sub, InspectFlags& f) {
+      sub.add_option("-f,--format", f.format, "Format output using a Go template");
+      sub.add_option("--platform", f.platform,
+                     "Inspect a specific platform of a multi-platform image (os/arch[/variant])");
+      sub.add_option("images", f.names, "IMAGE...")->required();
+    },
+    run_inspect};
 
 }  // namespace
 }  // namespace kiln::cli

@@ -11,39 +11,36 @@
 namespace kiln::cli {
 namespace {
 
-llvm::Expected<int> run_rmi(const GlobalOptions& globals, const std::vector<std::string>& images,
-                            bool force) {
-  auto store = open_store(globals);
-  if (!store) {
-    return store.takeError();
-  }
-  return for_each_name(images, EchoName::no, [&](const std::string& text) -> llvm::Error {
-    auto removed = containers::remove_image(**store, globals.root, text,
-                                            force ? cache::Force::yes : cache::Force::no);
-    if (!removed) {
-      return removed.takeError();
-    }
-    for (const std::string& name : removed->untagged) {
+struct RmiFlags {
+  std::vector<std::string> images;
+  bool force = false;
+  bool no_prune = false;
+};
+
+llvm::Expected<int> run_rmi(RmiFlags& f, const GlobalOptions& globals) {
+  KILN_TRY(auto store, open_store(globals));
+  return for_each_name(f.images, EchoName::no, [&](const std::string& text) -> llvm::Error {
+    KILN_TRY(auto removed,
+             containers::remove_image(*store, globals.root, text,
+                                      f.force ? cache::Force::yes : cache::Force::no));
+    for (const std::string& name : removed.untagged) {
       std::cout << "Untagged: " << familiar_name(name) << "\n";
     }
-    for (const Digest& id : removed->deleted) {
+    for (const Digest& id : removed.deleted) {
       std::cout << "Deleted: " << id.str() << "\n";
     }
     return llvm::Error::success();
   });
 }
 
-CommandBody setup_rmi(CLI::App& sub, const GlobalOptions& globals) {
-  auto images = std::make_shared<std::vector<std::string>>();
-  auto force = std::make_shared<bool>(false);
-  sub.add_flag("-f,--force", *force, "Force removal of the image");
-  auto no_prune = std::make_shared<bool>(false);
-  sub.add_flag("--no-prune", *no_prune, "Do not delete untagged parents (kiln has none)");
-  sub.add_option("images", *images, "IMAGE...")->required();
-  return [&globals, images, force, no_prune]() { return run_rmi(globals, *images, *force); };
-}
-
-CommandRegistration reg{{"rmi", "Remove one or more images", setup_rmi, 22}};
+Command<RmiFlags> reg{"rmi", "Remove one or more images", 22,
+                      [](CLI::App& sub, RmiFlags& f) {
+                        sub.add_flag("-f,--force", f.force, "Force removal of the image");
+                        sub.add_flag("--no-prune", f.no_prune,
+                                     "Do not delete untagged parents (kiln has none)");
+                        sub.add_option("images", f.images, "IMAGE...")->required();
+                      },
+                      run_rmi};
 
 }  // namespace
 }  // namespace kiln::cli

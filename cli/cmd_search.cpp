@@ -29,39 +29,25 @@ const nlohmann::ordered_json kSearchHeader = {{"Description", "DESCRIPTION"},
 constexpr llvm::StringLiteral kDefaultFormat =
     "table {{.Name}}\t{{.Description}}\t{{.StarCount}}\t{{.IsOfficial}}";
 
-llvm::Expected<int> run_search(const SearchFlags& flags) {
-  auto search = registry::parse_catalog_search(flags.term, flags.limit);
-  if (!search) {
-    return search.takeError();
-  }
-  auto client = make_registry_client(flags.registry);
-  if (!client) {
-    return client.takeError();
-  }
-  auto rows = registry::search_catalog(**client, *search);
-  if (!rows) {
-    return rows.takeError();
-  }
-  if (auto err =
-          print_rows(std::cout, list_format(flags.format, kDefaultFormat), *rows, kSearchHeader)) {
-    return err;
-  }
+llvm::Expected<int> run_search(SearchFlags& flags, const GlobalOptions&) {
+  KILN_TRY(auto search, registry::parse_catalog_search(flags.term, flags.limit));
+  KILN_TRY(auto client, make_registry_client(flags.registry));
+  KILN_TRY(auto rows, registry::search_catalog(*client, search));
+  KILN_CHECK(print_rows(std::cout, list_format(flags.format, kDefaultFormat), rows, kSearchHeader));
   return 0;
 }
 
-CommandBody setup_search(CLI::App& sub, const GlobalOptions&) {
-  auto flags = std::make_shared<SearchFlags>();
-  sub.add_option("TERM", flags->term, "REGISTRY/TERM: repositories of REGISTRY containing TERM")
-      ->required();
-  sub.add_option("--limit", flags->limit, "Max number of search results (default 25)");
-  sub.add_option("--format", flags->format,
-                 "Format output: 'table', 'json', 'table TEMPLATE' or a Go TEMPLATE");
-  add_registry_flags(sub, flags->registry);
-  return [flags]() { return run_search(*flags); };
-}
-
-CommandRegistration reg{
-    {"search", "Search a registry's catalog for repositories", setup_search, 43}};
+Command<SearchFlags> reg{
+    "search", "Search a registry's catalog for repositories", 43,
+    [](CLI::App& sub, SearchFlags& f) {
+      sub.add_option("TERM", f.term, "REGISTRY/TERM: repositories of REGISTRY containing TERM")
+          ->required();
+      sub.add_option("--limit", f.limit, "Max number of search results (default 25)");
+      sub.add_option("--format", f.format,
+                     "Format output: 'table', 'json', 'table TEMPLATE' or a Go TEMPLATE");
+      add_registry_flags(sub, f.registry);
+    },
+    run_search};
 
 }  // namespace
 }  // namespace kiln::cli

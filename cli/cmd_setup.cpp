@@ -10,7 +10,7 @@
 namespace kiln::cli {
 namespace {
 
-llvm::Expected<int> run_setup_binfmt() {
+llvm::Expected<int> run_binfmt(NoFlags&, const GlobalOptions&) {
   auto done = runtime::register_emulators();
   if (!done) {
     return with_context(done.takeError(), "setup binfmt");
@@ -21,20 +21,11 @@ llvm::Expected<int> run_setup_binfmt() {
   return 0;
 }
 
-CommandBody setup_setup(CLI::App& sub, const GlobalOptions&) {
-  sub.require_subcommand(1);
-  auto* binfmt = sub.add_subcommand(
-      "binfmt",
-      "Register qemu-user-static emulators (binfmt_misc, fix-binary) for other platforms");
-  return [binfmt]() -> llvm::Expected<int> {
-    if (binfmt->parsed()) {
-      return run_setup_binfmt();
-    }
-    return llvm::make_error<UsageError>("setup: name what to set up (binfmt)");
-  };
-}
-
-CommandRegistration reg{{"setup", "Set up this machine for kiln (binfmt)", setup_setup, 95}};
+CommandGroup setup_reg{"setup", "Set up this machine for kiln (binfmt)", 95};
+Command<NoFlags> binfmt_reg{
+    "setup binfmt",
+    "Register qemu-user-static emulators (binfmt_misc, fix-binary) for other platforms",
+    [](CLI::App&, NoFlags&) {}, run_binfmt};
 
 }  // namespace
 }  // namespace kiln::cli

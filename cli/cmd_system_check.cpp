@@ -9,25 +9,22 @@ namespace kiln::cli {
 namespace {
 
 llvm::Expected<int> run_check(const GlobalOptions& globals, const cache::CheckOptions& options) {
-  auto report = cache::check_store_at(globals.root, options);
-  if (!report) {
-    return report.takeError();
-  }
+  KILN_TRY(auto report, cache::check_store_at(globals.root, options));
   size_t left = 0;
-  for (const auto& p : report->problems) {
+  for (const auto& p : report.problems) {
     std::cout << p.object << ": " << p.problem << (p.repaired ? " (repaired)" : "") << "\n";
     left += p.repaired ? 0 : 1;
   }
-  std::cout << "checked " << report->blobs << " blobs, " << report->snapshots << " snapshots, "
-            << report->images << " images, " << report->cache_keys << " cache records";
+  std::cout << "checked " << report.blobs << " blobs, " << report.snapshots << " snapshots, "
+            << report.images << " images, " << report.cache_keys << " cache records";
   if (options.deep) {
     std::cout << " (deep)";
   }
   std::cout << ": ";
-  if (report->problems.empty()) {
+  if (report.problems.empty()) {
     std::cout << "no problems\n";
   } else if (left == 0) {
-    std::cout << report->problems.size() << " problems, all repaired\n";
+    std::cout << report.problems.size() << " problems, all repaired\n";
   } else {
     std::cout << left << " problems" << (options.repair ? "" : " (run with --repair to fix)")
               << "\n";

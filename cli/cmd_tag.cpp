@@ -8,39 +8,31 @@
 namespace kiln::cli {
 namespace {
 
-llvm::Expected<int> run_tag(const GlobalOptions& globals, const std::string& source,
-                            const std::string& target) {
-  auto ref = oci::parse_reference(target);
+struct TagArgs {
+  std::string source;
+  std::string target;
+};
+
+llvm::Expected<int> run_tag(TagArgs& args, const GlobalOptions& globals) {
+  auto ref = oci::parse_reference(args.target);
   if (!ref) {
-    return with_context(ref.takeError(), "tag " + quote(target));
+    return with_context(ref.takeError(), "tag " + quote(args.target));
   }
   if (!ref->digest.empty()) {
     return llvm::make_error<UsageError>("refusing to create a tag with a digest reference");
   }
-  auto store = open_store(globals);
-  if (!store) {
-    return store.takeError();
-  }
-  auto image = (*store)->resolve(source);
-  if (!image) {
-    return image.takeError();
-  }
-  if (auto err = (*store)->tag(image->manifest, ref->str())) {
-    return err;
-  }
+  KILN_TRY(auto store, open_store(globals));
+  KILN_TRY(auto image, store->resolve(args.source));
+  KILN_CHECK(store->tag(image.manifest, ref->str()));
   return 0;
 }
 
-CommandBody setup_tag(CLI::App& sub, const GlobalOptions& globals) {
-  auto source = std::make_shared<std::string>();
-  auto target = std::make_shared<std::string>();
-  sub.add_option("source", *source, "SOURCE_IMAGE[:TAG]")->required();
-  sub.add_option("target", *target, "TARGET_IMAGE[:TAG]")->required();
-  return [&globals, source, target]() { return run_tag(globals, *source, *target); };
-}
-
-CommandRegistration reg{
-    {"tag", "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE", setup_tag, 21}};
+Command<TagArgs> reg{"tag", "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE", 21,
+                     [](CLI::App& sub, TagArgs& args) {
+                       sub.add_option("source", args.source, "SOURCE_IMAGE[:TAG]")->required();
+                       sub.add_option("target", args.target, "TARGET_IMAGE[:TAG]")->required();
+                     },
+                     run_tag};
 
 }  // namespace
 }  // namespace kiln::cli

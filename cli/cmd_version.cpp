@@ -7,17 +7,14 @@
 namespace kiln::cli {
 namespace {
 
-CommandBody setup_version(CLI::App& sub, const GlobalOptions&) {
-  return []() -> llvm::Expected<int> {
-    std::cout << "Client: kiln\n"
-              << " Version:           " << KILN_VERSION << "\n"
-              << " API version:       1.41\n"
-              << " OS/Arch:           linux/amd64\n";
-    return 0;
-  };
-}
-
-CommandRegistration reg{{"version", "Show the kiln version information", setup_version, 90}};
+Command<NoFlags> reg{"version", "Show the kiln version information", 90, [](CLI::App&, NoFlags&) {},
+                     [](NoFlags&, const GlobalOptions&) -> llvm::Expected<int> {
+                       std::cout << "Client: kiln\n"
+                                 << " Version:           " << KILN_VERSION << "\n"
+                                 << " API version:       1.41\n"
+                                 << " OS/Arch:           linux/amd64\n";
+                       return 0;
+                     }};
 
 }  // namespace
 }  // namespace kiln::cli

@@ -1,13 +1,18 @@
-// Subcommand registration. Each cli/cmd_*.cpp registers its verbs with a static
-// CommandRegistration, so adding a command touches only its own file.
+// Subcommand registration. Each cli/cmd_*.cpp registers its commands with static
+// Command (or CommandRegistration) objects, so adding a command touches only its
+// own file. A command's name is its path: "build", or "network create" for verb
+// `create` of the group `network` (a CommandGroup).
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include <llvm/Support/Error.h>
 #include <CLI/CLI.hpp>
+
+#include "support/try.h"  // every command returns its calls' errors with KILN_TRY
 
 namespace kiln::cli {
 
@@ -26,10 +31,12 @@ std::string resolve_root(const std::string& flag_value);
 /// "error: ..." and turns into exit code 1 (or the error kind's code).
 using CommandBody = std::function<llvm::Expected<int>()>;
 
-/// Sets up `sub` (flags, positionals) and returns the body to run when chosen.
+/// Sets up `sub` (flags, positionals) and returns the body to run when chosen
+/// (none for a group).
 using CommandSetup = std::function<CommandBody(CLI::App& sub, const GlobalOptions& globals)>;
 
 struct CommandSpec {
+  /// The words that choose it: "build", "network create", "compose up".
   std::string name;
   std::string description;
   CommandSetup setup;
@@ -49,5 +56,51 @@ std::vector<CommandSpec>& command_registry();
 struct CommandRegistration {
   explicit CommandRegistration(CommandSpec spec) { command_registry().push_back(std::move(spec)); }
 };
+
+/// Registers command `name` whose flags fill a `Flags` value: `declare` adds them
+/// to the subcommand, `run` is the body, called with the parsed flags (one
+/// `Flags` per command line, alive until the program ends).
+template <typename Flags>
+struct Command {
+  using Declare = std::function<void(CLI::App& sub, Flags& flags)>;
+  using Run = std::function<llvm::Expected<int>(Flags& flags, const GlobalOptions& globals)>;
+
+  Command(std::string name, std::string description, int order, Declare declare, Run run) {
+    add(std::move(name), std::move(description), order, std::move(declare), std::move(run));
+  }
+  /// A verb of a group, listed in the order of registration.
+  Command(std::string name, std::string description, Declare declare, Run run) {
+    add(std::move(name), std::move(description), 100, std::move(declare), std::move(run));
+  }
+
+ private:
+  static void add(std::string name, std::string description, int order, Declare declare, Run run) {
+    auto setup = [declare, run](CLI::App& sub, const GlobalOptions& globals) -> CommandBody {
+      auto flags = std::make_shared<Flags>();
+      declare(sub, *flags);
+      return [flags, run, &globals] { return run(*flags, globals); };
+    };
+    command_registry().push_back({std::move(name), std::move(description), setup, order});
+  }
+};
+
+/// Registers the command group `name` ("network"): its verbs are the commands
+/// named "network VERB", one of which must be given. `declare` adds the flags
+/// given before the verb (`kiln compose -f FILE up`).
+struct CommandGroup {
+  CommandGroup(std::string name, std::string description, int order,
+               std::function<void(CLI::App& sub)> declare = {});
+};
+
+/// The flags of a command that has none.
+struct NoFlags {};
+
+/// Adds repeatable option `names` (e.g. "-e,--env") to `sub`: each occurrence
+/// takes one value, as docker's flags do (`-e A -e B`, never `-e A B`).
+template <typename T>
+CLI::Option* add_list(CLI::App& sub, const std::string& names, std::vector<T>& into,
+                      const std::string& help) {
+  return sub.add_option(names, into, help)->allow_extra_args(false);
+}
 
 }  // namespace kiln::cli

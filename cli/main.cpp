@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <iostream>
+#include <map>
 
 #include "cache/store_root.h"
 #include "cli/command.h"
@@ -54,6 +55,18 @@ std::vector<CommandSpec>& command_registry() {
   return registry;
 }
 
+CommandGroup::CommandGroup(std::string name, std::string description, int order,
+                           std::function<void(CLI::App& sub)> declare) {
+  auto setup = [declare](CLI::App& sub, const GlobalOptions&) -> CommandBody {
+    sub.require_subcommand(1);
+    if (declare) {
+      declare(sub);
+    }
+    return {};
+  };
+  command_registry().push_back({std::move(name), std::move(description), setup, order});
+}
+
 std::string resolve_root(const std::string& flag_value) { return cache::store_root(flag_value); }
 
 }  // namespace kiln::cli
@@ -69,19 +82,26 @@ int main(int argc, char** argv) {
   app.add_option("--root", root_flag, "Store root (default: $KILN_ROOT or /var/lib/kiln)");
   app.add_flag("-D,--debug", globals.debug, "Print debug output");
 
+  // Groups before their verbs, then in the order of `kiln --help`.
   auto& registry = command_registry();
-  std::stable_sort(registry.begin(), registry.end(),
-                   [](const CommandSpec& a, const CommandSpec& b) { return a.order < b.order; });
+  auto depth = [](const CommandSpec& s) { return std::count(s.name.begin(), s.name.end(), ' '); };
+  std::stable_sort(registry.begin(), registry.end(), [&](const auto& a, const auto& b) {
+    return std::pair(depth(a), a.order) < std::pair(depth(b), b.order);
+  });
+  std::map<std::string, CLI::App*> apps = {{"", &app}};
   std::vector<std::pair<CLI::App*, CommandBody>> bodies;
   for (auto& spec : registry) {
-    CLI::App* sub = app.add_subcommand(spec.name, spec.description);
-    bodies.emplace_back(sub, spec.setup(*sub, globals));
+    size_t space = spec.name.rfind(' ');
+    std::string parent = space == std::string::npos ? "" : spec.name.substr(0, space);
+    CLI::App* sub = apps.at(parent)->add_subcommand(spec.name.substr(space + 1), spec.description);
+    apps[spec.name] = sub;
+    if (CommandBody body = spec.setup(*sub, globals)) {
+      bodies.emplace_back(sub, std::move(body));
+    }
   }
   // docker: an unknown command is named, not "A subcommand is required".
   if (std::string word = command_word(argc, argv); !word.empty()) {
-    bool known = std::any_of(registry.begin(), registry.end(),
-                             [&](const CommandSpec& spec) { return spec.name == word; });
-    if (!known) {
+    if (!apps.count(word)) {
       std::cerr << "kiln: '" << word << "' is not a kiln command.\nSee 'kiln --help'\n";
       return 1;
     }
@@ -94,7 +114,7 @@ int main(int argc, char** argv) {
     return code == 0 ? 0 : 1;
   }
   globals.root = resolve_root(root_flag);
-  for (auto& [sub, body] : bodies) {
+  for (auto& [sub, body] : bodies) {  // one body: a group has none, a verb's group is parsed too
     if (sub->parsed()) {
       auto result = body();
       if (!result) {

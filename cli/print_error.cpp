@@ -7,8 +7,7 @@ namespace kiln::cli {
 int print_error(llvm::Error err, std::ostream& os) {
   int code = 1;
   llvm::handleAllErrors(
-      std::move(err),
-      [&](const SourceError& e) { os << format_source_error(e); },
+      std::move(err), [&](const SourceError& e) { os << format_source_error(e); },
       [&](const ExecError& e) {
         for (const auto& line : e.last_lines()) {
           os << line << "\n";
