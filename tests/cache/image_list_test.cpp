@@ -146,3 +146,20 @@ TEST_CASE("the images and history tables and their column names", "[cache][image
         R"({"Comment":"COMMENT","CreatedAt":"CREATED AT","CreatedBy":"CREATED BY",)"
         R"("CreatedSince":"CREATED","ID":"IMAGE","Size":"SIZE"})");
 }
+
+TEST_CASE("a load's report names the images, renamed ones first", "[cache][images]") {
+  kiln::cache::LoadedRecord named;
+  named.names = {"docker.io/library/app:1", "localhost:5000/app:2"};
+  named.replaced = {{"docker.io/library/app:1", kiln::Digest::of("old")}};
+  kiln::cache::LoadedRecord unnamed;
+  unnamed.image.config = kiln::Digest::of("config");
+  std::vector<kiln::cache::LoadedRecord> loaded = {named, unnamed};
+  CHECK(kiln::cache::load_report_lines(loaded, false) ==
+        std::vector<std::string>{"The image app:1 already exists, renaming the old one with ID " +
+                                     kiln::Digest::of("old").str() + " to empty string",
+                                 "Loaded image: app:1", "Loaded image: localhost:5000/app:2",
+                                 "Loaded image ID: " + kiln::Digest::of("config").str()});
+  CHECK(kiln::cache::load_report_lines(loaded, true) ==
+        std::vector<std::string>{"Loaded image: app:1", "Loaded image: localhost:5000/app:2",
+                                 "Loaded image ID: " + kiln::Digest::of("config").str()});
+}
