@@ -273,4 +273,24 @@ llvm::Error save_archive(ImageStore& store, llvm::ArrayRef<oci::ArchiveImage> im
   return oci::write_archive(fd, images, source, options);
 }
 
+std::vector<std::string> load_report_lines(const std::vector<LoadedRecord>& loaded, bool quiet) {
+  std::vector<std::string> lines;
+  for (const LoadedRecord& record : loaded) {
+    for (const auto& [name, old_id] : record.replaced) {
+      if (!quiet) {
+        lines.push_back("The image " + oci::familiar_name(name) +
+                        " already exists, renaming the old one with ID " + old_id.str() +
+                        " to empty string");
+      }
+    }
+    for (const std::string& name : record.names) {
+      lines.push_back("Loaded image: " + oci::familiar_name(name));
+    }
+    if (record.names.empty()) {
+      lines.push_back("Loaded image ID: " + record.image.config.str());
+    }
+  }
+  return lines;
+}
+
 }  // namespace kiln::cache

@@ -28,6 +28,12 @@ struct LoadedRecord {
 /// When the archive is rejected nothing is stored; the error has no command prefix.
 llvm::Expected<std::vector<LoadedRecord>> load_archive(ImageStore& store, int fd);
 
+/// docker's report of a load, one line each without newlines: "The image NAME
+/// already exists, renaming the old one with ID ID to empty string" (not when
+/// `quiet`), "Loaded image: NAME" for each name, "Loaded image ID: ID" for an
+/// image without one. Names in their familiar form.
+std::vector<std::string> load_report_lines(const std::vector<LoadedRecord>& loaded, bool quiet);
+
 /// What to save: user texts resolved in the store. A name keeps that name in the
 /// archive; a repository without a tag ("alpine") saves every tag of it, like
 /// docker; an ID or digest saves the image without names.

@@ -218,4 +218,14 @@ std::vector<nlohmann::ordered_json> image_history_rows(const ImageHistory& histo
   return rows;
 }
 
+const nlohmann::ordered_json& image_history_header() {
+  static const nlohmann::ordered_json header = {{"Comment", "COMMENT"},
+                                                {"CreatedAt", "CREATED AT"},
+                                                {"CreatedBy", "CREATED BY"},
+                                                {"CreatedSince", "CREATED"},
+                                                {"ID", "IMAGE"},
+                                                {"Size", "SIZE"}};
+  return header;
+}
+
 }  // namespace kiln::cache

@@ -57,4 +57,11 @@ struct HistoryFormat {
 std::vector<nlohmann::ordered_json> image_history_rows(const ImageHistory& history,
                                                        const HistoryFormat& format);
 
+/// `history`'s default table: IMAGE CREATED CREATED BY SIZE COMMENT.
+inline constexpr char kImageHistoryTable[] =
+    "table {{.ID}}\t{{.CreatedSince}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}";
+
+/// docker's column names of image_history_rows()' fields, for `table` templates.
+const nlohmann::ordered_json& image_history_header();
+
 }  // namespace kiln::cache

@@ -111,4 +111,31 @@ llvm::Expected<std::vector<nlohmann::ordered_json>> image_tree_rows(
   return rows;
 }
 
+std::string image_list_table(bool digests) {
+  return digests
+             ? "table {{.Repository}}\t{{.Tag}}\t{{.Digest}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}"
+             : "table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}";
+}
+
+const nlohmann::ordered_json& image_list_header() {
+  static const nlohmann::ordered_json header = {{"Containers", "CONTAINERS"},
+                                                {"CreatedAt", "CREATED AT"},
+                                                {"CreatedSince", "CREATED"},
+                                                {"Digest", "DIGEST"},
+                                                {"ID", "IMAGE ID"},
+                                                {"Repository", "REPOSITORY"},
+                                                {"SharedSize", "SHARED SIZE"},
+                                                {"Size", "SIZE"},
+                                                {"Tag", "TAG"},
+                                                {"UniqueSize", "UNIQUE SIZE"},
+                                                {"VirtualSize", "VIRTUAL SIZE"}};
+  return header;
+}
+
+const nlohmann::ordered_json& image_tree_header() {
+  static const nlohmann::ordered_json header = {
+      {"Image", "IMAGE"}, {"ID", "ID"}, {"CreatedSince", "CREATED"}, {"Size", "SIZE"}};
+  return header;
+}
+
 }  // namespace kiln::cache

@@ -42,4 +42,17 @@ llvm::Expected<std::vector<nlohmann::ordered_json>> image_list_rows(
 llvm::Expected<std::vector<nlohmann::ordered_json>> image_tree_rows(
     ImageStore& store, const ImageListOptions& options);
 
+/// `images`' default table: REPOSITORY TAG IMAGE ID CREATED SIZE, with DIGEST
+/// after TAG when `digests` (--digests).
+std::string image_list_table(bool digests);
+
+/// `images --tree`'s table: IMAGE ID CREATED SIZE.
+inline constexpr char kImageTreeTable[] = "table {{.Image}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}";
+
+/// docker's column names of image_list_rows()' fields, for `table` templates.
+const nlohmann::ordered_json& image_list_header();
+
+/// The column names of image_tree_rows()' fields.
+const nlohmann::ordered_json& image_tree_header();
+
 }  // namespace kiln::cache

@@ -31,19 +31,8 @@ llvm::Expected<int> run_check(const builder::LoadedDockerfile& input) {
   if (!warnings) {
     return warnings.takeError();
   }
-  if (warnings->empty()) {
-    std::cout << "Check complete, no warnings found.\n";
-    return 0;
-  }
-  if (warnings->size() == 1) {
-    std::cout << "Check complete, 1 warning has been found!\n";
-  } else {
-    std::cout << "Check complete, " << warnings->size() << " warnings have been found!\n";
-  }
-  for (const auto& w : *warnings) {
-    std::cout << frontend::format_lint_warning(w, input.dockerfile.ast);
-  }
-  return 1;
+  std::cout << frontend::lint_check_text(*warnings, input.dockerfile.ast);
+  return warnings->empty() ? 0 : 1;
 }
 
 llvm::Expected<int> run_build(BuildFlags& flags, const GlobalOptions& globals) {

@@ -4,10 +4,10 @@
 
 #include <unistd.h>
 
-#include <algorithm>
 #include <iostream>
 #include <mutex>
 
+#include "compose/status_text.h"
 #include "support/error.h"
 
 namespace kiln::cli {
@@ -19,13 +19,6 @@ compose::LoadOptions& load_options() {
 }
 
 void print_warning(const std::string& warning) { std::cerr << "WARN[0000] " << warning << "\n"; }
-
-// "Waiting", "Creating", ... are on their way; "Running" is where up ends.
-bool in_progress(llvm::StringRef status) { return status.endswith("ing") && status != "Running"; }
-
-const char* mark_of(llvm::StringRef status) {
-  return status == "Error" ? " ✘ " : in_progress(status) ? " ⠿ " : " ✔ ";
-}
 
 }  // namespace
 
@@ -53,35 +46,22 @@ llvm::Expected<int> exit_code(llvm::Error err) {
 }
 
 struct PrintedComposeEvents::Block {
-  struct Line {
-    std::string kind;
-    std::string name;
-    std::string status;
-  };
   bool tty = ::isatty(2);
   std::mutex mu;
-  std::vector<Line> lines;
+  compose::StatusBlock lines;
   /// Lines of the block on screen (header included): the cursor is below them.
   size_t drawn = 0;
 
   void redraw() {
-    size_t done = std::count_if(lines.begin(), lines.end(),
-                                [](const Line& l) { return !in_progress(l.status); });
-    size_t width = 0;
-    for (const Line& l : lines) {
-      width = std::max(width, l.kind.size() + 1 + l.name.size());
-    }
     std::string out;
     if (drawn > 0) {
       out += "\033[" + std::to_string(drawn) + "A";  // back to the block's first line
     }
-    out += "\033[2K[+] Running " + std::to_string(done) + "/" + std::to_string(lines.size()) + "\n";
-    for (const Line& l : lines) {
-      std::string label = l.kind + " " + l.name;
-      out += "\033[2K" + std::string(mark_of(l.status)) + label +
-             std::string(width - label.size() + 2, ' ') + l.status + "\n";
+    std::vector<std::string> text = lines.lines();
+    for (const auto& line : text) {
+      out += "\033[2K" + line + "\n";
     }
-    drawn = lines.size() + 1;
+    drawn = text.size();
     std::cerr << out;
     std::cerr.flush();
   }
@@ -94,24 +74,15 @@ void PrintedComposeEvents::status(const std::string& kind, const std::string& na
                                   const std::string& status) {
   std::lock_guard lock(block_->mu);
   if (!block_->tty) {
-    std::cerr << " " << kind << " " << name << "  " << status << "\n";
-    return;
-  }
-  if (kind == "Image" || kind == "Service") {
-    if (!in_progress(status)) {
-      std::cerr << mark_of(status) << kind << " " << name << "  " << status << "\n";
+    std::cerr << compose::plain_status_line(kind, name, status);
+  } else if (kind == "Image" || kind == "Service") {
+    if (!compose::status_in_progress(status)) {
+      std::cerr << compose::marked_status_line(kind, name, status);
     }
-    return;
-  }
-  auto& lines = block_->lines;
-  auto it = std::find_if(lines.begin(), lines.end(),
-                         [&](const Block::Line& l) { return l.kind == kind && l.name == name; });
-  if (it == lines.end()) {
-    lines.push_back({kind, name, status});
   } else {
-    it->status = status;
+    block_->lines.set(kind, name, status);
+    block_->redraw();
   }
-  block_->redraw();
 }
 
 void PrintedComposeEvents::end_block() {

@@ -16,16 +16,11 @@ namespace kiln::cli {
 void print_compose_logs(compose::Engine& engine,
                         const std::vector<compose::ContainerInfo>& containers,
                         const ComposeLogOptions& options, const std::function<bool()>& stop) {
-  static const char* const colours[] = {"\033[36m", "\033[33m", "\033[32m", "\033[35m",
-                                        "\033[34m", "\033[96m", "\033[93m", "\033[92m"};
-  bool colour = !options.no_color && ::isatty(1);
   std::vector<compose::LogLabel> labels = compose::log_labels(containers);
-  std::vector<std::string> prefixes;
-  for (const auto& l : labels) {
-    prefixes.push_back(options.no_prefix ? ""
-                       : colour          ? colours[l.service % 8] + l.prefix + "\033[0m"
-                                         : l.prefix);
-  }
+  std::vector<std::string> prefixes = compose::log_prefixes(
+      labels, options.no_prefix                  ? compose::LogPrefix::none
+              : !options.no_color && ::isatty(1) ? compose::LogPrefix::coloured
+                                                 : compose::LogPrefix::plain);
   compose::multiplex_logs(
       engine, containers, options.read,
       [&](size_t i, const compose::LogLine& line) {
@@ -118,12 +113,8 @@ CommandBody setup_top(CLI::App& sub, const ComposeContext& ctx) {
         return list.takeError();
       }
       for (const auto& c : *list) {
-        std::vector<std::vector<std::string>> rows = {{"UID", "PID", "PPID", "CMD"}};
-        for (const auto& p : c.processes) {
-          rows.push_back({p.uid, std::to_string(p.pid), p.ppid, p.command});
-        }
         std::cout << c.name << "\n";
-        print_table(std::cout, rows);
+        print_table(std::cout, compose::top_rows(c));
         std::cout << "\n";
       }
       return 0;

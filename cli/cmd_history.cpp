@@ -18,14 +18,6 @@ struct HistoryOptions {
   cache::HistoryFormat rows;
 };
 
-// docker's column names of the history fields, for `table` templates.
-const nlohmann::ordered_json kHistoryHeader = {{"Comment", "COMMENT"},
-                                               {"CreatedAt", "CREATED AT"},
-                                               {"CreatedBy", "CREATED BY"},
-                                               {"CreatedSince", "CREATED"},
-                                               {"ID", "IMAGE"},
-                                               {"Size", "SIZE"}};
-
 llvm::Expected<int> run_history(const GlobalOptions& globals, const HistoryOptions& options) {
   auto store = open_store_read_only(globals);
   if (!store) {
@@ -40,11 +32,8 @@ llvm::Expected<int> run_history(const GlobalOptions& globals, const HistoryOptio
     return history.takeError();
   }
   if (auto err = print_rows(
-          std::cout,
-          list_format(options.format,
-                      "table {{.ID}}\t{{.CreatedSince}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}",
-                      options.quiet),
-          cache::image_history_rows(*history, options.rows), kHistoryHeader)) {
+          std::cout, list_format(options.format, cache::kImageHistoryTable, options.quiet),
+          cache::image_history_rows(*history, options.rows), cache::image_history_header())) {
     return err;
   }
   return 0;

@@ -19,33 +19,6 @@ struct ImagesOptions {
   cache::ImageListOptions list;
 };
 
-// docker's column names of the image fields, for `table` templates.
-const nlohmann::ordered_json kImagesHeader = {{"Containers", "CONTAINERS"},
-                                              {"CreatedAt", "CREATED AT"},
-                                              {"CreatedSince", "CREATED"},
-                                              {"Digest", "DIGEST"},
-                                              {"ID", "IMAGE ID"},
-                                              {"Repository", "REPOSITORY"},
-                                              {"SharedSize", "SHARED SIZE"},
-                                              {"Size", "SIZE"},
-                                              {"Tag", "TAG"},
-                                              {"UniqueSize", "UNIQUE SIZE"},
-                                              {"VirtualSize", "VIRTUAL SIZE"}};
-const nlohmann::ordered_json kTreeHeader = {
-    {"Image", "IMAGE"}, {"ID", "ID"}, {"CreatedSince", "CREATED"}, {"Size", "SIZE"}};
-
-std::string format_of(const ImagesOptions& options) {
-  if (options.tree) {
-    return "table {{.Image}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}";
-  }
-  return list_format(options.format,
-                     options.digests ? "table {{.Repository}}\t{{.Tag}}\t{{.Digest}}\t{{.ID}}\t"
-                                       "{{.CreatedSince}}\t{{.Size}}"
-                                     : "table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t"
-                                       "{{.CreatedSince}}\t{{.Size}}",
-                     options.quiet);
-}
-
 llvm::Expected<int> run_images(const GlobalOptions& globals, const ImagesOptions& options) {
   auto store = open_store_read_only(globals);
   if (!store) {
@@ -56,8 +29,13 @@ llvm::Expected<int> run_images(const GlobalOptions& globals, const ImagesOptions
   if (!rows) {
     return rows.takeError();
   }
-  const auto& header = options.tree ? kTreeHeader : kImagesHeader;
-  if (auto err = print_rows(std::cout, format_of(options), *rows, header)) {
+  std::string format =
+      options.tree
+          ? cache::kImageTreeTable
+          : list_format(options.format, cache::image_list_table(options.digests), options.quiet);
+  if (auto err =
+          print_rows(std::cout, format, *rows,
+                     options.tree ? cache::image_tree_header() : cache::image_list_header())) {
     return err;
   }
   return 0;

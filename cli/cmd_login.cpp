@@ -53,19 +53,8 @@ llvm::Expected<int> run_login(const LoginFlags& flags) {
   if (creds.username.empty() || creds.password.empty()) {
     return llvm::make_error<UsageError>("username and password are required");
   }
-  registry::ClientOptions options;
-  options.credentials[domain] = creds;
-  llvm::Expected<std::unique_ptr<registry::Client>> client =
-      make_registry_client(flags.registry, options);
-  if (!client) {
-    return client.takeError();
-  }
-  llvm::Error err = (*client)->check_login(domain);
-  if (!err) {
-    err = registry::save_credentials(registry::default_docker_config_path(), domain, creds);
-  }
-  if (err) {
-    return with_context(std::move(err), "login " + quote(domain));
+  if (llvm::Error err = exporter::log_in(flags.registry, domain, creds)) {
+    return std::move(err);
   }
   std::cout << "Login Succeeded\n";
   return 0;

@@ -7,7 +7,6 @@
 #include "cli/command.h"
 #include "cli/store_open.h"
 #include "containers/system_prune.h"
-#include "support/units.h"
 
 namespace kiln::cli {
 
@@ -21,49 +20,20 @@ bool confirm(const std::string& warning) {
 
 namespace {
 
-void print_total(int64_t reclaimed) {
-  std::cout << "Total reclaimed space: " << human_size(std::max<int64_t>(0, reclaimed), 4) << "\n";
-}
-
-// One of docker's "Deleted ...:" sections (nothing when `lines` is empty).
-void print_section(const char* title, const std::vector<std::string>& lines) {
-  if (lines.empty()) {
-    return;
-  }
-  std::cout << title << "\n";
-  for (const auto& line : lines) {
-    std::cout << line << "\n";
-  }
-  std::cout << "\n";
-}
-
-void print_images(const cache::ImagePruneReport& report) {
-  std::vector<std::string> lines;
-  for (const auto& name : report.untagged) {
-    lines.push_back("untagged: " + familiar_name(name));
-  }
-  for (const auto& id : report.deleted) {
-    lines.push_back("deleted: " + id.str());
-  }
-  print_section("Deleted Images:", lines);
-}
-
 llvm::Expected<int> run_builder_prune(const GlobalOptions& globals,
                                       const containers::BuilderPruneFlags& f, bool force) {
   auto policy = containers::builder_prune_policy(globals.root, f);
   if (!policy) {
     return policy.takeError();
   }
-  if (!force && !confirm(f.all ? "WARNING! This will remove all build cache. "
-                               : "WARNING! This will remove all dangling build cache. ")) {
+  if (!force && !confirm(containers::prune_warning(containers::PruneTarget::build_cache, f.all))) {
     return 0;
   }
   auto report = containers::prune_build_cache(globals.root, *policy);
   if (!report) {
     return report.takeError();
   }
-  print_section("Deleted build cache objects:", report->removed);
-  print_total(report->reclaimed());
+  std::cout << containers::prune_report_text(*report);
   return 0;
 }
 
@@ -79,18 +49,14 @@ llvm::Expected<int> run_image_prune(const GlobalOptions& globals, const PruneFla
   if (!options) {
     return options.takeError();
   }
-  if (!f.force &&
-      !confirm(f.all ? "WARNING! This will remove all images without at least one container "
-                       "associated to them.\n"
-                     : "WARNING! This will remove all dangling images.\n")) {
+  if (!f.force && !confirm(containers::prune_warning(containers::PruneTarget::images, f.all))) {
     return 0;
   }
   auto report = containers::prune_images(globals.root, *options);
   if (!report) {
     return report.takeError();
   }
-  print_images(*report);
-  print_total(report->reclaimed);
+  std::cout << containers::prune_report_text(*report);
   return 0;
 }
 
@@ -99,15 +65,14 @@ llvm::Expected<int> run_container_prune(const GlobalOptions& globals, const Prun
   if (!until) {
     return until.takeError();
   }
-  if (!f.force && !confirm("WARNING! This will remove all stopped containers.\n")) {
+  if (!f.force && !confirm(containers::prune_warning(containers::PruneTarget::containers, f.all))) {
     return 0;
   }
   auto report = containers::prune_containers(globals.root, *until);
   if (!report) {
     return report.takeError();
   }
-  print_section("Deleted Containers:", report->deleted);
-  print_total(report->reclaimed);
+  std::cout << containers::prune_report_text(*report);
   return 0;
 }
 
@@ -150,25 +115,15 @@ CommandRegistration image_reg{{"image", "Manage images (prune)", setup_image, 82
 CommandRegistration container_reg{{"container", "Manage containers (prune)", setup_container, 83}};
 
 llvm::Expected<int> run_system_prune(const GlobalOptions& globals, const PruneFlags& f) {
-  std::string warning = "WARNING! This will remove:\n  - all stopped containers\n";
-  if (f.volumes) {
-    warning += "  - all anonymous volumes not used by at least one container\n";
-  }
-  warning += f.all ? "  - all images without at least one container associated to them\n"
-                     "  - all build cache\n"
-                   : "  - all dangling images\n  - unused build cache\n";
-  if (!f.force && !confirm(warning + "\n")) {
+  if (!f.force &&
+      !confirm(containers::prune_warning(containers::PruneTarget::system, f.all, f.volumes))) {
     return 0;
   }
   auto report = containers::prune_system(globals.root, f.all, f.volumes);
   if (!report) {
     return report.takeError();
   }
-  print_section("Deleted Containers:", report->containers.deleted);
-  print_section("Deleted Volumes:", report->volumes);
-  print_images(report->images);
-  print_section("Deleted build cache objects:", report->build_cache.removed);
-  print_total(report->reclaimed);
+  std::cout << containers::prune_report_text(*report);
   return 0;
 }
 

@@ -41,10 +41,9 @@ llvm::Expected<int> run_pull(const PullFlags& flags, const GlobalOptions& global
   if (!client) {
     return client.takeError();
   }
-  LayerProgressPrinter printer(out, LayerProgressPrinter::Direction::pull);
+  LayerProgressPrinter printer(out, exporter::LayerDirection::pull);
   if (!flags.quiet) {
-    out << (ref->digest.empty() ? ref->tag : ref->digest) << ": Pulling from " << ref->path << "\n"
-        << std::flush;
+    out << exporter::pull_header_text(*ref) << std::flush;
     options.progress = [&printer](const registry::BlobProgress& e) { printer(e); };
   }
   llvm::Expected<exporter::StorePull> pulled =
@@ -53,10 +52,7 @@ llvm::Expected<int> run_pull(const PullFlags& flags, const GlobalOptions& global
     return pulled.takeError();
   }
   if (!flags.quiet) {
-    out << "Digest: " << pulled->digest.str() << "\n"
-        << "Status: "
-        << (pulled->up_to_date ? "Image is up to date for " : "Downloaded newer image for ")
-        << ref->familiar_str() << "\n";
+    out << exporter::pull_summary_text(*ref, *pulled);
   }
   out << ref->str() << "\n";
   return 0;

@@ -7,9 +7,8 @@
 #include "cli/command.h"
 #include "cli/registry_store.h"
 #include "cli/store_open.h"
+#include "exporter/store_transfer.h"
 #include "oci/reference.h"
-#include "registry/transfer.h"
-#include "support/error.h"
 
 namespace kiln::cli {
 namespace {
@@ -25,40 +24,26 @@ llvm::Expected<int> run_push(const PushFlags& flags, const GlobalOptions& global
   if (!ref) {
     return ref.takeError();
   }
-  std::string context = "push " + quote(ref->familiar_str());
   llvm::Expected<std::unique_ptr<cache::ImageStore>> store = open_store(globals);
   if (!store) {
     return store.takeError();
   }
-  llvm::Expected<cache::ImageRecord> image = (*store)->resolve(ref->str());
-  if (!image) {
-    return with_context(image.takeError(), context);
-  }
-  llvm::Expected<std::unique_ptr<registry::Client>> client = make_registry_client(flags.registry);
-  if (!client) {
-    return client.takeError();
-  }
   std::ostream& out = std::cout;
-  if (!flags.quiet) {
-    out << "The push refers to repository [" << ref->name() << "]\n" << std::flush;
-  }
-  LayerProgressPrinter printer(out, LayerProgressPrinter::Direction::push);
+  LayerProgressPrinter printer(out, exporter::LayerDirection::push);
   registry::PushOptions options;
   if (!flags.quiet) {
     options.progress = [&printer](const registry::BlobProgress& e) { printer(e); };
   }
-  ContentBlobStore blobs((*store)->content());
   llvm::Expected<registry::PushResult> pushed =
-      registry::push_image(**client, *ref, blobs, image->manifest, options);
+      exporter::push_from_store(**store, flags.registry, *ref, options, [&] {
+        if (!flags.quiet) {
+          out << exporter::push_header_text(*ref) << std::flush;
+        }
+      });
   if (!pushed) {
-    return with_context(pushed.takeError(), context);
+    return pushed.takeError();
   }
-  if (flags.quiet) {
-    out << ref->str() << "\n";
-    return 0;
-  }
-  out << (ref->tag.empty() ? ref->digest : ref->tag) << ": digest: " << pushed->digest.str()
-      << " size: " << pushed->size << "\n";
+  out << (flags.quiet ? ref->str() + "\n" : exporter::push_summary_text(*ref, *pushed));
   return 0;
 }
 

@@ -59,19 +59,8 @@ llvm::Expected<int> run_load(const GlobalOptions& globals, const std::string& in
   if (!loaded) {
     return loaded.takeError();
   }
-  for (const cache::LoadedRecord& record : *loaded) {
-    for (const auto& [name, old_id] : record.replaced) {
-      if (!quiet) {
-        std::cout << "The image " << familiar_name(name) << " already exists, renaming the old "
-                  << "one with ID " << old_id.str() << " to empty string\n";
-      }
-    }
-    for (const std::string& name : record.names) {
-      std::cout << "Loaded image: " << familiar_name(name) << "\n";
-    }
-    if (record.names.empty()) {
-      std::cout << "Loaded image ID: " << record.image.config.str() << "\n";
-    }
+  for (const std::string& line : cache::load_report_lines(*loaded, quiet)) {
+    std::cout << line << "\n";
   }
   return 0;
 }

@@ -6,6 +6,7 @@
 #include "cli/each_name.h"
 #include "cli/store_open.h"
 #include "cli/verb_set.h"
+#include "containers/system_prune.h"
 #include "containers/volume_store.h"
 #include "network/network_store.h"
 #include "support/error.h"
@@ -79,11 +80,8 @@ llvm::Expected<int> run_volume(const GlobalOptions& globals, const std::string& 
   if (!pruned) {
     return pruned.takeError();
   }
-  for (size_t i = 0; i < pruned->removed.size(); ++i) {
-    std::cout << (i == 0 ? "Deleted Volumes:\n" : "") << pruned->removed[i] << "\n"
-              << (i + 1 == pruned->removed.size() ? "\n" : "");
-  }
-  std::cout << "Total reclaimed space: " << human_size(pruned->reclaimed, 4) << "\n";
+  std::cout << containers::deleted_section("Deleted Volumes:", pruned->removed)
+            << containers::reclaimed_line(pruned->reclaimed);
   return 0;
 }
 

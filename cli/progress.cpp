@@ -3,23 +3,20 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <condition_variable>
 #include <cstdio>
 #include <mutex>
-#include <set>
 #include <thread>
 
 #include <llvm/ADT/StringExtras.h>
-#include <nlohmann/json.hpp>
 
-#include "solver/core/progress_tally.h"
+#include "builder/progress_text.h"
 #include "support/error.h"
 
 namespace kiln::cli {
 
 using solver::core::ProgressEvent;
-using solver::core::ProgressKind;
-using solver::core::StepStats;
 using Clock = std::chrono::system_clock;
 
 namespace {
@@ -45,22 +42,9 @@ llvm::Expected<ProgressMode> parse_progress_mode(llvm::StringRef text, FILE* out
                                       " (choose from auto, tty, plain, rawjson, quiet)");
 }
 
-double seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
-
-std::string fmt_secs(double s, int precision = 1) {
-  char buf[32];
-  std::snprintf(buf, sizeof(buf), "%.*fs", precision, s);
-  return buf;
-}
-
-double unix_seconds(Clock::time_point t) {
-  return std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count() / 1e6;
-}
-
-/// One rawjson line (invalid UTF-8 replaced), flushed.
-void print_json(FILE* out, const nlohmann::json& j) {
-  std::fprintf(out, "%s\n",
-               j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+/// Writes `text` and flushes.
+void write(FILE* out, const std::string& text) {
+  std::fputs(text.c_str(), out);
   std::fflush(out);
 }
 
@@ -89,8 +73,6 @@ class PrintedEvents : public builder::BuildEvents {
                    const std::vector<std::string>& last_lines) override;
 
  private:
-  void plain(const ProgressEvent& e, int n, const StepStats& s);
-  void json(const ProgressEvent& e);
   /// Redraws the live view (mu_ held).
   void draw();
   /// Stops the live view's ticker; false when there was none.
@@ -102,8 +84,7 @@ class PrintedEvents : public builder::BuildEvents {
   ProgressMode mode_ = ProgressMode::plain;
   Clock::time_point begin_ = Clock::now();
   std::mutex mu_;
-  solver::core::ProgressTally tally_;
-  std::set<Digest> announced_;  // plain: vertices whose "#N name" line is out
+  builder::ProgressText text_;
   std::vector<std::string> deferred_;
   std::thread ticker_;
   std::condition_variable cv_;
@@ -132,73 +113,16 @@ llvm::Error PrintedEvents::begin() {
 
 void PrintedEvents::progress(const ProgressEvent& event) {
   std::lock_guard lock(mu_);
-  int n = tally_.record(event);
+  std::string plain = text_.record(event);
   if (mode_ == ProgressMode::plain) {
-    plain(event, n, tally_.step(event.vertex));
+    write(out_, plain);
   } else if (mode_ == ProgressMode::rawjson) {
-    json(event);
+    write(out_, builder::progress_event_json(event) + "\n");
   }
-}
-
-void PrintedEvents::plain(const ProgressEvent& e, int n, const StepStats& s) {
-  switch (e.kind) {
-    case ProgressKind::started:
-      std::fprintf(out_, "\n#%d %s\n", n, e.name.c_str());
-      announced_.insert(e.vertex);
-      break;
-    case ProgressKind::cached:
-      std::fprintf(out_, "\n#%d %s\n#%d CACHED\n", n, e.name.c_str(), n);
-      announced_.insert(e.vertex);
-      break;
-    case ProgressKind::log:
-      std::fprintf(out_, "#%d %.3f %s\n", n, seconds(e.time - s.started), e.text.c_str());
-      break;
-    case ProgressKind::done:
-      std::fprintf(out_, "#%d DONE %s\n", n, fmt_secs(seconds(e.time - s.started)).c_str());
-      break;
-    case ProgressKind::error:
-      if (announced_.insert(e.vertex).second) {
-        std::fprintf(out_, "\n#%d %s\n", n, e.name.c_str());  // failed before it started
-      }
-      std::fprintf(out_, "#%d ERROR: %s\n", n, e.text.c_str());
-      break;
-    case ProgressKind::canceled:
-      std::fprintf(out_, "#%d CANCELED\n", n);
-      break;
-  }
-  std::fflush(out_);
-}
-
-void PrintedEvents::json(const ProgressEvent& e) {
-  nlohmann::json j;
-  j["time"] = unix_seconds(e.time);
-  j["vertex"] = e.vertex.str();
-  j["name"] = e.name;
-  j["kind"] = solver::core::progress_kind_name(e.kind);
-  if (!e.text.empty()) {
-    j["text"] = e.text;
-  }
-  print_json(out_, j);
 }
 
 void PrintedEvents::draw() {
-  const auto& order = tally_.order();
-  std::string text = "[+] Building " + fmt_secs(seconds(Clock::now() - begin_)) + " (" +
-                     std::to_string(tally_.finished()) + "/" + std::to_string(order.size()) + ")\n";
-  for (size_t i = order.size() > 18 ? order.size() - 18 : 0; i < order.size(); ++i) {
-    const StepStats& s = tally_.step(order[i]);
-    bool running = s.ran && s.finished == Clock::time_point{};
-    std::string status = s.cached   ? "CACHED"
-                         : s.failed ? "ERROR"
-                         : running  ? fmt_secs(seconds(Clock::now() - s.started))
-                                    : fmt_secs(seconds(s.finished - s.started));
-    text += " => " + s.name.substr(0, 70) + "  " + status + "\n";
-    if (running) {
-      for (const auto& line : tally_.tail(order[i])) {
-        text += " => => " + line.substr(0, 90) + "\n";
-      }
-    }
-  }
+  std::string text = text_.live_frame(begin_, Clock::now());
   if (drawn_lines_ > 0) {
     std::fprintf(out_, "\x1b[%dA", drawn_lines_);
   }
@@ -231,22 +155,9 @@ bool PrintedEvents::stop_ticker() {
 }
 
 void PrintedEvents::note(const std::string& name, const std::string& detail) {
-  ProgressEvent e;
-  e.vertex = Digest::of("kiln.note:" + name);
-  e.name = name;
-  e.time = Clock::now();
-  e.kind = ProgressKind::started;
-  progress(e);
-  if (!detail.empty()) {
-    e.kind = ProgressKind::log;
-    e.text = detail;
-    e.time = Clock::now();
-    progress(e);
+  for (const auto& event : builder::note_events(name, detail, Clock::now())) {
+    progress(event);
   }
-  e.kind = ProgressKind::done;
-  e.text.clear();
-  e.time = Clock::now();
-  progress(e);
 }
 
 void PrintedEvents::finish(bool success) {
@@ -258,18 +169,7 @@ void PrintedEvents::finish(bool success) {
   if (mode_ == ProgressMode::quiet || mode_ == ProgressMode::rawjson) {
     return;
   }
-  std::fprintf(out_, "\n%s in %s: %zu steps run, %zu cached\n", success ? "Built" : "Failed",
-               fmt_secs(seconds(Clock::now() - begin_), 2).c_str(), tally_.ran(), tally_.cached());
-  std::vector<const StepStats*> path = tally_.critical_path();
-  if (!path.empty()) {
-    std::fprintf(out_, "Critical path:");
-    for (size_t i = 0; i < path.size(); ++i) {
-      std::fprintf(out_, "%s %s (%s)", i == 0 ? "" : " ->", path[i]->name.c_str(),
-                   fmt_secs(seconds(path[i]->finished - path[i]->started), 2).c_str());
-    }
-    std::fprintf(out_, "\n");
-  }
-  std::fflush(out_);
+  write(out_, text_.summary(success, Clock::now() - begin_));
 }
 
 void PrintedEvents::warning(const std::string& msg) {
@@ -277,7 +177,7 @@ void PrintedEvents::warning(const std::string& msg) {
   if (mode_ == ProgressMode::tty) {
     deferred_.push_back(msg);
   } else if (mode_ == ProgressMode::rawjson) {
-    print_json(out_, {{"kind", "warning"}, {"text", msg}});
+    write(out_, builder::warning_json(msg) + "\n");
   } else {
     std::fprintf(out_, "WARNING: %s\n", msg.c_str());
   }
@@ -286,37 +186,19 @@ void PrintedEvents::warning(const std::string& msg) {
 void PrintedEvents::cache_miss(const Digest& vertex, const std::string& name,
                                const std::vector<std::string>& reasons) {
   if (mode_ == ProgressMode::rawjson) {
-    nlohmann::json j;
-    j["time"] = unix_seconds(Clock::now());
-    j["vertex"] = vertex.str();
-    j["name"] = name;
-    j["kind"] = "explain";
-    j["reasons"] = reasons;
-    print_json(out_, j);
+    write(out_, builder::cache_miss_json(Clock::now(), vertex, name, reasons) + "\n");
   } else if (mode_ == ProgressMode::tty) {
     note("cache miss: " + name, llvm::join(reasons, "; "));
   } else {
-    ProgressEvent event;
-    event.kind = ProgressKind::log;
-    event.vertex = vertex;
-    event.name = name;
-    event.time = Clock::now();
-    for (const auto& r : reasons) {
-      event.text = "cache miss: " + r;
+    for (const auto& event : builder::cache_miss_events(vertex, name, reasons, Clock::now())) {
       progress(event);
     }
   }
 }
 
-/// BuildKit's report of a failed step: its last output lines between dashes.
 void PrintedEvents::step_failed(const std::string& description,
                                 const std::vector<std::string>& last_lines) {
-  std::string block = "------\n > " + description + ":\n";
-  for (const auto& l : last_lines) {
-    block += l + "\n";
-  }
-  block += "------\n";
-  std::fputs(block.c_str(), out_);
+  std::fputs(builder::failed_step_text(description, last_lines).c_str(), out_);
 }
 
 }  // namespace

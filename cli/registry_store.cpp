@@ -10,30 +10,10 @@ void add_registry_flags(CLI::App& sub, RegistryFlags& flags) {
 }
 
 void LayerProgressPrinter::operator()(const registry::BlobProgress& event) {
-  using Phase = registry::BlobProgress::Phase;
-  const char* text = nullptr;
-  std::string extra;
-  bool pull = direction_ == Direction::pull;
-  switch (event.phase) {
-    case Phase::started:
-      text = pull ? "Pulling fs layer" : "Preparing";
-      break;
-    case Phase::exists:
-      text = pull ? "Already exists" : "Layer already exists";
-      break;
-    case Phase::mounted:
-      text = "Mounted from ";
-      extra = mount_from_;
-      break;
-    case Phase::complete:
-      text = pull ? "Pull complete" : "Pushed";
-      break;
-    case Phase::transferring:
-    case Phase::retrying:
-      return;
+  if (std::optional<std::string> line = exporter::layer_progress_line(event, direction_)) {
+    std::lock_guard<std::mutex> guard(mutex_);
+    os_ << *line << "\n" << std::flush;
   }
-  std::lock_guard<std::mutex> guard(mutex_);
-  os_ << event.digest.short_hex() << ": " << text << extra << "\n" << std::flush;
 }
 
 }  // namespace kiln::cli

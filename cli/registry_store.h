@@ -10,6 +10,7 @@
 #include <CLI/CLI.hpp>
 
 #include "exporter/registry_store.h"
+#include "exporter/store_transfer.h"
 #include "registry/client.h"
 
 namespace kiln::cli {
@@ -21,19 +22,17 @@ using exporter::RegistryFlags;
 /// Adds --insecure-registry and --registry-mirror (repeatable) to `sub`.
 void add_registry_flags(CLI::App& sub, RegistryFlags& flags);
 
-/// Prints docker's progress lines ("<id>: Pull complete") for layer events, one
-/// line per event, from any thread.
+/// Prints docker's progress lines ("<id>: Pull complete", exporter::
+/// layer_progress_line()) for layer events, one line per event, from any thread.
 class LayerProgressPrinter {
  public:
-  enum class Direction { pull, push };
-  LayerProgressPrinter(std::ostream& os, Direction direction, std::string mount_from = {})
-      : os_(os), direction_(direction), mount_from_(std::move(mount_from)) {}
+  LayerProgressPrinter(std::ostream& os, exporter::LayerDirection direction)
+      : os_(os), direction_(direction) {}
   void operator()(const registry::BlobProgress& event);
 
  private:
   std::ostream& os_;
-  Direction direction_;
-  std::string mount_from_;
+  exporter::LayerDirection direction_;
   std::mutex mutex_;
 };
 

@@ -36,6 +36,19 @@ std::vector<LogLabel> log_labels(const std::vector<ContainerInfo>& containers) {
   return labels;
 }
 
+std::vector<std::string> log_prefixes(const std::vector<LogLabel>& labels, LogPrefix style) {
+  static const char* const colours[] = {"\033[36m", "\033[33m", "\033[32m", "\033[35m",
+                                        "\033[34m", "\033[96m", "\033[93m", "\033[92m"};
+  std::vector<std::string> prefixes;
+  for (const auto& l : labels) {
+    prefixes.push_back(style == LogPrefix::none ? ""
+                       : style == LogPrefix::coloured
+                           ? colours[l.service % 8] + l.prefix + "\033[0m"
+                           : l.prefix);
+  }
+  return prefixes;
+}
+
 void multiplex_logs(Engine& engine, const std::vector<ContainerInfo>& containers,
                     const LogOptions& options, const LogLineFn& on_line, const ExitFn& on_exit,
                     const std::function<bool()>& stop) {

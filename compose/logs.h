@@ -27,6 +27,14 @@ struct LogLabel {
 /// The labels of `containers`, in order.
 std::vector<LogLabel> log_labels(const std::vector<ContainerInfo>& containers);
 
+/// How log lines are prefixed: not at all (`--no-log-prefix`), with their labels,
+/// or with their labels in their services' colours (on a terminal).
+enum class LogPrefix { none, plain, coloured };
+
+/// The prefixes of the lines of `labels`' containers, in order: "", "web-1  | ",
+/// or "\033[36mweb-1  | \033[0m" (eight colours, one per service, then again).
+std::vector<std::string> log_prefixes(const std::vector<LogLabel>& labels, LogPrefix style);
+
 struct LogOptions {
   /// The last `tail` lines of each container; negative: all.
   int tail = -1;

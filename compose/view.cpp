@@ -143,4 +143,12 @@ llvm::Expected<std::vector<ContainerProcesses>> top(Engine& engine, const Projec
   return out;
 }
 
+std::vector<std::vector<std::string>> top_rows(const ContainerProcesses& container) {
+  std::vector<std::vector<std::string>> rows = {{"UID", "PID", "PPID", "CMD"}};
+  for (const auto& p : container.processes) {
+    rows.push_back({p.uid, std::to_string(p.pid), p.ppid, p.command});
+  }
+  return rows;
+}
+
 }  // namespace kiln::compose

@@ -56,4 +56,8 @@ struct ContainerProcesses {
 llvm::Expected<std::vector<ContainerProcesses>> top(Engine& engine, const Project& project,
                                                     const std::vector<std::string>& services);
 
+/// `compose top`'s table for one container: the header (UID PID PPID CMD), then
+/// a row per process.
+std::vector<std::vector<std::string>> top_rows(const ContainerProcesses& container);
+
 }  // namespace kiln::compose

@@ -4,6 +4,7 @@
 
 #include "containers/container_view.h"
 #include "oci/reference.h"
+#include "support/docker_format.h"
 #include "support/units.h"
 
 namespace kiln::containers {
@@ -131,6 +132,67 @@ Json disk_usage_json(const DiskUsageReport& report) {
                                  {"UsageCount", r.usage_count}});
   }
   return out;
+}
+
+const nlohmann::ordered_json& disk_usage_header() {
+  static const nlohmann::ordered_json header = {{"Active", "ACTIVE"},
+                                                {"Reclaimable", "RECLAIMABLE"},
+                                                {"Size", "SIZE"},
+                                                {"TotalCount", "TOTAL"},
+                                                {"Type", "TYPE"}};
+  return header;
+}
+
+llvm::Expected<std::string> disk_usage_verbose_text(const DiskUsageReport& report) {
+  DiskUsageTables tables = disk_usage_tables(report);
+  struct Section {
+    std::string title, id, format;
+    const std::vector<nlohmann::ordered_json>& rows;
+  };
+  const Section sections[] = {
+      {"Images space usage:\n\n", "IMAGE ID",
+       "table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}\t"
+       "{{.SharedSize}}\t{{.UniqueSize}}\t{{.Containers}}",
+       tables.images},
+      {"\nContainers space usage:\n\n", "CONTAINER ID",
+       "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.LocalVolumes}}\t{{.Size}}\t"
+       "{{.RunningFor}}\t{{.Status}}\t{{.Names}}",
+       tables.containers},
+      {"\nLocal Volumes space usage:\n\n", "", "table {{.Name}}\t{{.Links}}\t{{.Size}}",
+       tables.volumes},
+      {"\nBuild cache usage: " + tables.build_cache_size + "\n\n", "CACHE ID",
+       "table {{.ID}}\t{{.CacheType}}\t{{.Size}}\t{{.CreatedSince}}\t{{.LastUsedSince}}\t"
+       "{{.UsageCount}}\t{{.Shared}}",
+       tables.build_cache}};
+  nlohmann::ordered_json header = {{"CacheType", "CACHE TYPE"},
+                                   {"Command", "COMMAND"},
+                                   {"Containers", "CONTAINERS"},
+                                   {"CreatedSince", "CREATED"},
+                                   {"Image", "IMAGE"},
+                                   {"LastUsedSince", "LAST USED"},
+                                   {"Links", "LINKS"},
+                                   {"LocalVolumes", "LOCAL VOLUMES"},
+                                   {"Name", "VOLUME NAME"},
+                                   {"Names", "NAMES"},
+                                   {"Repository", "REPOSITORY"},
+                                   {"RunningFor", "CREATED"},
+                                   {"Shared", "SHARED"},
+                                   {"SharedSize", "SHARED SIZE"},
+                                   {"Size", "SIZE"},
+                                   {"Status", "STATUS"},
+                                   {"Tag", "TAG"},
+                                   {"UniqueSize", "UNIQUE SIZE"},
+                                   {"UsageCount", "USAGE"}};
+  std::string text;
+  for (const Section& section : sections) {
+    header["ID"] = section.id;
+    llvm::Expected<std::string> table = support::format_rows(section.format, section.rows, header);
+    if (!table) {
+      return table.takeError();
+    }
+    text += section.title + *table;
+  }
+  return text;
 }
 
 }  // namespace kiln::containers

@@ -3,7 +3,10 @@
 // significant digits) and ages.
 #pragma once
 
+#include <string>
 #include <vector>
+
+#include <llvm/Support/Error.h>
 
 #include <nlohmann/json.hpp>
 
@@ -37,5 +40,19 @@ DiskUsageTables disk_usage_tables(const DiskUsageReport& report);
 /// `system df -v --format json`: {"Images": [...], "Containers": [...],
 /// "Volumes": [...], "BuildCache": [...]} with docker's fields.
 nlohmann::ordered_json disk_usage_json(const DiskUsageReport& report);
+
+/// `system df`'s default format: the table TYPE TOTAL ACTIVE SIZE RECLAIMABLE.
+inline constexpr char kDiskUsageTable[] =
+    "table {{.Type}}\t{{.TotalCount}}\t{{.Active}}\t{{.Size}}\t{{.Reclaimable}}";
+
+/// docker's column names of the summary rows' fields (disk_usage_rows()), for
+/// `table` templates.
+const nlohmann::ordered_json& disk_usage_header();
+
+/// `system df -v`'s text: "Images space usage:", "Containers space usage:",
+/// "Local Volumes space usage:" and "Build cache usage: SIZE", each with its
+/// table (disk_usage_tables()) in docker's columns. Fails only if a template
+/// does not run (support::format_rows()).
+llvm::Expected<std::string> disk_usage_verbose_text(const DiskUsageReport& report);
 
 }  // namespace kiln::containers

@@ -8,8 +8,10 @@
 #include "cache/gc_lock.h"
 #include "cache/image_store.h"
 #include "containers/volume_store.h"
+#include "oci/reference.h"
 #include "support/error.h"
 #include "support/fs.h"
+#include "support/units.h"
 
 namespace kiln::containers {
 namespace {
@@ -269,6 +271,80 @@ llvm::Expected<SystemPruneReport> prune_system(llvm::StringRef root, bool all, b
     report.reclaimed = before->total - after->total;
     return report;
   });
+}
+
+std::string prune_warning(PruneTarget target, bool all, bool volumes) {
+  switch (target) {
+    case PruneTarget::build_cache:
+      return all ? "WARNING! This will remove all build cache. "
+                 : "WARNING! This will remove all dangling build cache. ";
+    case PruneTarget::images:
+      return all ? "WARNING! This will remove all images without at least one container "
+                   "associated to them.\n"
+                 : "WARNING! This will remove all dangling images.\n";
+    case PruneTarget::containers:
+      return "WARNING! This will remove all stopped containers.\n";
+    case PruneTarget::system:
+      break;
+  }
+  std::string warning = "WARNING! This will remove:\n  - all stopped containers\n";
+  if (volumes) {
+    warning += "  - all anonymous volumes not used by at least one container\n";
+  }
+  warning += all ? "  - all images without at least one container associated to them\n"
+                   "  - all build cache\n"
+                 : "  - all dangling images\n  - unused build cache\n";
+  return warning + "\n";
+}
+
+std::string deleted_section(const std::string& title, const std::vector<std::string>& lines) {
+  if (lines.empty()) {
+    return "";
+  }
+  std::string text = title + "\n";
+  for (const auto& line : lines) {
+    text += line + "\n";
+  }
+  return text + "\n";
+}
+
+std::string reclaimed_line(int64_t reclaimed) {
+  return "Total reclaimed space: " + human_size(std::max<int64_t>(0, reclaimed), 4) + "\n";
+}
+
+namespace {
+
+std::string deleted_images(const cache::ImagePruneReport& report) {
+  std::vector<std::string> lines;
+  for (const auto& name : report.untagged) {
+    lines.push_back("untagged: " + oci::familiar_name(name));
+  }
+  for (const auto& id : report.deleted) {
+    lines.push_back("deleted: " + id.str());
+  }
+  return deleted_section("Deleted Images:", lines);
+}
+
+}  // namespace
+
+std::string prune_report_text(const cache::GcReport& report) {
+  return deleted_section("Deleted build cache objects:", report.removed) +
+         reclaimed_line(report.reclaimed());
+}
+
+std::string prune_report_text(const cache::ImagePruneReport& report) {
+  return deleted_images(report) + reclaimed_line(report.reclaimed);
+}
+
+std::string prune_report_text(const ContainerPruneReport& report) {
+  return deleted_section("Deleted Containers:", report.deleted) + reclaimed_line(report.reclaimed);
+}
+
+std::string prune_report_text(const SystemPruneReport& report) {
+  return deleted_section("Deleted Containers:", report.containers.deleted) +
+         deleted_section("Deleted Volumes:", report.volumes) + deleted_images(report.images) +
+         deleted_section("Deleted build cache objects:", report.build_cache.removed) +
+         reclaimed_line(report.reclaimed);
 }
 
 }  // namespace kiln::containers

@@ -118,4 +118,33 @@ struct SystemPruneReport {
 /// build cache (all of it with `all`). Creates `root` when it is missing.
 llvm::Expected<SystemPruneReport> prune_system(llvm::StringRef root, bool all, bool volumes);
 
+/// What a prune removes, for its warning.
+enum class PruneTarget { build_cache, images, containers, system };
+
+/// docker's warning before prune `target` asks to go on (cli/ asks "Are you
+/// sure...?" after it): "WARNING! This will remove all dangling build cache. ",
+/// "WARNING! This will remove all dangling images.\n", ..., each as docker words it
+/// with `all` (-a) and, for the system prune, `volumes` (--volumes).
+std::string prune_warning(PruneTarget target, bool all, bool volumes = false);
+
+/// One of docker's "Deleted ...:" sections: `title`, the lines, then a blank line;
+/// "" when `lines` is empty.
+std::string deleted_section(const std::string& title, const std::vector<std::string>& lines);
+
+/// The last line of a prune's report: "Total reclaimed space: 1.5MB\n" (0B when
+/// `reclaimed` is negative).
+std::string reclaimed_line(int64_t reclaimed);
+
+/// `builder prune`'s report: "Deleted build cache objects:" (the records' IDs),
+/// then the reclaimed space.
+std::string prune_report_text(const cache::GcReport& report);
+/// `image prune`'s report: "Deleted Images:" ("untagged: NAME" lines, then
+/// "deleted: ID" lines), then the reclaimed space.
+std::string prune_report_text(const cache::ImagePruneReport& report);
+/// `container prune`'s report: "Deleted Containers:", then the reclaimed space.
+std::string prune_report_text(const ContainerPruneReport& report);
+/// `system prune`'s report: the containers, volumes, images and build cache
+/// records deleted, each section as the prunes above print it, then the total.
+std::string prune_report_text(const SystemPruneReport& report);
+
 }  // namespace kiln::containers

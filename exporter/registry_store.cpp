@@ -95,4 +95,19 @@ llvm::Expected<std::unique_ptr<registry::Client>> make_registry_client(
   return registry::Client::create(std::move(options));
 }
 
+llvm::Error log_in(const RegistryFlags& flags, const std::string& domain,
+                   const registry::Credentials& credentials) {
+  registry::ClientOptions options;
+  options.credentials[domain] = credentials;
+  llvm::Expected<std::unique_ptr<registry::Client>> client = make_registry_client(flags, options);
+  if (!client) {
+    return client.takeError();
+  }
+  llvm::Error err = (*client)->check_login(domain);
+  if (!err) {
+    err = registry::save_credentials(registry::default_docker_config_path(), domain, credentials);
+  }
+  return err ? with_context(std::move(err), "login " + quote(domain)) : llvm::Error::success();
+}
+
 }  // namespace kiln::exporter

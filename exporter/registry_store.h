@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "cache/content_store.h"
+#include "registry/auth.h"
 #include "registry/blob_store.h"
 #include "registry/client.h"
 
@@ -37,5 +38,12 @@ struct RegistryFlags {
 /// (comma-separated) adds entries and KILN_REGISTRY_CHUNK_SIZE sets chunked uploads.
 llvm::Expected<std::unique_ptr<registry::Client>> make_registry_client(
     const RegistryFlags& flags, registry::ClientOptions options = {});
+
+/// `kiln login`: checks `credentials` for `domain` (registry::server_domain())
+/// against the registry's /v2/ through a client for `flags`, then saves them in
+/// docker's config.json (registry::default_docker_config_path()). Errors are in
+/// the context "login 'DOMAIN'"; nothing is saved when the check fails.
+llvm::Error log_in(const RegistryFlags& flags, const std::string& domain,
+                   const registry::Credentials& credentials);
 
 }  // namespace kiln::exporter

@@ -324,4 +324,17 @@ std::string format_lint_warning(const LintWarning& warning, const Ast& ast) {
   return os.str();
 }
 
+std::string lint_check_text(const std::vector<LintWarning>& warnings, const Ast& ast) {
+  if (warnings.empty()) {
+    return "Check complete, no warnings found.\n";
+  }
+  std::string text = warnings.size() == 1 ? "Check complete, 1 warning has been found!\n"
+                                          : "Check complete, " + std::to_string(warnings.size()) +
+                                                " warnings have been found!\n";
+  for (const auto& w : warnings) {
+    text += format_lint_warning(w, ast);
+  }
+  return text;
+}
+
 }  // namespace kiln::frontend

@@ -41,4 +41,9 @@ llvm::Expected<std::vector<LintWarning>> lint_dockerfile(const Dockerfile& docke
 /// outside the source).
 std::string format_lint_warning(const LintWarning& warning, const Ast& ast);
 
+/// `build --check`'s report of `warnings` in the Dockerfile of `ast`: "Check
+/// complete, no warnings found.\n", or "Check complete, 1 warning has been
+/// found!\n" ("N warnings have been found!") and each format_lint_warning().
+std::string lint_check_text(const std::vector<LintWarning>& warnings, const Ast& ast);
+
 }  // namespace kiln::frontend

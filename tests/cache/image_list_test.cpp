@@ -6,6 +6,7 @@
 
 #include "cache/image_archive.h"
 #include "cache/image_import.h"
+#include "cache/image_inspect.h"
 #include "support/error.h"
 #include "tests/testutil/testutil.h"
 
@@ -125,4 +126,40 @@ TEST_CASE("save_images writes a file that load_archive_file reads back", "[cache
   auto not_there = kiln::cache::load_archive_file(**other, missing);
   REQUIRE(!not_there);
   CHECK(kiln::error_message(not_there.takeError()).rfind("load: open '" + missing + "'", 0) == 0);
+}
+
+TEST_CASE("the images and history tables and their column names", "[cache][images]") {
+  CHECK(kiln::cache::image_list_table(false) ==
+        "table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}");
+  CHECK(kiln::cache::image_list_table(true) ==
+        "table {{.Repository}}\t{{.Tag}}\t{{.Digest}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}");
+  CHECK(kiln::cache::image_list_header().dump() ==
+        R"({"Containers":"CONTAINERS","CreatedAt":"CREATED AT","CreatedSince":"CREATED",)"
+        R"("Digest":"DIGEST","ID":"IMAGE ID","Repository":"REPOSITORY","SharedSize":)"
+        R"("SHARED SIZE","Size":"SIZE","Tag":"TAG","UniqueSize":"UNIQUE SIZE",)"
+        R"("VirtualSize":"VIRTUAL SIZE"})");
+  CHECK(kiln::cache::image_tree_header().dump() ==
+        R"({"Image":"IMAGE","ID":"ID","CreatedSince":"CREATED","Size":"SIZE"})");
+  CHECK(std::string(kiln::cache::kImageHistoryTable) ==
+        "table {{.ID}}\t{{.CreatedSince}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}");
+  CHECK(kiln::cache::image_history_header().dump() ==
+        R"({"Comment":"COMMENT","CreatedAt":"CREATED AT","CreatedBy":"CREATED BY",)"
+        R"("CreatedSince":"CREATED","ID":"IMAGE","Size":"SIZE"})");
+}
+
+TEST_CASE("a load's report names the images, renamed ones first", "[cache][images]") {
+  kiln::cache::LoadedRecord named;
+  named.names = {"docker.io/library/app:1", "localhost:5000/app:2"};
+  named.replaced = {{"docker.io/library/app:1", kiln::Digest::of("old")}};
+  kiln::cache::LoadedRecord unnamed;
+  unnamed.image.config = kiln::Digest::of("config");
+  std::vector<kiln::cache::LoadedRecord> loaded = {named, unnamed};
+  CHECK(kiln::cache::load_report_lines(loaded, false) ==
+        std::vector<std::string>{"The image app:1 already exists, renaming the old one with ID " +
+                                     kiln::Digest::of("old").str() + " to empty string",
+                                 "Loaded image: app:1", "Loaded image: localhost:5000/app:2",
+                                 "Loaded image ID: " + kiln::Digest::of("config").str()});
+  CHECK(kiln::cache::load_report_lines(loaded, true) ==
+        std::vector<std::string>{"Loaded image: app:1", "Loaded image: localhost:5000/app:2",
+                                 "Loaded image ID: " + kiln::Digest::of("config").str()});
 }

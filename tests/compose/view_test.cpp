@@ -219,6 +219,14 @@ TEST_CASE("compose top lists the running containers' processes", "[compose][view
   CHECK(list->front().processes[0].command == "sleep 100");
 }
 
+TEST_CASE("compose top's table: a header and a row per process", "[compose][view]") {
+  ContainerProcesses c{"app-web-1", {{42, "0", "1", "sleep 100"}, {43, "?", "?", "sh"}}};
+  CHECK(top_rows(c) == std::vector<std::vector<std::string>>{{"UID", "PID", "PPID", "CMD"},
+                                                             {"0", "42", "1", "sleep 100"},
+                                                             {"?", "43", "?", "sh"}});
+  CHECK(top_rows(ContainerProcesses{"app-db-1", {}}).size() == 1);
+}
+
 TEST_CASE("compose logs: every container's lines, tails and exits", "[compose][logs]") {
   FakeEngine engine;
   engine.containers = {container("web", 1, "exited"), container("db", 1, "running")};
@@ -275,6 +283,14 @@ TEST_CASE("compose log labels: padded prefixes, one number per service", "[compo
   CHECK(labels[1].service == 1);
   CHECK(labels[2].service == 0);
   CHECK(labels[3].service == 2);
+
+  CHECK(log_prefixes(labels, LogPrefix::none) == std::vector<std::string>{"", "", "", ""});
+  CHECK(
+      log_prefixes(labels, LogPrefix::plain) ==
+      std::vector<std::string>{"web-1      | ", "db-1       | ", "web-2      | ", "worker-10  | "});
+  CHECK(log_prefixes(labels, LogPrefix::coloured) ==
+        std::vector<std::string>{"\033[36mweb-1      | \033[0m", "\033[33mdb-1       | \033[0m",
+                                 "\033[36mweb-2      | \033[0m", "\033[32mworker-10  | \033[0m"});
 }
 
 TEST_CASE("compose exec's kiln exec arguments", "[compose][session]") {

@@ -103,3 +103,30 @@ TEST_CASE("prune filters parse as docker's", "[containers][prune]") {
   REQUIRE(!wrong);
   CHECK(kiln::error_message(wrong.takeError()) == "invalid filter 'label' (choose from until)");
 }
+
+TEST_CASE("system df -v's text: four titled tables", "[containers][df]") {
+  DiskUsageReport report;
+  report.rows = {{"Images", 0, 0, 0, 0},
+                 {"Containers", 0, 0, 0, 0},
+                 {"Local Volumes", 1, 1, 1234, 0},
+                 {"Build Cache", 0, 0, 0, 0}};
+  report.volumes = {{"data", 1234, 2}};
+  auto text = kiln::containers::disk_usage_verbose_text(report);
+  REQUIRE(static_cast<bool>(text));
+  CHECK(*text ==
+        "Images space usage:\n\n"
+        "REPOSITORY   TAG       IMAGE ID   CREATED   SIZE      SHARED SIZE   UNIQUE SIZE   "
+        "CONTAINERS\n"
+        "\nContainers space usage:\n\n"
+        "CONTAINER ID   IMAGE     COMMAND   LOCAL VOLUMES   SIZE      CREATED   STATUS    NAMES\n"
+        "\nLocal Volumes space usage:\n\n"
+        "VOLUME NAME   LINKS     SIZE\n"
+        "data          2         1.234kB\n"
+        "\nBuild cache usage: 0B\n\n"
+        "CACHE ID   CACHE TYPE   SIZE      CREATED   LAST USED   USAGE     SHARED\n");
+  CHECK(kiln::containers::disk_usage_header().dump() ==
+        R"({"Active":"ACTIVE","Reclaimable":"RECLAIMABLE","Size":"SIZE","TotalCount":"TOTAL",)"
+        R"("Type":"TYPE"})");
+  CHECK(std::string(kiln::containers::kDiskUsageTable) ==
+        "table {{.Type}}\t{{.TotalCount}}\t{{.Active}}\t{{.Size}}\t{{.Reclaimable}}");
+}

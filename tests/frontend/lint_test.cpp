@@ -214,3 +214,21 @@ TEST_CASE("lint: a warning shows as docker build --check shows it", "[lint]") {
         "https://docs.docker.com/go/dockerfile/rule/consistent-instruction-casing/\n"
         "Command 'run' should match the case of the command majority (uppercase)\n");
 }
+
+TEST_CASE("lint: build --check's report counts the warnings", "[lint]") {
+  auto df = parse_dockerfile("FROM scratch\nmaintainer me\n", "Dockerfile");
+  REQUIRE(static_cast<bool>(df));
+  CHECK(lint_check_text({}, df->ast) == "Check complete, no warnings found.\n");
+  LintWarning w;
+  w.rule = "MaintainerDeprecated";
+  w.url = "https://docs.docker.com/go/dockerfile/rule/maintainer-deprecated/";
+  w.detail = "Maintainer instruction is deprecated in favor of using label";
+  w.range = {9, 9};
+  std::string one =
+      "\nWARNING: MaintainerDeprecated - "
+      "https://docs.docker.com/go/dockerfile/rule/maintainer-deprecated/\n"
+      "Maintainer instruction is deprecated in favor of using label\n";
+  CHECK(lint_check_text({w}, df->ast) == "Check complete, 1 warning has been found!\n" + one);
+  CHECK(lint_check_text({w, w}, df->ast) ==
+        "Check complete, 2 warnings have been found!\n" + one + one);
+}
