@@ -12,22 +12,6 @@
 namespace kiln::cli {
 namespace {
 
-// SERVICE COMMAND [ARGS...] (exec) or SERVICE [COMMAND] [ARGS...] (run): the
-// words after the flags of `sub`, everything from SERVICE on belonging to the
-// command; at least `min` of them.
-llvm::Expected<std::vector<std::string>> service_and_command(CLI::App& sub, size_t min) {
-  std::vector<std::string> args = sub.remaining();
-  if (!args.empty() && args.front() == "--") {
-    args.erase(args.begin());
-  }
-  if (args.size() < min) {
-    return llvm::make_error<UsageError>("\"kiln compose " + sub.get_name() +
-                                        "\" requires at least " + std::to_string(min) +
-                                        (min == 1 ? " argument" : " arguments"));
-  }
-  return args;
-}
-
 struct ExecFlags {
   compose::ExecOptions exec;
   bool no_tty = false;
@@ -49,7 +33,7 @@ ComposeCommand<ExecFlags> exec_reg{
       sub.fallthrough(false);
     },
     [](ExecFlags& f, const ComposeContext& ctx) -> llvm::Expected<int> {
-      KILN_TRY(auto args, service_and_command(*f.sub, 2));
+      KILN_TRY(auto args, words_after_flags(*f.sub, 2));
       f.exec.service = args[0];
       f.exec.command.assign(args.begin() + 1, args.end());
       f.exec.tty = !f.no_tty && ::isatty(0) && ::isatty(1);
@@ -72,7 +56,7 @@ struct RunFlags {
 };
 
 llvm::Expected<int> run_one_off(RunFlags& f, const ComposeContext& ctx) {
-  KILN_TRY(auto args, service_and_command(*f.sub, 1));
+  KILN_TRY(auto args, words_after_flags(*f.sub, 1));
   f.run.service = args[0];
   f.run.command.assign(args.begin() + 1, args.end());
   f.run.tty = !f.no_tty && !f.detach && ::isatty(0) && ::isatty(1);

@@ -24,7 +24,7 @@ using containers::ContainerSpec;
 using containers::ContainerStore;
 
 // Adds docker's container options to `sub`, parsed into `c`; everything from
-// IMAGE on is left for args_after_flags().
+// IMAGE on is left for words_after_flags().
 void add_create_flags(CLI::App& sub, containers::CreateFlags& c) {
   sub.set_help_flag("--help", "Print this help message and exit");  // -h is --hostname
   sub.add_flag("--rm", c.auto_remove, "Automatically remove the container when it exits");
@@ -77,24 +77,6 @@ void add_create_flags(CLI::App& sub, containers::CreateFlags& c) {
   sub.fallthrough(false);
 }
 
-// The arguments after the flags of the prefix command `sub`, at least `min` of
-// them; a leading "--" is dropped.
-llvm::Expected<std::vector<std::string>> args_after_flags(CLI::App& sub, llvm::StringRef verb,
-                                                          size_t min) {
-  std::vector<std::string> rest = sub.remaining();
-  if (!rest.empty() && rest.front() == "--") {
-    rest.erase(rest.begin());
-  } else if (!rest.empty() && llvm::StringRef(rest.front()).startswith("-")) {
-    return llvm::make_error<UsageError>("unknown flag: " + rest.front());
-  }
-  if (rest.size() < min) {
-    return llvm::make_error<UsageError>("\"kiln " + verb.str() + "\" requires at least " +
-                                        std::to_string(min) +
-                                        (min == 1 ? " argument" : " arguments"));
-  }
-  return rest;
-}
-
 struct RunFlags {
   containers::CreateFlags create;
   bool detach = false;
@@ -106,7 +88,7 @@ struct RunFlags {
 llvm::Expected<std::pair<ContainerStore, ContainerSpec>> create(RunFlags& flags,
                                                                 const GlobalOptions& globals) {
   bool run = flags.sub->get_name() == "run";
-  KILN_TRY(flags.create.image_and_command, args_after_flags(*flags.sub, flags.sub->get_name(), 1));
+  KILN_TRY(flags.create.image_and_command, words_after_flags(*flags.sub, 1));
   if (flags.create.tty && flags.create.interactive && !flags.detach && !::isatty(0) && run) {
     return make_error("the input device is not a TTY");
   }
@@ -165,7 +147,7 @@ Command<ExecFlags> exec_reg{
       sub.fallthrough(false);
     },
     [](ExecFlags& f, const GlobalOptions& globals) -> llvm::Expected<int> {
-      KILN_TRY(auto rest, args_after_flags(*f.sub, "exec", 2));
+      KILN_TRY(auto rest, words_after_flags(*f.sub, 2));
       f.exec.args.assign(rest.begin() + 1, rest.end());
       std::cout.flush();
       return containers::exec_in_container(globals.root, rest.front(), f.exec);

@@ -49,6 +49,12 @@ struct CommandSpec {
 /// not see (prefix commands).
 void set_usage(CLI::App& sub, std::string usage);
 
+/// The words after the flags of the prefix command `sub` (`kiln run [OPTIONS]
+/// IMAGE [COMMAND] [ARG...]`), at least `min` of them; a leading "--" is dropped.
+/// An unknown flag before the first word is a UsageError ("unknown flag: -x"), as
+/// too few words are (`"kiln compose exec" requires at least 2 arguments`).
+llvm::Expected<std::vector<std::string>> words_after_flags(const CLI::App& sub, size_t min);
+
 /// All registered commands (static-initialization safe).
 std::vector<CommandSpec>& command_registry();
 

@@ -50,6 +50,25 @@ void set_usage(CLI::App& sub, std::string usage) {
   sub.formatter(std::make_shared<UsageFormatter>(std::move(usage)));
 }
 
+llvm::Expected<std::vector<std::string>> words_after_flags(const CLI::App& sub, size_t min) {
+  std::vector<std::string> rest = sub.remaining();
+  if (!rest.empty() && rest.front() == "--") {
+    rest.erase(rest.begin());
+  } else if (!rest.empty() && llvm::StringRef(rest.front()).startswith("-")) {
+    return llvm::make_error<UsageError>("unknown flag: " + rest.front());
+  }
+  if (rest.size() < min) {
+    std::string path = sub.get_name();
+    for (const CLI::App* parent = sub.get_parent(); parent; parent = parent->get_parent()) {
+      path = parent->get_name() + " " + path;
+    }
+    return llvm::make_error<UsageError>("\"" + path + "\" requires at least " +
+                                        std::to_string(min) +
+                                        (min == 1 ? " argument" : " arguments"));
+  }
+  return rest;
+}
+
 std::vector<CommandSpec>& command_registry() {
   static std::vector<CommandSpec> registry;
   return registry;

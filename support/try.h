@@ -22,7 +22,7 @@
 #define KILN_CHECK(expr)                  \
   do {                                    \
     if (llvm::Error kiln_err_ = (expr)) { \
-      return std::move(kiln_err_);        \
+      return kiln_err_;                   \
     }                                     \
   } while (false)
 
