@@ -51,6 +51,15 @@ struct ComposeCommand : Command<Flags> {
                        }) {}
 };
 
+/// A compose verb's body that runs `body(flags, session)` in the project's session
+/// (ComposeContext::run).
+template <typename Flags, typename Body>
+typename ComposeCommand<Flags>::Run in_session(Body body) {
+  return [body](Flags& flags, const ComposeContext& ctx) {
+    return ctx.run([&](compose::Session& session) { return body(flags, session); });
+  };
+}
+
 /// A compose verb's SERVICE... positional.
 void add_services(CLI::App& sub, std::vector<std::string>& services);
 

@@ -46,7 +46,7 @@ llvm::Error assign(int& into) {
 TEST_CASE("KILN_TRY and KILN_CHECK return the first failure and go on otherwise", "[try]") {
   int reached = 0;
   auto all = chain(true, true, true, reached);
-  REQUIRE(all);
+  REQUIRE(static_cast<bool>(all));
   CHECK(*all == "mine42");
   CHECK(reached == 3);
 
