@@ -6,7 +6,6 @@
 #include <iostream>
 
 #include "cli/cmd_compose.h"
-#include "cli/foreground_run.h"
 #include "support/error.h"
 
 namespace kiln::cli {

@@ -5,7 +5,6 @@
 #include <iostream>
 
 #include "cli/cmd_compose.h"
-#include "cli/store_open.h"
 #include "compose/ops.h"
 #include "compose/view.h"
 #include "containers/container_store.h"

@@ -1,6 +1,9 @@
-// `kiln debug parse FILE`: prints a Dockerfile's syntax tree in BuildKit's dump
-// format; `kiln debug dockerignore CONTEXT PATH...`: shows which paths the
-// context's ignore file excludes. Tools for people and conformance tests.
+// Tools around kiln: `kiln debug parse FILE` prints a Dockerfile's syntax tree in
+// BuildKit's dump format; `kiln debug dockerignore CONTEXT PATH...` shows which paths
+// the context's ignore file excludes (for people and conformance tests). `kiln setup
+// binfmt` registers qemu-user-static's emulators with binfmt_misc (fix-binary), so
+// RUN steps of other platforms can run (needs root; idempotent). `kiln version`.
+
 #include <iostream>
 #include <iterator>
 
@@ -8,6 +11,8 @@
 #include "frontend/ast.h"
 #include "frontend/dockerignore.h"
 #include "frontend/instructions.h"
+#include "runtime/binfmt.h"
+#include "support/error.h"
 #include "support/fs.h"
 
 namespace kiln::cli {
@@ -71,6 +76,33 @@ Command<DebugOptions> dockerignore_reg{
       sub.add_option("-f,--file", opts.dockerfile, "Dockerfile (for <Dockerfile>.dockerignore)");
     },
     run_dockerignore};
+
+llvm::Expected<int> run_binfmt(NoFlags&, const GlobalOptions&) {
+  auto done = runtime::register_emulators();
+  if (!done) {
+    return with_context(done.takeError(), "setup binfmt");
+  }
+  for (const auto& r : *done) {
+    std::cout << r.name << ": " << r.action << "\n";
+  }
+  return 0;
+}
+
+CommandGroup setup_reg{"setup", "Set up this machine for kiln (binfmt)", 95};
+Command<NoFlags> binfmt_reg{
+    "setup binfmt",
+    "Register qemu-user-static emulators (binfmt_misc, fix-binary) for other platforms",
+    [](CLI::App&, NoFlags&) {}, run_binfmt};
+
+Command<NoFlags> version_reg{"version", "Show the kiln version information", 90,
+                             [](CLI::App&, NoFlags&) {},
+                             [](NoFlags&, const GlobalOptions&) -> llvm::Expected<int> {
+                               std::cout << "Client: kiln\n"
+                                         << " Version:           " << KILN_VERSION << "\n"
+                                         << " API version:       1.41\n"
+                                         << " OS/Arch:           linux/amd64\n";
+                               return 0;
+                             }};
 
 }  // namespace
 }  // namespace kiln::cli

@@ -1,13 +1,14 @@
 // `kiln network create|ls|inspect|rm|connect|disconnect|prune`: user networks
 // (network/network_store.h; a container's attachments: containers/container_network.h),
-// each a bridge in a namespace of its own; the host's namespace gains nothing.
+// each a bridge in a namespace of its own; the host's namespace gains nothing. And
+// `kiln volume create|ls|inspect|rm|prune`: named volumes (containers/volume_store.h),
+// in docker's layout under ROOT/volumes.
 #include <iostream>
 
 #include "cli/command.h"
-#include "cli/each_name.h"
-#include "cli/store_open.h"
-#include "cli/verb_set.h"
 #include "containers/container_network.h"
+#include "containers/system_prune.h"
+#include "containers/volume_store.h"
 #include "network/network_inspect.h"
 #include "network/network_store.h"
 #include "support/error.h"
@@ -15,138 +16,234 @@
 namespace kiln::cli {
 namespace {
 
-struct NetworkFlags {
-  std::string subnet;
-  std::vector<std::string> labels;
+struct Flags {
   std::vector<std::string> names;
+  std::vector<std::string> labels;
   std::vector<std::string> aliases;
+  std::string subnet;
+  std::string driver;
   bool quiet = false;
   bool force = false;
-  std::string driver;
+  bool all = false;
 };
 
-llvm::Expected<int> run_network(const GlobalOptions& globals, const std::string& verb,
-                                const NetworkFlags& flags) {
-  auto networks = network::NetworkStore::open(globals.root);
-  if (!networks) {
-    return networks.takeError();
-  }
-  if (verb == "create") {
-    auto record =
-        networks->create(flags.names.at(0), flags.subnet, network::parse_labels(flags.labels));
-    if (!record) {
-      return record.takeError();
+using containers::VolumeStore;
+using network::NetworkStore;
+
+// The body of a verb of `kind` ("network", "volume") over its store `Store`,
+// after `--driver` is checked against the one driver kiln has, `driver`.
+template <typename Store, typename Body>
+Command<Flags>::Run over(const char* kind, const char* driver, Body body) {
+  return [=](Flags& f, const GlobalOptions& globals) -> llvm::Expected<int> {
+    if (!f.driver.empty() && f.driver != driver) {
+      return llvm::make_error<UsageError>("unknown " + std::string(kind) + " driver " +
+                                          quote(f.driver) + " (kiln has " + driver + ")");
     }
-    std::cout << record->id << "\n";
-    return 0;
-  }
-  if (verb == "ls") {
-    auto all = networks->list();
-    if (!all) {
-      return all.takeError();
-    }
-    std::vector<std::vector<std::string>> rows = {{"NETWORK ID", "NAME", "DRIVER", "SCOPE"}};
-    for (const auto& r : *all) {
-      rows.push_back({r.id.substr(0, 12), r.name, r.driver, "local"});
-      if (flags.quiet) {
-        std::cout << rows.back()[0] << "\n";
-      }
-    }
-    if (!flags.quiet) {
-      print_table(std::cout, rows);
-    }
-    return 0;
-  }
-  if (verb == "inspect") {
-    nlohmann::ordered_json out = nlohmann::ordered_json::array();
-    int code = for_each_name(flags.names, EchoName::no, [&](const std::string& name) {
-      auto record = networks->get(name);
-      if (record) {
-        out.push_back(network::inspect_json(*networks, *record));
-      }
-      return record ? llvm::Error::success() : record.takeError();
-    });
-    std::cout << out.dump(4) << "\n";
-    return code;
-  }
-  if (verb == "rm") {
-    return for_each_name(flags.names, EchoName::yes, [&](const std::string& name) {
-      return networks->remove_user_network(name);
-    });
-  }
-  auto store = containers::ContainerStore::open(globals.root);
-  if (!store) {
-    return store.takeError();
-  }
-  if (verb == "prune") {
-    auto removed = containers::prune_networks(*store);
-    if (!removed) {
-      return removed.takeError();
-    }
-    for (size_t i = 0; i < removed->size(); ++i) {
-      std::cout << (i == 0 ? "Deleted Networks:\n" : "") << (*removed)[i] << "\n";
-    }
-    return 0;
-  }
-  auto err =
-      verb == "connect"
-          ? containers::connect_network(*store, flags.names.at(0), flags.names.at(1), flags.aliases)
-          : containers::disconnect_network(*store, flags.names.at(0), flags.names.at(1));
-  if (err) {
-    return std::move(err);
-  }
-  return 0;
+    KILN_TRY(auto store, Store::open(globals.root));
+    return body(f, store, globals);
+  };
+}
+template <typename Body>
+Command<Flags>::Run networks(Body body) {
+  return over<NetworkStore>("network", "bridge", body);
+}
+template <typename Body>
+Command<Flags>::Run volumes(Body body) {
+  return over<VolumeStore>("volume", "local", body);
 }
 
-CommandBody setup_network(CLI::App& sub, const GlobalOptions& globals) {
-  VerbSet<NetworkFlags> verbs(sub);
-  {
-    auto [v, f] = verbs.add("create", "Create a network");
-    v->add_option("--subnet", f->subnet, "Subnet in CIDR format (default: a free 10.89.N.0/24)");
-    v->add_option("--label", f->labels, "Set metadata on a network")->allow_extra_args(false);
-    v->add_option("-d,--driver", f->driver, "Driver to manage the network (bridge)");
-    v->add_option("NETWORK", f->names, "Network name")->required()->expected(1);
+// `ls -q`: column `id` of each row; otherwise the table.
+void print_list(const std::vector<std::vector<std::string>>& rows, bool quiet, size_t id = 0) {
+  for (size_t i = 1; quiet && i < rows.size(); ++i) {
+    std::cout << rows[i][id] << "\n";
   }
-  {
-    auto [v, f] = verbs.add("ls", "List networks");
-    v->alias("list");
-    v->add_flag("-q,--quiet", f->quiet, "Only display network IDs");
+  if (!quiet) {
+    print_table(std::cout, rows);
   }
-  {
-    auto [v, f] = verbs.add("inspect", "Display detailed information on one or more networks");
-    v->add_option("NETWORK", f->names, "Network names or IDs")->required();
-  }
-  {
-    auto [v, f] = verbs.add("rm", "Remove one or more networks");
-    v->alias("remove");
-    v->add_option("NETWORK", f->names, "Network names or IDs")->required();
-  }
-  {
-    auto [v, f] = verbs.add("connect", "Connect a container to a network");
-    v->add_option("--alias", f->aliases, "Add network-scoped alias for the container")
-        ->allow_extra_args(false);
-    v->add_option("NETWORK CONTAINER", f->names, "Network and container")->required()->expected(2);
-  }
-  {
-    auto [v, f] = verbs.add("disconnect", "Disconnect a container from a network");
-    v->add_flag("-f,--force", f->force, "Force the container to disconnect from a network");
-    v->add_option("NETWORK CONTAINER", f->names, "Network and container")->required()->expected(2);
-  }
-  {
-    auto [v, f] = verbs.add("prune", "Remove all unused networks");
-    v->add_flag("-f,--force", f->force, "Do not prompt for confirmation");
-  }
-  return verbs.body(
-      [&globals](const std::string& verb, const NetworkFlags& flags) -> llvm::Expected<int> {
-        if (!flags.driver.empty() && flags.driver != "bridge") {
-          return llvm::make_error<UsageError>("unknown network driver " + quote(flags.driver) +
-                                              " (kiln has bridge)");
-        }
-        return run_network(globals, verb, flags);
+}
+
+// `inspect`: a JSON array of what `get` finds of each name; an error for one is
+// printed and the others go on.
+template <typename Get>
+int print_inspect(const std::vector<std::string>& names, Get get) {
+  nlohmann::ordered_json out = nlohmann::ordered_json::array();
+  int code = for_each_name(names, EchoName::no, [&](const std::string& name) -> llvm::Error {
+    KILN_TRY(auto json, get(name));
+    out.push_back(std::move(json));
+    return llvm::Error::success();
+  });
+  std::cout << out.dump(4) << "\n";
+  return code;
+}
+
+void names_arg(CLI::App& sub, Flags& f, const std::string& name, const std::string& help) {
+  sub.add_option(name, f.names, help)->required();
+}
+
+CommandGroup network_reg{"network", "Manage networks", 40};
+
+Command<Flags> network_create{
+    "network create", "Create a network",
+    [](CLI::App& sub, Flags& f) {
+      sub.add_option("--subnet", f.subnet, "Subnet in CIDR format (default: a free 10.89.N.0/24)");
+      add_list(sub, "--label", f.labels, "Set metadata on a network");
+      sub.add_option("-d,--driver", f.driver, "Driver to manage the network (bridge)");
+      names_arg(sub, f, "NETWORK", "Network name");
+      sub.get_option("NETWORK")->expected(1);
+    },
+    networks([](Flags& f, NetworkStore& store, auto&) -> llvm::Expected<int> {
+      KILN_TRY(auto record, store.create(f.names[0], f.subnet, network::parse_labels(f.labels)));
+      std::cout << record.id << "\n";
+      return 0;
+    })};
+
+Command<Flags> network_ls{
+    "network ls", "List networks",
+    [](CLI::App& sub, Flags& f) {
+      sub.alias("list");
+      sub.add_flag("-q,--quiet", f.quiet, "Only display network IDs");
+    },
+    networks([](Flags& f, NetworkStore& store, auto&) -> llvm::Expected<int> {
+      KILN_TRY(auto all, store.list());
+      std::vector<std::vector<std::string>> rows = {{"NETWORK ID", "NAME", "DRIVER", "SCOPE"}};
+      for (const auto& r : all) {
+        rows.push_back({r.id.substr(0, 12), r.name, r.driver, "local"});
+      }
+      print_list(rows, f.quiet);
+      return 0;
+    })};
+
+Command<Flags> network_inspect{
+    "network inspect", "Display detailed information on one or more networks",
+    [](CLI::App& sub, Flags& f) { names_arg(sub, f, "NETWORK", "Network names or IDs"); },
+    networks([](Flags& f, NetworkStore& store, auto&) -> llvm::Expected<int> {
+      return print_inspect(f.names, [&](const std::string& name) {
+        auto record = store.get(name);
+        return record
+                   ? llvm::Expected<nlohmann::ordered_json>(network::inspect_json(store, *record))
+                   : record.takeError();
       });
-}
+    })};
 
-CommandRegistration reg{{"network", "Manage networks", setup_network, 40}};
+Command<Flags> network_rm{"network rm", "Remove one or more networks",
+                          [](CLI::App& sub, Flags& f) {
+                            sub.alias("remove");
+                            names_arg(sub, f, "NETWORK", "Network names or IDs");
+                          },
+                          networks([](Flags& f, NetworkStore& store, auto&) -> llvm::Expected<int> {
+                            return for_each_name(f.names, EchoName::yes,
+                                                 [&](const std::string& name) {
+                                                   return store.remove_user_network(name);
+                                                 });
+                          })};
+
+// connect and disconnect.
+Command<Flags> attachment(bool connect) {
+  return {
+      connect ? "network connect" : "network disconnect",
+      connect ? "Connect a container to a network" : "Disconnect a container from a network",
+      [connect](CLI::App& sub, Flags& f) {
+        if (connect) {
+          add_list(sub, "--alias", f.aliases, "Add network-scoped alias for the container");
+        } else {
+          sub.add_flag("-f,--force", f.force, "Force the container to disconnect from a network");
+        }
+        names_arg(sub, f, "NETWORK CONTAINER", "Network and container");
+        sub.get_option("NETWORK CONTAINER")->expected(2);
+      },
+      [connect](Flags& f, const GlobalOptions& globals) -> llvm::Expected<int> {
+        KILN_TRY(auto store, containers::ContainerStore::open(globals.root));
+        KILN_CHECK(connect ? containers::connect_network(store, f.names[0], f.names[1], f.aliases)
+                           : containers::disconnect_network(store, f.names[0], f.names[1]));
+        return 0;
+      }};
+}
+Command<Flags> network_connect = attachment(true);
+Command<Flags> network_disconnect = attachment(false);
+
+Command<Flags> network_prune{
+    "network prune", "Remove all unused networks",
+    [](CLI::App& sub, Flags& f) {
+      sub.add_flag("-f,--force", f.force, "Do not prompt for confirmation");
+    },
+    [](Flags&, const GlobalOptions& globals) -> llvm::Expected<int> {
+      KILN_TRY(auto store, containers::ContainerStore::open(globals.root));
+      KILN_TRY(auto removed, containers::prune_networks(store));
+      for (size_t i = 0; i < removed.size(); ++i) {
+        std::cout << (i == 0 ? "Deleted Networks:\n" : "") << removed[i] << "\n";
+      }
+      return 0;
+    }};
+
+CommandGroup volume_reg{"volume", "Manage volumes", 41};
+
+Command<Flags> volume_create{
+    "volume create", "Create a volume",
+    [](CLI::App& sub, Flags& f) {
+      add_list(sub, "--label", f.labels, "Set metadata for a volume");
+      sub.add_option("-d,--driver", f.driver, "Specify volume driver name (local)");
+      sub.add_option("VOLUME", f.names, "Volume name (default: a random one)")->expected(0, 1);
+    },
+    volumes([](Flags& f, VolumeStore& store, auto&) -> llvm::Expected<int> {
+      KILN_TRY(auto created,
+               store.create(f.names.empty() ? "" : f.names[0], network::parse_labels(f.labels)));
+      std::cout << created.name << "\n";
+      return 0;
+    })};
+
+Command<Flags> volume_ls{"volume ls", "List volumes",
+                         [](CLI::App& sub, Flags& f) {
+                           sub.alias("list");
+                           sub.add_flag("-q,--quiet", f.quiet, "Only display volume names");
+                         },
+                         volumes([](Flags& f, VolumeStore& store, auto&) -> llvm::Expected<int> {
+                           KILN_TRY(auto all, store.list());
+                           std::vector<std::vector<std::string>> rows = {{"DRIVER", "VOLUME NAME"}};
+                           for (const auto& v : all) {
+                             rows.push_back({v.driver, v.name});
+                           }
+                           print_list(rows, f.quiet, 1);
+                           return 0;
+                         })};
+
+Command<Flags> volume_inspect{
+    "volume inspect", "Display detailed information on one or more volumes",
+    [](CLI::App& sub, Flags& f) { names_arg(sub, f, "VOLUME", "Volume names"); },
+    volumes([](Flags& f, VolumeStore& store, auto&) -> llvm::Expected<int> {
+      return print_inspect(f.names, [&](const std::string& name) {
+        auto v = store.get(name);
+        return v ? llvm::Expected<nlohmann::ordered_json>(containers::inspect_json(*v))
+                 : v.takeError();
+      });
+    })};
+
+Command<Flags> volume_rm{
+    "volume rm", "Remove one or more volumes (refused for volumes in use)",
+    [](CLI::App& sub, Flags& f) {
+      sub.alias("remove");
+      sub.add_flag("-f,--force", f.force, "Do not fail for a missing volume");
+      names_arg(sub, f, "VOLUME", "Volume names");
+    },
+    volumes([](Flags& f, VolumeStore& volumes,
+               const GlobalOptions& globals) -> llvm::Expected<int> {
+      KILN_TRY(auto store, containers::ContainerStore::open(globals.root));
+      return for_each_name(f.names, EchoName::yes,
+                           [&](const std::string& name) { return volumes.remove(name, store); });
+    })};
+
+// Unused anonymous volumes (all unused ones with -a), as docker 23+.
+Command<Flags> volume_prune{
+    "volume prune", "Remove unused anonymous volumes (-a: all unused volumes)",
+    [](CLI::App& sub, Flags& f) {
+      sub.add_flag("-a,--all", f.all, "Remove all unused volumes, not just anonymous ones");
+      sub.add_flag("-f,--force", f.force, "Do not prompt for confirmation");
+    },
+    [](Flags& f, const GlobalOptions& globals) -> llvm::Expected<int> {
+      KILN_TRY(auto pruned, containers::prune_volumes(globals.root, f.all));
+      std::cout << containers::deleted_section("Deleted Volumes:", pruned.removed)
+                << containers::reclaimed_line(pruned.reclaimed);
+      return 0;
+    }};
 
 }  // namespace
 }  // namespace kiln::cli

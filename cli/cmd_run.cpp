@@ -10,8 +10,6 @@
 #include <iostream>
 
 #include "cli/command.h"
-#include "cli/foreground_run.h"
-#include "cli/image_pull.h"
 #include "containers/container_create.h"
 #include "containers/container_exec.h"
 #include "containers/container_monitor.h"

@@ -8,7 +8,6 @@
 
 #include "cache/store_root.h"
 #include "cli/command.h"
-#include "cli/print_error.h"
 #include "support/error.h"
 #include "support/trace.h"
 

@@ -1,4 +1,7 @@
-#include "cli/progress.h"
+// A build's events for people and scripts (printed_build_events(), cli/command.h):
+// BuildKit's plain format, a compact live view on a terminal, or one JSON event
+// per line.
+#include "cli/command.h"
 
 #include <unistd.h>
 
@@ -11,6 +14,7 @@
 
 #include <llvm/ADT/StringExtras.h>
 
+#include "builder/build_events.h"
 #include "builder/progress_text.h"
 #include "support/error.h"
 
