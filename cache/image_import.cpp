@@ -10,6 +10,7 @@
 
 #include "oci/image_config.h"
 #include "oci/media_types.h"
+#include "oci/reference.h"
 #include "oci/types.h"
 #include "support/error.h"
 
@@ -306,6 +307,30 @@ llvm::Expected<ImageRecord> import_rootfs(ImageStore& store, int fd, const Impor
     names.push_back(options.name);
   }
   return store.add(*manifest_digest, names);
+}
+
+llvm::Expected<ImportOptions> import_options(llvm::StringRef name, llvm::StringRef message,
+                                             llvm::StringRef source_date_epoch) {
+  ImportOptions options;
+  if (!name.empty()) {
+    auto ref = oci::parse_reference(name);
+    if (!ref) {
+      return with_context(ref.takeError(), "import");
+    }
+    if (!ref->digest.empty()) {
+      return llvm::make_error<UsageError>(
+          "import: refusing to create a tag with a digest reference");
+    }
+    options.name = ref->str();
+  }
+  if (!message.empty()) {
+    options.comment = message.str();
+  }
+  if (!source_date_epoch.empty() &&
+      (source_date_epoch.getAsInteger(10, options.created) || options.created < 0)) {
+    return llvm::make_error<UsageError>("invalid SOURCE_DATE_EPOCH " + quote(source_date_epoch));
+  }
+  return options;
 }
 
 }  // namespace kiln::cache

@@ -20,6 +20,14 @@ struct ImportOptions {
   int64_t created = -1;
 };
 
+/// The options of `kiln import FILE [REPOSITORY[:TAG]] [-m MESSAGE]`: `name`
+/// parsed and normalized ("" for none; a digest reference is a UsageError), the
+/// history comment `message` (the default when empty), `created` from
+/// `source_date_epoch`, the environment variable's value ("" when unset; not a
+/// number of seconds: a UsageError).
+llvm::Expected<ImportOptions> import_options(llvm::StringRef name, llvm::StringRef message,
+                                             llvm::StringRef source_date_epoch);
+
 /// Reads a tar (plain, gzip, xz, bzip2 or zstd; detected) from `fd` and stores it as
 /// a gzip layer plus an OCI config (rootfs.diff_ids, one history entry, the host
 /// platform) and manifest. Entries that escape the root ('..', absolute names),

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <map>
 #include <set>
 
@@ -311,6 +312,31 @@ llvm::Expected<CheckReport> check_store_at(llvm::StringRef root, const CheckOpti
     return images.takeError();
   }
   return check_store(**images, options);
+}
+
+size_t problems_left(const CheckReport& report) {
+  return std::count_if(report.problems.begin(), report.problems.end(),
+                       [](const CheckProblem& p) { return !p.repaired; });
+}
+
+std::string check_report_text(const CheckReport& report, const CheckOptions& options) {
+  std::string text;
+  for (const auto& p : report.problems) {
+    text += p.object + ": " + p.problem + (p.repaired ? " (repaired)" : "") + "\n";
+  }
+  text += "checked " + std::to_string(report.blobs) + " blobs, " +
+          std::to_string(report.snapshots) + " snapshots, " + std::to_string(report.images) +
+          " images, " + std::to_string(report.cache_keys) + " cache records" +
+          (options.deep ? " (deep)" : "") + ": ";
+  size_t left = problems_left(report);
+  if (report.problems.empty()) {
+    return text + "no problems\n";
+  }
+  if (left == 0) {
+    return text + std::to_string(report.problems.size()) + " problems, all repaired\n";
+  }
+  return text + std::to_string(left) + " problems" +
+         (options.repair ? "" : " (run with --repair to fix)") + "\n";
 }
 
 }  // namespace kiln::cache

@@ -39,6 +39,14 @@ struct CheckReport {
 /// (cache/gc_lock.h), so that no build changes the store meanwhile.
 llvm::Expected<CheckReport> check_store(ImageStore& images, const CheckOptions& options);
 
+/// `kiln system check`'s report: a line per problem ("OBJECT: PROBLEM", "
+/// (repaired)") and the summary ("checked N blobs, ...: no problems" / "N
+/// problems, all repaired" / "N problems (run with --repair to fix)").
+std::string check_report_text(const CheckReport& report, const CheckOptions& options);
+
+/// The problems of `report` that are not repaired.
+size_t problems_left(const CheckReport& report);
+
 /// check_store() of the store at `root` (created when missing), under the
 /// exclusive StoreLease, which waits for running builds.
 llvm::Expected<CheckReport> check_store_at(llvm::StringRef root, const CheckOptions& options);

@@ -84,11 +84,6 @@ class PrintedComposeEvents : public compose::ComposeEvents {
   std::unique_ptr<Block> block_;
 };
 
-/// The image step of up and run: compose::image_preparer() with the builds'
-/// plain progress on stderr, as `kiln build` prints it.
-compose::BuildFn make_image_preparer(compose::Session& session, compose::ComposeEvents& events,
-                                     bool no_cache, bool pull);
-
 struct ComposeLogOptions {
   compose::LogOptions read;
   bool timestamps = false;

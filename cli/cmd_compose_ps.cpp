@@ -131,23 +131,18 @@ ComposeCommand<ServicesFlags> images_reg{
       sub.add_flag("-q,--quiet", f.quiet, "Only display IDs");
       add_services(sub, f.services);
     },
-    in_session<ServicesFlags>([](ServicesFlags& f,
-                                 compose::Session& session) -> llvm::Expected<int> {
-      KILN_TRY(auto list,
-               compose::project_containers(*session.engine, session.project, f.services));
-      std::vector<std::vector<std::string>> rows = {{"CONTAINER", "REPOSITORY", "TAG", "IMAGE ID"}};
-      for (const auto& c : list) {
-        auto [repo, tag] = familiar_repo_tag(c.image);
-        rows.push_back({c.name, repo, tag, llvm::StringRef(c.image_id).substr(7, 12).str()});
-        if (f.quiet) {
-          std::cout << c.image_id << "\n";
-        }
-      }
-      if (!f.quiet) {
-        print_table(std::cout, rows);
-      }
-      return 0;
-    })};
+    in_session<ServicesFlags>(
+        [](ServicesFlags& f, compose::Session& session) -> llvm::Expected<int> {
+          KILN_TRY(auto list,
+                   compose::project_containers(*session.engine, session.project, f.services));
+          if (!f.quiet) {
+            print_table(std::cout, compose::images_table(list));
+          }
+          for (size_t i = 0; f.quiet && i < list.size(); ++i) {
+            std::cout << list[i].image_id << "\n";
+          }
+          return 0;
+        })};
 
 // `compose port SERVICE PRIVATE_PORT`.
 struct PortFlags {

@@ -78,11 +78,8 @@ Command<DebugOptions> dockerignore_reg{
     run_dockerignore};
 
 llvm::Expected<int> run_binfmt(NoFlags&, const GlobalOptions&) {
-  auto done = runtime::register_emulators();
-  if (!done) {
-    return with_context(done.takeError(), "setup binfmt");
-  }
-  for (const auto& r : *done) {
+  KILN_TRY(auto done, with_context(runtime::register_emulators(), "setup binfmt"));
+  for (const auto& r : done) {
     std::cout << r.name << ": " << r.action << "\n";
   }
   return 0;

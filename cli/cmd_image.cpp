@@ -9,7 +9,6 @@
 
 #include <cstdlib>
 #include <iostream>
-#include <optional>
 
 #include "cache/image_archive.h"
 #include "cache/image_import.h"
@@ -20,7 +19,6 @@
 #include "containers/object_inspect.h"
 #include "oci/archive_writer.h"
 #include "support/error.h"
-#include "support/go_template.h"
 
 namespace kiln::cli {
 namespace {
@@ -87,8 +85,6 @@ Command<ListFlags> history_reg{
     },
     history};
 
-using Json = nlohmann::ordered_json;
-
 struct InspectFlags {
   std::vector<std::string> names;
   std::string format;
@@ -96,40 +92,11 @@ struct InspectFlags {
 };
 
 llvm::Expected<int> run_inspect(InspectFlags& f, const GlobalOptions& globals) {
-  std::optional<support::GoTemplate> tmpl;
-  if (!f.format.empty() && f.format != "json") {
-    // As docker's inspect: the template as given (list commands expand `\t` first).
-    auto parsed = support::GoTemplate::parse(f.format);
-    if (!parsed) {
-      return with_context(parsed.takeError(), "template parsing error");
-    }
-    tmpl = std::move(*parsed);
-  }
   KILN_TRY(auto store, open_store_read_only(globals));
-  Json all = Json::array();
-  std::vector<llvm::Error> errors;
-  for (const std::string& text : f.names) {
-    auto json = containers::inspect_object(*store, globals.root, text, f.platform);
-    if (!json) {
-      errors.push_back(json.takeError());
-      continue;
-    }
-    all.push_back(std::move(*json));
-  }
-  if (!tmpl) {
-    std::cout << all.dump(4) << "\n";
-  }
-  for (size_t i = 0; tmpl && i < all.size(); ++i) {
-    auto line = tmpl->execute(all[i]);
-    if (!line) {
-      errors.push_back(with_context(line.takeError(), "template parsing error"));
-      continue;
-    }
-    std::cout << *line << "\n";
-  }
-  std::cout.flush();
+  KILN_TRY(auto out, containers::inspect_text(*store, globals.root, f.names, f.platform, f.format));
+  std::cout << out.text << std::flush;
   int code = 0;
-  for (llvm::Error& err : errors) {
+  for (llvm::Error& err : out.errors) {
     code = print_error(std::move(err), std::cerr);
   }
   return code;
@@ -151,16 +118,13 @@ struct TagArgs {
 };
 
 llvm::Expected<int> run_tag(TagArgs& args, const GlobalOptions& globals) {
-  auto ref = oci::parse_reference(args.target);
-  if (!ref) {
-    return with_context(ref.takeError(), "tag " + quote(args.target));
-  }
-  if (!ref->digest.empty()) {
+  KILN_TRY(auto ref, with_context(oci::parse_reference(args.target), "tag " + quote(args.target)));
+  if (!ref.digest.empty()) {
     return llvm::make_error<UsageError>("refusing to create a tag with a digest reference");
   }
   KILN_TRY(auto store, open_store(globals));
   KILN_TRY(auto image, store->resolve(args.source));
-  KILN_CHECK(store->tag(image.manifest, ref->str()));
+  KILN_CHECK(store->tag(image.manifest, ref.str()));
   return 0;
 }
 
@@ -209,26 +173,8 @@ struct ImportArgs {
 };
 
 llvm::Expected<int> run_import(ImportArgs& args, const GlobalOptions& globals) {
-  cache::ImportOptions options;
-  if (!args.name.empty()) {
-    auto ref = oci::parse_reference(args.name);
-    if (!ref) {
-      return with_context(ref.takeError(), "import");
-    }
-    if (!ref->digest.empty()) {
-      return llvm::make_error<UsageError>(
-          "import: refusing to create a tag with a digest reference");
-    }
-    options.name = ref->str();
-  }
-  if (!args.message.empty()) {
-    options.comment = args.message;
-  }
-  if (const char* epoch = std::getenv("SOURCE_DATE_EPOCH"); epoch && *epoch) {
-    if (llvm::StringRef(epoch).getAsInteger(10, options.created) || options.created < 0) {
-      return llvm::make_error<UsageError>("invalid SOURCE_DATE_EPOCH " + quote(epoch));
-    }
-  }
+  const char* epoch = std::getenv("SOURCE_DATE_EPOCH");
+  KILN_TRY(auto options, cache::import_options(args.name, args.message, epoch ? epoch : ""));
   KILN_TRY(auto store, open_store(globals));
   KILN_TRY(auto image, cache::import_rootfs_file(*store, args.file, options));
   std::cout << image.config.str() << "\n";

@@ -164,11 +164,10 @@ Command<LoginFlags> logout_reg{
     },
     [](LoginFlags& f, const GlobalOptions&) -> llvm::Expected<int> {
       std::string domain = registry::server_domain(f.server);
-      auto erased = registry::erase_credentials(registry::default_docker_config_path(), domain);
-      if (!erased) {
-        return with_context(erased.takeError(), "logout " + quote(domain));
-      }
-      std::cout << (*erased ? "Removing login credentials for " : "Not logged in to ")
+      KILN_TRY(bool erased, with_context(registry::erase_credentials(
+                                             registry::default_docker_config_path(), domain),
+                                         "logout " + quote(domain)));
+      std::cout << (erased ? "Removing login credentials for " : "Not logged in to ")
                 << registry::config_key(domain) << "\n";
       return 0;
     }};

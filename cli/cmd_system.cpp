@@ -40,23 +40,8 @@ llvm::Expected<int> df(DfFlags& flags, const GlobalOptions& globals) {
 
 llvm::Expected<int> check(cache::CheckOptions& options, const GlobalOptions& globals) {
   KILN_TRY(auto report, cache::check_store_at(globals.root, options));
-  size_t left = 0;
-  for (const auto& p : report.problems) {
-    std::cout << p.object << ": " << p.problem << (p.repaired ? " (repaired)" : "") << "\n";
-    left += p.repaired ? 0 : 1;
-  }
-  std::cout << "checked " << report.blobs << " blobs, " << report.snapshots << " snapshots, "
-            << report.images << " images, " << report.cache_keys << " cache records"
-            << (options.deep ? " (deep)" : "") << ": ";
-  if (report.problems.empty()) {
-    std::cout << "no problems\n";
-  } else if (left == 0) {
-    std::cout << report.problems.size() << " problems, all repaired\n";
-  } else {
-    std::cout << left << " problems" << (options.repair ? "" : " (run with --repair to fix)")
-              << "\n";
-  }
-  return left == 0 ? 0 : 1;
+  std::cout << cache::check_report_text(report, options);
+  return cache::problems_left(report) == 0 ? 0 : 1;
 }
 
 CommandGroup system_reg{"system", "Manage kiln (df, prune, check)", 80};

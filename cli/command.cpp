@@ -69,13 +69,10 @@ llvm::Expected<int> for_each_container(
     const GlobalOptions& globals, const std::vector<std::string>& names, EchoName echo,
     const std::function<llvm::Error(const containers::ContainerStore& store,
                                     const std::string& id)>& each) {
-  auto store = containers::ContainerStore::open(globals.root);
-  if (!store) {
-    return store.takeError();
-  }
+  KILN_TRY(auto store, containers::ContainerStore::open(globals.root));
   return for_each_name(names, echo, [&](const std::string& name) -> llvm::Error {
-    auto id = store->resolve(name);
-    return id ? each(*store, *id) : id.takeError();
+    KILN_TRY(std::string id, store.resolve(name));
+    return each(store, id);
   });
 }
 
@@ -96,23 +93,17 @@ std::string list_format(llvm::StringRef format, llvm::StringRef table, bool quie
 llvm::Error print_rows(std::ostream& os, llvm::StringRef format,
                        const std::vector<nlohmann::ordered_json>& rows,
                        const nlohmann::ordered_json& header) {
-  auto text = support::format_rows(format, rows, header);
-  if (!text) {
-    return text.takeError();
-  }
-  os << *text;
+  KILN_TRY(std::string text, support::format_rows(format, rows, header));
+  os << text;
   return llvm::Error::success();
 }
 
 llvm::Expected<int> start_failure(llvm::Error err) {
   int code = 0;
-  llvm::Error rest = llvm::handleErrors(std::move(err), [&](const StartError& e) {
+  KILN_CHECK(llvm::handleErrors(std::move(err), [&](const StartError& e) {
     print_error(make_error(e.message()), std::cerr);
     code = e.exit_code();
-  });
-  if (rest) {
-    return std::move(rest);
-  }
+  }));
   return code;
 }
 

@@ -43,9 +43,6 @@ struct GlobalOptions {
   bool debug = false;
 };
 
-/// The store root from the flag, environment and defaults, in DESIGN.md's order.
-std::string resolve_root(const std::string& flag_value);
-
 /// A subcommand's body: returns its exit code, or an error that main prints as
 /// "error: ..." and turns into exit code 1 (or the error kind's code).
 using CommandBody = std::function<llvm::Expected<int>()>;
@@ -77,11 +74,6 @@ llvm::Expected<std::vector<std::string>> words_after_flags(const CLI::App& sub, 
 /// All registered commands (static-initialization safe).
 std::vector<CommandSpec>& command_registry();
 
-/// Registers a command at static-initialization time.
-struct CommandRegistration {
-  explicit CommandRegistration(CommandSpec spec) { command_registry().push_back(std::move(spec)); }
-};
-
 /// Registers command `name` whose flags fill a `Flags` value: `declare` adds them
 /// to the subcommand, `run` is the body, called with the parsed flags (one
 /// `Flags` per command line, alive until the program ends).
@@ -91,15 +83,6 @@ struct Command {
   using Run = std::function<llvm::Expected<int>(Flags& flags, const GlobalOptions& globals)>;
 
   Command(std::string name, std::string description, int order, Declare declare, Run run) {
-    add(std::move(name), std::move(description), order, std::move(declare), std::move(run));
-  }
-  /// A verb of a group, listed in the order of registration.
-  Command(std::string name, std::string description, Declare declare, Run run) {
-    add(std::move(name), std::move(description), 100, std::move(declare), std::move(run));
-  }
-
- private:
-  static void add(std::string name, std::string description, int order, Declare declare, Run run) {
     auto setup = [declare, run](CLI::App& sub, const GlobalOptions& globals) -> CommandBody {
       auto flags = std::make_shared<Flags>();
       declare(sub, *flags);
@@ -107,6 +90,9 @@ struct Command {
     };
     command_registry().push_back({std::move(name), std::move(description), setup, order});
   }
+  /// A verb of a group, listed in the order of registration.
+  Command(std::string name, std::string description, Declare declare, Run run)
+      : Command(std::move(name), std::move(description), 100, std::move(declare), std::move(run)) {}
 };
 
 /// Registers the command group `name` ("network"): its verbs are the commands

@@ -85,8 +85,6 @@ CommandGroup::CommandGroup(std::string name, std::string description, int order,
   command_registry().push_back({std::move(name), std::move(description), setup, order});
 }
 
-std::string resolve_root(const std::string& flag_value) { return cache::store_root(flag_value); }
-
 }  // namespace kiln::cli
 
 int main(int argc, char** argv) {
@@ -131,7 +129,7 @@ int main(int argc, char** argv) {
     int code = app.exit(e);
     return code == 0 ? 0 : 1;
   }
-  globals.root = resolve_root(root_flag);
+  globals.root = kiln::cache::store_root(root_flag);  // flag, environment, default
   for (auto& [sub, body] : bodies) {  // one body: a group has none, a verb's group is parsed too
     if (sub->parsed()) {
       auto result = body();

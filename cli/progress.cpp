@@ -97,11 +97,7 @@ class PrintedEvents : public builder::BuildEvents {
 };
 
 llvm::Error PrintedEvents::begin() {
-  auto mode = parse_progress_mode(quiet_ ? "quiet" : progress_, out_);
-  if (!mode) {
-    return mode.takeError();
-  }
-  mode_ = *mode;
+  KILN_TRY(mode_, parse_progress_mode(quiet_ ? "quiet" : progress_, out_));
   begin_ = Clock::now();
   if (mode_ == ProgressMode::tty) {
     ticker_ = std::thread([this] {

@@ -6,6 +6,7 @@
 
 #include "compose/ops.h"
 #include "compose/service.h"
+#include "oci/reference.h"
 #include "support/error.h"
 #include "support/units.h"
 
@@ -147,6 +148,15 @@ std::vector<std::vector<std::string>> top_rows(const ContainerProcesses& contain
   std::vector<std::vector<std::string>> rows = {{"UID", "PID", "PPID", "CMD"}};
   for (const auto& p : container.processes) {
     rows.push_back({p.uid, std::to_string(p.pid), p.ppid, p.command});
+  }
+  return rows;
+}
+
+std::vector<std::vector<std::string>> images_table(const std::vector<ContainerInfo>& containers) {
+  std::vector<std::vector<std::string>> rows = {{"CONTAINER", "REPOSITORY", "TAG", "IMAGE ID"}};
+  for (const auto& c : containers) {
+    auto [repo, tag] = oci::familiar_repo_tag(c.image);
+    rows.push_back({c.name, repo, tag, llvm::StringRef(c.image_id).substr(7, 12).str()});
   }
   return rows;
 }

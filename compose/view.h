@@ -38,6 +38,10 @@ nlohmann::ordered_json ps_json(const ContainerInfo& container, const std::string
 std::vector<std::vector<std::string>> ps_table(const std::vector<ContainerInfo>& containers,
                                                int64_t now_ns);
 
+/// `compose images`' table: the header (CONTAINER REPOSITORY TAG IMAGE ID), then
+/// a row per container (its image's familiar repository and tag, the short ID).
+std::vector<std::vector<std::string>> images_table(const std::vector<ContainerInfo>& containers);
+
 /// `compose port`: the host address ("127.0.0.1:49153") replica `index` of
 /// `service` publishes container port `port`/`protocol` on. Fails when the
 /// service has no running container or does not publish that port.

@@ -338,3 +338,17 @@ volumes:
   CHECK(text(ConfigPart::model, true) == config_json(*project));
   CHECK(text(ConfigPart::model).find("name: app\n") == 0);
 }
+
+TEST_CASE("compose images: each container's image, familiar name and short ID", "[compose][view]") {
+  ContainerInfo web = container("web", 1, "running");
+  web.image = "docker.io/library/app-web:latest";
+  web.image_id = "sha256:" + std::string(12, 'a') + std::string(52, 'b');
+  ContainerInfo db = container("db", 1, "exited");
+  db.image = "127.0.0.1:5000/team/db:15";
+  db.image_id = "sha256:" + std::string(64, 'c');
+  CHECK(kiln::compose::images_table({web, db}) ==
+        std::vector<std::vector<std::string>>{
+            {"CONTAINER", "REPOSITORY", "TAG", "IMAGE ID"},
+            {"app-web-1", "app-web", "latest", "aaaaaaaaaaaa"},
+            {"app-db-1", "127.0.0.1:5000/team/db", "15", "cccccccccccc"}});
+}
