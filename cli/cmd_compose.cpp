@@ -8,6 +8,7 @@
 #include <mutex>
 
 #include "compose/status_text.h"
+#include "support/atomic_file.h"
 #include "support/error.h"
 
 namespace kiln::cli {
@@ -137,12 +138,7 @@ ComposeCommand<ConfigFlags> config_reg{
         std::cout << text;
         return 0;
       }
-      FILE* out = std::fopen(f.output.c_str(), "w");
-      if (!out) {
-        return make_io_error("open", f.output, errno);
-      }
-      std::fwrite(text.data(), 1, text.size(), out);
-      std::fclose(out);
+      KILN_CHECK(write_file_atomic(f.output, text));  // all or nothing, also on a full disk
       return 0;
     }};
 

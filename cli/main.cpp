@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <iostream>
 #include <map>
+#include <tuple>
 
 #include "cache/store_root.h"
 #include "cli/command.h"
@@ -98,11 +99,12 @@ int main(int argc, char** argv) {
   app.add_option("--root", root_flag, "Store root (default: $KILN_ROOT or /var/lib/kiln)");
   app.add_flag("-D,--debug", globals.debug, "Print debug output");
 
-  // Groups before their verbs, then in the order of `kiln --help`.
+  // Groups before their verbs, then in the order of `kiln --help` (by name within one
+  // order, as docker lists its commands).
   auto& registry = command_registry();
   auto depth = [](const CommandSpec& s) { return std::count(s.name.begin(), s.name.end(), ' '); };
   std::stable_sort(registry.begin(), registry.end(), [&](const auto& a, const auto& b) {
-    return std::pair(depth(a), a.order) < std::pair(depth(b), b.order);
+    return std::tuple(depth(a), a.order, a.name) < std::tuple(depth(b), b.order, b.name);
   });
   std::map<std::string, CLI::App*> apps = {{"", &app}};
   std::vector<std::pair<CLI::App*, CommandBody>> bodies;

@@ -142,6 +142,13 @@ TEST_CASE_METHOD(ComposeFixture, "compose config: --format json, --images, -q an
   CHECK(compose_ok({"config", "--services"}) == "app\nweb\n");
   CHECK(compose_ok({"config", "--volumes"}) == "data\n");
   CHECK(compose_ok({"config", "-q"}) == "");
+  // -o: the same text in a file, written whole (atomically); a missing directory is named.
+  std::string saved = file + ".out";
+  CHECK(compose_ok({"config", "-o", saved}) == "");
+  CHECK(kiln::testutil::read_file(saved) == compose_ok({"config"}));
+  Output nowhere = compose({"config", "-o", "/nonexistent-kiln-dir/c.yaml"});
+  CHECK(nowhere.exit_code == 1);
+  CHECK(nowhere.err.find("'/nonexistent-kiln-dir/c.yaml") != std::string::npos);
   CHECK(compose({"config", "--format", "xml"}).err ==
         "error: unsupported format 'xml' (valid: yaml, json)\n");
 
