@@ -166,7 +166,11 @@ Command<Flags> network_prune{
     [](CLI::App& sub, Flags& f) {
       sub.add_flag("-f,--force", f.force, "Do not prompt for confirmation");
     },
-    [](Flags&, const GlobalOptions& globals) -> llvm::Expected<int> {
+    [](Flags& f, const GlobalOptions& globals) -> llvm::Expected<int> {
+      if (!f.force &&
+          !confirm(containers::prune_warning(containers::PruneTarget::networks, false))) {
+        return 0;
+      }
       KILN_TRY(auto store, containers::ContainerStore::open(globals.root));
       KILN_TRY(auto removed, containers::prune_networks(store));
       for (size_t i = 0; i < removed.size(); ++i) {
@@ -239,6 +243,10 @@ Command<Flags> volume_prune{
       sub.add_flag("-f,--force", f.force, "Do not prompt for confirmation");
     },
     [](Flags& f, const GlobalOptions& globals) -> llvm::Expected<int> {
+      if (!f.force &&
+          !confirm(containers::prune_warning(containers::PruneTarget::volumes, f.all))) {
+        return 0;
+      }
       KILN_TRY(auto pruned, containers::prune_volumes(globals.root, f.all));
       std::cout << containers::deleted_section("Deleted Volumes:", pruned.removed)
                 << containers::reclaimed_line(pruned.reclaimed);

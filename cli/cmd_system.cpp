@@ -60,16 +60,6 @@ Command<cache::CheckOptions> check_reg{
     },
     check};
 
-// Prints `warning` and docker's "Are you sure you want to continue? [y/N] " on
-// stderr and reads the answer from stdin; true for "y" or "yes".
-bool confirm(const std::string& warning) {
-  std::cerr << warning << "Are you sure you want to continue? [y/N] " << std::flush;
-  std::string answer;
-  std::getline(std::cin, answer);
-  llvm::StringRef a = llvm::StringRef(answer).trim();
-  return a.equals_insensitive("y") || a.equals_insensitive("yes");
-}
-
 struct PruneFlags {
   containers::BuilderPruneFlags builder;  // its `all` and `filters` serve every prune
   bool force = false;

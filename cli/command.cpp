@@ -116,4 +116,12 @@ llvm::Expected<int> run_foreground(const containers::ContainerStore& store,
   return *code;
 }
 
+bool confirm(const std::string& warning) {
+  std::cerr << warning << "Are you sure you want to continue? [y/N] " << std::flush;
+  std::string answer;
+  std::getline(std::cin, answer);
+  llvm::StringRef a = llvm::StringRef(answer).trim();
+  return a.equals_insensitive("y") || a.equals_insensitive("yes");
+}
+
 }  // namespace kiln::cli

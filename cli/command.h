@@ -154,6 +154,10 @@ llvm::Expected<int> for_each_container(
     const std::function<llvm::Error(const containers::ContainerStore& store,
                                     const std::string& id)>& each);
 
+/// Prints `warning` and docker's "Are you sure you want to continue? [y/N] " on
+/// stderr and reads the answer from stdin; true for "y" or "yes" (the prunes).
+bool confirm(const std::string& warning);
+
 /// Writes `rows` aligned like docker's tabwriter (min width 10, padding 3); the last
 /// column is not padded.
 void print_table(std::ostream& os, const std::vector<std::vector<std::string>>& rows);

@@ -284,6 +284,14 @@ std::string prune_warning(PruneTarget target, bool all, bool volumes) {
                  : "WARNING! This will remove all dangling images.\n";
     case PruneTarget::containers:
       return "WARNING! This will remove all stopped containers.\n";
+    case PruneTarget::volumes:  // docker 23+: anonymous ones unless --all
+      return all ? "WARNING! This will remove all local volumes not used by at least one "
+                   "container.\n"
+                 : "WARNING! This will remove anonymous local volumes not used by at least one "
+                   "container.\n";
+    case PruneTarget::networks:
+      return "WARNING! This will remove all custom networks not used by at least one "
+             "container.\n";
     case PruneTarget::system:
       break;
   }

@@ -119,7 +119,7 @@ struct SystemPruneReport {
 llvm::Expected<SystemPruneReport> prune_system(llvm::StringRef root, bool all, bool volumes);
 
 /// What a prune removes, for its warning.
-enum class PruneTarget { build_cache, images, containers, system };
+enum class PruneTarget { build_cache, images, containers, system, volumes, networks };
 
 /// docker's warning before prune `target` asks to go on (cli/ asks "Are you
 /// sure...?" after it): "WARNING! This will remove all dangling build cache. ",

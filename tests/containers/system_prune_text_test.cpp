@@ -29,6 +29,12 @@ TEST_CASE("prune warnings are docker's", "[containers][prune]") {
         "  - all anonymous volumes not used by at least one container\n"
         "  - all images without at least one container associated to them\n"
         "  - all build cache\n\n");
+  CHECK(prune_warning(PruneTarget::volumes, false) ==
+        "WARNING! This will remove anonymous local volumes not used by at least one container.\n");
+  CHECK(prune_warning(PruneTarget::volumes, true) ==
+        "WARNING! This will remove all local volumes not used by at least one container.\n");
+  CHECK(prune_warning(PruneTarget::networks, false) ==
+        "WARNING! This will remove all custom networks not used by at least one container.\n");
 }
 
 TEST_CASE("prune reports: deleted sections and the reclaimed space", "[containers][prune]") {

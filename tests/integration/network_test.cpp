@@ -152,7 +152,12 @@ TEST_CASE(
   CHECK(f.ok({"run", "--rm", "--dns", "10.9.9.9", "base:1", "cat", "/etc/resolv.conf"}) ==
         "nameserver 10.9.9.9\n");
   f.check_clean({});
-  CHECK(f.ok({"network", "prune", "-f"}) == "Deleted Networks:\nback\nfront\n");
+  auto declined = f.kiln({"network", "prune"}, "");  // no answer: nothing is removed
+  CHECK(declined.err ==
+        "WARNING! This will remove all custom networks not used by at least one container.\n"
+        "Are you sure you want to continue? [y/N] ");
+  CHECK(declined.out == "");
+  CHECK(f.ok({"network", "prune"}, "y\n") == "Deleted Networks:\nback\nfront\n");
   check_networks_clean(f);
 }
 

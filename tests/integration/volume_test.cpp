@@ -78,6 +78,14 @@ TEST_CASE("single-file binds, --mount bind|tmpfs|volume and --tmpfs", "[integrat
   f.ok({"run", "--name", "anon", "-v", "/anon", "base:1", "true"});
   f.ok({"rm", "anon"});
   CHECK(f.ok({"volume", "ls", "-q"}).size() == std::string("cache\n").size() + 65);
+  // Without -f prune asks first, as docker does; anything but y/yes keeps them.
+  auto declined = f.kiln({"volume", "prune"}, "n\n");
+  CHECK(declined.exit_code == 0);
+  CHECK(declined.out == "");
+  CHECK(declined.err ==
+        "WARNING! This will remove anonymous local volumes not used by at least one container.\n"
+        "Are you sure you want to continue? [y/N] ");
+  CHECK(f.ok({"volume", "ls", "-q"}).size() == std::string("cache\n").size() + 65);
   std::string pruned = f.ok({"volume", "prune", "-f"});
   CHECK(pruned.rfind("Deleted Volumes:\n", 0) == 0);
   CHECK(f.ok({"volume", "ls", "-q"}) == "cache\n");
