@@ -214,7 +214,7 @@ struct ExecFlags {
 ComposeCommand<ExecFlags> exec_reg{
     "exec", "Execute a command in a running container",
     [](CLI::App& sub, ExecFlags& f) {
-      f.sub = &sub;
+      f.sub = as_prefix_command(sub);
       sub.add_flag("-d,--detach", f.exec.detach, "Detached mode: Run command in the background");
       sub.add_flag("-T,--no-TTY", f.no_tty, "Disable pseudo-TTY allocation");
       add_list(sub, "-e,--env", f.exec.env, "Set environment variables");
@@ -222,8 +222,6 @@ ComposeCommand<ExecFlags> exec_reg{
       sub.add_option("-w,--workdir", f.exec.workdir, "Path to workdir directory for this command");
       sub.add_option("--index", f.exec.index,
                      "Index of the container if service has multiple replicas");
-      sub.prefix_command();
-      sub.fallthrough(false);
     },
     [](ExecFlags& f, const ComposeContext& ctx) -> llvm::Expected<int> {
       KILN_TRY(auto args, words_after_flags(*f.sub, 2));
@@ -276,7 +274,7 @@ llvm::Expected<int> run_one_off(RunFlags& f, const ComposeContext& ctx) {
 ComposeCommand<RunFlags> run_reg{
     "run", "Run a one-off command on a service",
     [](CLI::App& sub, RunFlags& f) {
-      f.sub = &sub;
+      f.sub = as_prefix_command(sub);
       sub.add_flag("-d,--detach", f.detach, "Run container in background and print container ID");
       sub.add_flag("--rm", f.run.remove, "Automatically remove the container when it exits");
       sub.add_flag("-i,--interactive", f.run.interactive, "Keep STDIN open even if not attached");
@@ -293,8 +291,6 @@ ComposeCommand<RunFlags> run_reg{
       sub.add_option_function<std::string>(
           "--entrypoint", [&f](const std::string& value) { f.run.entrypoint = value; },
           "Override the entrypoint of the image");
-      sub.prefix_command();
-      sub.fallthrough(false);
     },
     run_one_off};
 

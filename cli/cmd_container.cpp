@@ -37,8 +37,7 @@ namespace {
 using containers::ContainerSpec;
 using containers::ContainerStore;
 
-// Adds docker's container options to `sub`, parsed into `c`; everything from
-// IMAGE on is left for words_after_flags().
+// Adds docker's container options to `sub`, parsed into `c`.
 void add_create_flags(CLI::App& sub, containers::CreateFlags& c) {
   sub.set_help_flag("--help", "Print this help message and exit");  // -h is --hostname
   sub.add_flag("--rm", c.auto_remove, "Automatically remove the container when it exits");
@@ -85,10 +84,6 @@ void add_create_flags(CLI::App& sub, containers::CreateFlags& c) {
       "Timeout (in seconds) to stop a container");
   sub.add_flag("--no-healthcheck", c.no_healthcheck, "Disable any container-specified HEALTHCHECK");
   add_list(sub, "--log-opt", c.log_opts, "Log driver options (max-size=SIZE)");
-  // Everything from IMAGE on belongs to the container: stop parsing options there
-  // (fallthrough would hand IMAGE to the parent app, which rejects it).
-  sub.prefix_command();
-  sub.fallthrough(false);
 }
 
 struct RunFlags {
@@ -118,10 +113,11 @@ llvm::Expected<std::pair<ContainerStore, ContainerSpec>> create(RunFlags& flags,
 llvm::Expected<int> run_or_create(RunFlags& flags, const GlobalOptions& globals) {
   KILN_TRY(auto created, create(flags, globals));
   auto& [store, spec] = created;
-  if (flags.sub->get_name() == "run" && !flags.detach) {
+  bool run = flags.sub->get_name() == "run";
+  if (run && !flags.detach) {
     return run_foreground(store, spec);
   }
-  if (flags.sub->get_name() == "run") {
+  if (run) {
     if (auto err = containers::start_created(store, spec.id)) {
       return start_failure(std::move(err));
     }
@@ -131,7 +127,7 @@ llvm::Expected<int> run_or_create(RunFlags& flags, const GlobalOptions& globals)
 }
 
 void declare(CLI::App& sub, RunFlags& flags) {
-  flags.sub = &sub;
+  flags.sub = as_prefix_command(sub);  // everything from IMAGE on is the container's
   if (sub.get_name() == "run") {
     sub.add_flag("-d,--detach", flags.detach, "Run container in background and print container ID");
   }
@@ -149,7 +145,7 @@ Command<RunFlags> run_reg{"run", "Run a command in a new container", 20, declare
 Command<ExecFlags> exec_reg{
     "exec", "Execute a command in a running container", 22,
     [](CLI::App& sub, ExecFlags& f) {
-      f.sub = &sub;
+      f.sub = as_prefix_command(sub);
       sub.add_flag("-d,--detach", f.exec.detach, "Detached mode: run command in the background");
       sub.add_flag("-i,--interactive", f.exec.interactive, "Keep STDIN open");
       sub.add_flag("-t,--tty", f.exec.tty, "Allocate a pseudo-TTY");
@@ -157,8 +153,6 @@ Command<ExecFlags> exec_reg{
       sub.add_option("-u,--user", f.exec.user,
                      "Username or UID (format: <name|uid>[:<group|gid>])");
       sub.add_option("-w,--workdir", f.exec.workdir, "Working directory inside the container");
-      sub.prefix_command();
-      sub.fallthrough(false);
     },
     [](ExecFlags& f, const GlobalOptions& globals) -> llvm::Expected<int> {
       KILN_TRY(auto rest, words_after_flags(*f.sub, 2));
@@ -236,9 +230,8 @@ llvm::Expected<int> run_start(Names& f, const GlobalOptions& globals) {
     return llvm::make_error<UsageError>("you cannot start and attach multiple containers at once");
   }
   if (f.attach) {
-    KILN_TRY(auto store, ContainerStore::open(globals.root));
-    KILN_TRY(std::string id, store.resolve(f.containers.front()));
-    return containers::start_stopped(store, id, containers::Attach::yes);
+    KILN_TRY(auto found, ContainerStore::open_container(globals.root, f.containers.front()));
+    return containers::start_stopped(found.store, found.id, containers::Attach::yes);
   }
   return each_container(
       EchoName::yes, [](const ContainerStore& store, const std::string& id, const Names&) {

@@ -20,11 +20,13 @@ llvm::Expected<std::unique_ptr<cache::ImageStore>> open_store_read_only(
   return containers::open_image_store(globals.root, cache::StoreAccess::read_only);
 }
 
-std::string since(int64_t then) { return human_since(then); }
-
 void print_table(std::ostream& os, const std::vector<std::vector<std::string>>& rows) {
   os << support::tabwrite(rows);
 }
+
+namespace {
+constexpr int kExitAuth = 3;  // an authentication failure
+}  // namespace
 
 int print_error(llvm::Error err, std::ostream& os) {
   int code = 1;

@@ -7,7 +7,6 @@
 // and `--format` rows, a container run in the foreground.
 #pragma once
 
-#include <cstdint>
 #include <functional>
 #include <memory>
 #include <ostream>
@@ -22,7 +21,6 @@
 #include "cache/image_store.h"
 #include "containers/container_store.h"
 #include "oci/reference.h"
-#include "support/units.h"
 
 #include "support/try.h"  // every command returns its calls' errors with KILN_TRY
 
@@ -64,6 +62,12 @@ struct CommandSpec {
 /// [OPTIONS] IMAGE [COMMAND] [ARG...]"), for commands whose positionals CLI11 does
 /// not see (prefix commands).
 void set_usage(CLI::App& sub, std::string usage);
+
+/// Makes `sub` a prefix command (`kiln run [OPTIONS] IMAGE [COMMAND] [ARG...]`):
+/// its flags end at the first word, and every word from there on is left for
+/// words_after_flags(), not handed to the parent (which would reject it). Returns
+/// `sub`, for the command's body to read its words from.
+CLI::App* as_prefix_command(CLI::App& sub);
 
 /// The words after the flags of the prefix command `sub` (`kiln run [OPTIONS]
 /// IMAGE [COMMAND] [ARG...]`), at least `min` of them; a leading "--" is dropped.
@@ -123,16 +127,10 @@ llvm::Expected<std::unique_ptr<cache::ImageStore>> open_store_read_only(
     const GlobalOptions& globals);
 
 using oci::familiar_name;
-using oci::familiar_repo_tag;
-
-/// "<duration> ago" from unix time `then` to now, or "N/A" for cache::kUnknownTime.
-std::string since(int64_t then);
-
-/// Exit code for an authentication failure, so CI can tell it from other errors.
-constexpr int kExitAuth = 3;
 
 /// Prints `err` (consumed) to `os` in DESIGN.md's format (a source excerpt for
-/// SourceError, the last output lines for ExecError) and returns the exit code.
+/// SourceError, the last output lines for ExecError) and returns the exit code
+/// (3 for an authentication failure, so CI can tell it from other errors).
 int print_error(llvm::Error err, std::ostream& os);
 
 /// Whether the name of each one handled is printed on stdout (docker's stop,

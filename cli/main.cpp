@@ -50,6 +50,12 @@ void set_usage(CLI::App& sub, std::string usage) {
   sub.formatter(std::make_shared<UsageFormatter>(std::move(usage)));
 }
 
+CLI::App* as_prefix_command(CLI::App& sub) {
+  sub.prefix_command();
+  sub.fallthrough(false);
+  return &sub;
+}
+
 llvm::Expected<std::vector<std::string>> words_after_flags(const CLI::App& sub, size_t min) {
   std::vector<std::string> rest = sub.remaining();
   if (!rest.empty() && rest.front() == "--") {

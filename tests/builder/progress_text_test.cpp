@@ -5,6 +5,8 @@
 
 #include <catch2/catch.hpp>
 
+#include "tests/testutil/progress_event.h"
+
 using kiln::Digest;
 using kiln::builder::ProgressText;
 using kiln::solver::core::ProgressEvent;
@@ -13,19 +15,11 @@ using Clock = std::chrono::system_clock;
 
 namespace {
 
-Clock::time_point at(int ms) {
-  return Clock::time_point{} + std::chrono::hours(1) + std::chrono::milliseconds(ms);
-}
+Clock::time_point at(int ms) { return kiln::testutil::at_ms(ms); }
 
 ProgressEvent event(const std::string& name, ProgressKind kind, int ms,
                     const std::string& text = "") {
-  ProgressEvent e;
-  e.vertex = Digest::of(name);
-  e.name = name;
-  e.kind = kind;
-  e.time = at(ms);
-  e.text = text;
-  return e;
+  return kiln::testutil::progress_event(name, kind, ms, text);
 }
 
 }  // namespace

@@ -5,6 +5,8 @@
 
 #include <catch2/catch.hpp>
 
+#include "tests/testutil/progress_event.h"
+
 using kiln::Digest;
 using kiln::solver::core::ProgressEvent;
 using kiln::solver::core::ProgressKind;
@@ -15,13 +17,7 @@ namespace {
 
 ProgressEvent event(const std::string& name, ProgressKind kind, int ms,
                     const std::string& text = "") {
-  ProgressEvent e;
-  e.vertex = Digest::of(name);
-  e.name = name;
-  e.kind = kind;
-  e.time = Clock::time_point{} + std::chrono::hours(1) + std::chrono::milliseconds(ms);
-  e.text = text;
-  return e;
+  return kiln::testutil::progress_event(name, kind, ms, text);
 }
 
 std::vector<std::string> names(const std::vector<const kiln::solver::core::StepStats*>& path) {
