@@ -27,7 +27,7 @@ using kiln::testutil::TempDir;
 
 constexpr int64_t kSecond = 1000000000;
 
-std::string error_of(llvm::Error err) { return kiln::error_message(std::move(err)); }
+using kiln::error_message;
 
 // A created (never started) container named `name` running `args`.
 ContainerSpec add_container(const ContainerStore& store, const std::string& name,
@@ -56,11 +56,11 @@ TEST_CASE("exec refuses a container that does not run", "[containers][exec]") {
   ContainerSpec spec = add_container(*store, "idle", {"sh"});
   kiln::containers::ExecOptions options;
   options.args = {"true"};
-  CHECK(error_of(kiln::containers::exec_command(*store, spec.id, options).takeError()) ==
+  CHECK(error_message(kiln::containers::exec_command(*store, spec.id, options).takeError()) ==
         "container " + spec.id + " is not running");
-  CHECK(error_of(kiln::containers::exec_in_container(root.path(), "nothing", options)) ==
+  CHECK(error_message(kiln::containers::exec_in_container(root.path(), "nothing", options)) ==
         "no such container: 'nothing'");
-  CHECK(error_of(kiln::containers::top_output(*store, spec.id, {}).takeError()) ==
+  CHECK(error_message(kiln::containers::top_output(*store, spec.id, {}).takeError()) ==
         "container " + spec.id + " is not running");
 }
 
@@ -115,7 +115,7 @@ TEST_CASE("ps lists running containers unless -a or a status filter", "[containe
   REQUIRE(named->size() == 1);
   CHECK((*named)[0]["Names"] == "two");
   options.filters = {"colour=red"};
-  CHECK(error_of(kiln::containers::ps_rows(*store, options, 0).takeError()) ==
+  CHECK(error_message(kiln::containers::ps_rows(*store, options, 0).takeError()) ==
         "invalid filter 'colour'");
   auto ids = kiln::containers::running_ids(*store);
   REQUIRE(bool(ids));
@@ -136,7 +136,7 @@ TEST_CASE("port lines, all or for one private port", "[containers][port]") {
   auto with_proto = kiln::containers::port_lines(view, "80/tcp");
   REQUIRE(bool(with_proto));
   CHECK(*with_proto == std::vector<std::string>{"127.0.0.1:8080"});
-  CHECK(error_of(kiln::containers::port_lines(view, "80/udp").takeError()) ==
+  CHECK(error_message(kiln::containers::port_lines(view, "80/udp").takeError()) ==
         "no public port '80/udp' published for web");
 }
 
@@ -161,10 +161,10 @@ TEST_CASE("cp needs exactly one CONTAINER:PATH", "[containers][cp]") {
   std::string message =
       "copying between containers or between host paths is not supported; one of the paths "
       "must be CONTAINER:PATH";
-  CHECK(error_of(kiln::containers::copy_paths(root.path(), "/a", "./b")) == message);
-  CHECK(error_of(kiln::containers::copy_paths(root.path(), "c1:/a", "c2:/b")) == message);
-  CHECK(error_of(kiln::containers::copy_paths(root.path(), "./x:y/a", "/b")) == message);
-  CHECK(error_of(kiln::containers::copy_paths(root.path(), "nothing:/a", "/b")) ==
+  CHECK(error_message(kiln::containers::copy_paths(root.path(), "/a", "./b")) == message);
+  CHECK(error_message(kiln::containers::copy_paths(root.path(), "c1:/a", "c2:/b")) == message);
+  CHECK(error_message(kiln::containers::copy_paths(root.path(), "./x:y/a", "/b")) == message);
+  CHECK(error_message(kiln::containers::copy_paths(root.path(), "nothing:/a", "/b")) ==
         "no such container: 'nothing'");
 }
 
@@ -187,7 +187,7 @@ TEST_CASE("stop with no timeout takes the container's own", "[containers][stop]"
   ContainerSpec spec = add_container(*store, "idle", {"sh"});
   REQUIRE(!kiln::containers::stop_container(*store, spec.id, -1));
   CHECK(!kiln::containers::wait_container(*store, spec.id).takeError());
-  CHECK(error_of(kiln::containers::stop_container(*store, "0123", -1)) != "");
+  CHECK(error_message(kiln::containers::stop_container(*store, "0123", -1)) != "");
 }
 
 TEST_CASE("labels parse as docker's, and the default network cannot be removed",
@@ -197,7 +197,7 @@ TEST_CASE("labels parse as docker's, and the default network cannot be removed",
   TempDir root("kiln-containers-");
   auto networks = kiln::network::NetworkStore::open(root.path());
   REQUIRE(bool(networks));
-  CHECK(error_of(networks->remove_user_network("kiln")) ==
+  CHECK(error_message(networks->remove_user_network("kiln")) ==
         "kiln is a pre-defined network and cannot be removed");
-  CHECK(error_of(networks->remove_user_network("nothing")) == "network nothing not found");
+  CHECK(error_message(networks->remove_user_network("nothing")) == "network nothing not found");
 }
